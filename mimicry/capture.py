@@ -1,0 +1,307 @@
+"""Frame sources: a webcam, or a video file read as fast as possible or paced like a camera.
+
+Every source yields :class:`Frame` objects with a strictly increasing ``t_s``. Decoding runs in a
+background thread (OpenCV releases the GIL while decoding), so it overlaps with face tracking.
+
+Two delivery modes:
+
+- *buffered* (a file read at its own pace): every frame is delivered, the reader stays at most
+  ``prefetch`` frames ahead;
+- *latest* (a camera, or a file paced in real time, the "file-backed camera"): frames arrive on
+  the source's clock; a consumer that falls behind gets the newest frame and the skipped ones are
+  counted in :attr:`FrameSource.dropped`, as with a real webcam.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+
+from .errors import CaptureError
+
+#: Timestamp step used when a file reports a duplicate (or backwards) presentation time, seconds.
+DUPLICATE_STEP_S = 0.001
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded image.
+
+    Attributes
+    ----------
+    index : int
+        0-based position in the stream as decoded (dropped frames still count).
+    t_s : float
+        Presentation time in seconds: the file's own timestamp, or for a camera the time since
+        the source was opened (monotonic clock). Strictly increasing.
+    image : np.ndarray
+        BGR ``uint8`` array, height x width x 3.
+    """
+
+    index: int
+    t_s: float
+    image: np.ndarray
+
+
+def next_timestamp(prev_s: float | None, reported_s: float, step_s: float) -> float:
+    """Strictly increasing presentation time from what the container reports.
+
+    Parameters
+    ----------
+    prev_s : float | None
+        Time given to the previous frame, seconds (``None`` for the first frame).
+    reported_s : float
+        Time the decoder reports for this frame, seconds (may be NaN, 0, negative or repeated).
+    step_s : float
+        Nominal frame interval, seconds.
+
+    Returns
+    -------
+    float
+        ``reported_s`` when it is after ``prev_s``; otherwise ``prev_s + step_s`` if the file
+        reports no time (0, negative, NaN) and ``prev_s + DUPLICATE_STEP_S`` for a repeated or
+        backwards time. The first frame gets ``max(reported_s, 0)``.
+    """
+    t = reported_s if math.isfinite(reported_s) else -1.0
+    if prev_s is None:
+        return max(t, 0.0)
+    if t > prev_s:
+        return t
+    return prev_s + (step_s if t <= 0 else DUPLICATE_STEP_S)
+
+
+class FrameSource:
+    """Base class: a context manager and an iterator of :class:`Frame`."""
+
+    name: str = "source"
+    nominal_fps: float = float("nan")
+    width: int = 0
+    height: int = 0
+
+    def __init__(self, mode: str, prefetch: int = 8):
+        self._mode = mode
+        self._prefetch = max(1, int(prefetch))
+        self._buf: deque = deque()
+        self._cond = threading.Condition()
+        self._done = False
+        self._error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.dropped = 0
+        self.delivered = 0
+        self.last_t_s = 0.0
+
+    # -- to implement -------------------------------------------------------------------------
+    def _produce(self) -> Iterator[tuple[np.ndarray, float]]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _release(self) -> None:  # pragma: no cover - abstract
+        pass
+
+    # -- threading ----------------------------------------------------------------------------
+    def start(self) -> "FrameSource":
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=f"capture:{self.name}", daemon=True)
+            self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        index = 0
+        try:
+            for image, t_s in self._produce():
+                if self._stop.is_set():
+                    break
+                frame = Frame(index, t_s, image)
+                index += 1
+                with self._cond:
+                    if self._mode == "latest":
+                        if self._buf:
+                            self._buf.clear()
+                            self.dropped += 1
+                    else:
+                        while len(self._buf) >= self._prefetch and not self._stop.is_set():
+                            self._cond.wait(0.1)
+                    self._buf.append(frame)
+                    self._cond.notify_all()
+        except BaseException as e:  # handed to the consumer
+            self._error = e
+        finally:
+            with self._cond:
+                self._done = True
+                self._cond.notify_all()
+
+    def read(self, timeout_s: float | None = None) -> Frame | None:
+        """Next frame, or ``None`` at the end of the stream (or after ``timeout_s`` seconds)."""
+        self.start()
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        with self._cond:
+            while not self._buf:
+                if self._done:
+                    if self._error is not None:
+                        err, self._error = self._error, None
+                        if isinstance(err, CaptureError):
+                            raise err
+                        raise CaptureError(f"{self.name}: read failed: {err}") from err
+                    return None
+                wait = None if deadline is None else deadline - time.monotonic()
+                if wait is not None and wait <= 0:
+                    return None
+                self._cond.wait(0.1 if wait is None else min(wait, 0.1))
+            frame = self._buf.popleft()
+            self._cond.notify_all()
+        self.delivered += 1
+        self.last_t_s = frame.t_s
+        return frame
+
+    def __iter__(self) -> Iterator[Frame]:
+        while (frame := self.read()) is not None:
+            yield frame
+
+    def close(self) -> None:
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._release()
+
+    def __enter__(self) -> "FrameSource":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _check_video_path(path: Path) -> None:
+    if not path.exists():
+        raise CaptureError(f"video not found: {path}")
+    if path.is_dir():
+        raise CaptureError(f"expected a video file, got a directory: {path}")
+    if not os.access(path, os.R_OK):
+        raise CaptureError(f"video is not readable (permission denied): {path}")
+    if path.stat().st_size == 0:
+        raise CaptureError(f"video is empty (0 bytes): {path}")
+
+
+class VideoFileSource(FrameSource):
+    """Frames of a video file with their true presentation times.
+
+    Parameters
+    ----------
+    path : str | Path
+        The video.
+    realtime : bool
+        Pace delivery by the timestamps (a file-backed camera, frames dropped if the consumer is
+        slow) instead of as fast as the consumer reads.
+    prefetch : int
+        Frames decoded ahead in buffered mode.
+
+    Notes
+    -----
+    Times come from the container (``CAP_PROP_POS_MSEC``), so variable-frame-rate clips keep their
+    real times. A frame whose reported time is not after the previous one is given a time just
+    after it: ``+1/fps`` where the file reports zero (no timestamps), else ``+1 ms`` (duplicate).
+    """
+
+    def __init__(self, path: str | Path, realtime: bool = False, prefetch: int = 8):
+        super().__init__("latest" if realtime else "buffered", prefetch)
+        self.path = Path(path)
+        self.name = str(self.path)
+        _check_video_path(self.path)
+        cap = cv2.VideoCapture(str(self.path))
+        if not cap.isOpened():
+            cap.release()
+            raise CaptureError(f"cannot open video (corrupt or unsupported format): {self.path}")
+        self._cap = cap
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        self.nominal_fps = float(fps) if fps and math.isfinite(fps) and 0 < fps < 1000 else 30.0
+        self.frame_count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        ok, first = cap.read()
+        if not ok or first is None:
+            cap.release()
+            raise CaptureError(f"no frame could be decoded (corrupt or truncated video): {self.path}")
+        self.height, self.width = first.shape[:2]
+        self._first = (first, cap.get(cv2.CAP_PROP_POS_MSEC))
+        self.realtime = realtime
+
+    def _produce(self) -> Iterator[tuple[np.ndarray, float]]:
+        cap, step = self._cap, 1.0 / self.nominal_fps
+        image, pos_ms = self._first
+        self._first = None
+        prev: float | None = None
+        t0_wall = time.monotonic()
+        while image is not None:
+            t = prev = next_timestamp(prev, (pos_ms if pos_ms is not None else float("nan")) / 1000.0, step)
+            if self.realtime:
+                delay = t0_wall + t - time.monotonic()
+                if delay > 0 and self._stop.wait(delay):
+                    return
+            yield image, t
+            ok, image = cap.read()
+            if not ok:
+                return
+            pos_ms = cap.get(cv2.CAP_PROP_POS_MSEC)
+
+    def _release(self) -> None:
+        self._cap.release()
+
+
+class CameraSource(FrameSource):
+    """A webcam by index. ``t_s`` is the monotonic time of capture since the camera opened."""
+
+    def __init__(self, index: int = 0, width: int | None = None, height: int | None = None):
+        super().__init__("latest")
+        self.index = int(index)
+        self.name = f"camera {self.index}"
+        cap = cv2.VideoCapture(self.index)
+        if not cap.isOpened():
+            cap.release()
+            raise CaptureError(f"camera {self.index} could not be opened (no such camera, or in use)")
+        if width:
+            cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+        if height:
+            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        self.nominal_fps = float(fps) if fps and 0 < fps < 1000 else 30.0
+        self.width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+        self.height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        self._cap = cap
+
+    def _produce(self) -> Iterator[tuple[np.ndarray, float]]:
+        t0 = time.monotonic()
+        prev = -1.0
+        failures = 0
+        while not self._stop.is_set():
+            ok, image = self._cap.read()
+            if not ok or image is None:
+                failures += 1
+                if failures > 100:
+                    raise CaptureError(f"{self.name} stopped delivering frames")
+                time.sleep(0.01)
+                continue
+            failures = 0
+            t = max(time.monotonic() - t0, prev + DUPLICATE_STEP_S)
+            prev = t
+            yield image, t
+
+    def _release(self) -> None:
+        self._cap.release()
+
+
+def open_source(spec: str | int | Path, realtime: bool = False) -> FrameSource:
+    """Open a camera (an integer or a string of digits) or a video file.
+
+    ``realtime`` applies to files only: a camera is always real time.
+    """
+    if isinstance(spec, int) or (isinstance(spec, str) and spec.strip().isdigit()):
+        return CameraSource(int(spec))
+    return VideoFileSource(spec, realtime=realtime)

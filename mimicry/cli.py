@@ -1,0 +1,140 @@
+"""Command line: a thin layer over the library. Each command parses options, calls one library
+function and prints; a :class:`~mimicry.errors.MimicryError` becomes one ``Error: ...`` line and
+exit status 1."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import os
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import MimicryError
+
+
+def _quiet_native_logs() -> None:
+    # MediaPipe/TFLite write INFO/WARNING lines to stderr from C++; keep the terminal readable.
+    from . import tracking
+
+    tracking.QUIET_NATIVE_LOGS = not os.environ.get("MIMICRY_DEBUG")
+
+
+def handle_errors(fn):
+    """Turn domain errors into one line on stderr and exit 1 (no traceback)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except MimicryError as e:
+            raise click.ClickException(str(e)) from None
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+        except OSError as e:
+            raise click.ClickException(f"{e.strerror or e}: {e.filename or ''}".rstrip(": ")) from None
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mimicry")
+def main() -> None:
+    """Measure facial mimicry (smiles, contagious yawns) through a webcam or from videos."""
+    _quiet_native_logs()
+
+
+def _model_option(f):
+    return click.option("--model", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="Face Landmarker .task bundle to use instead of the bundled, hash-checked one.")(f)
+
+
+@main.command()
+@click.argument("video", required=False, type=click.Path(path_type=Path))
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
+              help="Output CSV [default: VIDEO with .csv; for a camera, track_camera<N>_<time>.csv].")
+@click.option("--camera", type=click.IntRange(min=0), default=None,
+              help="Track a webcam by index instead of a file (stop with Ctrl-C or --seconds).")
+@click.option("--max-faces", type=click.IntRange(1, 8), default=1, show_default=True, help="Faces tracked at once.")
+@click.option("--landmarks", type=click.Path(path_type=Path), default=None,
+              help="Also write the 478 landmarks per face per frame to this CSV (large).")
+@_model_option
+@click.option("--realtime", is_flag=True, help="Pace a file like a camera (frames are dropped if tracking falls behind).")
+@click.option("--seconds", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Stop after this many seconds of input.")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
+@handle_errors
+def track(video, out, camera, max_faces, landmarks, model, realtime, seconds, force, quiet):
+    """Track faces in VIDEO (or a webcam) and write per-frame expression signals to CSV.
+
+    One row per face per frame (a detected=0 row where no face is found): time, face id,
+    smile, yawn, blink, mouth_open, head pose and the 52 MediaPipe blendshapes.
+
+    \b
+    Example:
+        mimicry track clip.mp4 --out clip.csv
+        mimicry track --camera 0 --seconds 60 --out me.csv
+    """
+    from .capture import CameraSource, VideoFileSource
+    from .model import resolve_model
+    from .pipeline import TrackConfig, track_video
+    from .writers import check_output_path
+
+    if (video is None) == (camera is None):
+        raise click.UsageError("give either a VIDEO file or --camera INDEX")
+    if out is None:
+        if video is not None:
+            out = video.with_suffix(".csv")
+        else:
+            out = Path(f"track_camera{camera}_{_dt.datetime.now():%Y%m%d_%H%M%S}.csv")
+    check_output_path(out, overwrite=force)
+    if landmarks is not None:
+        check_output_path(landmarks, overwrite=force)
+        if landmarks.resolve() == out.resolve():
+            raise click.UsageError("--landmarks must differ from --out")
+    resolve_model(model)  # fail fast on a bad model, before opening the camera
+    source = VideoFileSource(video, realtime=realtime) if video is not None else CameraSource(camera)
+    config = TrackConfig(max_faces=max_faces, model=model)
+
+    state = {"stop": False}
+
+    def on_signal(signum, frame):  # Ctrl-C / SIGTERM: finish cleanly, keep the file complete
+        state["stop"] = True
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    bar = None
+    try:
+        from tqdm import tqdm
+
+        total = getattr(source, "frame_count", 0) or None
+        bar = tqdm(total=total, unit="frame", disable=quiet or not sys.stderr.isatty(), file=sys.stderr,
+                   desc="track", leave=False)
+        def progress(n: int) -> None:
+            bar.update(n)
+
+        def stop_cond() -> bool:
+            return state["stop"] or (seconds is not None and source.last_t_s >= seconds)
+
+        with source:
+            result = track_video(source, out, config, landmarks_out=landmarks, progress=progress, stop=stop_cond)
+    finally:
+        if bar is not None:
+            bar.close()
+        for s, h in old.items():
+            signal.signal(s, h)
+    if not quiet:
+        frac = result.detected_rows / max(result.frames, 1)
+        msg = f"{result.path}: {result.frames} frames, face found in {frac:.0%} of frames"
+        if result.dropped_frames:
+            msg += f", {result.dropped_frames} frames dropped to keep up"
+        click.echo(msg, err=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

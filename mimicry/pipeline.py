@@ -1,0 +1,256 @@
+"""From frames to rows: capture -> tracking -> signals, one stream at a time.
+
+:func:`iter_track_rows` is the streaming core used by ``mimicry track`` (and later by live
+sessions): it yields one finished row per face per frame about ``yawn_min_s`` seconds after the
+frame, because the sustained-opening yawn filter and the confirmation of new faces need a short
+look-ahead. :func:`track_video` writes those rows to CSV.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .capture import FrameSource
+from .schema import BLENDSHAPE_NAMES, LANDMARKS, N_LANDMARKS, TRACK
+from .signals import DEFAULT_CONFIG, SignalConfig, frame_signals, sustained, yawn_window
+from .tracking import FaceIdTracker, FaceLandmarker
+from .writers import CsvWriter
+
+log = logging.getLogger(__name__)
+
+_SIGNAL_KEYS = ("smile", "blink", "mouth_open", "yaw_deg", "pitch_deg", "roll_deg")
+
+
+@dataclass(frozen=True)
+class TrackConfig:
+    """Options of a tracking run.
+
+    Attributes
+    ----------
+    max_faces : int
+        Faces tracked at once (1-8).
+    model : Path | None
+        Model bundle; ``None`` for the bundled one.
+    signals : SignalConfig
+        Signal constants.
+    min_hits : int
+        Consecutive detections before a new face is reported (suppresses one-frame false faces).
+    memory_s : float
+        Seconds a lost face keeps its id.
+    """
+
+    max_faces: int = 1
+    model: Path | None = None
+    signals: SignalConfig = DEFAULT_CONFIG
+    min_hits: int = 3
+    memory_s: float = 5.0
+
+    def __post_init__(self):
+        if not 1 <= int(self.max_faces) <= 8:
+            raise ValueError(f"max_faces must be between 1 and 8, got {self.max_faces}")
+
+
+@dataclass
+class TrackedFace:
+    """One face in one frame, with its signals (before the yawn filter)."""
+
+    key: int
+    signals: dict[str, float]
+    landmarks: np.ndarray
+    blendshapes: np.ndarray
+
+
+@dataclass
+class _Pending:
+    seq: int
+    frame: int
+    t_s: float
+    faces: list[TrackedFace] = field(default_factory=list)
+
+
+class RowAssembler:
+    """Turn per-frame detections into finished rows after a fixed look-ahead.
+
+    Parameters
+    ----------
+    tracker : FaceIdTracker
+        Gives each detection's track key its public id once confirmed.
+    window : int
+        Yawn filter window, frames (odd). Rows come out ``window - 1`` frames late.
+    single : bool
+        One face: no-face frames get a ``face = 0, detected = 0`` row.
+    memory_s : float
+        Lost faces get ``detected = 0`` rows for this long.
+    """
+
+    def __init__(self, tracker: FaceIdTracker, window: int, single: bool, memory_s: float):
+        self.tracker = tracker
+        self.window = window
+        self.half = (window - 1) // 2
+        self.lag = max(2 * self.half, tracker.min_hits)
+        self.single = single
+        self.memory_s = memory_s
+        self._pending: deque[_Pending] = deque()
+        self._drive: dict[int, dict[int, float]] = {}
+        self._last_seen: dict[int, float] = {}
+        self._seq = 0
+        self._last_seq = -1
+
+    def push(self, frame: int, t_s: float, faces: list[TrackedFace]) -> list[tuple[dict, TrackedFace | None]]:
+        """Add one frame; return the rows that are now final."""
+        seq = self._seq
+        self._seq += 1
+        self._last_seq = seq
+        for f in faces:
+            self._drive.setdefault(f.key, {})[seq] = f.signals["yawn_drive"]
+        self._pending.append(_Pending(seq, frame, t_s, faces))
+        out = []
+        while self._pending and self._pending[0].seq <= seq - self.lag:
+            out.extend(self._finish(self._pending.popleft(), final_seq=None))
+        return out
+
+    def flush(self) -> list[tuple[dict, TrackedFace | None]]:
+        """Finish every pending frame (end of stream)."""
+        out = []
+        while self._pending:
+            out.extend(self._finish(self._pending.popleft(), final_seq=self._last_seq))
+        return out
+
+    def _yawn(self, key: int, seq: int, final_seq: int | None) -> float:
+        hist = self._drive.get(key, {})
+        h2 = 2 * self.half
+        hi_clamp = final_seq if final_seq is not None else seq + h2
+        win = [hist.get(min(max(s, 0), hi_clamp), 0.0) for s in range(seq - h2, seq + h2 + 1)]
+        return float(sustained(np.array(win), self.window)[h2])
+
+    def _finish(self, p: _Pending, final_seq: int | None) -> list[tuple[dict, TrackedFace | None]]:
+        rows: list[tuple[dict, TrackedFace | None]] = []
+        seen_ids: set[int] = set()
+        for f in p.faces:
+            face_id = self.tracker.face_id(f.key)
+            if face_id is None or face_id in seen_ids:
+                continue  # never-confirmed track: a false or fleeting detection
+            seen_ids.add(face_id)
+            self._last_seen[face_id] = p.t_s
+            row = {"t_s": p.t_s, "frame": p.frame, "face": face_id, "detected": 1}
+            for k in _SIGNAL_KEYS:
+                row[k] = f.signals[k]
+            row["yawn"] = self._yawn(f.key, p.seq, final_seq)
+            row.update(zip(BLENDSHAPE_NAMES, (float(v) for v in f.blendshapes)))
+            rows.append((row, f))
+        # faces known but not seen in this frame
+        for face_id, last in sorted(self._last_seen.items()):
+            if face_id not in seen_ids and p.t_s - last <= self.memory_s:
+                rows.append(({"t_s": p.t_s, "frame": p.frame, "face": face_id, "detected": 0}, None))
+        if not rows:
+            rows.append(({"t_s": p.t_s, "frame": p.frame, "face": 0 if self.single else None, "detected": 0}, None))
+        rows.sort(key=lambda r: (r[0]["face"] is None, r[0]["face"] if r[0]["face"] is not None else 0))
+        # forget yawn history nobody will ask for again
+        cutoff = p.seq - 2 * self.half
+        for hist in self._drive.values():
+            for s in [s for s in hist if s < cutoff]:
+                del hist[s]
+        return rows
+
+
+def iter_track_rows(source: FrameSource, config: TrackConfig = TrackConfig(),
+                    landmarker: FaceLandmarker | None = None,
+                    stop: Callable[[], bool] | None = None) -> Iterator[tuple[dict, TrackedFace | None]]:
+    """Track every frame of ``source``; yield ``(row, face)`` in frame order.
+
+    ``row`` is a dict with the :data:`mimicry.schema.TRACK` columns; ``face`` is the
+    :class:`TrackedFace` behind a detected row (``None`` for ``detected = 0`` rows). The
+    landmarker is created (video mode for files, live mode for cameras) unless one is given.
+    """
+    from .capture import CameraSource
+
+    own = landmarker is None
+    if own:
+        mode = "live" if isinstance(source, CameraSource) else "video"
+        landmarker = FaceLandmarker(mode, max_faces=config.max_faces, model=config.model)
+    fps = source.nominal_fps if math.isfinite(source.nominal_fps) and source.nominal_fps > 0 else 30.0
+    single = config.max_faces == 1
+    tracker = FaceIdTracker(min_hits=config.min_hits, memory_s=config.memory_s, single=single)
+    assembler = RowAssembler(tracker, yawn_window(fps, config.signals), single, config.memory_s)
+    try:
+        for frame in source:
+            faces = landmarker.detect(frame.image, frame.t_s)
+            tracked: list[TrackedFace] = []
+            if faces:
+                h, w = frame.image.shape[:2]
+                keys = tracker.update(np.array([f.bbox for f in faces]), frame.t_s)
+                mats = None if any(f.matrix is None for f in faces) else np.stack([f.matrix for f in faces])
+                sig = frame_signals(np.stack([f.blendshapes for f in faces]), np.stack([f.landmarks for f in faces]),
+                                    mats, w, h, config.signals)
+                for i, (key, f) in enumerate(zip(keys, faces)):
+                    tracked.append(TrackedFace(key, {k: float(v[i]) for k, v in sig.items()}, f.landmarks, f.blendshapes))
+            else:
+                tracker.update(np.empty((0, 4)), frame.t_s)
+            yield from assembler.push(frame.index, frame.t_s, tracked)
+            if stop is not None and stop():
+                break
+        yield from assembler.flush()
+    finally:
+        if own:
+            landmarker.close()
+
+
+def landmark_row(row: dict, face: TrackedFace) -> dict:
+    """The :data:`mimicry.schema.LANDMARKS` row of a detected face."""
+    out = {"t_s": row["t_s"], "frame": row["frame"], "face": row["face"]}
+    lm = face.landmarks
+    for i in range(N_LANDMARKS):
+        out[f"x{i}"], out[f"y{i}"], out[f"z{i}"] = float(lm[i, 0]), float(lm[i, 1]), float(lm[i, 2])
+    return out
+
+
+@dataclass
+class TrackResult:
+    """What a tracking run wrote."""
+
+    path: Path
+    landmarks_path: Path | None
+    frames: int
+    rows: int
+    detected_rows: int
+    complete: bool
+    dropped_frames: int = 0
+
+
+def track_video(source: FrameSource, out: str | Path, config: TrackConfig = TrackConfig(),
+                landmarks_out: str | Path | None = None, progress: Callable[[int], None] | None = None,
+                stop: Callable[[], bool] | None = None) -> TrackResult:
+    """Track ``source`` and write the track CSV (and optionally the landmarks CSV).
+
+    Files are written as ``<out>.partial`` while running and renamed when the source ends (or
+    ``stop()`` returns true). If anything fails, the ``.partial`` files keep what was done.
+    """
+    writer = CsvWriter(out, TRACK)
+    lm_writer = CsvWriter(landmarks_out, LANDMARKS) if landmarks_out else None
+    frames, rows, detected, last_frame = 0, 0, 0, -1
+    ok = False
+    try:
+        for row, face in iter_track_rows(source, config, stop=stop):
+            writer.write(row)
+            rows += 1
+            if face is not None:
+                detected += 1
+                if lm_writer is not None:
+                    lm_writer.write(landmark_row(row, face))
+            if row["frame"] != last_frame:
+                last_frame = row["frame"]
+                frames += 1
+                if progress is not None:
+                    progress(1)
+        ok = True
+    finally:
+        path = writer.close(complete=ok)
+        lm_path = lm_writer.close(complete=ok) if lm_writer is not None else None
+    return TrackResult(path, lm_path, frames, rows, detected, ok, getattr(source, "dropped", 0))

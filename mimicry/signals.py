@@ -1,0 +1,287 @@
+"""Expression signals from one face's landmarks and blendshapes: the measuring instrument.
+
+Every signal is a number in [0, 1]. The maths works on arrays with a leading frame axis, so one
+function serves a single frame in the live pipeline and a whole recording offline.
+
+Physiology behind the signals
+-----------------------------
+*Smile* (FACS AU12, zygomaticus major) pulls the lip corners **up** and back towards the
+cheekbones. Several other actions widen the mouth or fool a learned "mouthSmile" score: crying
+(AU15 lip-corner depressor, AU20 lip stretcher, AU16 lower lip down), grimaces and pain
+(AU20, AU9 nose wrinkle), talking, surprise (AU26 jaw drop). So ``smile`` needs two independent
+kinds of evidence at once: MediaPipe's ``mouthSmile`` scores *and* lip corners that are
+geometrically above the lip line in a frontalised face; then antagonist actions (stretch, frown,
+sneer) scale it down.
+
+*Yawn*: the widest jaw opening people make (AU26/27), held for one to two seconds inside a 4-8 s
+rise and fall. Talking, chewing and laughing open the mouth for a fraction of a second at a time;
+a surprised mouth opens less wide; a laugh pulls the corners up. So ``yawn`` is the opening
+magnitude (jaw score and lip gap together), minus what looks like a smile, kept only where it is
+sustained: a grey-scale morphological *opening* with a ``yawn_min_s`` window removes every
+opening shorter than that window and leaves longer ones, including their rise and fall, exactly
+in place (no onset shift).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from .schema import BLENDSHAPE_NAMES
+
+_BS = {name: i for i, name in enumerate(BLENDSHAPE_NAMES)}
+
+# MediaPipe Face Mesh landmark indices (image-left / image-right).
+EYE_OUTER = (33, 263)
+LIP_CORNERS = (61, 291)
+LIP_INNER_UPPER, LIP_INNER_LOWER = 13, 14
+SUBNASALE = 2
+
+
+@dataclass(frozen=True)
+class SignalConfig:
+    """Constants of the signals. Geometric lengths are in units of the outer-eye-corner distance
+    (inter-ocular distance, IOD, about 9 cm in adults), measured in the frontalised face."""
+
+    smile_lift_full: float = 0.06
+    """Lip-corner elevation above the lip line (IOD) that counts as full geometric smile evidence
+    for a closed mouth. Neutral faces measure -0.04 to 0; smiles 0.05 to 0.11."""
+    smile_lift_per_gap: float = 0.15
+    """Extra elevation required per unit of lip gap: opening the jaw lowers the lip midline, which
+    alone raises the corners above it by up to half the gap (a yawn's oval mouth about a third)."""
+    smile_for_laugh: tuple[float, float] = (0.3, 0.7)
+    """``smile`` range over which the yawn drive is faded out (an open-mouthed laugh is no yawn)."""
+    stretch_weight: float = 1.5
+    """Penalty per unit of ``mouthStretch`` (AU20: crying, fear, grimace)."""
+    frown_weight: float = 1.5
+    """Penalty per unit of ``mouthFrown`` (AU15: crying, sadness)."""
+    sneer_weight: float = 1.0
+    """Penalty per unit of ``noseSneer`` (AU9: disgust, pain)."""
+    tall_mouth: tuple[float, float] = (0.45, 0.75)
+    """Lip gap / mouth width over which a tall mouth fades the smile out: AU12 widens the mouth
+    (smiles and laughs measure 0.15-0.35), a jaw drop makes it tall (a yawn's oval about 1)."""
+    yawn_gap_full: float = 0.55
+    """Inner-lip gap (IOD) of a wide-open yawning mouth, counted as full geometric opening."""
+    yawn_open_low: float = 0.35
+    """Combined opening (mean of ``jawOpen`` and geometric gap) below which ``yawn`` is 0."""
+    yawn_open_high: float = 0.75
+    """Combined opening at which the yawn drive reaches 1."""
+    yawn_min_s: float = 1.0
+    """Shortest opening, in seconds, that the yawn signal keeps."""
+    mouth_open_full: float = 0.6
+    """``jawOpen`` mapped to ``mouth_open = 1``."""
+    blink_low: float = 0.35
+    """Mean ``eyeBlink`` at which ``blink`` starts to rise above 0 (open eyes score 0.0-0.3)."""
+    blink_high: float = 0.75
+    """Mean ``eyeBlink`` at which ``blink`` reaches 1."""
+
+
+DEFAULT_CONFIG = SignalConfig()
+
+
+def _clip01(x):
+    return np.clip(x, 0.0, 1.0)
+
+
+def _bs(blendshapes: np.ndarray, *names: str) -> np.ndarray:
+    """Mean of the named blendshape columns of an (N, 52) array."""
+    return blendshapes[:, [_BS[n] for n in names]].mean(axis=1)
+
+
+def head_pose(matrices: np.ndarray) -> np.ndarray:
+    """Yaw, pitch and roll in degrees from facial transformation matrices.
+
+    Parameters
+    ----------
+    matrices : np.ndarray
+        (N, 4, 4) MediaPipe facial transformation matrices (canonical face to camera space,
+        right-handed, y up, camera looking down -z).
+
+    Returns
+    -------
+    np.ndarray
+        (N, 3): ``yaw_deg`` (positive: face turned towards the image's right), ``pitch_deg``
+        (positive: chin up), ``roll_deg`` (positive: counter-clockwise in the image).
+    """
+    m = np.asarray(matrices, dtype=float).reshape(-1, 4, 4)
+    r = m[:, :3, :3] / np.linalg.norm(m[:, :3, :3], axis=1, keepdims=True)
+    fwd, up = r[:, :, 2], r[:, :, 1]
+    yaw = np.degrees(np.arctan2(fwd[:, 0], fwd[:, 2]))
+    pitch = np.degrees(np.arctan2(fwd[:, 1], np.hypot(fwd[:, 0], fwd[:, 2])))
+    roll = np.degrees(np.arctan2(-up[:, 0], up[:, 1]))
+    return np.stack([yaw, pitch, roll], axis=1)
+
+
+def frontalize(landmarks: np.ndarray, matrices: np.ndarray | None, width: int, height: int) -> np.ndarray:
+    """Landmarks in a head-centred, frontal, upright frame, scaled to the inter-ocular distance.
+
+    Parameters
+    ----------
+    landmarks : np.ndarray
+        (N, 478, 3) normalised landmarks (x, y in image width/height, z in image width).
+    matrices : np.ndarray | None
+        (N, 4, 4) transformation matrices; ``None`` corrects in-plane roll only.
+    width, height : int
+        Image size in pixels.
+
+    Returns
+    -------
+    np.ndarray
+        (N, 478, 3) coordinates with x right, y **down**, origin between the outer eye corners,
+        1 unit = inter-ocular distance. Removing the head rotation matters: pitching the head
+        down by 20 degrees moves the (deeper) lip corners up in the image by about 0.07 IOD
+        relative to the lip centre, as much as a smile.
+    """
+    lm = np.asarray(landmarks, dtype=float).reshape(-1, landmarks.shape[-2], 3)
+    p = lm * np.array([width, height, width], dtype=float)
+    p = p * np.array([1.0, -1.0, -1.0])  # to y up, z towards the camera
+    centre = p[:, list(EYE_OUTER), :].mean(axis=1, keepdims=True)
+    p = p - centre
+    if matrices is not None:
+        m = np.asarray(matrices, dtype=float).reshape(-1, 4, 4)
+        r = m[:, :3, :3] / np.linalg.norm(m[:, :3, :3], axis=1, keepdims=True)
+        p = np.einsum("nji,nkj->nki", r, p)  # R^T p: undo the head rotation
+    # remove residual roll so the eye line is horizontal
+    eye = p[:, EYE_OUTER[1], :2] - p[:, EYE_OUTER[0], :2]
+    ang = np.arctan2(eye[:, 1], eye[:, 0])
+    c, s = np.cos(-ang), np.sin(-ang)
+    x = c[:, None] * p[:, :, 0] - s[:, None] * p[:, :, 1]
+    y = s[:, None] * p[:, :, 0] + c[:, None] * p[:, :, 1]
+    iod = np.hypot(eye[:, 0], eye[:, 1])[:, None]
+    iod = np.where(iod > 0, iod, np.nan)
+    return np.stack([x / iod, -y / iod, -p[:, :, 2] / iod], axis=2)
+
+
+def mouth_geometry(front: np.ndarray) -> dict[str, np.ndarray]:
+    """Mouth measurements of frontalised landmarks (see :func:`frontalize`), in IOD units.
+
+    Returns
+    -------
+    dict
+        ``mouth_width`` (corner to corner), ``lip_gap`` (inner upper to inner lower lip, >= 0),
+        ``corner_lift`` (height of the lip corners above the midpoint of the inner lips; positive
+        when the corners are pulled up, as in a smile; about 0 for an O-shaped open mouth),
+        ``corner_to_nose`` (vertical distance from the subnasale down to the corners).
+    """
+    y = front[:, :, 1]
+    corners_y = y[:, list(LIP_CORNERS)].mean(axis=1)
+    mid_y = (y[:, LIP_INNER_UPPER] + y[:, LIP_INNER_LOWER]) / 2
+    return {
+        "mouth_width": np.linalg.norm(front[:, LIP_CORNERS[1], :2] - front[:, LIP_CORNERS[0], :2], axis=1),
+        "lip_gap": np.maximum(y[:, LIP_INNER_LOWER] - y[:, LIP_INNER_UPPER], 0.0),
+        "corner_lift": mid_y - corners_y,
+        "corner_to_nose": corners_y - y[:, SUBNASALE],
+    }
+
+
+def smile_score(blendshapes: np.ndarray, geometry: dict[str, np.ndarray],
+                config: SignalConfig = DEFAULT_CONFIG) -> np.ndarray:
+    """Smiling intensity in [0, 1] per frame.
+
+    ``sqrt(au12 * lift) * (1 - antagonists)`` where ``au12`` is the mean ``mouthSmile`` score,
+    ``lift`` the lip-corner elevation divided by ``smile_lift_full + smile_lift_per_gap * lip_gap``
+    and clipped to [0, 1], and
+    ``antagonists`` the sum of a tall-mouth term (lip gap / width, see ``tall_mouth``) and the
+    weighted ``mouthStretch``, ``mouthFrown`` and ``noseSneer`` scores, clipped to [0, 1]. The geometric mean needs both kinds of evidence: a learned score raised by
+    a stretched (crying, grimacing) mouth without lifted corners stays low.
+    """
+    bs = np.asarray(blendshapes, dtype=float).reshape(-1, len(BLENDSHAPE_NAMES))
+    au12 = _bs(bs, "mouthSmileLeft", "mouthSmileRight")
+    needed = config.smile_lift_full + config.smile_lift_per_gap * geometry["lip_gap"]
+    lift = _clip01(geometry["corner_lift"] / needed)
+    lo, hi = config.tall_mouth
+    aspect = geometry["lip_gap"] / np.maximum(geometry["mouth_width"], 1e-6)
+    antagonists = _clip01(
+        _clip01((aspect - lo) / (hi - lo))
+        + config.stretch_weight * _bs(bs, "mouthStretchLeft", "mouthStretchRight")
+        + config.frown_weight * _bs(bs, "mouthFrownLeft", "mouthFrownRight")
+        + config.sneer_weight * _bs(bs, "noseSneerLeft", "noseSneerRight")
+    )
+    return _clip01(np.sqrt(_clip01(au12) * lift) * (1.0 - antagonists))
+
+
+def mouth_opening(blendshapes: np.ndarray, geometry: dict[str, np.ndarray],
+                  config: SignalConfig = DEFAULT_CONFIG) -> np.ndarray:
+    """Combined jaw opening in [0, 1]: mean of ``jawOpen`` and the scaled inner-lip gap."""
+    bs = np.asarray(blendshapes, dtype=float).reshape(-1, len(BLENDSHAPE_NAMES))
+    return 0.5 * (_clip01(bs[:, _BS["jawOpen"]]) + _clip01(geometry["lip_gap"] / config.yawn_gap_full))
+
+
+def yawn_drive(opening: np.ndarray, smile: np.ndarray, config: SignalConfig = DEFAULT_CONFIG) -> np.ndarray:
+    """Instantaneous yawn evidence in [0, 1]: wide opening that is not a smile (laugh)."""
+    mag = _clip01((np.asarray(opening) - config.yawn_open_low) / (config.yawn_open_high - config.yawn_open_low))
+    lo, hi = config.smile_for_laugh
+    return mag * (1.0 - _clip01((np.asarray(smile) - lo) / (hi - lo)))
+
+
+def yawn_window(fps: float, config: SignalConfig = DEFAULT_CONFIG) -> int:
+    """Odd window length, in frames, of the yawn signal's sustained-opening filter."""
+    k = max(1, int(round(config.yawn_min_s * fps)))
+    return k if k % 2 else k + 1
+
+
+def sustained(drive: np.ndarray, window: int) -> np.ndarray:
+    """Keep only the parts of ``drive`` that last at least ``window`` samples.
+
+    A grey-scale morphological opening (erosion then dilation, flat window, edges padded with the
+    nearest value). Missing samples (NaN: face not found) count as 0. Rises and falls longer than
+    the window keep their exact timing.
+    """
+    x = np.nan_to_num(np.asarray(drive, dtype=float), nan=0.0)
+    if window <= 1 or x.size == 0:
+        return x
+    return ndimage.grey_opening(x, size=window, mode="nearest")
+
+
+def blink_score(blendshapes: np.ndarray, config: SignalConfig = DEFAULT_CONFIG) -> np.ndarray:
+    """Eye closure in [0, 1]: mean ``eyeBlink`` of both eyes, rescaled (a wink scores about half)."""
+    bs = np.asarray(blendshapes, dtype=float).reshape(-1, len(BLENDSHAPE_NAMES))
+    b = _bs(bs, "eyeBlinkLeft", "eyeBlinkRight")
+    return _clip01((b - config.blink_low) / (config.blink_high - config.blink_low))
+
+
+def mouth_open_score(blendshapes: np.ndarray, config: SignalConfig = DEFAULT_CONFIG) -> np.ndarray:
+    """Jaw opening in [0, 1]: ``jawOpen / mouth_open_full``, clipped."""
+    bs = np.asarray(blendshapes, dtype=float).reshape(-1, len(BLENDSHAPE_NAMES))
+    return _clip01(bs[:, _BS["jawOpen"]] / config.mouth_open_full)
+
+
+def frame_signals(blendshapes: np.ndarray, landmarks: np.ndarray, matrices: np.ndarray | None,
+                  width: int, height: int, config: SignalConfig = DEFAULT_CONFIG) -> dict[str, np.ndarray]:
+    """All per-frame signals of N observations of a face.
+
+    Parameters
+    ----------
+    blendshapes : np.ndarray
+        (N, 52) scores in MediaPipe order.
+    landmarks : np.ndarray
+        (N, 478, 3) normalised landmarks.
+    matrices : np.ndarray | None
+        (N, 4, 4) facial transformation matrices.
+    width, height : int
+        Image size, pixels.
+
+    Returns
+    -------
+    dict
+        ``smile``, ``blink``, ``mouth_open``, ``yawn_drive`` (instantaneous, before the
+        sustained-opening filter that turns it into ``yawn``), ``yaw_deg``, ``pitch_deg``,
+        ``roll_deg``, each an (N,) array.
+    """
+    bs = np.asarray(blendshapes, dtype=float).reshape(-1, len(BLENDSHAPE_NAMES))
+    geo = mouth_geometry(frontalize(landmarks, matrices, width, height))
+    smile = smile_score(bs, geo, config)
+    out = {
+        "smile": smile,
+        "blink": blink_score(bs, config),
+        "mouth_open": mouth_open_score(bs, config),
+        "yawn_drive": yawn_drive(mouth_opening(bs, geo, config), smile, config),
+    }
+    if matrices is not None:
+        pose = head_pose(matrices)
+    else:
+        pose = np.full((bs.shape[0], 3), np.nan)
+    out["yaw_deg"], out["pitch_deg"], out["roll_deg"] = pose[:, 0], pose[:, 1], pose[:, 2]
+    return out

@@ -1,0 +1,165 @@
+"""The expression signals on real photos and clips and on synthetic faces with known truth."""
+
+import cv2
+import numpy as np
+import pytest
+
+from mimicry.signals import (
+    SignalConfig, frame_signals, head_pose, sustained, yawn_window,
+)
+
+# -- pure maths ------------------------------------------------------------------------------
+
+
+def test_sustained_removes_short_openings_and_keeps_long_ones_in_place():
+    fps = 30
+    k = yawn_window(fps)
+    assert k == 31
+    t = np.arange(10 * fps) / fps
+    long = np.clip((t - 2) / 2.5, 0, 1) * (t < 6)  # slow 2.5 s rise, held, then closes
+    bursts = 0.9 * (np.sin(2 * np.pi * 4 * t) > 0.3)  # talking: 4 Hz openings, ~0.1 s each
+    y_long, y_bursts = sustained(long, k), sustained(bursts, k)
+    assert y_bursts.max() == 0.0
+    rise = (t >= 2) & (t < 4.4)
+    np.testing.assert_allclose(y_long[rise], long[rise])  # the rise is untouched: no onset shift
+    assert np.argmax(y_long > 0.5) == np.argmax(long > 0.5)
+    assert np.isnan(sustained(np.array([np.nan, 1.0]), 3)).sum() == 0
+
+
+def test_head_pose_of_known_rotations():
+    def rot(yaw, pitch, roll):
+        y, p, r = np.radians([yaw, pitch, roll])
+        ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
+        rx = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])
+        rz = np.array([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0], [0, 0, 1]])
+        m = np.eye(4)
+        m[:3, :3] = ry @ rx @ rz
+        return m
+
+    got = head_pose(np.stack([rot(20, 0, 0), rot(0, -15, 0), rot(0, 0, 10)]))
+    np.testing.assert_allclose(got, [[20, 0, 0], [0, 15, 0], [0, 0, 10]], atol=1e-6)
+
+
+# -- real photos -----------------------------------------------------------------------------
+
+
+def _signals(landmarker, image):
+    faces = landmarker.detect(image)
+    h, w = image.shape[:2]
+    return [frame_signals(f.blendshapes[None], f.landmarks[None], f.matrix[None], w, h) for f in faces]
+
+
+@pytest.mark.parametrize("name, smile_range, mouth_open_range", [
+    ("0-f1-su-ph.jpg", (0.0, 0.2), (0.6, 1.0)),  # surprise: open mouth, not a smile
+    ("0-f15-hao-ph.jpg", (0.6, 1.0), (0.0, 0.3)),  # happy
+    ("15-f13-anc-ph.jpg", (0.0, 0.2), (0.0, 0.3)),  # anger
+    ("45-m7-di-ph.jpg", (0.0, 0.2), (0.0, 0.3)),  # disgust
+    ("single_face.jpg", (0.6, 1.0), (0.0, 0.3)),
+    ("astronaut.jpg", (0.6, 1.0), (0.0, 0.3)),
+])
+def test_posed_photos(landmarker, data_dir, name, smile_range, mouth_open_range):
+    (s,) = _signals(landmarker, cv2.imread(str(data_dir / name)))
+    assert smile_range[0] <= s["smile"][0] <= smile_range[1]
+    assert mouth_open_range[0] <= s["mouth_open"][0] <= mouth_open_range[1]
+    for k in ("smile", "blink", "mouth_open", "yawn_drive"):
+        assert 0.0 <= s[k][0] <= 1.0
+
+
+def test_group_photo_one_smiling_one_not(landmarker, data_dir):
+    sig = _signals(landmarker, cv2.imread(str(data_dir / "multi_face.jpg")))
+    smiles = sorted(s["smile"][0] for s in sig)
+    assert len(sig) == 2
+    assert smiles[0] < 0.2 and smiles[1] > 0.6
+
+
+def test_head_pose_follows_image_rotation_and_mirroring(landmarker, data_dir):
+    img = cv2.imread(str(data_dir / "astronaut.jpg"))
+    h, w = img.shape[:2]
+    (base,) = _signals(landmarker, img)
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), 15, 1.0)  # +15 deg = counter-clockwise
+    (rot,) = _signals(landmarker, cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE))
+    assert rot["roll_deg"][0] - base["roll_deg"][0] == pytest.approx(15, abs=3)
+    (flip,) = _signals(landmarker, cv2.flip(img, 1))
+    assert flip["roll_deg"][0] == pytest.approx(-base["roll_deg"][0], abs=2)
+    assert flip["yaw_deg"][0] == pytest.approx(-base["yaw_deg"][0], abs=3)
+    # the disgust photo is turned: yaw sign agrees with the nose lying off the eyes' midpoint
+    dis = cv2.imread(str(data_dir / "45-m7-di-ph.jpg"))
+    face = landmarker.detect(dis)[0]
+    (s,) = _signals(landmarker, dis)
+    nose_offset = face.landmarks[1, 0] - (face.landmarks[33, 0] + face.landmarks[263, 0]) / 2
+    assert abs(s["yaw_deg"][0]) > 10 and np.sign(s["yaw_deg"][0]) == np.sign(nose_offset)
+
+
+def test_pose_correction_keeps_smile_low_for_a_neutral_face_tilted_down(landmarker):
+    """Pitching a neutral head down raises the (deeper) lip corners in the image; the
+    frontalisation must not read that as a smile."""
+    import synth
+
+    img, _ = synth.neutral_face()
+    h, w = img.shape[:2]
+    # perspective squeeze of the lower half: the face seen from slightly above
+    src = np.float32([[0, 0], [w, 0], [0, h], [w, h]])
+    dst = np.float32([[0, 0], [w, 0], [w * 0.08, h * 0.92], [w * 0.92, h * 0.92]])
+    tilted = cv2.warpPerspective(img, cv2.getPerspectiveTransform(src, dst), (w, h), borderMode=cv2.BORDER_REPLICATE)
+    (s,) = _signals(landmarker, tilted)
+    assert s["smile"][0] < 0.2
+
+
+# -- synthetic faces ---------------------------------------------------------------------------
+
+
+def test_synthetic_grimace_is_not_a_smile(landmarker):
+    """Lip corners pulled straight out (AU20, grimace/crying) widen the mouth without lifting it."""
+    import synth
+
+    img, xy = synth.neutral_face()
+    for corners, jaw in (((0.15, 0.0), 0.0), ((0.15, 0.0), 0.1), ((0.12, -0.03), 0.2)):
+        (s,) = _signals(landmarker, synth.warp_face(img, xy, jaw, corners=corners))
+        assert s["smile"][0] < 0.35, (corners, jaw, s["smile"][0])
+
+
+def test_synthetic_yawn_scores_high_with_onset_inside_the_rise(yawn_track):
+    df, course = yawn_track
+    assert (df.detected == 1).all()
+    t = df.t_s.to_numpy()
+    yawn = df.yawn.to_numpy()
+    assert yawn.max() > 0.7
+    assert yawn[t < 0.9].max() < 0.05 and yawn[t > 6.2].max() < 0.05
+    onset = t[np.argmax(yawn > 0.5)]
+    assert 1.0 < onset < 3.5  # crosses half-height during the 1.0-3.5 s rise
+    peak_hold = (t > 3.6) & (t < 4.9)
+    assert yawn[peak_hold].mean() > 0.7
+    assert df.smile.max() < 0.35  # the open mouth is not read as a smile
+    assert df.mouth_open[peak_hold].mean() > 0.8
+
+
+def test_synthetic_talking_is_not_a_yawn(talking_track, yawn_track):
+    df, course = talking_track
+    assert (df.detected == 1).all()
+    # the mouth does open as wide as in the yawn, but only for a fraction of a second at a time
+    assert df.mouth_open.max() > 0.7
+    assert df.yawn.max() < 0.3
+    assert yawn_track[0].yawn.max() - df.yawn.max() > 0.4
+
+
+def test_static_surprised_face_is_a_weak_yawn_at_most(landmarker, data_dir):
+    """A surprised mouth held still (the worst case for duration) opens less than a yawn."""
+    (s,) = _signals(landmarker, cv2.imread(str(data_dir / "0-f1-su-ph.jpg")))
+    held = sustained(np.full(90, s["yawn_drive"][0]), yawn_window(30))
+    assert held.max() < 0.4
+
+
+def test_smile_onset_on_real_clip(data_dir, tmp_path):
+    from conftest import track_file
+
+    df = track_file(data_dir / "single_face.mp4", tmp_path / "sf.csv")
+    assert len(df) == 72 and (df.detected == 1).all()
+    t, smile = df.t_s.to_numpy(), df.smile.to_numpy()
+    assert smile[t < 0.55].max() < 0.15
+    # the smile relaxes in the last two frames (checked by eye: lips close at frame 71)
+    assert smile[(t > 0.8) & (t < 2.25)].min() > 0.6
+    assert smile[-1] < 0.3
+    # truth: the raw mouthSmile score jumps between frames 19 and 21 (t = 0.63-0.70 s)
+    onset_frame = int(np.argmax(smile > 0.5))
+    assert 19 <= onset_frame <= 22
+    assert df.yawn.max() < 0.05
