@@ -45,11 +45,15 @@ class Frame:
         the source was opened (monotonic clock). Strictly increasing.
     image : np.ndarray
         BGR ``uint8`` array, height x width x 3.
+    rgb : np.ndarray | None
+        The same image in RGB order, converted in the decoding thread when the source was asked
+        for it (``want_rgb``), so the tracker's thread does not spend time on it.
     """
 
     index: int
     t_s: float
     image: np.ndarray
+    rgb: np.ndarray | None = None
 
 
 def next_timestamp(prev_s: float | None, reported_s: float, step_s: float) -> float:
@@ -99,6 +103,7 @@ class FrameSource:
         self.dropped = 0
         self.delivered = 0
         self.last_t_s = 0.0
+        self.want_rgb = False
 
     # -- to implement -------------------------------------------------------------------------
     def _produce(self) -> Iterator[tuple[np.ndarray, float]]:  # pragma: no cover - abstract
@@ -120,7 +125,8 @@ class FrameSource:
             for image, t_s in self._produce():
                 if self._stop.is_set():
                     break
-                frame = Frame(index, t_s, image)
+                rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if self.want_rgb else None
+                frame = Frame(index, t_s, image, rgb)
                 index += 1
                 with self._cond:
                     if self._mode == "latest":

@@ -160,6 +160,14 @@ class RowAssembler:
         return rows
 
 
+def open_landmarker(source: FrameSource, config: TrackConfig) -> FaceLandmarker:
+    """A landmarker suited to the source: live-stream mode for cameras, video mode for files."""
+    from .capture import CameraSource
+
+    mode = "live" if isinstance(source, CameraSource) else "video"
+    return FaceLandmarker(mode, max_faces=config.max_faces, model=config.model)
+
+
 def iter_track_rows(source: FrameSource, config: TrackConfig = TrackConfig(),
                     landmarker: FaceLandmarker | None = None,
                     stop: Callable[[], bool] | None = None) -> Iterator[tuple[dict, TrackedFace | None]]:
@@ -169,19 +177,21 @@ def iter_track_rows(source: FrameSource, config: TrackConfig = TrackConfig(),
     :class:`TrackedFace` behind a detected row (``None`` for ``detected = 0`` rows). The
     landmarker is created (video mode for files, live mode for cameras) unless one is given.
     """
-    from .capture import CameraSource
-
     own = landmarker is None
     if own:
-        mode = "live" if isinstance(source, CameraSource) else "video"
-        landmarker = FaceLandmarker(mode, max_faces=config.max_faces, model=config.model)
+        landmarker = open_landmarker(source, config)
     fps = source.nominal_fps if math.isfinite(source.nominal_fps) and source.nominal_fps > 0 else 30.0
     single = config.max_faces == 1
     tracker = FaceIdTracker(min_hits=config.min_hits, memory_s=config.memory_s, single=single)
     assembler = RowAssembler(tracker, yawn_window(fps, config.signals), single, config.memory_s)
+    # Detection, signals and rows run in this one thread on purpose: MediaPipe's Python wrapper
+    # needs the GIL many times per frame, and a second busy Python thread slowed detection 4x
+    # (10 -> 40 ms per frame, measured). Decoding, which releases the GIL, runs ahead in the
+    # source's own thread.
+    source.want_rgb = True
     try:
         for frame in source:
-            faces = landmarker.detect(frame.image, frame.t_s)
+            faces = landmarker.detect(frame.image, frame.t_s, rgb=frame.rgb)
             tracked: list[TrackedFace] = []
             if faces:
                 h, w = frame.image.shape[:2]
@@ -232,12 +242,17 @@ def track_video(source: FrameSource, out: str | Path, config: TrackConfig = Trac
     Files are written as ``<out>.partial`` while running and renamed when the source ends (or
     ``stop()`` returns true). If anything fails, the ``.partial`` files keep what was done.
     """
+    with open_landmarker(source, config) as landmarker:  # a bad model fails before any file is made
+        return _track_to_csv(source, out, config, landmarker, landmarks_out, progress, stop)
+
+
+def _track_to_csv(source, out, config, landmarker, landmarks_out, progress, stop) -> TrackResult:
     writer = CsvWriter(out, TRACK)
     lm_writer = CsvWriter(landmarks_out, LANDMARKS) if landmarks_out else None
     frames, rows, detected, last_frame = 0, 0, 0, -1
     ok = False
     try:
-        for row, face in iter_track_rows(source, config, stop=stop):
+        for row, face in iter_track_rows(source, config, landmarker=landmarker, stop=stop):
             writer.write(row)
             rows += 1
             if face is not None:

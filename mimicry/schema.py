@@ -53,11 +53,26 @@ class CsvSchema:
         return {c.name: c.dtype for c in self.columns}
 
     def markdown(self) -> str:
-        """The schema as a Markdown table (used for the README)."""
-        lines = [f"| column | type | unit | meaning |", "| --- | --- | --- | --- |"]
-        for c in self.columns:
+        """The schema as a Markdown table (the README's tables are this text).
+
+        Runs of blendshape or landmark columns are folded into one row.
+        """
+        lines = ["| column | type | unit | meaning |", "| --- | --- | --- | --- |"]
+        names = self.names
+        if set(BLENDSHAPE_NAMES) <= set(names):
+            cols = [c for c in self.columns if c.name not in BLENDSHAPE_NAMES]
+            tail = [f"| `_neutral` ... `noseSneerRight` | float64 | 0-1 | the {len(BLENDSHAPE_NAMES)} "
+                    "MediaPipe blendshape scores, in the model's order, under their own names |"]
+        elif "x0" in names:
+            cols = [c for c in self.columns if not (c.name[0] in "xyz" and c.name[1:].isdigit())]
+            tail = [f"| `x0, y0, z0` ... `x{N_LANDMARKS - 1}, y{N_LANDMARKS - 1}, z{N_LANDMARKS - 1}` | float64 | "
+                    "image width / height | landmark i: x (0 left, 1 right), y (0 top, 1 bottom), "
+                    "z (depth, image widths, smaller = closer) |"]
+        else:
+            cols, tail = list(self.columns), []
+        for c in cols:
             lines.append(f"| `{c.name}` | {c.dtype} | {c.unit} | {c.description} |")
-        return "\n".join(lines)
+        return "\n".join(lines + tail)
 
 
 _SIGNALS = (
@@ -127,7 +142,8 @@ def safe_cell(value: object) -> str:
     return text
 
 
+ALL_SCHEMAS = (TRACK, LANDMARKS)
+
 if __name__ == "__main__":  # pragma: no cover
-    for schema in (TRACK,):
-        print(f"### {schema.name}.csv\n\n{schema.description}\n")
-        print(schema.markdown())
+    for schema in ALL_SCHEMAS:
+        print(f"{schema.description}\n\n{schema.markdown()}\n")

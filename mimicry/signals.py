@@ -38,6 +38,17 @@ EYE_OUTER = (33, 263)
 LIP_CORNERS = (61, 291)
 LIP_INNER_UPPER, LIP_INNER_LOWER = 13, 14
 SUBNASALE = 2
+#: The landmarks the geometry uses, in this order, for :func:`frontalize` on a subset.
+GEOMETRY_POINTS = (EYE_OUTER[0], EYE_OUTER[1], LIP_CORNERS[0], LIP_CORNERS[1], LIP_INNER_UPPER,
+                   LIP_INNER_LOWER, SUBNASALE)
+_SUBSET = {p: i for i, p in enumerate(GEOMETRY_POINTS)}
+
+
+def _index(n_points: int):
+    """Map a Face Mesh landmark index to a column of an array of all 478 or of GEOMETRY_POINTS."""
+    if n_points == len(GEOMETRY_POINTS):
+        return _SUBSET.__getitem__
+    return lambda i: i
 
 
 @dataclass(frozen=True)
@@ -120,7 +131,8 @@ def frontalize(landmarks: np.ndarray, matrices: np.ndarray | None, width: int, h
     Parameters
     ----------
     landmarks : np.ndarray
-        (N, 478, 3) normalised landmarks (x, y in image width/height, z in image width).
+        (N, 478, 3) normalised landmarks (x, y in image width/height, z in image width), or
+        (N, 7, 3) holding only :data:`GEOMETRY_POINTS`, in that order.
     matrices : np.ndarray | None
         (N, 4, 4) transformation matrices; ``None`` corrects in-plane roll only.
     width, height : int
@@ -134,17 +146,19 @@ def frontalize(landmarks: np.ndarray, matrices: np.ndarray | None, width: int, h
         down by 20 degrees moves the (deeper) lip corners up in the image by about 0.07 IOD
         relative to the lip centre, as much as a smile.
     """
-    lm = np.asarray(landmarks, dtype=float).reshape(-1, landmarks.shape[-2], 3)
-    p = lm * np.array([width, height, width], dtype=float)
-    p = p * np.array([1.0, -1.0, -1.0])  # to y up, z towards the camera
-    centre = p[:, list(EYE_OUTER), :].mean(axis=1, keepdims=True)
+    lm = np.asarray(landmarks, dtype=float)
+    lm = lm.reshape(-1, lm.shape[-2], 3)
+    ix = _index(lm.shape[1])
+    eye0, eye1 = ix(EYE_OUTER[0]), ix(EYE_OUTER[1])
+    p = lm * np.array([width, -height, -width], dtype=float)  # to y up, z towards the camera
+    centre = p[:, [eye0, eye1], :].mean(axis=1, keepdims=True)
     p = p - centre
     if matrices is not None:
         m = np.asarray(matrices, dtype=float).reshape(-1, 4, 4)
         r = m[:, :3, :3] / np.linalg.norm(m[:, :3, :3], axis=1, keepdims=True)
         p = np.einsum("nji,nkj->nki", r, p)  # R^T p: undo the head rotation
     # remove residual roll so the eye line is horizontal
-    eye = p[:, EYE_OUTER[1], :2] - p[:, EYE_OUTER[0], :2]
+    eye = p[:, eye1, :2] - p[:, eye0, :2]
     ang = np.arctan2(eye[:, 1], eye[:, 0])
     c, s = np.cos(-ang), np.sin(-ang)
     x = c[:, None] * p[:, :, 0] - s[:, None] * p[:, :, 1]
@@ -165,14 +179,16 @@ def mouth_geometry(front: np.ndarray) -> dict[str, np.ndarray]:
         when the corners are pulled up, as in a smile; about 0 for an O-shaped open mouth),
         ``corner_to_nose`` (vertical distance from the subnasale down to the corners).
     """
+    ix = _index(front.shape[1])
+    lc, rc, up, lo = ix(LIP_CORNERS[0]), ix(LIP_CORNERS[1]), ix(LIP_INNER_UPPER), ix(LIP_INNER_LOWER)
     y = front[:, :, 1]
-    corners_y = y[:, list(LIP_CORNERS)].mean(axis=1)
-    mid_y = (y[:, LIP_INNER_UPPER] + y[:, LIP_INNER_LOWER]) / 2
+    corners_y = (y[:, lc] + y[:, rc]) / 2
+    mid_y = (y[:, up] + y[:, lo]) / 2
     return {
-        "mouth_width": np.linalg.norm(front[:, LIP_CORNERS[1], :2] - front[:, LIP_CORNERS[0], :2], axis=1),
-        "lip_gap": np.maximum(y[:, LIP_INNER_LOWER] - y[:, LIP_INNER_UPPER], 0.0),
+        "mouth_width": np.linalg.norm(front[:, rc, :2] - front[:, lc, :2], axis=1),
+        "lip_gap": np.maximum(y[:, lo] - y[:, up], 0.0),
         "corner_lift": mid_y - corners_y,
-        "corner_to_nose": corners_y - y[:, SUBNASALE],
+        "corner_to_nose": corners_y - y[:, ix(SUBNASALE)],
     }
 
 
@@ -232,6 +248,12 @@ def sustained(drive: np.ndarray, window: int) -> np.ndarray:
     x = np.nan_to_num(np.asarray(drive, dtype=float), nan=0.0)
     if window <= 1 or x.size == 0:
         return x
+    if x.size <= 256:  # the live pipeline's short windows: numpy is ~10x faster than ndimage here
+        h = window // 2
+        pad = np.concatenate([np.full(h, x[0]), x, np.full(h, x[-1])])
+        ero = np.lib.stride_tricks.sliding_window_view(pad, window).min(axis=1)
+        pad = np.concatenate([np.full(h, ero[0]), ero, np.full(h, ero[-1])])
+        return np.lib.stride_tricks.sliding_window_view(pad, window).max(axis=1)
     return ndimage.grey_opening(x, size=window, mode="nearest")
 
 
@@ -271,7 +293,9 @@ def frame_signals(blendshapes: np.ndarray, landmarks: np.ndarray, matrices: np.n
         ``roll_deg``, each an (N,) array.
     """
     bs = np.asarray(blendshapes, dtype=float).reshape(-1, len(BLENDSHAPE_NAMES))
-    geo = mouth_geometry(frontalize(landmarks, matrices, width, height))
+    lm = np.asarray(landmarks)
+    lm = lm.reshape(-1, lm.shape[-2], 3)[:, GEOMETRY_POINTS, :]  # only what the geometry uses
+    geo = mouth_geometry(frontalize(lm, matrices, width, height))
     smile = smile_score(bs, geo, config)
     out = {
         "smile": smile,

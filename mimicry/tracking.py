@@ -169,13 +169,15 @@ class FaceLandmarker:
         self._last_ms = ms
         return ms
 
-    def detect(self, image_bgr: np.ndarray, t_s: float = 0.0) -> list[FaceObservation]:
-        """Faces in one BGR image taken at ``t_s`` seconds."""
-        h, w = image_bgr.shape[:2]
+    def detect(self, image_bgr: np.ndarray, t_s: float = 0.0, rgb: np.ndarray | None = None) -> list[FaceObservation]:
+        """Faces in one BGR image taken at ``t_s`` seconds (``rgb``: the same image in RGB order,
+        if the caller already has it)."""
+        if rgb is None:
+            rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+        h, w = rgb.shape[:2]
         if max(h, w) > MAX_TRACKING_SIDE:
             scale = MAX_TRACKING_SIDE / max(h, w)
-            image_bgr = cv2.resize(image_bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-        rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+            rgb = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
         mp_image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
         if self._quiet_first:  # the first inference prints a few more native lines
             self._quiet_first = False

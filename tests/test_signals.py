@@ -163,3 +163,24 @@ def test_smile_onset_on_real_clip(data_dir, tmp_path):
     onset_frame = int(np.argmax(smile > 0.5))
     assert 19 <= onset_frame <= 22
     assert df.yawn.max() < 0.05
+
+
+def test_sustained_short_and_long_paths_agree():
+    from scipy import ndimage
+
+    rng = np.random.default_rng(0)
+    for n in (5, 61, 256, 1000):
+        x = rng.random(n)
+        for k in (3, 31, 61):
+            np.testing.assert_allclose(sustained(x, k), ndimage.grey_opening(x, size=k, mode="nearest"))
+
+
+def test_frame_signals_same_on_all_landmarks_or_the_geometry_subset(landmarker, data_dir):
+    from mimicry.signals import GEOMETRY_POINTS, frontalize, mouth_geometry
+
+    img = cv2.imread(str(data_dir / "0-f15-hao-ph.jpg"))
+    f = landmarker.detect(img)[0]
+    full = mouth_geometry(frontalize(f.landmarks[None], f.matrix[None], 512, 512))
+    sub = mouth_geometry(frontalize(f.landmarks[None, GEOMETRY_POINTS], f.matrix[None], 512, 512))
+    for k in full:
+        np.testing.assert_allclose(full[k], sub[k])

@@ -1,0 +1,99 @@
+"""Per-case numbers for the expression signals on the real and synthetic test faces.
+
+    python benchmarks/validate_signals.py
+
+Prints, for each case, the quantity the tests assert on (and a few more), so that a change to
+`mimicry/signals.py` can be judged case by case. Cases: real photos (posed expressions), the
+real smiling clip, synthetic yawn / talking / grimace / crying / tilted faces made by warping a
+real neutral face (tests/synth.py).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+import synth  # noqa: E402
+
+from mimicry.capture import VideoFileSource  # noqa: E402
+from mimicry.pipeline import TrackConfig, track_video  # noqa: E402
+from mimicry.signals import frame_signals, sustained, yawn_window  # noqa: E402
+from mimicry.tracking import FaceLandmarker  # noqa: E402
+
+DATA = ROOT / "tests" / "data"
+
+
+def still(lm, img, name):
+    h, w = img.shape[:2]
+    rows = []
+    for i, f in enumerate(lm.detect(img)):
+        s = frame_signals(f.blendshapes[None], f.landmarks[None], f.matrix[None], w, h)
+        held = sustained(np.full(90, s["yawn_drive"][0]), yawn_window(30))[45]
+        au12 = float(f.blendshapes[44:46].mean())
+        rows.append(dict(case=name if i == 0 else f"{name} #{i}", smile=s["smile"][0], mouthSmile=au12,
+                         mouth_open=s["mouth_open"][0], yawn_if_held_3s=held, blink=s["blink"][0]))
+    return rows
+
+
+def track(path, out):
+    with VideoFileSource(path) as src:
+        track_video(src, out, TrackConfig())
+    return pd.read_csv(out)
+
+
+def main() -> None:
+    pd.set_option("display.width", 160)
+    rows = []
+    img, xy = synth.neutral_face()
+    with FaceLandmarker("image", max_faces=4) as lm:
+        for name in ("0-f15-hao-ph.jpg", "single_face.jpg", "astronaut.jpg", "multi_face.jpg",
+                     "0-f1-su-ph.jpg", "15-f13-anc-ph.jpg", "45-m7-di-ph.jpg"):
+            rows += still(lm, cv2.imread(str(DATA / name)), name)
+        rows += still(lm, img, "synthetic: neutral")
+        for name, kw in (("synthetic: grimace (corners out)", dict(jaw=0.0, corners=(0.15, 0.0))),
+                         ("synthetic: grimace, lips apart", dict(jaw=0.1, corners=(0.15, 0.0))),
+                         ("synthetic: crying (corners out+down, jaw)", dict(jaw=0.2, corners=(0.12, -0.03))),
+                         ("synthetic: yawn peak (jaw 0.55 IOD, eyes half)", dict(jaw=0.55, eyes=0.5))):
+            rows += still(lm, synth.warp_face(img, xy, **kw), name)
+        h, w = img.shape[:2]
+        src = np.float32([[0, 0], [w, 0], [0, h], [w, h]])
+        dst = np.float32([[0, 0], [w, 0], [w * 0.08, h * 0.92], [w * 0.92, h * 0.92]])
+        tilted = cv2.warpPerspective(img, cv2.getPerspectiveTransform(src, dst), (w, h), borderMode=cv2.BORDER_REPLICATE)
+        rows += still(lm, tilted, "synthetic: neutral, tilted down")
+    print("Still images (yawn_if_held_3s: the yawn signal if the face held this expression for 3 s)")
+    print(pd.DataFrame(rows).set_index("case").round(3).to_string())
+
+    print("\nClips")
+    clips = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        df = track(DATA / "single_face.mp4", tmp / "sf.csv")
+        onset = int(np.argmax(df.smile.to_numpy() > 0.5))
+        clips.append(dict(case="single_face.mp4 (real smile)", smile_before=df.smile[df.t_s < 0.55].max(),
+                          smile_during=df.smile[(df.t_s > 0.8) & (df.t_s < 2.25)].mean(),
+                          onset_frame=onset, yawn_max=df.yawn.max()))
+        t = np.arange(210) / 30
+        course = synth.yawn_course(t)
+        df = track(synth.write_clip(tmp / "y.mp4", course, 0.5 * course, jaw_max=0.55), tmp / "y.csv")
+        clips.append(dict(case="synthetic yawn (onset 1.0 s, rise to 3.5 s)", yawn_max=df.yawn.max(),
+                          yawn_onset_s=df.t_s[df.yawn > 0.5].min(), smile_max=df.smile.max(),
+                          mouth_open_max=df.mouth_open.max()))
+        t = np.arange(180) / 30
+        df = track(synth.write_clip(tmp / "t.mp4", synth.talking_course(t), jaw_max=0.55), tmp / "t.csv")
+        clips.append(dict(case="synthetic talking (4 Hz, as wide as the yawn)", yawn_max=df.yawn.max(),
+                          smile_max=df.smile.max(), mouth_open_max=df.mouth_open.max()))
+        for name in ("face_noface.mov", "noface_face.mov", "no_face.mp4"):
+            df = track(DATA / name, tmp / "d.csv")
+            clips.append(dict(case=name, frames=len(df), detected_frames=int(df.detected.sum())))
+    print(pd.DataFrame(clips).set_index("case").round(3).to_string())
+
+
+if __name__ == "__main__":
+    main()
