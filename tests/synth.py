@@ -103,6 +103,32 @@ def warp_face(img: np.ndarray, xy: np.ndarray, jaw: float, eyes: float = 0.0,
     return out
 
 
+# Face Mesh eye contours (upper lid then lower lid, corner to corner)
+_EYE_CONTOURS = (
+    (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7),
+    (263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249),
+)
+
+
+def close_eyes(img: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Both eyes shut: the eye opening painted with eyelid skin, lashes along the lower lid."""
+    out = img.copy()
+    iod = np.linalg.norm(xy[263] - xy[33])
+    for contour in _EYE_CONTOURS:
+        pts = xy[list(contour)].astype(np.int32)
+        mask = np.zeros(img.shape[:2], np.uint8)
+        cv2.fillPoly(mask, [pts], 255)
+        mask = cv2.dilate(mask, np.ones((5, 5), np.uint8))
+        top = int(pts[:, 1].min() - 0.12 * iod)
+        x0, x1 = pts[:, 0].min(), pts[:, 0].max()
+        lid = img[max(top - 4, 0):top + 1, x0:x1 + 1].reshape(-1, 3).mean(axis=0)
+        out[mask > 0] = lid.astype(np.uint8)
+        lower = xy[list(contour[8:]) + [contour[0]]].astype(np.int32)
+        cv2.polylines(out, [lower], False, (40, 35, 35), 2, cv2.LINE_AA)
+    blurred = cv2.GaussianBlur(out, (5, 5), 0)
+    return blurred
+
+
 def yawn_course(t_s: np.ndarray, onset_s: float = 1.0, rise_s: float = 2.5, hold_s: float = 1.5,
                 fall_s: float = 1.0) -> np.ndarray:
     """Yawn time course in [0, 1]: slow cosine rise, hold, faster fall."""

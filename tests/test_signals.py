@@ -184,3 +184,15 @@ def test_frame_signals_same_on_all_landmarks_or_the_geometry_subset(landmarker, 
     sub = mouth_geometry(frontalize(f.landmarks[None, GEOMETRY_POINTS], f.matrix[None], 512, 512))
     for k in full:
         np.testing.assert_allclose(full[k], sub[k])
+
+
+def test_blink_on_shut_and_open_eyes(landmarker, data_dir):
+    import synth
+
+    img, xy = synth.neutral_face()
+    (shut,) = _signals(landmarker, synth.close_eyes(img, xy))
+    (open_,) = _signals(landmarker, img)
+    assert shut["blink"][0] > 0.6 and open_["blink"][0] < 0.2
+    for name in ("single_face.jpg", "0-f15-hao-ph.jpg", "astronaut.jpg", "multi_face.jpg", "0-f1-su-ph.jpg"):
+        for s in _signals(landmarker, cv2.imread(str(data_dir / name))):
+            assert s["blink"][0] < 0.2, name
