@@ -8,7 +8,6 @@ look-ahead. :func:`track_video` writes those rows to CSV.
 
 from __future__ import annotations
 
-import logging
 import math
 from collections import deque
 from dataclasses import dataclass, field
@@ -22,8 +21,6 @@ from .schema import BLENDSHAPE_NAMES, LANDMARKS, N_LANDMARKS, TRACK
 from .signals import DEFAULT_CONFIG, SignalConfig, frame_signals, sustained, yawn_window
 from .tracking import FaceIdTracker, FaceLandmarker
 from .writers import CsvWriter
-
-log = logging.getLogger(__name__)
 
 _SIGNAL_KEYS = ("smile", "blink", "mouth_open", "yaw_deg", "pitch_deg", "roll_deg")
 

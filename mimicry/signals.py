@@ -37,10 +37,9 @@ _BS = {name: i for i, name in enumerate(BLENDSHAPE_NAMES)}
 EYE_OUTER = (33, 263)
 LIP_CORNERS = (61, 291)
 LIP_INNER_UPPER, LIP_INNER_LOWER = 13, 14
-SUBNASALE = 2
 #: The landmarks the geometry uses, in this order, for :func:`frontalize` on a subset.
 GEOMETRY_POINTS = (EYE_OUTER[0], EYE_OUTER[1], LIP_CORNERS[0], LIP_CORNERS[1], LIP_INNER_UPPER,
-                   LIP_INNER_LOWER, SUBNASALE)
+                   LIP_INNER_LOWER)
 _SUBSET = {p: i for i, p in enumerate(GEOMETRY_POINTS)}
 
 
@@ -133,7 +132,7 @@ def frontalize(landmarks: np.ndarray, matrices: np.ndarray | None, width: int, h
     ----------
     landmarks : np.ndarray
         (N, 478, 3) normalised landmarks (x, y in image width/height, z in image width), or
-        (N, 7, 3) holding only :data:`GEOMETRY_POINTS`, in that order.
+        (N, 6, 3) holding only :data:`GEOMETRY_POINTS`, in that order.
     matrices : np.ndarray | None
         (N, 4, 4) transformation matrices; ``None`` corrects in-plane roll only.
     width, height : int
@@ -177,8 +176,7 @@ def mouth_geometry(front: np.ndarray) -> dict[str, np.ndarray]:
     dict
         ``mouth_width`` (corner to corner), ``lip_gap`` (inner upper to inner lower lip, >= 0),
         ``corner_lift`` (height of the lip corners above the midpoint of the inner lips; positive
-        when the corners are pulled up, as in a smile; about 0 for an O-shaped open mouth),
-        ``corner_to_nose`` (vertical distance from the subnasale down to the corners).
+        when the corners are pulled up, as in a smile; about 0 for an O-shaped open mouth).
     """
     ix = _index(front.shape[1])
     lc, rc, up, lo = ix(LIP_CORNERS[0]), ix(LIP_CORNERS[1]), ix(LIP_INNER_UPPER), ix(LIP_INNER_LOWER)
@@ -189,7 +187,6 @@ def mouth_geometry(front: np.ndarray) -> dict[str, np.ndarray]:
         "mouth_width": np.linalg.norm(front[:, rc, :2] - front[:, lc, :2], axis=1),
         "lip_gap": np.maximum(y[:, lo] - y[:, up], 0.0),
         "corner_lift": mid_y - corners_y,
-        "corner_to_nose": corners_y - y[:, ix(SUBNASALE)],
     }
 
 

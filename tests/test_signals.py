@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mimicry.signals import (
-    SignalConfig, frame_signals, head_pose, sustained, yawn_window,
+    frame_signals, head_pose, sustained, yawn_window,
 )
 
 # -- pure maths ------------------------------------------------------------------------------
