@@ -67,6 +67,10 @@ def main() -> None:
         dst = np.float32([[0, 0], [w, 0], [w * 0.08, h * 0.92], [w * 0.92, h * 0.92]])
         tilted = cv2.warpPerspective(img, cv2.getPerspectiveTransform(src, dst), (w, h), borderMode=cv2.BORDER_REPLICATE)
         rows += still(lm, tilted, "synthetic: neutral, tilted down")
+        anger = cv2.imread(str(DATA / "15-f13-anc-ph.jpg"))
+        f = lm.detect(anger)[0]
+        covered = synth.cover_mouth(anger, f.landmarks[:, :2] * anger.shape[1::-1])
+        rows += still(lm, covered, "anger + synthetic hand (per frame, before the visibility veto)")
     print("Still images (yawn_if_held_3s: the yawn signal if the face held this expression for 3 s)")
     print(pd.DataFrame(rows).set_index("case").round(3).to_string())
 
@@ -89,6 +93,16 @@ def main() -> None:
         df = track(synth.write_clip(tmp / "t.mp4", synth.talking_course(t), jaw_max=0.55), tmp / "t.csv")
         clips.append(dict(case="synthetic talking (4 Hz, as wide as the yawn)", yawn_max=df.yawn.max(),
                           smile_max=df.smile.max(), mouth_open_max=df.mouth_open.max()))
+        path = tmp / "hand.mp4"
+        vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30, anger.shape[1::-1])
+        for i in range(120):
+            vw.write(anger if i < 60 else covered)
+        vw.release()
+        df = track(path, tmp / "hand.csv")
+        clips.append(dict(case="anger 2 s, then hand over the mouth 2 s", mouth_visible_uncovered=df.mouth_visible[:60].min(),
+                          mouth_visible_covered=df.mouth_visible[60:].max(), smile_covered=df.smile[60:].max()))
+        df = track(DATA / "single_face.mp4", tmp / "sf2.csv")
+        clips.append(dict(case="single_face.mp4: mouth_visible", mouth_visible_uncovered=df.mouth_visible.min()))
         for name in ("face_noface.mov", "noface_face.mov", "no_face.mp4"):
             df = track(DATA / name, tmp / "d.csv")
             clips.append(dict(case=name, frames=len(df), detected_frames=int(df.detected.sum())))

@@ -18,11 +18,12 @@ import numpy as np
 
 from .capture import FrameSource
 from .schema import BLENDSHAPE_NAMES, LANDMARKS, N_LANDMARKS, TRACK
-from .signals import DEFAULT_CONFIG, SignalConfig, frame_signals, sustained, yawn_window
+from .signals import (DEFAULT_CONFIG, SignalConfig, frame_signals, lip_contrast, mouth_visibility, sustained,
+                      yawn_window)
 from .tracking import FaceIdTracker, FaceLandmarker
 from .writers import CsvWriter
 
-_SIGNAL_KEYS = ("smile", "blink", "mouth_open", "yaw_deg", "pitch_deg", "roll_deg")
+_SIGNAL_KEYS = ("smile", "blink", "mouth_open", "mouth_visible", "yaw_deg", "pitch_deg", "roll_deg")
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,26 @@ class RowAssembler:
         return rows
 
 
+class MouthVisibility:
+    """Per-face history of lip contrast, giving each face's own usual value as reference."""
+
+    def __init__(self, config: SignalConfig = DEFAULT_CONFIG, percentile: float = 90.0):
+        self.config, self.percentile = config, percentile
+        self._hist: dict[int, deque[tuple[float, float]]] = {}
+
+    def update(self, key: int, t_s: float, contrast: float) -> float:
+        """Add one measurement of face ``key``; return its ``mouth_visible`` in [0, 1]."""
+        hist = self._hist.setdefault(key, deque())
+        if math.isfinite(contrast):
+            hist.append((t_s, contrast))
+        while hist and hist[0][0] < t_s - self.config.visibility_history_s:
+            hist.popleft()
+        if not hist or not math.isfinite(contrast):
+            return 1.0
+        reference = float(np.percentile([c for _, c in hist], self.percentile))
+        return float(mouth_visibility(contrast, reference, self.config))
+
+
 def open_landmarker(source: FrameSource, config: TrackConfig) -> FaceLandmarker:
     """A landmarker suited to the source: live-stream mode for cameras, video mode for files."""
     from .capture import CameraSource
@@ -181,6 +202,7 @@ def iter_track_rows(source: FrameSource, config: TrackConfig = TrackConfig(),
     single = config.max_faces == 1
     tracker = FaceIdTracker(min_hits=config.min_hits, memory_s=config.memory_s, single=single)
     assembler = RowAssembler(tracker, yawn_window(fps, config.signals), single, config.memory_s)
+    visibility = MouthVisibility(config.signals)
     # Detection, signals and rows run in this one thread on purpose: MediaPipe's Python wrapper
     # needs the GIL many times per frame, and a second busy Python thread slowed detection 4x
     # (10 -> 40 ms per frame, measured). Decoding, which releases the GIL, runs ahead in the
@@ -197,7 +219,11 @@ def iter_track_rows(source: FrameSource, config: TrackConfig = TrackConfig(),
                 sig = frame_signals(np.stack([f.blendshapes for f in faces]), np.stack([f.landmarks for f in faces]),
                                     mats, w, h, config.signals)
                 for i, (key, f) in enumerate(zip(keys, faces)):
-                    tracked.append(TrackedFace(key, {k: float(v[i]) for k, v in sig.items()}, f.landmarks, f.blendshapes))
+                    values = {k: float(v[i]) for k, v in sig.items()}
+                    visible = visibility.update(key, frame.t_s, lip_contrast(frame.image, f.landmarks))
+                    values["mouth_visible"] = visible
+                    values["smile"] *= visible  # a covered mouth gives no smile evidence
+                    tracked.append(TrackedFace(key, values, f.landmarks, f.blendshapes))
             else:
                 tracker.update(np.empty((0, 4)), frame.t_s)
             yield from assembler.push(frame.index, frame.t_s, tracked)

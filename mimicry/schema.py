@@ -80,6 +80,7 @@ _SIGNALS = (
     Column("yawn", "float64", "0-1", "yawn intensity: wide jaw opening sustained for >= 1 s (see README: Signals)"),
     Column("blink", "float64", "0-1", "eye closure, both eyes (see README: Signals)"),
     Column("mouth_open", "float64", "0-1", "jaw opening, MediaPipe `jawOpen` rescaled so 0.6 maps to 1"),
+    Column("mouth_visible", "float64", "0-1", "1 = mouth in view; falls to 0 when a hand or object covers it (smile is scaled by it)"),
     Column("yaw_deg", "float64", "degrees", "head turn, positive towards the image's right (the person's left)"),
     Column("pitch_deg", "float64", "degrees", "head tilt, positive chin up"),
     Column("roll_deg", "float64", "degrees", "in-plane head roll, positive counter-clockwise as seen in the image"),

@@ -80,6 +80,13 @@ class SignalConfig:
     """Combined opening at which the yawn drive reaches 1."""
     yawn_min_s: float = 1.0
     """Shortest opening, in seconds, that the yawn signal keeps."""
+    visibility_ratio: tuple[float, float] = (0.1, 0.3)
+    """Lip contrast as a fraction of the face's own recent 90th percentile over which
+    ``mouth_visible`` goes from 0 to 1. A hand over the mouth leaves almost no contrast (a
+    synthetic hand: 0.005); lips that move change it by up to about 2.5x (a broad smile that
+    thins the lips: 0.43 of the closed mouth's on single_face.mp4)."""
+    visibility_history_s: float = 30.0
+    """Length of the lip-contrast history that gives a face's usual contrast, seconds."""
     mouth_open_full: float = 0.6
     """``jawOpen`` mapped to ``mouth_open = 1``."""
     blink_low: float = 0.35
@@ -253,6 +260,56 @@ def sustained(drive: np.ndarray, window: int) -> np.ndarray:
         pad = np.concatenate([np.full(h, ero[0]), ero, np.full(h, ero[-1])])
         return np.lib.stride_tricks.sliding_window_view(pad, window).max(axis=1)
     return ndimage.grey_opening(x, size=window, mode="nearest")
+
+
+# Face Mesh lip contours, corner to corner round the mouth
+LIPS_OUTER = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146)
+LIPS_INNER = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95)
+
+
+def lip_contrast(image_bgr: np.ndarray, landmarks: np.ndarray) -> float:
+    """Colour difference (CIELAB delta E) between the lips and a band of skin around them.
+
+    Lips differ from the skin around them in colour and lightness (typically 10-60 delta E on
+    the test photos); a hand or object over the mouth covers both regions with one surface and
+    the difference collapses (0-4 for a synthetic hand). NaN if the mouth is outside the image.
+    """
+    import cv2
+
+    h, w = image_bgr.shape[:2]
+    xy = np.asarray(landmarks)[:, :2] * (w, h)
+    iod = float(np.hypot(*(xy[EYE_OUTER[1]] - xy[EYE_OUTER[0]])))
+    outer = xy[list(LIPS_OUTER)]
+    pad = 0.35 * iod
+    x0, y0 = np.floor(outer.min(axis=0) - pad).astype(int)
+    x1, y1 = np.ceil(outer.max(axis=0) + pad).astype(int)
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return float("nan")
+    lab = cv2.cvtColor(np.ascontiguousarray(image_bgr[y0:y1, x0:x1]), cv2.COLOR_BGR2LAB).astype(np.float32)
+    shift = np.array([x0, y0])
+    lips = np.zeros(lab.shape[:2], np.uint8)
+    cv2.fillPoly(lips, [np.round(outer - shift).astype(np.int32)], 1)
+    inside = lips.copy()
+    cv2.fillPoly(lips, [np.round(xy[list(LIPS_INNER)] - shift).astype(np.int32)], 0)
+    k_out, k_in = max(3, int(0.25 * iod)), max(3, int(0.08 * iod))
+    band = cv2.dilate(inside, np.ones((k_out, k_out), np.uint8)) - cv2.dilate(inside, np.ones((k_in, k_in), np.uint8))
+    if lips.sum() < 4 or band.sum() < 4:
+        return float("nan")
+    return float(np.linalg.norm(lab[lips > 0].mean(axis=0) - lab[band > 0].mean(axis=0)))
+
+
+def mouth_visibility(contrast: np.ndarray, reference: np.ndarray, config: "SignalConfig | None" = None) -> np.ndarray:
+    """How visible the mouth is, in [0, 1], from lip contrast relative to the same face's usual.
+
+    ``reference`` is a high percentile of the face's recent lip contrast (see
+    :data:`SignalConfig.visibility_ratio`): a mouth whose contrast falls to a small fraction of
+    its own usual value is covered. Relative, so lighting and skin tone do not matter. NaN
+    contrast counts as visible.
+    """
+    lo, hi = (config or DEFAULT_CONFIG).visibility_ratio
+    ratio = np.asarray(contrast, float) / np.maximum(np.asarray(reference, float), 1e-6)
+    return np.where(np.isfinite(ratio), _clip01((ratio - lo) / (hi - lo)), 1.0)
 
 
 def blink_score(blendshapes: np.ndarray, config: SignalConfig = DEFAULT_CONFIG) -> np.ndarray:

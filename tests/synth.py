@@ -160,3 +160,18 @@ def write_clip(path: Path, jaw: np.ndarray, eyes: np.ndarray | None = None, fps:
         vw.write(warp_face(img, xy, jaw_max * float(j), float(e)))
     vw.release()
     return path
+
+
+def cover_mouth(img: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """A skin-coloured hand (an ellipse with finger creases, colour from the forehead) over the mouth."""
+    iod = np.linalg.norm(xy[263] - xy[33])
+    fore = img[int(xy[10, 1] + 0.1 * iod):int(xy[10, 1] + 0.25 * iod),
+               int(xy[10, 0] - 0.2 * iod):int(xy[10, 0] + 0.2 * iod)].reshape(-1, 3).mean(axis=0)
+    out = img.copy()
+    c = ((xy[61] + xy[291]) / 2).astype(int)
+    cv2.ellipse(out, (int(c[0]), int(c[1])), (int(0.75 * iod), int(0.45 * iod)), 0, 0, 360,
+                tuple(int(v * 0.95) for v in fore), -1)
+    for k in range(-2, 3):
+        y = int(c[1] + k * 0.16 * iod)
+        cv2.line(out, (int(c[0] - 0.7 * iod), y), (int(c[0] + 0.7 * iod), y), tuple(int(v * 0.75) for v in fore), 2)
+    return cv2.GaussianBlur(out, (3, 3), 0)

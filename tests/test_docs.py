@@ -32,7 +32,7 @@ def test_track_schema_has_required_columns():
     for col in ("t_s", "frame", "face", "detected", "smile", "yawn", "blink", "mouth_open",
                 "yaw_deg", "pitch_deg", "roll_deg", "jawOpen", "mouthSmileLeft"):
         assert col in TRACK.names
-    assert len(TRACK.names) == len(set(TRACK.names)) == 11 + 52
+    assert len(TRACK.names) == len(set(TRACK.names)) == 12 + 52
 
 
 def test_safe_cell_blocks_formula_injection():

@@ -8,7 +8,7 @@ from mimicry.tracking import FaceIdTracker
 
 
 def _face(key, drive):
-    sig = {k: 0.0 for k in ("smile", "blink", "mouth_open", "yaw_deg", "pitch_deg", "roll_deg")}
+    sig = {k: 0.0 for k in ("smile", "blink", "mouth_open", "mouth_visible", "yaw_deg", "pitch_deg", "roll_deg")}
     sig["yawn_drive"] = drive
     return TrackedFace(key, sig, np.zeros((478, 3)), np.zeros(52))
 

@@ -196,3 +196,34 @@ def test_blink_on_shut_and_open_eyes(landmarker, data_dir):
     for name in ("single_face.jpg", "0-f15-hao-ph.jpg", "astronaut.jpg", "multi_face.jpg", "0-f1-su-ph.jpg"):
         for s in _signals(landmarker, cv2.imread(str(data_dir / name))):
             assert s["blink"][0] < 0.2, name
+
+
+def test_hand_over_the_mouth_is_not_a_smile(landmarker, data_dir, tmp_path):
+    """MediaPipe reads a smile under a hand over an angry face; mouth_visible must veto it."""
+    import synth
+    from conftest import track_file
+
+    img = cv2.imread(str(data_dir / "15-f13-anc-ph.jpg"))
+    h, w = img.shape[:2]
+    face = landmarker.detect(img)[0]
+    covered = synth.cover_mouth(img, face.landmarks[:, :2] * (w, h))
+    raw = landmarker.detect(covered)[0].blendshapes[44:46].mean()
+    assert raw > 0.3  # the hazard is real: the model hallucinates a smile under the hand
+    path = tmp_path / "hand.mp4"
+    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30, (w, h))
+    for i in range(120):
+        vw.write(img if i < 60 else covered)
+    vw.release()
+    df = track_file(path, tmp_path / "hand.csv")
+    assert (df.detected == 1).all()
+    assert df.mouth_visible[:60].min() > 0.9
+    assert df.mouth_visible[60:].max() < 0.1
+    assert df.smile[60:].max() < 0.1
+
+
+def test_uncovered_real_mouths_stay_visible(data_dir, tmp_path):
+    from conftest import track_file
+
+    for name in ("single_face.mp4", "face_noface.mov", "noface_face.mov"):
+        df = track_file(data_dir / name, tmp_path / "v.csv")
+        assert df.loc[df.detected == 1, "mouth_visible"].min() > 0.9, name
