@@ -9,6 +9,9 @@ look-ahead. :func:`track_video` writes those rows to CSV.
 from __future__ import annotations
 
 import math
+import queue
+import sys
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,14 +206,17 @@ def iter_track_rows(source: FrameSource, config: TrackConfig = TrackConfig(),
     tracker = FaceIdTracker(min_hits=config.min_hits, memory_s=config.memory_s, single=single)
     assembler = RowAssembler(tracker, yawn_window(fps, config.signals), single, config.memory_s)
     visibility = MouthVisibility(config.signals)
-    # Detection, signals and rows run in this one thread on purpose: MediaPipe's Python wrapper
-    # needs the GIL many times per frame, and a second busy Python thread slowed detection 4x
-    # (10 -> 40 ms per frame, measured). Decoding, which releases the GIL, runs ahead in the
-    # source's own thread.
+    # MediaPipe runs in its own thread, a frame ahead: while it infers frame n (its C++ graph
+    # runs without the GIL), this thread turns frame n-1 into signals and rows. MediaPipe's
+    # Python wrapper needs the GIL many times per frame, so the switch interval is shortened
+    # while tracking: with Python's default 5 ms, a busy second thread slowed detection from
+    # 10 to 40 ms per frame (measured); with 0.5 ms, to 12 ms even against a spinning thread.
     source.want_rgb = True
+    detections = _Detections(source, landmarker)
+    old_switch = sys.getswitchinterval()
+    sys.setswitchinterval(min(old_switch, 0.0005))
     try:
-        for frame in source:
-            faces = landmarker.detect(frame.image, frame.t_s, rgb=frame.rgb)
+        for frame, faces in detections:
             tracked: list[TrackedFace] = []
             if faces:
                 h, w = frame.image.shape[:2]
@@ -231,8 +237,57 @@ def iter_track_rows(source: FrameSource, config: TrackConfig = TrackConfig(),
                 break
         yield from assembler.flush()
     finally:
+        detections.close()
+        sys.setswitchinterval(old_switch)
         if own:
             landmarker.close()
+
+
+class _Detections:
+    """Iterate ``(frame, faces)`` with the landmarker running in its own thread, ahead."""
+
+    _END = object()
+
+    def __init__(self, source: FrameSource, landmarker: FaceLandmarker, depth: int = 2):
+        self._source, self._landmarker = source, landmarker
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="detect", daemon=True)
+        self._thread.start()
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        try:
+            for frame in self._source:
+                if self._stop.is_set():
+                    return
+                faces = self._landmarker.detect(frame.image, frame.t_s, rgb=frame.rgb)
+                if not self._put((frame, faces)):
+                    return
+            self._put(self._END)
+        except BaseException as e:  # handed to the consumer's thread
+            self._put(e)
+
+    def __iter__(self):
+        while True:
+            item = self._queue.get()
+            if item is self._END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
 
 
 def landmark_row(row: dict, face: TrackedFace) -> dict:
