@@ -118,6 +118,15 @@ def test_synthetic_grimace_is_not_a_smile(landmarker):
         assert s["smile"][0] < 0.35, (corners, jaw, s["smile"][0])
 
 
+def test_yawn_that_lifts_the_lip_corners_is_not_a_smile(landmarker):
+    import synth
+
+    img, xy = synth.neutral_face()
+    for lift in (0.03, 0.06):
+        (s,) = _signals(landmarker, synth.warp_face(img, xy, 0.5, eyes=0.4, corners=(0.0, lift)))
+        assert s["smile"][0] < 0.2 and s["yawn_drive"][0] > 0.6, (lift, s["smile"][0], s["yawn_drive"][0])
+
+
 def test_synthetic_yawn_scores_high_with_onset_inside_the_rise(yawn_track):
     df, course = yawn_track
     assert (df.detected == 1).all()

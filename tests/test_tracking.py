@@ -106,3 +106,59 @@ def test_live_stream_mode_matches_video_mode(data_dir):
     smile_v = np.array([f[0].blendshapes[44] for f in got["video"]])
     smile_l = np.array([f[0].blendshapes[44] for f in got["live"]])
     assert np.corrcoef(smile_v, smile_l)[0, 1] > 0.99
+
+
+def test_face_that_leaves_and_returns_keeps_its_id(data_dir, tmp_path):
+    """Two faces side by side; the right one is blanked for 1 s, then returns: same ids."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(data_dir / "single_face.mp4"))
+    frames = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        frames.append(f)
+    seq = frames + frames[::-1] + frames  # 7.2 s, no jumps
+    h, w = seq[0].shape[:2]
+    path = tmp_path / "leave.mp4"
+    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30, (2 * w, h))
+    for i, f in enumerate(seq):
+        right = cv2.flip(f, 1)
+        if 90 <= i < 120:  # the right person steps out for 1 s
+            right = np.full_like(right, 200)
+        vw.write(np.hstack([f, right]))
+    vw.release()
+    df = track_file(path, tmp_path / "leave.csv", max_faces=2)
+    det = df[df.detected == 1]
+    assert set(det.face) == {0, 1}
+    # while away, the right face has detected = 0 rows, then it comes back under its old id
+    sides = det.groupby("face").roll_deg.median()
+    assert np.sign(sides[0]) != np.sign(sides[1])
+    away = df[(df.frame >= 93) & (df.frame < 118)]
+    assert (away.groupby("frame").detected.sum() == 1).all()
+    assert away[away.detected == 0].face.nunique() == 1
+    back_id = away[away.detected == 0].face.iloc[0]
+    after = det[(det.frame >= 125)]
+    assert set(after.face) == {0, 1} and back_id in set(after.face)
+    assert len(after[after.face == back_id]) >= 0.95 * (len(seq) - 125)
+
+
+def test_face_sliding_out_of_the_frame(data_dir, tmp_path):
+    """The face slides out to the right over 2 s: detection stops, no crash, no smile spike."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(data_dir / "single_face.mp4"))
+    ok, first = cap.read()
+    cap.release()
+    h, w = first.shape[:2]
+    path = tmp_path / "slide.mp4"
+    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30, (w, h))
+    for i in range(90):
+        dx = int(w * 0.7 * min(max(i - 15, 0) / 60, 1.0))
+        m = np.float32([[1, 0, dx], [0, 1, 0]])
+        vw.write(cv2.warpAffine(first, m, (w, h), borderValue=(200, 200, 200)))
+    vw.release()
+    df = track_file(path, tmp_path / "slide.csv")
+    assert df.detected[:15].all() and not df.detected[-10:].any()
+    assert df.smile.max() < 0.2 and df.yawn.max() < 0.1
