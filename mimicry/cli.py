@@ -156,5 +156,53 @@ def track(video, out, camera, max_faces, landmarks, model, realtime, seconds, fo
         click.echo(msg, err=True)
 
 
+@main.command()
+@click.argument("session_dir", type=click.Path(path_type=Path))
+@click.option("--surrogates", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Surrogates per significance test (circular shifts and block shuffles each).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the surrogates.")
+@click.option("--relative-baseline", is_flag=True,
+              help="Viewer event thresholds relative to the face's level during the baseline.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@handle_errors
+def analyze(session_dir, surrogates, seed, relative_baseline, quiet):
+    """Score how much and how soon the viewer followed the stimulus in SESSION_DIR.
+
+    Reads frames.csv, stimulus_log.csv and session.json; writes scores.csv (lagged
+    cross-correlation per block and pooled per kind, surrogate p-values, windowed
+    cross-correlation), events.csv (smiles and yawns of viewer and actor) and contagion.csv
+    (yawn contagion, smile mimicry, 0-100 mimicry index). Same input and seed, same files.
+
+    \b
+    Example:
+        mimicry analyze sessions/2026-11-25_1400_P01_ab12
+    """
+    from dataclasses import replace
+
+    from .analysis import AnalysisConfig
+    from .analysis.events import DEFAULT_EVENTS
+    from .session import analyze_session, read_session
+
+    config = AnalysisConfig(n_surrogates=surrogates, seed=seed,
+                            events=replace(DEFAULT_EVENTS, relative_to_baseline=relative_baseline))
+    paths = analyze_session(session_dir, config)
+    if not quiet:
+        import pandas as pd
+
+        meta = read_session(session_dir).meta
+        if meta.get("status") != "complete":
+            click.echo(f"note: session status is {meta.get('status')!r}: it ended early or is incomplete", err=True)
+        scores = pd.read_csv(paths["scores.csv"])
+        pooled = scores[scores.block.astype(str) == "all"]
+        for r in pooled.itertuples():
+            if r.signal == r.kind:  # smile in smile blocks, yawn in yawn blocks
+                click.echo(f"face {r.face} {r.signal}: r = {r.r_peak:.2f} at {r.lag_s:+.2f} s, p = {r.p_value:.3g}")
+        cont = pd.read_csv(paths["contagion.csv"])
+        for r in cont.itertuples():
+            click.echo(f"face {r.face}: yawns {r.yawns_yawn_blocks} in yawn blocks, {r.yawns_control_blocks} in control "
+                       f"blocks; mimicry index {r.mimicry_index:.0f}/100")
+        click.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -15,3 +15,7 @@ class CaptureError(MimicryError):
 
 class OutputError(MimicryError):
     """An output path cannot be written."""
+
+
+class SessionError(MimicryError):
+    """A session folder or one of its files is missing or malformed."""

@@ -118,6 +118,103 @@ LANDMARKS = CsvSchema(
     ),
 )
 
+# -- session folder (written by live sessions, read by the analysis) -----------------------------
+
+FRAMES = CsvSchema(
+    name="frames",
+    description="Session `frames.csv`: one row per camera frame per face. Required columns below; "
+                "the track CSV's other columns (blink, pose, blendshapes) may follow and are ignored by the analysis.",
+    columns=(
+        Column("t_s", "float64", "s", "session clock when the frame was captured"),
+        Column("frame", "int64", "index", "camera frame index"),
+        Column("face", "Int64", "id", "face id; empty on a no-face row"),
+        Column("detected", "int64", "0/1", "1 if this face was found in this frame"),
+        Column("block", "Int64", "index", "protocol block being shown; empty during baseline and pauses"),
+        Column("smile", "float64", "0-1", "viewer smile (see the track CSV)"),
+        Column("yawn", "float64", "0-1", "viewer yawn (see the track CSV)"),
+    ),
+)
+
+STIMULUS_LOG = CsvSchema(
+    name="stimulus_log",
+    description="Session `stimulus_log.csv`: one row per displayed stimulus frame.",
+    columns=(
+        Column("t_s", "float64", "s", "session clock when the stimulus frame was shown"),
+        Column("block", "int64", "index", "protocol block"),
+        Column("stimulus_id", "str", "", "stimulus id in the library"),
+        Column("kind", "str", "", "`smile`, `yawn` or `control`"),
+        Column("stimulus_frame", "int64", "index", "frame index within the stimulus clip"),
+        Column("stimulus_t_s", "float64", "s", "time within the stimulus clip"),
+        Column("smile", "float64", "0-1", "the actor's smile at that frame (from the stimulus track)"),
+        Column("yawn", "float64", "0-1", "the actor's yawn at that frame (from the stimulus track)"),
+    ),
+)
+
+#: Keys `session.json` must have for the analysis.
+SESSION_JSON_REQUIRED = ("session_id", "participant", "status", "camera_fps")
+
+SCORES = CsvSchema(
+    name="scores",
+    description="`mimicry analyze` `scores.csv`: viewer-actor synchrony per block x face x signal, plus pooled "
+                "rows per kind (`block` = `all`).",
+    columns=(
+        Column("block", "str", "index or `all`", "block index, or `all` for blocks of one kind pooled"),
+        Column("stimulus_id", "str", "", "stimulus shown, or `all`"),
+        Column("kind", "str", "", "block kind: `smile`, `yawn` or `control`"),
+        Column("face", "int64", "id", "viewer face id"),
+        Column("signal", "str", "", "`smile` or `yawn` (viewer and actor alike)"),
+        Column("r_peak", "float64", "r", "highest Pearson r over lags -2 ... +5 s"),
+        Column("lag_s", "float64", "s", "lag of that peak, positive = viewer after the stimulus (resolution one camera frame)"),
+        Column("p_value", "float64", "p", "share of surrogates (circular shifts of the viewer) whose peak r over the same lags is at least as high"),
+        Column("p_value_shuffle", "float64", "p", "the same with block-shuffled surrogates"),
+        Column("n_samples", "int64", "samples", "aligned samples with both signals present"),
+        Column("wlcc_r_mean", "float64", "r", "windowed lagged cross-correlation (4 s windows, 1 s steps): mean of the per-window peak r"),
+        Column("wlcc_r_sd", "float64", "r", "SD of the per-window peak r"),
+        Column("wlcc_lag_mean_s", "float64", "s", "mean lag of the per-window peaks"),
+        Column("wlcc_lag_sd_s", "float64", "s", "SD of the per-window peak lags"),
+        Column("wlcc_windows", "int64", "windows", "windows with enough data"),
+    ),
+)
+
+EVENTS = CsvSchema(
+    name="events",
+    description="`mimicry analyze` `events.csv`: smile and yawn events of the viewer(s) and of the stimulus actor.",
+    columns=(
+        Column("source", "str", "", "`viewer` or `stimulus`"),
+        Column("face", "Int64", "id", "viewer face id; empty for stimulus events"),
+        Column("kind", "str", "", "`smile` or `yawn`"),
+        Column("onset_s", "float64", "s", "session time the signal rose above the lower threshold"),
+        Column("peak_s", "float64", "s", "session time of the maximum"),
+        Column("offset_s", "float64", "s", "session time it fell back below the lower threshold"),
+        Column("peak_value", "float64", "0-1", "signal maximum"),
+        Column("block", "Int64", "index", "block at onset; empty if the onset fell in a pause"),
+    ),
+)
+
+CONTAGION = CsvSchema(
+    name="contagion",
+    description="`mimicry analyze` `contagion.csv`: yawns and smiles per viewer face and condition.",
+    columns=(
+        Column("face", "int64", "id", "viewer face id"),
+        Column("yawns_yawn_blocks", "int64", "count", "viewer yawns starting during yawn blocks"),
+        Column("yawns_control_blocks", "int64", "count", "viewer yawns starting during control blocks"),
+        Column("yawns_other", "int64", "count", "viewer yawns starting elsewhere (baseline, pauses, smile blocks)"),
+        Column("minutes_yawn_blocks", "float64", "min", "time spent in yawn blocks"),
+        Column("minutes_control_blocks", "float64", "min", "time spent in control blocks"),
+        Column("yawns_per_min_yawn", "float64", "1/min", "yawn rate in yawn blocks"),
+        Column("yawns_per_min_control", "float64", "1/min", "yawn rate in control blocks"),
+        Column("stimulus_yawns", "int64", "count", "actor yawns shown"),
+        Column("contagious_yawns", "int64", "count", "stimulus yawns followed by a viewer yawn within the response window"),
+        Column("latency_mean_s", "float64", "s", "mean latency from stimulus yawn onset to the next viewer yawn onset (within the window)"),
+        Column("latency_median_s", "float64", "s", "median of the same latencies"),
+        Column("latencies_s", "str", "s", "all latencies, separated by `;`"),
+        Column("smile_response", "float64", "0-1", "viewer smile 0.5-3 s after actor smile onsets minus 1 s before, averaged"),
+        Column("smile_response_p", "float64", "p", "share of random-onset surrogates with a response at least as large"),
+        Column("actor_smiles", "int64", "count", "actor smile onsets used"),
+        Column("mimicry_index", "float64", "0-100", "lay summary, see README: Mimicry index"),
+    ),
+)
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -143,7 +240,7 @@ def safe_cell(value: object) -> str:
     return text
 
 
-ALL_SCHEMAS = (TRACK, LANDMARKS)
+ALL_SCHEMAS = (TRACK, LANDMARKS, FRAMES, STIMULUS_LOG, SCORES, EVENTS, CONTAGION)
 
 if __name__ == "__main__":  # pragma: no cover
     for schema in ALL_SCHEMAS:

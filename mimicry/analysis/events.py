@@ -1,0 +1,87 @@
+"""Smile and yawn events: hysteresis thresholds and a minimum duration.
+
+An event is a maximal run of samples at or above the lower threshold ``off`` that reaches the
+upper threshold ``on`` somewhere and lasts at least ``min_duration_s``. Its onset is the first
+sample of the run (where the signal rose above ``off``), its offset the first sample after it
+(or the last sample, at the end of the data), its peak the maximum inside. Missing samples count
+as below ``off``: an event never spans a face-loss gap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class EventThresholds:
+    """Hysteresis thresholds of one signal (0-1 units) and the shortest event, seconds."""
+
+    on: float
+    off: float
+    min_duration_s: float
+
+    def relative_to(self, baseline: float) -> "EventThresholds":
+        """Thresholds rescaled to the range above a baseline level ``b``: ``b + x * (1 - b)``."""
+        b = float(np.clip(baseline, 0.0, 0.95)) if np.isfinite(baseline) else 0.0
+        return EventThresholds(b + self.on * (1 - b), b + self.off * (1 - b), self.min_duration_s)
+
+
+@dataclass(frozen=True)
+class EventConfig:
+    """Event thresholds per signal (documented in the README).
+
+    Smile: a smile is a corner lift that shows clearly (``smile`` >= 0.5) and lasts >= 0.3 s.
+    Yawn: ``yawn`` >= 0.5 held for >= 1 s (the signal is already sustained-opening filtered).
+    ``relative_to_baseline``: rescale the viewer's thresholds above the median of the
+    session's baseline period (before the first block), for faces that rest with a slight smile.
+    """
+
+    smile: EventThresholds = EventThresholds(on=0.5, off=0.3, min_duration_s=0.3)
+    yawn: EventThresholds = EventThresholds(on=0.5, off=0.25, min_duration_s=1.0)
+    relative_to_baseline: bool = False
+
+    def for_signal(self, signal: str) -> EventThresholds:
+        return {"smile": self.smile, "yawn": self.yawn}[signal]
+
+
+DEFAULT_EVENTS = EventConfig()
+EVENT_COLUMNS = ["onset_s", "peak_s", "offset_s", "peak_value"]
+
+
+def detect_events(t_s: np.ndarray, values: np.ndarray, thresholds: EventThresholds) -> pd.DataFrame:
+    """Events of one signal.
+
+    Parameters
+    ----------
+    t_s : np.ndarray
+        Sample times, seconds, increasing.
+    values : np.ndarray
+        Signal in [0, 1]; NaN = missing.
+    thresholds : EventThresholds
+
+    Returns
+    -------
+    pd.DataFrame
+        ``onset_s, peak_s, offset_s, peak_value``, one row per event, in time order.
+    """
+    t = np.asarray(t_s, float)
+    v = np.asarray(values, float)
+    above = np.nan_to_num(v, nan=-1.0) >= thresholds.off
+    if t.size == 0 or not above.any():
+        return pd.DataFrame(columns=EVENT_COLUMNS)
+    d = np.diff(np.concatenate([[0], above.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)  # run = [start, end)
+    rows = []
+    for s, e in zip(starts, ends):
+        seg = v[s:e]
+        if np.nanmax(seg) < thresholds.on:
+            continue
+        offset = t[e] if e < t.size else t[e - 1]
+        if offset - t[s] < thresholds.min_duration_s:
+            continue
+        k = s + int(np.nanargmax(seg))
+        rows.append((t[s], t[k], offset, float(v[k])))
+    return pd.DataFrame(rows, columns=EVENT_COLUMNS)

@@ -1,0 +1,178 @@
+"""Session folders on disk: read what a live session wrote, write what the analysis computed.
+
+The file formats are in :mod:`mimicry.schema`. Reading validates everything first, with one clear
+message per problem; writing puts every output in a temporary file and only then renames them
+all, so a failure leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import SessionError
+from .schema import FRAMES, SESSION_JSON_REQUIRED, STIMULUS_LOG, CsvSchema, safe_cell
+
+
+@dataclass
+class SessionData:
+    """A session folder's contents."""
+
+    path: Path
+    frames: pd.DataFrame
+    stimulus_log: pd.DataFrame
+    meta: dict
+
+    @property
+    def camera_fps(self) -> float:
+        return float(self.meta["camera_fps"])
+
+
+_NUMERIC = {"float64", "int64", "Int64"}
+
+
+def _read_csv(path: Path, schema: CsvSchema) -> pd.DataFrame:
+    if not path.is_file():
+        raise SessionError(f"{path.parent}: no {path.name}")
+    try:
+        df = pd.read_csv(path, low_memory=False)
+    except pd.errors.EmptyDataError:
+        raise SessionError(f"{path}: file is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise SessionError(f"{path}: not a readable CSV ({first})") from None
+    missing = [c for c in schema.names if c not in df.columns]
+    if missing:
+        raise SessionError(f"{path}: missing column(s) {', '.join(missing)}")
+    for col in schema.columns:
+        if col.dtype in _NUMERIC:
+            values = pd.to_numeric(df[col.name], errors="coerce")
+            bad = values.isna() & df[col.name].notna()
+            if bad.any():
+                row = int(np.flatnonzero(bad.to_numpy())[0])
+                raise SessionError(f"{path}: column {col.name} must be numeric, row {row + 2} has {df[col.name].iloc[row]!r}")
+            df[col.name] = values
+    return df
+
+
+def read_session(folder: str | Path) -> SessionData:
+    """Read and validate ``frames.csv``, ``stimulus_log.csv`` and ``session.json``.
+
+    Raises
+    ------
+    SessionError
+        The folder or a file is missing, a CSV lacks a required column or has non-numeric
+        values where numbers belong, or ``session.json`` lacks a key or has a bad ``camera_fps``.
+    """
+    folder = Path(folder)
+    if not folder.exists():
+        raise SessionError(f"session folder not found: {folder}")
+    if not folder.is_dir():
+        raise SessionError(f"not a session folder: {folder}")
+    frames = _read_csv(folder / "frames.csv", FRAMES)
+    log = _read_csv(folder / "stimulus_log.csv", STIMULUS_LOG)
+    meta_path = folder / "session.json"
+    if not meta_path.is_file():
+        raise SessionError(f"{folder}: no session.json")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise SessionError(f"{meta_path}: not valid JSON ({e})") from None
+    if not isinstance(meta, dict):
+        raise SessionError(f"{meta_path}: must hold a JSON object")
+    missing = [k for k in SESSION_JSON_REQUIRED if k not in meta]
+    if missing:
+        raise SessionError(f"{meta_path}: missing key(s) {', '.join(missing)}")
+    try:
+        fps = float(meta["camera_fps"])
+    except (TypeError, ValueError):
+        fps = float("nan")
+    if not (math.isfinite(fps) and 0 < fps <= 1000):
+        raise SessionError(f"{meta_path}: camera_fps must be a number between 0 and 1000, got {meta['camera_fps']!r}")
+    frames = frames.sort_values(["t_s", "face"], kind="stable").reset_index(drop=True)
+    log = log.sort_values("t_s", kind="stable").reset_index(drop=True)
+    return SessionData(folder, frames, log, meta)
+
+
+def write_csv_atomic(df: pd.DataFrame, path: Path, schema: CsvSchema | None = None) -> Path:
+    """Write ``df`` to ``path.tmp`` (cells guarded by :func:`~mimicry.schema.safe_cell`) and return
+    that temporary path; the caller renames it."""
+    names = schema.names if schema is not None else list(df.columns)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as f:
+        f.write(",".join(names) + "\n")
+        for row in df.reindex(columns=names).itertuples(index=False):
+            f.write(",".join(safe_cell(None if _isna(v) else _plain(v)) for v in row) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    return tmp
+
+
+def _isna(v) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _plain(v):
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    return v
+
+
+def write_outputs(folder: Path, tables: dict[str, tuple[pd.DataFrame, CsvSchema]]) -> list[Path]:
+    """Write several CSVs into ``folder`` all or nothing: every file goes to a temporary name
+    first, and only when all are written are they renamed into place."""
+    tmps = []
+    try:
+        for name, (df, schema) in tables.items():
+            tmps.append((write_csv_atomic(df, folder / name, schema), folder / name))
+    except OSError as e:
+        for tmp, _ in tmps:
+            tmp.unlink(missing_ok=True)
+        raise SessionError(f"cannot write into {folder}: {e.strerror or e}") from None
+    for tmp, final in tmps:
+        os.replace(tmp, final)
+    return [final for _, final in tmps]
+
+
+def write_session(folder: str | Path, frames: pd.DataFrame, stimulus_log: pd.DataFrame, meta: dict) -> Path:
+    """Write a session folder (used for simulated sessions and tests; live sessions stream)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=False)
+    write_outputs(folder, {"frames.csv": (frames, FRAMES), "stimulus_log.csv": (stimulus_log, STIMULUS_LOG)})
+    (folder / "session.json").write_text(json.dumps(meta, indent=2, default=_json_default), encoding="utf-8")
+    return folder
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    raise TypeError(type(o).__name__)
+
+
+ANALYSIS_FILES = ("scores.csv", "events.csv", "contagion.csv")
+
+
+def analyze_session(folder: str | Path, config=None) -> dict[str, Path]:
+    """Read a session folder, analyse it, and write ``scores.csv``, ``events.csv`` and
+    ``contagion.csv`` into it (all or nothing). Returns the written paths by name."""
+    from .analysis import AnalysisConfig, analyze
+    from .schema import CONTAGION, EVENTS, SCORES
+
+    data = read_session(folder)
+    result = analyze(data.frames, data.stimulus_log, data.camera_fps, config or AnalysisConfig())
+    paths = write_outputs(data.path, {"scores.csv": (result.scores, SCORES), "events.csv": (result.events, EVENTS),
+                                      "contagion.csv": (result.contagion, CONTAGION)})
+    return {p.name: p for p in paths}

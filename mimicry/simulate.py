@@ -1,0 +1,159 @@
+"""Simulated sessions with known truth, for examples, tests and benchmarks.
+
+A protocol of blocks (baseline, then stimulus blocks separated by pauses) is laid out on the
+session clock; the actor's smile and yawn follow smooth bumps at random times; the viewer follows
+the actor with a chosen lag and gain (or not at all), plus autocorrelated noise; camera frames
+have jittered times; faces can be lost for stretches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .schema import FRAMES, STIMULUS_LOG
+
+
+@dataclass
+class SimulatedSession:
+    """``frames`` and ``stimulus_log`` as a session writes them, plus ``meta`` (session.json)."""
+
+    frames: pd.DataFrame
+    stimulus_log: pd.DataFrame
+    meta: dict
+    truth: dict = field(default_factory=dict)
+
+
+def smooth_noise(n: int, fps: float, rng: np.random.Generator, tau_s: float = 0.5) -> np.ndarray:
+    """AR(1) noise with time constant ``tau_s`` seconds and unit variance."""
+    a = np.exp(-1.0 / (tau_s * fps))
+    e = rng.standard_normal(n) * np.sqrt(1 - a * a)
+    out = np.empty(n)
+    acc = rng.standard_normal()
+    for i in range(n):
+        acc = a * acc + e[i]
+        out[i] = acc
+    return out
+
+
+def bumps(t: np.ndarray, onsets: np.ndarray, rise_s: float, hold_s: float, fall_s: float,
+          heights: np.ndarray | None = None) -> np.ndarray:
+    """Sum of smooth bumps (cosine rise, hold, cosine fall) starting at ``onsets``, clipped to [0, 1]."""
+    out = np.zeros_like(t, dtype=float)
+    heights = np.ones(len(onsets)) if heights is None else heights
+    for on, h in zip(onsets, heights):
+        u = t - on
+        b = np.zeros_like(t)
+        r = (u >= 0) & (u < rise_s)
+        b[r] = 0.5 - 0.5 * np.cos(np.pi * u[r] / rise_s)
+        b[(u >= rise_s) & (u < rise_s + hold_s)] = 1
+        f = (u >= rise_s + hold_s) & (u < rise_s + hold_s + fall_s)
+        b[f] = 0.5 + 0.5 * np.cos(np.pi * (u[f] - rise_s - hold_s) / fall_s)
+        out = np.maximum(out, h * b)
+    return np.clip(out, 0, 1)
+
+
+def simulate_session(blocks: tuple[str, ...] = ("smile", "control", "smile", "yawn", "control", "yawn"),
+                     block_s: float = 30.0, baseline_s: float = 10.0, isi_s: float = 5.0, fps: float = 30.0,
+                     stimulus_fps: float = 25.0, smile_lag_s: float | None = 0.8, smile_gain: float = 0.6,
+                     noise: float = 0.08, yawn_lag_s: float | None = 4.0, events_per_block: int = 4,
+                     jitter_s: float = 0.004, face_loss: tuple[tuple[float, float], ...] = (),
+                     end_s: float | None = None, seed: int = 0) -> SimulatedSession:
+    """A session with known truth.
+
+    Parameters
+    ----------
+    blocks : tuple of str
+        Block kinds in order (``smile``, ``yawn``, ``control``).
+    block_s, baseline_s, isi_s : float
+        Block length, baseline before the first block, pause between blocks, seconds.
+    fps, stimulus_fps : float
+        Camera rate and stimulus clip rate, Hz.
+    smile_lag_s, smile_gain : float
+        The viewer's smile = ``smile_gain`` x the actor's smile ``smile_lag_s`` seconds earlier,
+        plus noise; ``None``: the viewer smiles on their own, at random times, independent of
+        the actor.
+    noise : float
+        SD of the viewer's AR(1) noise (0.5 s time constant), 0-1 units.
+    yawn_lag_s : float
+        The viewer yawns this long after each actor yawn *in yawn blocks* only (never in
+        control blocks); ``None``: no viewer yawns.
+    events_per_block : int
+        Actor smiles per smile block and yawns per yawn block.
+    face_loss : tuple of (start_s, end_s)
+        Spans where the face is not detected.
+    end_s : float
+        Cut the session here (an early end); ``None`` for the full protocol.
+
+    Returns
+    -------
+    SimulatedSession
+        With ``truth``: actor smile and yawn onsets, viewer yawn onsets, block spans.
+    """
+    rng = np.random.default_rng(seed)
+    starts = baseline_s + np.arange(len(blocks)) * (block_s + isi_s)
+    total = float(starts[-1] + block_s + isi_s) if len(blocks) else baseline_s
+    # stimulus log: actor signals per displayed stimulus frame
+    log_parts, actor_smile_onsets, actor_yawn_onsets = [], [], []
+    t_cam = np.arange(0.0, total, 1.0 / fps)
+    actor_smile_cam = np.zeros_like(t_cam)  # actor signals on the camera clock (for the viewer model)
+    for b, (kind, st) in enumerate(zip(blocks, starts)):
+        ts = np.arange(0.0, block_s, 1.0 / stimulus_fps)
+        smile = np.zeros_like(ts)
+        yawn = np.zeros_like(ts)
+        slots = (np.arange(events_per_block) + 0.15 + 0.5 * rng.random(events_per_block)) * (block_s / events_per_block)
+        if kind == "smile":
+            on = slots[slots < block_s - 3]
+            heights = rng.uniform(0.6, 1.0, len(on))
+            smile = bumps(ts, on, 0.4, rng.uniform(0.8, 2.0), 0.6, heights)
+            actor_smile_onsets += list(st + on)
+        elif kind == "yawn":
+            on = slots[slots < block_s - 7]
+            yawn = bumps(ts, on, 2.5, 1.5, 1.0)
+            actor_yawn_onsets += list(st + on)
+        log_parts.append(pd.DataFrame({"t_s": st + ts, "block": b, "stimulus_id": f"{kind}-sim-{b}", "kind": kind,
+                                       "stimulus_frame": np.arange(ts.size), "stimulus_t_s": ts,
+                                       "smile": smile, "yawn": yawn}))
+        inside = (t_cam >= st) & (t_cam < st + block_s)
+        actor_smile_cam[inside] = np.interp(t_cam[inside] - st, ts, smile)
+    log = pd.concat(log_parts, ignore_index=True) if log_parts else pd.DataFrame(columns=STIMULUS_LOG.names)
+
+    # viewer
+    n = t_cam.size
+    if smile_lag_s is not None:
+        shifted = np.interp(t_cam - smile_lag_s, t_cam, actor_smile_cam, left=0.0)
+        v_smile = smile_gain * shifted
+    else:
+        own = np.sort(rng.uniform(0, total, size=max(1, int(len(actor_smile_onsets) or 4))))
+        v_smile = smile_gain * bumps(t_cam, own, 0.4, 1.2, 0.6, rng.uniform(0.6, 1.0, own.size))
+    v_smile = np.clip(v_smile + noise * smooth_noise(n, fps, rng), 0, 1)
+    viewer_yawn_onsets = []
+    if yawn_lag_s is not None:
+        viewer_yawn_onsets = [o + yawn_lag_s for o in actor_yawn_onsets]
+    v_yawn = bumps(t_cam, np.array(viewer_yawn_onsets), 2.0, 1.5, 1.0) if viewer_yawn_onsets else np.zeros(n)
+    v_yawn = np.clip(v_yawn + 0.02 * np.abs(smooth_noise(n, fps, rng)), 0, 1)
+
+    t_frames = t_cam + rng.uniform(-jitter_s, jitter_s, n)
+    t_frames[0] = max(t_frames[0], 0.0)
+    t_frames = np.maximum.accumulate(t_frames)
+    detected = np.ones(n, dtype=int)
+    for a, b in face_loss:
+        detected[(t_cam >= a) & (t_cam < b)] = 0
+    block_col = pd.array([pd.NA] * n, dtype="Int64")
+    for b, st in enumerate(starts):
+        inside = (t_cam >= st) & (t_cam < st + block_s)
+        block_col[inside] = b
+    frames = pd.DataFrame({"t_s": t_frames, "frame": np.arange(n), "face": 0, "detected": detected,
+                           "block": block_col, "smile": np.where(detected == 1, v_smile, np.nan),
+                           "yawn": np.where(detected == 1, v_yawn, np.nan)})
+    frames["face"] = frames["face"].astype("Int64")
+    if end_s is not None:
+        frames = frames[frames.t_s < end_s].reset_index(drop=True)
+        log = log[log.t_s < end_s].reset_index(drop=True)
+    meta = {"session_id": f"sim{seed}", "participant": "P-sim", "status": "complete" if end_s is None else "aborted",
+            "camera_fps": fps}
+    truth = {"actor_smile_onsets": np.array(actor_smile_onsets), "actor_yawn_onsets": np.array(actor_yawn_onsets),
+             "viewer_yawn_onsets": np.array(viewer_yawn_onsets), "block_starts": starts, "block_kinds": blocks}
+    return SimulatedSession(frames[FRAMES.names], log[STIMULUS_LOG.names], meta, truth)
