@@ -19,3 +19,7 @@ class OutputError(MimicryError):
 
 class SessionError(MimicryError):
     """A session folder or one of its files is missing or malformed."""
+
+
+class StimulusError(MimicryError):
+    """A stimulus library, manifest entry or clip is missing, malformed or not what it claims."""

