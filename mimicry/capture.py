@@ -104,6 +104,7 @@ class FrameSource:
         self.delivered = 0
         self.last_t_s = 0.0
         self.want_rgb = False
+        self.origin_monotonic: float | None = None  # clock origin for t_s (None: when the source starts)
 
     # -- to implement -------------------------------------------------------------------------
     def _produce(self) -> Iterator[tuple[np.ndarray, float]]:  # pragma: no cover - abstract
@@ -244,7 +245,7 @@ class VideoFileSource(FrameSource):
         image, pos_ms = self._first
         self._first = None
         prev: float | None = None
-        t0_wall = time.monotonic()
+        t0_wall = self.origin_monotonic if self.origin_monotonic is not None else time.monotonic()
         while image is not None:
             t = prev = next_timestamp(prev, (pos_ms if pos_ms is not None else float("nan")) / 1000.0, step)
             if self.realtime:
@@ -283,7 +284,7 @@ class CameraSource(FrameSource):
         self._cap = cap
 
     def _produce(self) -> Iterator[tuple[np.ndarray, float]]:
-        t0 = time.monotonic()
+        t0 = self.origin_monotonic if self.origin_monotonic is not None else time.monotonic()
         prev = -1.0
         failures = 0
         while not self._stop.is_set():

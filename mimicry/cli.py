@@ -74,6 +74,11 @@ def _model_option(f):
                         help="Face Landmarker .task bundle to use instead of the bundled, hash-checked one.")(f)
 
 
+def _library_option(f):
+    return click.option("--library", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="Library folder [default: the shipped stimuli/].")(f)
+
+
 @main.command()
 @click.argument("video", required=False, type=click.Path(path_type=Path))
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
@@ -204,6 +209,73 @@ def analyze(session_dir, surrogates, seed, relative_baseline, quiet):
         click.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
 
 
+@main.command()
+@click.option("--protocol", "protocol_file", type=click.Path(path_type=Path), default=None,
+              help="Protocol TOML [default: protocols/contagious-yawning.toml].")
+@click.option("--participant", default=None, help="Pseudonymous id (letters, digits, - and _) [default: random].")
+@click.option("--camera", default="0", show_default=True, help="Webcam index, or a video file replayed as a camera in real time.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("sessions"), show_default=True,
+              help="Folder for session folders.")
+@click.option("--no-window", is_flag=True, help="No display: the protocol runs and is logged on schedule.")
+@_library_option
+@_model_option
+@click.option("--max-faces", type=click.IntRange(1, 8), default=1, show_default=True)
+@click.option("--surrogates", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Surrogates of the analysis run at the end.")
+@click.option("--seed", type=int, default=None, help="Shuffle seed when the protocol has none.")
+@handle_errors
+def run(protocol_file, participant, camera, out, no_window, library, model, max_faces, surrogates, seed):
+    """Play a protocol of stimuli while tracking the viewer; record a session folder; analyse it.
+
+    Writes frames.csv, stimulus_log.csv, events_log.csv and session.json as it goes (flushed at
+    least every second), then scores.csv, events.csv and contagion.csv. Ctrl-C ends the
+    session as 'aborted' with everything recorded so far kept.
+
+    \b
+    Example:
+        mimicry run --protocol protocols/smile-mimicry.toml --camera clip.mp4 --no-window
+    """
+    from .recording import RunConfig, SessionRun
+
+    if not no_window:
+        raise click.UsageError("the stimulus window is not available yet: add --no-window")
+    if protocol_file is None:
+        protocol_file = Path(__file__).resolve().parent.parent / "protocols" / "contagious-yawning.toml"
+    cfg = RunConfig(protocol=protocol_file, camera=camera, participant=participant, out=out, library=library,
+                    model=model, max_faces=max_faces, n_surrogates=surrogates, seed=seed)
+    session = SessionRun(cfg)  # validates everything and opens the camera before any folder exists
+    total = session.protocol.baseline_s + sum(session.stimuli[b.stimulus_id].duration_s for b in session.blocks) \
+        + session.protocol.isi_s * (len(session.blocks) - 1)
+    click.echo(f"session: {len(session.blocks)} blocks, about {total:.0f} s; participant {session.participant}", err=True)
+    old = {s: signal.signal(s, lambda *_: session.abort("interrupted")) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        folder = session.run(on_progress=lambda b: click.echo(f"  block {b.index + 1}/{len(session.blocks)} "
+                                                              f"({b.kind}: {b.stimulus_id}) done", err=True))
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    click.echo(f"recorded {folder}", err=True)
+    from .analysis import AnalysisConfig
+    from .session import analyze_session
+
+    try:
+        paths = analyze_session(folder, AnalysisConfig(n_surrogates=surrogates))
+    except MimicryError as e:
+        click.echo(f"note: analysis skipped: {e}", err=True)
+        return
+    cont = pd_read(paths["contagion.csv"])
+    for r in cont.itertuples():
+        click.echo(f"face {r.face}: yawns {r.yawns_yawn_blocks} in yawn blocks, {r.yawns_control_blocks} in control "
+                   f"blocks; mimicry index {r.mimicry_index:.0f}/100")
+    click.echo(f"files in {folder}")
+
+
+def pd_read(path):
+    import pandas as pd
+
+    return pd.read_csv(path)
+
+
 @main.group()
 def stimuli():
     """The stimulus library: list, add, make and check clips.
@@ -215,11 +287,6 @@ def stimuli():
         mimicry stimuli make --photo face.jpg --kind yawn --out yawn.mp4 --seconds 24 --seed 1
         mimicry stimuli check
     """
-
-
-def _library_option(f):
-    return click.option("--library", type=click.Path(file_okay=False, path_type=Path), default=None,
-                        help="Library folder [default: the shipped stimuli/].")(f)
 
 
 @stimuli.command("list")

@@ -153,6 +153,25 @@ STIMULUS_LOG = CsvSchema(
 #: Keys `session.json` must have for the analysis.
 SESSION_JSON_REQUIRED = ("session_id", "participant", "status", "camera_fps")
 
+SESSION_FRAMES = CsvSchema(
+    name="session_frames",
+    description="`frames.csv` as `mimicry run` writes it: the track CSV's columns with `block` after `detected` "
+                "(a superset of the analysis's required columns).",
+    columns=(*TRACK.columns[:4], FRAMES.columns[4], *TRACK.columns[4:]),
+)
+
+EVENTS_LOG = CsvSchema(
+    name="events_log",
+    description="Session `events_log.csv`: what happened when (session clock).",
+    columns=(
+        Column("t_s", "float64", "s", "session clock"),
+        Column("event", "str", "", "`session_start`, `baseline_start`, `block_start`, `block_end`, `pause`, `resume`, "
+                                   "`key`, `camera_lost`, `camera_end`, `stimulus_drop`, `abort`, `session_end`"),
+        Column("block", "Int64", "index", "block concerned, if any"),
+        Column("detail", "str", "", "stimulus id, key, number of frames dropped, ..."),
+    ),
+)
+
 SCORES = CsvSchema(
     name="scores",
     description="`mimicry analyze` `scores.csv`: viewer-actor synchrony per block x face x signal, plus pooled "
@@ -240,7 +259,7 @@ def safe_cell(value: object) -> str:
     return text
 
 
-ALL_SCHEMAS = (TRACK, LANDMARKS, FRAMES, STIMULUS_LOG, SCORES, EVENTS, CONTAGION)
+ALL_SCHEMAS = (TRACK, LANDMARKS, FRAMES, STIMULUS_LOG, SESSION_FRAMES, EVENTS_LOG, SCORES, EVENTS, CONTAGION)
 
 if __name__ == "__main__":  # pragma: no cover
     for schema in ALL_SCHEMAS:

@@ -218,10 +218,12 @@ def plan_stimulus(kind: str, seconds: float, fps: float, rng: np.random.Generato
         while True:
             rise, hold, fall = rng.uniform(0.3, 0.6), rng.uniform(0.8, 3.5), rng.uniform(0.4, 0.8)
             strength = rng.uniform(0.6, 1.0)
-            if first:  # at least one clear, long smile in every clip
-                hold, strength, first = max(hold, 2.0), max(strength, 0.9), False
-            if on + rise + hold + fall > seconds - 0.5:
+            if first:  # at least one clear, long smile in every clip, shortened to fit a short clip
+                hold, strength = max(hold, 2.0), max(strength, 0.9)
+                hold = min(hold, max(1.2, seconds - 0.5 - on - rise - fall))
+            if on + rise + hold + fall > seconds - 0.5 and not first:
                 break
+            first = False
             c = strength * hump(t, on, rise, hold, fall)
             event = np.maximum(event, c)
             on += rise + hold + fall + rng.uniform(2.0, 5.0)

@@ -43,9 +43,11 @@ def check_output_path(path: str | Path, overwrite: bool = False) -> Path:
 class CsvWriter:
     """Write rows of one :class:`~mimicry.schema.CsvSchema` to ``path`` via ``path.partial``."""
 
-    def __init__(self, path: str | Path, schema: CsvSchema, flush_s: float = 1.0):
+    def __init__(self, path: str | Path, schema: CsvSchema, flush_s: float = 1.0, partial: bool = True):
         self.path = Path(path)
-        self.partial = self.path.with_name(self.path.name + ".partial")
+        # a session folder says in session.json whether it is complete, so its files are
+        # written under their final names (partial=False)
+        self.partial = self.path.with_name(self.path.name + ".partial") if partial else self.path
         self.schema = schema
         self.flush_s = flush_s
         self.rows = 0
@@ -85,7 +87,7 @@ class CsvWriter:
         self._f.flush()
         os.fsync(self._f.fileno())
         self._f.close()
-        if complete:
+        if complete and self.partial != self.path:
             os.replace(self.partial, self.path)
             return self.path
-        return self.partial
+        return self.partial if not complete else self.path

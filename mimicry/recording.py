@@ -1,0 +1,313 @@
+"""A live measurement session: play a protocol of stimuli while tracking the viewer, and record.
+
+One monotonic session clock times everything. Capture and tracking run in their own threads
+(:func:`mimicry.pipeline.iter_track_rows`, with the camera decoding in another), so stimulus
+timing never waits for tracking and tracking never waits for the display. Each camera frame is
+stamped at capture, each stimulus frame when it is shown; a clip plays at its own rate and
+drops frames rather than slowing down. Everything is written as it goes (flushed at least every
+second) into a new session folder; ``session.json`` says ``running`` until the end, then
+``complete`` or ``aborted``.
+
+This slice runs without a window (``--no-window``): the stimulus schedule advances and is
+logged exactly as a display would show it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .capture import CameraSource, FrameSource, VideoFileSource
+from .errors import MimicryError, OutputError
+from .model import resolve_model, sha256_file
+from .pipeline import TrackConfig, iter_track_rows
+from .protocol import ResolvedBlock, load_protocol, resolve_blocks
+from .schema import EVENTS_LOG, SESSION_FRAMES, STIMULUS_LOG
+from .stimuli import load_library
+from .writers import CsvWriter
+
+PARTICIPANT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+def new_participant_id() -> str:
+    """A random pseudonym, e.g. ``P-7K2Q9D``."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "P-" + "".join(secrets.choice(alphabet) for _ in range(6))
+
+
+def check_participant(pid: str) -> str:
+    """A participant id: 1-40 letters, digits, ``-`` or ``_`` (no paths, no personal data)."""
+    if not isinstance(pid, str) or not PARTICIPANT_PATTERN.match(pid):
+        raise MimicryError(f"participant id must be 1-40 letters, digits, '-' or '_', got {pid!r}")
+    return pid
+
+
+def create_session_folder(out: Path, participant: str, now: dt.datetime | None = None) -> Path:
+    """Make a new, unique session folder ``<date>_<time>_<participant>_<short id>`` atomically."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output path is not a folder: {out}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"cannot create output folder {out}: {e.strerror or e}") from None
+    if not os.access(out, os.W_OK):
+        raise OutputError(f"output folder is not writable: {out}")
+    stamp = (now or dt.datetime.now()).strftime("%Y-%m-%d_%H%M%S")
+    for _ in range(20):
+        folder = out / f"{stamp}_{participant}_{secrets.token_hex(2)}"
+        try:
+            folder.mkdir()  # fails if it exists: never overwrite, no race between two runs
+            return folder
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise OutputError(f"cannot create session folder in {out}: {e.strerror or e}") from None
+    raise OutputError(f"could not find a free session folder name in {out}")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Options of ``mimicry run``."""
+
+    protocol: Path
+    camera: str | int = 0
+    participant: str | None = None
+    out: Path = Path("sessions")
+    library: Path | None = None
+    model: Path | None = None
+    max_faces: int = 1
+    analyze: bool = True
+    n_surrogates: int = 1000
+    seed: int | None = None
+
+
+@dataclass
+class _Timeline:
+    """Block spans as actually shown, shared between the display loop and the recorder."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    spans: list[tuple[int, float, float]] = field(default_factory=list)  # block, start, end (inf while running)
+
+    def begin(self, block: int, t: float) -> None:
+        with self.lock:
+            self.spans.append((block, t, math.inf))
+
+    def end(self, block: int, t: float) -> None:
+        with self.lock:
+            self.spans = [(b, s, t if b == block else e) for b, s, e in self.spans]
+
+    def block_at(self, t: float) -> int | None:
+        with self.lock:
+            for b, s, e in self.spans:
+                if s <= t < e:
+                    return b
+        return None
+
+
+class SessionRun:
+    """Prepare (validate everything, open the camera) and then :meth:`run` a session."""
+
+    def __init__(self, config: RunConfig):
+        self.config = config
+        self.protocol = load_protocol(config.protocol)
+        self.library = load_library(config.library)
+        self.blocks, self.seed = resolve_blocks(self.protocol, self.library, config.seed)
+        self.participant = check_participant(config.participant) if config.participant else new_participant_id()
+        self.model_path = resolve_model(config.model)
+        self.tracks = {b.stimulus_id: self.library.track(b.stimulus_id) for b in self.blocks}
+        self.stimuli = {b.stimulus_id: self.library.get(b.stimulus_id) for b in self.blocks}
+        self.source = self._open_camera(config.camera)
+        self.abort_reason: str | None = None
+        self._stop = threading.Event()
+
+    @staticmethod
+    def _open_camera(camera) -> FrameSource:
+        if isinstance(camera, int) or (isinstance(camera, str) and camera.strip().isdigit()):
+            return CameraSource(int(camera))
+        return VideoFileSource(camera, realtime=True)
+
+    def abort(self, reason: str = "aborted") -> None:
+        """Stop the session at the next frame (Ctrl-C, SIGTERM, a key)."""
+        self.abort_reason = reason
+        self._stop.set()
+
+    # -- the run --------------------------------------------------------------------------------
+    def run(self, on_progress=None) -> Path:
+        """Run the protocol; returns the session folder."""
+        folder = create_session_folder(self.config.out, self.participant)
+        self.folder = folder
+        session_id = folder.name.rsplit("_", 1)[-1]
+        meta = self._meta(session_id)
+        self._write_meta(meta)
+        frames_w = CsvWriter(folder / "frames.csv", SESSION_FRAMES, partial=False)
+        stim_w = CsvWriter(folder / "stimulus_log.csv", STIMULUS_LOG, partial=False)
+        events_w = CsvWriter(folder / "events_log.csv", EVENTS_LOG, partial=False)
+        timeline = _Timeline()
+        events_lock = threading.Lock()
+
+        def log_event(t, event, block=None, detail=""):
+            with events_lock:
+                events_w.write({"t_s": t, "event": event, "block": block, "detail": detail})
+
+        counters = {"rows": 0, "frames": 0, "last_t": 0.0, "error": None}
+
+        def record():
+            last_frame = -1
+            try:
+                cfg = TrackConfig(max_faces=self.config.max_faces, model=self.model_path)
+                for row, _face in iter_track_rows(self.source, cfg, stop=self._stop.is_set):
+                    row["block"] = timeline.block_at(row["t_s"])
+                    frames_w.write(row)
+                    counters["rows"] += 1
+                    if row["frame"] != last_frame:
+                        counters["frames"] += 1
+                        last_frame = row["frame"]
+                        counters["last_t"] = row["t_s"]
+                if not self._stop.is_set():
+                    log_event(clock(), "camera_end", detail="the camera stopped delivering frames")
+            except BaseException as e:  # reported by the main thread
+                counters["error"] = e
+
+        t0 = time.monotonic()
+
+        def clock() -> float:
+            return time.monotonic() - t0
+
+        self.source.origin_monotonic = t0
+        status = "aborted"
+        stimulus_drops = 0
+        try:
+            self.source.start()
+            recorder = threading.Thread(target=record, name="record", daemon=True)
+            recorder.start()
+            log_event(0.0, "session_start", detail=self.protocol.name)
+            if self.protocol.baseline_s > 0:
+                log_event(0.0, "baseline_start")
+            next_start = self.protocol.baseline_s
+            for b in self.blocks:
+                if not self._wait_until(clock, next_start):
+                    break
+                drops, end = self._play_block(b, clock, timeline, stim_w, log_event)
+                stimulus_drops += drops
+                if self._stop.is_set():
+                    break
+                next_start = end + self.protocol.isi_s
+                if on_progress:
+                    on_progress(b)
+            else:
+                status = "complete"
+            if self.abort_reason:
+                log_event(clock(), "abort", detail=self.abort_reason)
+                status = "aborted"
+        finally:
+            self._stop.set()
+            recorder_alive = "recorder" in locals()
+            if recorder_alive:
+                recorder.join(timeout=30)
+            self.source.close()
+            log_event(clock(), "session_end", detail=status)
+            for w in (frames_w, stim_w, events_w):
+                w.close()
+            duration = clock()
+            meta.update({
+                "status": status if counters["error"] is None else "crashed",
+                "end_time": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+                "duration_s": round(duration, 3),
+                "camera_frames": counters["frames"],
+                "camera_frames_dropped": int(getattr(self.source, "dropped", 0)),
+                "camera_fps_measured": round(counters["frames"] / max(counters["last_t"], 1e-9), 3)
+                if counters["frames"] > 1 else None,
+                "stimulus_frames_dropped": stimulus_drops,
+            })
+            if counters["error"] is not None:
+                meta["error"] = str(counters["error"])
+            self._write_meta(meta)
+        if counters["error"] is not None:
+            err = counters["error"]
+            raise err if isinstance(err, MimicryError) else MimicryError(f"tracking failed: {err}")
+        return folder
+
+    def _wait_until(self, clock, t: float) -> bool:
+        while True:
+            left = t - clock()
+            if left <= 0:
+                return True
+            if self._stop.wait(min(left, 0.05)):
+                return False
+
+    def _play_block(self, b: ResolvedBlock, clock, timeline: _Timeline, stim_w: CsvWriter, log_event):
+        stim = self.stimuli[b.stimulus_id]
+        track = self.tracks[b.stimulus_id]
+        det = track[track["face"].fillna(0) == 0].drop_duplicates("frame").set_index("frame")
+        smile = det["smile"].reindex(range(int(det.index.max()) + 1)).to_numpy(float) if len(det) else np.array([])
+        yawn = det["yawn"].reindex(range(int(det.index.max()) + 1)).to_numpy(float) if len(det) else np.array([])
+        n_frames = max(int(round(stim.duration_s * stim.fps)), 1)
+        start = clock()
+        timeline.begin(b.index, start)
+        log_event(start, "block_start", b.index, b.stimulus_id)
+        shown, drops, k = 0, 0, 0
+        while k < n_frames:
+            due = start + k / stim.fps
+            if not self._wait_until(clock, due):
+                break
+            now = clock()
+            late = int((now - due) * stim.fps)  # frames already overdue: skip them, as a display would
+            if late > 0:
+                drops += late
+                log_event(now, "stimulus_drop", b.index, str(late))
+                k = min(k + late, n_frames - 1)
+            stim_w.write({"t_s": now, "block": b.index, "stimulus_id": b.stimulus_id, "kind": b.kind,
+                          "stimulus_frame": k, "stimulus_t_s": k / stim.fps,
+                          "smile": smile[k] if k < smile.size else float("nan"),
+                          "yawn": yawn[k] if k < yawn.size else float("nan")})
+            shown += 1
+            k += 1
+        end = start + n_frames / stim.fps if k >= n_frames else clock()
+        self._wait_until(clock, end)
+        timeline.end(b.index, end)
+        log_event(end, "block_end", b.index, b.stimulus_id)
+        return drops, end
+
+    def _meta(self, session_id: str) -> dict:
+        import cv2
+        import mediapipe
+
+        cam = self.config.camera
+        return {
+            "session_id": session_id,
+            "participant": self.participant,
+            "status": "running",
+            "camera_fps": float(self.source.nominal_fps),
+            "camera": {"index": int(cam)} if isinstance(self.source, CameraSource) else {"file": str(cam)},
+            "camera_size": [int(self.source.width), int(self.source.height)],
+            "start_time": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "protocol": {"name": self.protocol.name, "file": str(self.protocol.path), "text": self.protocol.text,
+                         "baseline_s": self.protocol.baseline_s, "isi_s": self.protocol.isi_s,
+                         "order": self.protocol.order, "seed": self.seed},
+            "blocks": [{"block": b.index, "stimulus_id": b.stimulus_id, "kind": b.kind,
+                        "duration_s": self.stimuli[b.stimulus_id].duration_s} for b in self.blocks],
+            "library": str(self.library.root),
+            "versions": {"mimicry": __version__, "mediapipe": getattr(mediapipe, "__version__", "?"),
+                         "opencv": cv2.__version__, "numpy": np.__version__, "pandas": pd.__version__},
+            "model_sha256": sha256_file(self.model_path),
+            "window": None,
+            "record_video": False,
+        }
+
+    def _write_meta(self, meta: dict) -> None:
+        tmp = self.folder / "session.json.tmp"
+        tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        os.replace(tmp, self.folder / "session.json")

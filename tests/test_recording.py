@@ -1,0 +1,165 @@
+"""`mimicry run` end to end with a file-backed camera and no window (real time)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from mimicry.cli import main
+from mimicry.stimuli import add_stimulus, default_library
+from mimicry.synth import make_stimulus_clip
+
+CLIP = default_library() / "clips" / "smile-man-real.mp4"
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def only_session(out):
+    folders = [p for p in out.iterdir() if p.is_dir()]
+    assert len(folders) == 1
+    return folders[0]
+
+
+@pytest.fixture(scope="module")
+def short_library(tmp_path_factory):
+    """A library with a 6 s smile clip and a 6 s control clip (25 fps)."""
+    import cv2
+
+    from mimicry.tracking import FaceLandmarker
+
+    d = tmp_path_factory.mktemp("lib")
+    img = cv2.imread(str(default_library() / "sources" / "man_neutral.png"))
+    with FaceLandmarker("image") as lm:
+        xy = lm.detect(img)[0].landmarks[:, :2] * img.shape[1::-1]
+    for kind in ("smile", "control"):
+        make_stimulus_clip(img, xy, kind, d / f"{kind}.mp4", seconds=6.0, seed=3, size=256)
+        add_stimulus(d / f"{kind}.mp4", kind, d / "library", f"{kind}-short", "test", "MIT", "short test clip")
+    return d / "library"
+
+
+def test_loopback_clocks_are_aligned(tmp_path):
+    """The stimulus replayed as the camera: the viewer equals the actor at lag 0."""
+    proto = tmp_path / "loop.toml"
+    proto.write_text("[protocol]\nname = 'loopback'\nbaseline_s = 0\nisi_s = 0\n[[block]]\nstimulus = 'smile-man-real'\n")
+    out = tmp_path / "sessions"
+    r = run("run", "--protocol", proto, "--camera", CLIP, "--no-window", "--out", out, "--surrogates", "100")
+    assert r.exit_code == 0, r.stderr
+    folder = only_session(out)
+    scores = pd.read_csv(folder / "scores.csv")
+    row = scores[(scores.block.astype(str) == "all") & (scores.signal == "smile")].iloc[0]
+    assert abs(row.lag_s) <= 1 / 30 + 1e-9 and row.r_peak >= 0.8
+    meta = json.loads((folder / "session.json").read_text())
+    assert meta["status"] == "complete" and meta["camera"] == {"file": str(CLIP)}
+    assert meta["camera_frames_dropped"] < 0.05 * meta["camera_frames"]
+    for name in ("frames.csv", "stimulus_log.csv", "events_log.csv", "contagion.csv", "events.csv"):
+        assert (folder / name).is_file()
+    assert not any(p.suffix in (".mp4", ".png", ".jpg") for p in folder.iterdir())  # no images stored
+
+
+def test_two_blocks_with_baseline_and_pause_follow_the_protocol(tmp_path, short_library):
+    proto = tmp_path / "two.toml"
+    proto.write_text("[protocol]\nbaseline_s = 1.5\nisi_s = 2.0\n[[block]]\nstimulus = 'smile-short'\n"
+                     "[[block]]\nstimulus = 'control-short'\n")
+    out = tmp_path / "sessions"
+    r = run("run", "--protocol", proto, "--camera", CLIP, "--no-window", "--out", out, "--library", short_library,
+            "--surrogates", "20", "--participant", "T-01")
+    assert r.exit_code == 0, r.stderr
+    folder = only_session(out)
+    assert "_T-01_" in folder.name
+    log = pd.read_csv(folder / "stimulus_log.csv")
+    starts = log.groupby("block").t_s.min()
+    assert starts[0] == pytest.approx(1.5, abs=1 / 25) and starts[1] == pytest.approx(1.5 + 6.0 + 2.0, abs=1 / 25)
+    assert log.groupby("block").stimulus_frame.max().tolist() == [149, 149]
+    per_block = log.groupby("block").size()
+    assert (per_block >= 147).all()  # at most a few frames dropped
+    frames = pd.read_csv(folder / "frames.csv")
+    t, b = frames.t_s, frames.block
+    assert b[(t > 1.55) & (t < 7.45)].eq(0).all() and b[(t > 9.55) & (t < 15.45)].eq(1).all()
+    assert b[(t > 7.55) & (t < 9.45)].isna().all() and b[t < 1.45].isna().all()
+    meta = json.loads((folder / "session.json").read_text())
+    assert [x["stimulus_id"] for x in meta["blocks"]] == ["smile-short", "control-short"]
+    assert meta["protocol"]["baseline_s"] == 1.5 and "model_sha256" in meta and meta["participant"] == "T-01"
+
+
+def test_interrupted_session_is_aborted_with_data_kept(tmp_path, short_library):
+    proto = tmp_path / "two.toml"
+    proto.write_text("[protocol]\nbaseline_s = 1\nisi_s = 1\n[[block]]\nkind = 'smile'\n[[block]]\nkind = 'control'\n")
+    out = tmp_path / "sessions"
+    proc = subprocess.Popen([sys.executable, "-m", "mimicry", "run", "--protocol", str(proto), "--camera", str(CLIP),
+                             "--no-window", "--out", str(out), "--library", str(short_library), "--surrogates", "20"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        folders = list(out.glob("*/frames.csv")) if out.exists() else []
+        try:
+            if folders and len(pd.read_csv(folders[0])) > 60:
+                break
+        except pd.errors.EmptyDataError:  # header not flushed yet
+            pass
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(60) == 0, proc.stderr.read().decode()
+    folder = only_session(out)
+    meta = json.loads((folder / "session.json").read_text())
+    assert meta["status"] == "aborted"
+    assert len(pd.read_csv(folder / "frames.csv")) > 60
+    assert "abort" in set(pd.read_csv(folder / "events_log.csv").event)
+
+
+@pytest.mark.parametrize("case, pattern", [
+    ("missing_protocol", "protocol not found"),
+    ("broken_protocol", "TOML syntax error"),
+    ("negative", "baseline_s"),
+    ("unknown_id", "unknown stimulus"),
+    ("camera", "camera 7"),
+    ("corrupt_video", "corrupt"),
+    ("participant", "participant id"),
+    ("out_is_file", "not a folder"),
+    ("window", "--no-window"),
+])
+def test_bad_input_one_line_no_session_folder(tmp_path, case, pattern):
+    good = tmp_path / "p.toml"
+    good.write_text("[protocol]\n[[block]]\nkind = 'smile'\n")
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(np.random.default_rng(0).bytes(20000))
+    out = tmp_path / "sessions"
+    args = {"protocol": good, "camera": CLIP, "out": out, "participant": "P-1"}
+    extra = ["--no-window"]
+    if case == "missing_protocol":
+        args["protocol"] = tmp_path / "none.toml"
+    elif case == "broken_protocol":
+        (tmp_path / "b.toml").write_text("[protocol\n")
+        args["protocol"] = tmp_path / "b.toml"
+    elif case == "negative":
+        (tmp_path / "n.toml").write_text("[protocol]\nbaseline_s = -1\n[[block]]\nkind = 'smile'\n")
+        args["protocol"] = tmp_path / "n.toml"
+    elif case == "unknown_id":
+        (tmp_path / "u.toml").write_text("[protocol]\n[[block]]\nstimulus = 'nope'\n")
+        args["protocol"] = tmp_path / "u.toml"
+    elif case == "camera":
+        args["camera"] = "7"
+    elif case == "corrupt_video":
+        args["camera"] = junk
+    elif case == "participant":
+        args["participant"] = "../etc"
+    elif case == "out_is_file":
+        out.write_text("not a folder")
+    elif case == "window":
+        extra = []
+    r = run("run", *[x for k, v in args.items() for x in (f"--{k}", v)], *extra)
+    lines = [x for x in r.stderr.splitlines() if x.strip()]
+    assert r.exit_code != 0 and lines and lines[-1].startswith("Error:"), r.stderr
+    assert len([x for x in lines if x.startswith("Error:")]) == 1 and "Traceback" not in r.stderr
+    import re
+
+    assert re.search(pattern, lines[-1]), lines[-1]
+    assert not out.is_dir() or not any(out.iterdir())
