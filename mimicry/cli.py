@@ -217,6 +217,7 @@ def analyze(session_dir, surrogates, seed, relative_baseline, quiet):
 @click.option("--out", type=click.Path(path_type=Path), default=Path("sessions"), show_default=True,
               help="Folder for session folders.")
 @click.option("--no-window", is_flag=True, help="No display: the protocol runs and is logged on schedule.")
+@click.option("--fullscreen", is_flag=True, help="Show the stimulus window full screen.")
 @_library_option
 @_model_option
 @click.option("--max-faces", type=click.IntRange(1, 8), default=1, show_default=True)
@@ -224,7 +225,7 @@ def analyze(session_dir, surrogates, seed, relative_baseline, quiet):
               help="Surrogates of the analysis run at the end.")
 @click.option("--seed", type=int, default=None, help="Shuffle seed when the protocol has none.")
 @handle_errors
-def run(protocol_file, participant, camera, out, no_window, library, model, max_faces, surrogates, seed):
+def run(protocol_file, participant, camera, out, no_window, fullscreen, library, model, max_faces, surrogates, seed):
     """Play a protocol of stimuli while tracking the viewer; record a session folder; analyse it.
 
     Writes frames.csv, stimulus_log.csv, events_log.csv and session.json as it goes (flushed at
@@ -237,12 +238,11 @@ def run(protocol_file, participant, camera, out, no_window, library, model, max_
     """
     from .recording import RunConfig, SessionRun
 
-    if not no_window:
-        raise click.UsageError("the stimulus window is not available yet: add --no-window")
     if protocol_file is None:
         protocol_file = Path(__file__).resolve().parent.parent / "protocols" / "contagious-yawning.toml"
     cfg = RunConfig(protocol=protocol_file, camera=camera, participant=participant, out=out, library=library,
-                    model=model, max_faces=max_faces, n_surrogates=surrogates, seed=seed)
+                    model=model, max_faces=max_faces, n_surrogates=surrogates, seed=seed, window=not no_window,
+                    fullscreen=fullscreen)
     session = SessionRun(cfg)  # validates everything and opens the camera before any folder exists
     total = session.protocol.baseline_s + sum(session.stimuli[b.stimulus_id].duration_s for b in session.blocks) \
         + session.protocol.isi_s * (len(session.blocks) - 1)

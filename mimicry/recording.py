@@ -8,8 +8,10 @@ drops frames rather than slowing down. Everything is written as it goes (flushed
 second) into a new session folder; ``session.json`` says ``running`` until the end, then
 ``complete`` or ``aborted``.
 
-This slice runs without a window (``--no-window``): the stimulus schedule advances and is
-logged exactly as a display would show it.
+With a window (OpenCV HighGUI), the stimulus is shown large and centred on a grey screen, a
+fixation cross during the baseline and pauses, never the camera image (a self-view would
+confound mimicry); Esc or q aborts, space pauses and resumes. With ``--no-window`` the
+schedule advances and is logged exactly as a display would show it.
 """
 
 from __future__ import annotations
@@ -92,6 +94,90 @@ class RunConfig:
     analyze: bool = True
     n_surrogates: int = 1000
     seed: int | None = None
+    window: bool = True
+    fullscreen: bool = False
+    countdown_s: int = 3
+
+
+KEY_ESC, KEY_Q, KEY_SPACE = 27, ord("q"), ord(" ")
+
+
+class StimulusDisplay:
+    """The participant's screen: stimulus frames letterboxed on grey, a fixation cross, text.
+
+    Parameters
+    ----------
+    size : (int, int)
+        Canvas width and height in pixels (the window is scaled to the screen when fullscreen).
+    """
+
+    GREY = (128, 128, 128)
+
+    def __init__(self, fullscreen: bool = False, size: tuple[int, int] = (1280, 720), title: str = "mimicry"):
+        import sys
+
+        import cv2
+
+        if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            # checked here because Qt aborts the whole process when it finds no display
+            raise MimicryError("no display to open the stimulus window on (DISPLAY is not set): use --no-window")
+        self.cv2, self.size, self.title, self.fullscreen = cv2, size, title, fullscreen
+        try:
+            cv2.namedWindow(title, cv2.WINDOW_NORMAL)
+            cv2.resizeWindow(title, *size)
+            if fullscreen:
+                cv2.setWindowProperty(title, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN)
+        except cv2.error as e:
+            raise MimicryError(f"cannot open a window (no display? use --no-window): {str(e).strip().splitlines()[-1]}") from None
+        self.fixation()
+
+    def _canvas(self) -> np.ndarray:
+        w, h = self.size
+        return np.full((h, w, 3), self.GREY, np.uint8)
+
+    def show(self, image: np.ndarray) -> int:
+        """Show a stimulus frame as large as fits, centred; returns a key code or -1."""
+        canvas = self._canvas()
+        w, h = self.size
+        ih, iw = image.shape[:2]
+        scale = min(w / iw, h / ih)
+        nw, nh = int(iw * scale), int(ih * scale)
+        canvas[(h - nh) // 2:(h - nh) // 2 + nh, (w - nw) // 2:(w - nw) // 2 + nw] = self.cv2.resize(image, (nw, nh))
+        return self._present(canvas)
+
+    def fixation(self) -> int:
+        canvas = self._canvas()
+        w, h = self.size
+        arm = max(h // 30, 8)
+        for p0, p1 in (((w // 2 - arm, h // 2), (w // 2 + arm, h // 2)), ((w // 2, h // 2 - arm), (w // 2, h // 2 + arm))):
+            self.cv2.line(canvas, p0, p1, (0, 0, 0), max(h // 200, 2))
+        return self._present(canvas)
+
+    def text(self, lines: list[str]) -> int:
+        canvas = self._canvas()
+        w, h = self.size
+        scale = h / 720
+        for i, line in enumerate(lines):
+            (tw, th), _ = self.cv2.getTextSize(line, self.cv2.FONT_HERSHEY_SIMPLEX, 1.2 * scale, 2)
+            y = int(h / 2 + (i - len(lines) / 2) * 60 * scale)
+            self.cv2.putText(canvas, line, ((w - tw) // 2, y), self.cv2.FONT_HERSHEY_SIMPLEX, 1.2 * scale,
+                             (20, 20, 20), 2, self.cv2.LINE_AA)
+        return self._present(canvas)
+
+    def poll(self) -> int:
+        return self.cv2.waitKey(1)
+
+    def _present(self, canvas: np.ndarray) -> int:
+        self.last = canvas
+        self.cv2.imshow(self.title, canvas)
+        return self.cv2.waitKey(1)
+
+    def close(self) -> None:
+        try:
+            self.cv2.destroyWindow(self.title)
+            self.cv2.waitKey(1)
+        except self.cv2.error:
+            pass
 
 
 @dataclass
@@ -132,6 +218,9 @@ class SessionRun:
         self.source = self._open_camera(config.camera)
         self.abort_reason: str | None = None
         self._stop = threading.Event()
+        self.display: StimulusDisplay | None = None
+        self._log_event = None
+        self._clock = None
 
     @staticmethod
     def _open_camera(camera) -> FrameSource:
@@ -147,6 +236,8 @@ class SessionRun:
     # -- the run --------------------------------------------------------------------------------
     def run(self, on_progress=None) -> Path:
         """Run the protocol; returns the session folder."""
+        if self.config.window:
+            self.display = StimulusDisplay(self.config.fullscreen)  # fails before any folder exists
         folder = create_session_folder(self.config.out, self.participant)
         self.folder = folder
         session_id = folder.name.rsplit("_", 1)[-1]
@@ -163,6 +254,8 @@ class SessionRun:
                 events_w.write({"t_s": t, "event": event, "block": block, "detail": detail})
 
         counters = {"rows": 0, "frames": 0, "last_t": 0.0, "error": None}
+        self._log_event = log_event
+        self._shift = 0.0
 
         def record():
             last_frame = -1
@@ -181,6 +274,16 @@ class SessionRun:
             except BaseException as e:  # reported by the main thread
                 counters["error"] = e
 
+        if self.display is not None:
+            meta["window"] = {"size": list(self.display.size), "fullscreen": self.config.fullscreen}
+            self._write_meta(meta)
+            lines = ["Please watch the videos.", "Keep your face in view and relax.", "", "Esc or q: stop   space: pause"]
+            for n in range(self.config.countdown_s, 0, -1):
+                t_end = time.monotonic() + 1.0
+                while time.monotonic() < t_end:
+                    self.display.text(lines + ["", f"Starting in {n}"])
+                    time.sleep(0.03)
+            self.display.fixation()
         t0 = time.monotonic()
 
         def clock() -> float:
@@ -214,6 +317,8 @@ class SessionRun:
                 status = "aborted"
         finally:
             self._stop.set()
+            if self.display is not None:
+                self.display.close()
             recorder_alive = "recorder" in locals()
             if recorder_alive:
                 recorder.join(timeout=30)
@@ -241,12 +346,50 @@ class SessionRun:
         return folder
 
     def _wait_until(self, clock, t: float) -> bool:
+        """Wait for session time ``t`` (later by any pause); False if the session was stopped."""
+        shift = 0.0
         while True:
-            left = t - clock()
+            left = t + shift - clock()
             if left <= 0:
+                self._shift = shift
                 return True
+            if self.display is not None:
+                shift += self._handle_key(self.display.poll(), clock)
+                if self._stop.is_set():
+                    return False
+                left = t + shift - clock()
+                if left > 0.02:
+                    time.sleep(min(left, 0.01))
+                continue
             if self._stop.wait(min(left, 0.05)):
                 return False
+
+    def _handle_key(self, key: int, clock) -> float:
+        """React to a key: Esc/q abort, space pauses until space again. Returns seconds paused."""
+        if key == -1 or key is None:
+            return 0.0
+        key &= 0xFF
+        if key in (KEY_ESC, KEY_Q):
+            self._log_event(clock(), "key", None, "Esc" if key == KEY_ESC else "q")
+            self.abort(f"key {'Esc' if key == KEY_ESC else 'q'}")
+            return 0.0
+        if key == KEY_SPACE:
+            t_pause = clock()
+            self._log_event(t_pause, "pause", None, "space")
+            self.display.text(["Paused", "press space to continue"])
+            while not self._stop.is_set():
+                k = self.display.poll()
+                if k != -1 and (k & 0xFF) in (KEY_ESC, KEY_Q):
+                    self._handle_key(k, clock)
+                    break
+                if k != -1 and (k & 0xFF) == KEY_SPACE:
+                    break
+                time.sleep(0.01)
+            t_resume = clock()
+            self._log_event(t_resume, "resume", None, f"{t_resume - t_pause:.3f} s")
+            self.display.fixation()
+            return t_resume - t_pause
+        return 0.0
 
     def _play_block(self, b: ResolvedBlock, clock, timeline: _Timeline, stim_w: CsvWriter, log_event):
         stim = self.stimuli[b.stimulus_id]
@@ -255,6 +398,11 @@ class SessionRun:
         smile = det["smile"].reindex(range(int(det.index.max()) + 1)).to_numpy(float) if len(det) else np.array([])
         yawn = det["yawn"].reindex(range(int(det.index.max()) + 1)).to_numpy(float) if len(det) else np.array([])
         n_frames = max(int(round(stim.duration_s * stim.fps)), 1)
+        cap, pos = None, 0
+        if self.display is not None:
+            import cv2
+
+            cap = cv2.VideoCapture(str(self.library.clip_path(stim)))
         start = clock()
         timeline.begin(b.index, start)
         log_event(start, "block_start", b.index, b.stimulus_id)
@@ -263,20 +411,36 @@ class SessionRun:
             due = start + k / stim.fps
             if not self._wait_until(clock, due):
                 break
+            start += self._shift  # a pause moves the rest of the clip later
+            due += self._shift
             now = clock()
             late = int((now - due) * stim.fps)  # frames already overdue: skip them, as a display would
             if late > 0:
                 drops += late
                 log_event(now, "stimulus_drop", b.index, str(late))
                 k = min(k + late, n_frames - 1)
+            if cap is not None:
+                while pos < k:  # skip frames the display could not keep up with
+                    cap.grab()
+                    pos += 1
+                ok, img = cap.read()
+                pos += 1
+                if ok:
+                    start += self._handle_key(self.display.show(img), clock)  # a pause here also shifts the clip
+                now = clock()
             stim_w.write({"t_s": now, "block": b.index, "stimulus_id": b.stimulus_id, "kind": b.kind,
                           "stimulus_frame": k, "stimulus_t_s": k / stim.fps,
                           "smile": smile[k] if k < smile.size else float("nan"),
                           "yawn": yawn[k] if k < yawn.size else float("nan")})
             shown += 1
             k += 1
+        if cap is not None:
+            cap.release()
         end = start + n_frames / stim.fps if k >= n_frames else clock()
-        self._wait_until(clock, end)
+        if self._wait_until(clock, end):
+            end += self._shift
+        if self.display is not None:
+            self.display.fixation()
         timeline.end(b.index, end)
         log_event(end, "block_end", b.index, b.stimulus_id)
         return drops, end

@@ -124,9 +124,11 @@ def test_interrupted_session_is_aborted_with_data_kept(tmp_path, short_library):
     ("corrupt_video", "corrupt"),
     ("participant", "participant id"),
     ("out_is_file", "not a folder"),
-    ("window", "--no-window"),
+    ("window", "no display .*--no-window"),
 ])
-def test_bad_input_one_line_no_session_folder(tmp_path, case, pattern):
+def test_bad_input_one_line_no_session_folder(tmp_path, case, pattern, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     good = tmp_path / "p.toml"
     good.write_text("[protocol]\n[[block]]\nkind = 'smile'\n")
     junk = tmp_path / "junk.mp4"
@@ -163,3 +165,60 @@ def test_bad_input_one_line_no_session_folder(tmp_path, case, pattern):
 
     assert re.search(pattern, lines[-1]), lines[-1]
     assert not out.is_dir() or not any(out.iterdir())
+
+
+@pytest.fixture
+def xvfb():
+    """A virtual X screen for window tests (Xvfb and xdotool from Debian; .ci/run installs them)."""
+    import shutil
+
+    if not (shutil.which("Xvfb") and shutil.which("xdotool")):
+        pytest.skip("Xvfb and xdotool are needed for window tests (apt-get install xvfb xdotool)")
+    display = f":{90 + os.getpid() % 100}"
+    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x800x24"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    yield display
+    proc.terminate()
+    proc.wait(10)
+
+
+def _xdo(display, *args):
+    return subprocess.run(["xdotool", *args], env=dict(os.environ, DISPLAY=display), capture_output=True, text=True)
+
+
+def test_window_session_pauses_resumes_and_aborts_on_a_key(tmp_path, short_library, xvfb):
+    proto = tmp_path / "w.toml"
+    proto.write_text("[protocol]\nbaseline_s = 1\nisi_s = 1\n[[block]]\nstimulus = 'smile-short'\n"
+                     "[[block]]\nstimulus = 'control-short'\n")
+    out = tmp_path / "sessions"
+    env = dict(os.environ, DISPLAY=xvfb, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "mimicry", "run", "--protocol", str(proto), "--camera", str(CLIP),
+                             "--out", str(out), "--library", str(short_library), "--surrogates", "20"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    deadline = time.monotonic() + 60
+    win = ""
+    while time.monotonic() < deadline and not win:
+        win = _xdo(xvfb, "search", "--name", "mimicry").stdout.strip().split("\n")[0]
+        time.sleep(0.3)
+    assert win, "no mimicry window appeared"
+    time.sleep(5.5)  # countdown (3 s), baseline (1 s), then into the first block
+    _xdo(xvfb, "windowfocus", win)
+    _xdo(xvfb, "key", "space")
+    time.sleep(1.5)
+    _xdo(xvfb, "key", "space")
+    time.sleep(1.0)
+    _xdo(xvfb, "key", "q")
+    assert proc.wait(60) == 0, proc.stderr.read().decode()
+    folder = only_session(out)
+    meta = json.loads((folder / "session.json").read_text())
+    assert meta["status"] == "aborted" and meta["window"]["size"] == [1280, 720]
+    events = pd.read_csv(folder / "events_log.csv")
+    assert ["pause", "resume", "key", "abort"] == [e for e in events.event if e in ("pause", "resume", "key", "abort")]
+    pause = float(events.loc[events.event == "resume", "detail"].iloc[0].split()[0])
+    assert 1.0 < pause < 2.5
+    log = pd.read_csv(folder / "stimulus_log.csv")
+    assert len(log) > 25 and len(pd.read_csv(folder / "frames.csv")) > 60  # data kept
+    # the pause shifted the clip: frames after it continue where they stopped (no burst of drops)
+    drops = events.loc[events.event == "stimulus_drop", "detail"].astype(int).sum() if "stimulus_drop" in set(events.event) else 0
+    assert drops < 10
