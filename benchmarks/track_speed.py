@@ -24,6 +24,8 @@ from pathlib import Path
 
 import cv2
 
+from mimicry.capture import read_frames
+
 ROOT = Path(__file__).resolve().parent.parent
 
 BARE = r'''
@@ -46,15 +48,9 @@ print(n)
 
 
 def make_clip(src: Path, out: Path, seconds: float, tile: int) -> int:
-    cap = cv2.VideoCapture(str(src))
-    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-    frames = []
-    while True:
-        ok, f = cap.read()
-        if not ok:
-            break
-        frames.append(cv2.hconcat([f] * tile) if tile > 1 else f)
-    cap.release()
+    frames, fps = read_frames(src)
+    if tile > 1:
+        frames = [cv2.hconcat([f] * tile) for f in frames]
     seq = frames + frames[::-1]  # ping-pong so the face never jumps
     n = int(seconds * fps)
     h, w = frames[0].shape[:2]

@@ -304,6 +304,21 @@ class CameraSource(FrameSource):
         self._cap.release()
 
 
+def read_frames(path: str | Path) -> tuple[list[np.ndarray], float]:
+    """All frames of a short video in memory, and its frame rate (for tools and tests; a
+    session or a long file should stream with :class:`VideoFileSource`)."""
+    cap = cv2.VideoCapture(str(path))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    frames = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(frame)
+    cap.release()
+    return frames, float(fps)
+
+
 def open_source(spec: str | int | Path, realtime: bool = False) -> FrameSource:
     """Open a camera (an integer or a string of digits) or a video file.
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .schema import FRAMES, STIMULUS_LOG
+from .synth import hump
 
 
 @dataclass
@@ -44,14 +45,7 @@ def bumps(t: np.ndarray, onsets: np.ndarray, rise_s: float, hold_s: float, fall_
     out = np.zeros_like(t, dtype=float)
     heights = np.ones(len(onsets)) if heights is None else heights
     for on, h in zip(onsets, heights):
-        u = t - on
-        b = np.zeros_like(t)
-        r = (u >= 0) & (u < rise_s)
-        b[r] = 0.5 - 0.5 * np.cos(np.pi * u[r] / rise_s)
-        b[(u >= rise_s) & (u < rise_s + hold_s)] = 1
-        f = (u >= rise_s + hold_s) & (u < rise_s + hold_s + fall_s)
-        b[f] = 0.5 + 0.5 * np.cos(np.pi * (u[f] - rise_s - hold_s) / fall_s)
-        out = np.maximum(out, h * b)
+        out = np.maximum(out, h * hump(t, on, rise_s, hold_s, fall_s))
     return np.clip(out, 0, 1)
 
 

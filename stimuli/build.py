@@ -20,6 +20,7 @@ import cv2
 
 import numpy as np
 
+from mimicry.capture import read_frames
 from mimicry.stimuli import MANIFEST, add_stimulus, check_library, load_library
 from mimicry.synth import crop_matrix, make_stimulus_clip
 from mimicry.tracking import FaceLandmarker
@@ -73,15 +74,7 @@ def real_smile_clip(video: Path, out: Path, seconds: float, seed: int, zoom: flo
     Rests of 2-5 s on neutral frames, the real onset (7 frames), a held smile of 1-3.5 s on the
     smiling frames, the onset played backwards as the offset.
     """
-    cap = cv2.VideoCapture(str(video))
-    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-    frames = []
-    while True:
-        ok, f = cap.read()
-        if not ok:
-            break
-        frames.append(f)
-    cap.release()
+    frames, fps = read_frames(video)
     h, w = frames[0].shape[:2]
     m = crop_matrix(lm.detect(frames[0])[0].landmarks[:, :2] * [w, h], frames[0].shape, size, zoom)
     rng = np.random.default_rng(seed)

@@ -12,6 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import synth  # noqa: E402
+from mimicry.capture import read_frames  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 FPS = 30.0
@@ -66,14 +67,7 @@ def talking_track(synthetic_dir) -> tuple[pd.DataFrame, np.ndarray]:
 @pytest.fixture(scope="session")
 def side_by_side(synthetic_dir, data_dir) -> Path:
     """Two faces: single_face.mp4 on the left, its mirror image shifted by 0.5 s on the right."""
-    cap = cv2.VideoCapture(str(data_dir / "single_face.mp4"))
-    frames = []
-    while True:
-        ok, f = cap.read()
-        if not ok:
-            break
-        frames.append(f)
-    cap.release()
+    frames, _ = read_frames(data_dir / "single_face.mp4")
     shift = int(0.5 * FPS)
     h, w = frames[0].shape[:2]
     path = synthetic_dir / "two_faces.mp4"

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from conftest import track_file
+from mimicry.capture import read_frames
 from mimicry.tracking import FaceIdTracker, iou
 
 
@@ -112,13 +113,7 @@ def test_face_that_leaves_and_returns_keeps_its_id(data_dir, tmp_path):
     """Two faces side by side; the right one is blanked for 1 s, then returns: same ids."""
     import cv2
 
-    cap = cv2.VideoCapture(str(data_dir / "single_face.mp4"))
-    frames = []
-    while True:
-        ok, f = cap.read()
-        if not ok:
-            break
-        frames.append(f)
+    frames, _ = read_frames(data_dir / "single_face.mp4")
     seq = frames + frames[::-1] + frames  # 7.2 s, no jumps
     h, w = seq[0].shape[:2]
     path = tmp_path / "leave.mp4"
