@@ -105,6 +105,7 @@ class FrameSource:
         self.last_t_s = 0.0
         self.want_rgb = False
         self.origin_monotonic: float | None = None  # clock origin for t_s (None: when the source starts)
+        self.on_frame = None  # called with every decoded Frame in the decoding thread (e.g. to record video)
 
     # -- to implement -------------------------------------------------------------------------
     def _produce(self) -> Iterator[tuple[np.ndarray, float]]:  # pragma: no cover - abstract
@@ -128,6 +129,8 @@ class FrameSource:
                     break
                 rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if self.want_rgb else None
                 frame = Frame(index, t_s, image, rgb)
+                if self.on_frame is not None:
+                    self.on_frame(frame)
                 index += 1
                 with self._cond:
                     if self._mode == "latest":

@@ -218,6 +218,8 @@ def analyze(session_dir, surrogates, seed, relative_baseline, quiet):
               help="Folder for session folders.")
 @click.option("--no-window", is_flag=True, help="No display: the protocol runs and is logged on schedule.")
 @click.option("--fullscreen", is_flag=True, help="Show the stimulus window full screen.")
+@click.option("--record-video", is_flag=True,
+              help="Also save the camera video (camera.mp4) in the session folder. Off by default: images of a person.")
 @_library_option
 @_model_option
 @click.option("--max-faces", type=click.IntRange(1, 8), default=1, show_default=True)
@@ -225,7 +227,8 @@ def analyze(session_dir, surrogates, seed, relative_baseline, quiet):
               help="Surrogates of the analysis run at the end.")
 @click.option("--seed", type=int, default=None, help="Shuffle seed when the protocol has none.")
 @handle_errors
-def run(protocol_file, participant, camera, out, no_window, fullscreen, library, model, max_faces, surrogates, seed):
+def run(protocol_file, participant, camera, out, no_window, fullscreen, record_video, library, model, max_faces,
+        surrogates, seed):
     """Play a protocol of stimuli while tracking the viewer; record a session folder; analyse it.
 
     Writes frames.csv, stimulus_log.csv, events_log.csv and session.json as it goes (flushed at
@@ -242,7 +245,7 @@ def run(protocol_file, participant, camera, out, no_window, fullscreen, library,
         protocol_file = Path(__file__).resolve().parent.parent / "protocols" / "contagious-yawning.toml"
     cfg = RunConfig(protocol=protocol_file, camera=camera, participant=participant, out=out, library=library,
                     model=model, max_faces=max_faces, n_surrogates=surrogates, seed=seed, window=not no_window,
-                    fullscreen=fullscreen)
+                    fullscreen=fullscreen, record_video=record_video)
     session = SessionRun(cfg)  # validates everything and opens the camera before any folder exists
     total = session.protocol.baseline_s + sum(session.stimuli[b.stimulus_id].duration_s for b in session.blocks) \
         + session.protocol.isi_s * (len(session.blocks) - 1)

@@ -97,6 +97,7 @@ class RunConfig:
     window: bool = True
     fullscreen: bool = False
     countdown_s: int = 3
+    record_video: bool = False
 
 
 KEY_ESC, KEY_Q, KEY_SPACE = 27, ord("q"), ord(" ")
@@ -290,6 +291,20 @@ class SessionRun:
             return time.monotonic() - t0
 
         self.source.origin_monotonic = t0
+        video = None
+        if self.config.record_video:
+            import cv2
+
+            video = cv2.VideoWriter(str(folder / "camera.mp4"), cv2.VideoWriter_fourcc(*"mp4v"),
+                                    float(self.source.nominal_fps), (int(self.source.width), int(self.source.height)))
+            if not video.isOpened():
+                raise OutputError(f"cannot write {folder / 'camera.mp4'}")
+
+            def keep(frame):
+                if frame.image.shape[1] == self.source.width and frame.image.shape[0] == self.source.height:
+                    video.write(frame.image)
+
+            self.source.on_frame = keep
         status = "aborted"
         stimulus_drops = 0
         try:
@@ -323,6 +338,8 @@ class SessionRun:
             if recorder_alive:
                 recorder.join(timeout=30)
             self.source.close()
+            if video is not None:
+                video.release()
             log_event(clock(), "session_end", detail=status)
             for w in (frames_w, stim_w, events_w):
                 w.close()
@@ -468,7 +485,8 @@ class SessionRun:
                          "opencv": cv2.__version__, "numpy": np.__version__, "pandas": pd.__version__},
             "model_sha256": sha256_file(self.model_path),
             "window": None,
-            "record_video": False,
+            "record_video": self.config.record_video,
+            "video_file": "camera.mp4" if self.config.record_video else None,
         }
 
     def _write_meta(self, meta: dict) -> None:

@@ -222,3 +222,24 @@ def test_window_session_pauses_resumes_and_aborts_on_a_key(tmp_path, short_libra
     # the pause shifted the clip: frames after it continue where they stopped (no burst of drops)
     drops = events.loc[events.event == "stimulus_drop", "detail"].astype(int).sum() if "stimulus_drop" in set(events.event) else 0
     assert drops < 10
+
+
+def test_record_video_only_when_asked(tmp_path, short_library):
+    proto = tmp_path / "one.toml"
+    proto.write_text("[protocol]\nbaseline_s = 0.5\n[[block]]\nstimulus = 'control-short'\n")
+    out = tmp_path / "sessions"
+    r = run("run", "--protocol", proto, "--camera", CLIP, "--no-window", "--out", out, "--library", short_library,
+            "--surrogates", "10", "--record-video")
+    assert r.exit_code == 0, r.stderr
+    folder = only_session(out)
+    meta = json.loads((folder / "session.json").read_text())
+    assert meta["record_video"] is True and meta["video_file"] == "camera.mp4"
+    import cv2
+
+    cap = cv2.VideoCapture(str(folder / "camera.mp4"))
+    n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    cap.release()
+    delivered = meta["camera_frames"] + meta["camera_frames_dropped"]
+    assert abs(n - delivered) <= 3 and n > 150  # every frame the camera delivered, ~6.5 s at 30 fps
+    images = [p.name for p in folder.iterdir() if p.suffix in (".mp4", ".avi", ".png", ".jpg")]
+    assert images == ["camera.mp4"]
