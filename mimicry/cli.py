@@ -213,7 +213,8 @@ def analyze(session_dir, surrogates, seed, relative_baseline, quiet):
 @click.option("--protocol", "protocol_file", type=click.Path(path_type=Path), default=None,
               help="Protocol TOML [default: protocols/contagious-yawning.toml].")
 @click.option("--participant", default=None, help="Pseudonymous id (letters, digits, - and _) [default: random].")
-@click.option("--camera", default="0", show_default=True, help="Webcam index, or a video file replayed as a camera in real time.")
+@click.option("--camera", default="0", show_default=True,
+              help="Webcam index, a video file replayed as a camera in real time, or 'sample' (a bundled viewer).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("sessions"), show_default=True,
               help="Folder for session folders.")
 @click.option("--no-window", is_flag=True, help="No display: the protocol runs and is logged on schedule.")
@@ -241,8 +242,13 @@ def run(protocol_file, participant, camera, out, no_window, fullscreen, record_v
     """
     from .recording import RunConfig, SessionRun
 
+    root = Path(__file__).resolve().parent.parent
+    if camera == "sample":  # the bundled sample viewer, recorded against protocols/sample.toml
+        camera = str(root / "stimuli" / "sample_viewer.mp4")
+        if protocol_file is None:
+            protocol_file = root / "protocols" / "sample.toml"
     if protocol_file is None:
-        protocol_file = Path(__file__).resolve().parent.parent / "protocols" / "contagious-yawning.toml"
+        protocol_file = root / "protocols" / "contagious-yawning.toml"
     cfg = RunConfig(protocol=protocol_file, camera=camera, participant=participant, out=out, library=library,
                     model=model, max_faces=max_faces, n_surrogates=surrogates, seed=seed, window=not no_window,
                     fullscreen=fullscreen, record_video=record_video)

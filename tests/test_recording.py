@@ -243,3 +243,40 @@ def test_record_video_only_when_asked(tmp_path, short_library):
     assert abs(n - delivered) <= 3 and n > 150  # every frame the camera delivered, ~6.5 s at 30 fps
     images = [p.name for p in folder.iterdir() if p.suffix in (".mp4", ".avi", ".png", ".jpg")]
     assert images == ["camera.mp4"]
+
+
+@pytest.mark.slow
+def test_sample_viewer_runs_the_whole_pipeline(tmp_path):
+    """`mimicry run --camera sample`: the bundled viewer yawns after the stimulus yawns, smiles
+    after the actor's smiles, and does neither during the control clip."""
+    out = tmp_path / "sessions"
+    r = run("run", "--camera", "sample", "--no-window", "--out", out, "--surrogates", "200")
+    assert r.exit_code == 0, r.stderr
+    folder = only_session(out)
+    c = pd.read_csv(folder / "contagion.csv").iloc[0]
+    assert c.stimulus_yawns == 2 and c.contagious_yawns == 2
+    assert c.yawns_yawn_blocks >= 1 and c.yawns_control_blocks == 0
+    lat = [float(x) for x in c.latencies_s.split(";")]
+    assert all(3.0 < x < 5.5 for x in lat), lat
+    assert c.smile_response > 0.2 and c.actor_smiles == 4
+    scores = pd.read_csv(folder / "scores.csv")
+    row = scores[(scores.block.astype(str) == "all") & (scores.signal == "smile") & (scores.kind == "smile")].iloc[0]
+    assert 0.5 <= row.lag_s <= 1.3 and row.r_peak > 0.5
+    assert "mimicry index" in r.output
+
+
+def test_window_session_completes(tmp_path, short_library, xvfb):
+    proto = tmp_path / "one.toml"
+    proto.write_text("[protocol]\nbaseline_s = 1\n[[block]]\nstimulus = 'smile-short'\n")
+    out = tmp_path / "sessions"
+    env = dict(os.environ, DISPLAY=xvfb)
+    done = subprocess.run([sys.executable, "-m", "mimicry", "run", "--protocol", str(proto), "--camera", str(CLIP),
+                           "--out", str(out), "--library", str(short_library), "--surrogates", "20", "--fullscreen"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    folder = only_session(out)
+    meta = json.loads((folder / "session.json").read_text())
+    assert meta["status"] == "complete" and meta["window"] == {"size": [1280, 720], "fullscreen": True}
+    log = pd.read_csv(folder / "stimulus_log.csv")
+    assert log.stimulus_frame.max() == 149 and len(log) >= 145  # the clip was shown through, few drops
+    assert log.t_s.min() == pytest.approx(1.0, abs=0.1)  # after the 1 s baseline (countdown before t = 0)
