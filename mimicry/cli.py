@@ -186,26 +186,18 @@ def analyze(session_dir, surrogates, seed, relative_baseline, quiet):
 
     from .analysis import AnalysisConfig
     from .analysis.events import DEFAULT_EVENTS
-    from .session import analyze_session, read_session
+    from .session import analyze_session
 
     config = AnalysisConfig(n_surrogates=surrogates, seed=seed,
                             events=replace(DEFAULT_EVENTS, relative_to_baseline=relative_baseline))
     paths = analyze_session(session_dir, config)
     if not quiet:
-        import pandas as pd
+        import json
 
-        meta = read_session(session_dir).meta
+        meta = json.loads((Path(session_dir) / "session.json").read_text(encoding="utf-8"))
         if meta.get("status") != "complete":
             click.echo(f"note: session status is {meta.get('status')!r}: it ended early or is incomplete", err=True)
-        scores = pd.read_csv(paths["scores.csv"])
-        pooled = scores[scores.block.astype(str) == "all"]
-        for r in pooled.itertuples():
-            if r.signal == r.kind:  # smile in smile blocks, yawn in yawn blocks
-                click.echo(f"face {r.face} {r.signal}: r = {r.r_peak:.2f} at {r.lag_s:+.2f} s, p = {r.p_value:.3g}")
-        cont = pd.read_csv(paths["contagion.csv"])
-        for r in cont.itertuples():
-            click.echo(f"face {r.face}: yawns {r.yawns_yawn_blocks} in yawn blocks, {r.yawns_control_blocks} in control "
-                       f"blocks; mimicry index {r.mimicry_index:.0f}/100")
+        _echo_summary(paths)
         click.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
 
 
@@ -272,17 +264,21 @@ def run(protocol_file, participant, camera, out, no_window, fullscreen, record_v
     except MimicryError as e:
         click.echo(f"note: analysis skipped: {e}", err=True)
         return
-    cont = pd_read(paths["contagion.csv"])
-    for r in cont.itertuples():
-        click.echo(f"face {r.face}: yawns {r.yawns_yawn_blocks} in yawn blocks, {r.yawns_control_blocks} in control "
-                   f"blocks; mimicry index {r.mimicry_index:.0f}/100")
+    _echo_summary(paths)
     click.echo(f"files in {folder}")
 
 
-def pd_read(path):
+def _echo_summary(paths: dict) -> None:
+    """The pooled synchrony of each signal in its own blocks, yawn counts and the mimicry index."""
     import pandas as pd
 
-    return pd.read_csv(path)
+    scores = pd.read_csv(paths["scores.csv"])
+    for r in scores[scores.block.astype(str) == "all"].itertuples():
+        if r.signal == r.kind:  # smile in smile blocks, yawn in yawn blocks
+            click.echo(f"face {r.face} {r.signal}: r = {r.r_peak:.2f} at {r.lag_s:+.2f} s, p = {r.p_value:.3g}")
+    for r in pd.read_csv(paths["contagion.csv"]).itertuples():
+        click.echo(f"face {r.face}: yawns {r.yawns_yawn_blocks} in yawn blocks, {r.yawns_control_blocks} in control "
+                   f"blocks; mimicry index {r.mimicry_index:.0f}/100")
 
 
 @main.group()

@@ -254,7 +254,7 @@ class SessionRun:
             with events_lock:
                 events_w.write({"t_s": t, "event": event, "block": block, "detail": detail})
 
-        counters = {"rows": 0, "frames": 0, "last_t": 0.0, "error": None}
+        counters = {"frames": 0, "last_t": 0.0, "error": None}
         self._log_event = log_event
         self._shift = 0.0
 
@@ -265,7 +265,6 @@ class SessionRun:
                 for row, _face in iter_track_rows(self.source, cfg, stop=self._stop.is_set):
                     row["block"] = timeline.block_at(row["t_s"])
                     frames_w.write(row)
-                    counters["rows"] += 1
                     if row["frame"] != last_frame:
                         counters["frames"] += 1
                         last_frame = row["frame"]
@@ -307,6 +306,7 @@ class SessionRun:
             self.source.on_frame = keep
         status = "aborted"
         stimulus_drops = 0
+        recorder = None
         try:
             self.source.start()
             recorder = threading.Thread(target=record, name="record", daemon=True)
@@ -334,8 +334,7 @@ class SessionRun:
             self._stop.set()
             if self.display is not None:
                 self.display.close()
-            recorder_alive = "recorder" in locals()
-            if recorder_alive:
+            if recorder is not None:
                 recorder.join(timeout=30)
             self.source.close()
             if video is not None:

@@ -221,16 +221,12 @@ def sha256_of(path: Path) -> str:
 
 def _longest_run_s(t: np.ndarray, ok: np.ndarray) -> float:
     """Longest stretch, in seconds, where ``ok`` holds on consecutive samples."""
-    best, start = 0.0, None
-    for i, v in enumerate(ok):
-        if v and start is None:
-            start = i
-        if (not v or i == len(ok) - 1) and start is not None:
-            end = i if v else i - 1
-            dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
-            best = max(best, float(t[end] - t[start]) + dt)
-            start = None
-    return best
+    d = np.diff(np.concatenate([[0], np.asarray(ok, dtype=np.int8), [0]]))
+    starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1) - 1  # inclusive run ends
+    if starts.size == 0:
+        return 0.0
+    dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
+    return float((t[ends] - t[starts]).max()) + dt
 
 
 def verify_kind(track: pd.DataFrame, kind: str, rules: KindRules = DEFAULT_RULES) -> list[str]:
