@@ -225,7 +225,7 @@ def run(protocol_file, participant, camera, out, no_window, fullscreen, record_v
     """Play a protocol of stimuli while tracking the viewer; record a session folder; analyse it.
 
     Writes frames.csv, stimulus_log.csv, events_log.csv and session.json as it goes (flushed at
-    least every second), then scores.csv, events.csv and contagion.csv. Ctrl-C ends the
+    least every second), then the analysis files and report.html. Ctrl-C ends the
     session as 'aborted' with everything recorded so far kept.
 
     \b
@@ -265,6 +265,12 @@ def run(protocol_file, participant, camera, out, no_window, fullscreen, record_v
         click.echo(f"note: analysis skipped: {e}", err=True)
         return
     _echo_summary(paths)
+    from .report import write_report
+
+    try:
+        click.echo(f"report: {write_report(folder)}")
+    except MimicryError as e:
+        click.echo(f"note: report skipped: {e}", err=True)
     click.echo(f"files in {folder}")
 
 
@@ -279,6 +285,57 @@ def _echo_summary(paths: dict) -> None:
     for r in pd.read_csv(paths["contagion.csv"]).itertuples():
         click.echo(f"face {r.face}: yawns {r.yawns_yawn_blocks} in yawn blocks, {r.yawns_control_blocks} in control "
                    f"blocks; mimicry index {r.mimicry_index:.0f}/100")
+
+
+@main.command()
+@click.argument("session_dir", type=click.Path(path_type=Path))
+@click.option("--open", "open_", is_flag=True, help="Open the report in the default web browser.")
+@handle_errors
+def report(session_dir, open_):
+    """Write report.html into SESSION_DIR: a self-contained page with the session's figures.
+
+    Timeline of viewer and video per face, cross-correlation by lag with the shuffled 95% band,
+    averages around the video's smiles and yawns, a yawn raster, and a plain-language summary.
+    Runs the analysis first if its files are missing. The page loads nothing from the network.
+
+    \b
+    Example:
+        mimicry report sessions/2026-11-25_1400_P01_ab12 --open
+    """
+    from .report import write_report
+
+    path = write_report(session_dir)
+    click.echo(f"wrote {path}")
+    if open_:
+        import webbrowser
+
+        if not webbrowser.open(path.resolve().as_uri()):
+            click.echo("note: no web browser found; open the file yourself", err=True)
+
+
+@main.command()
+@click.argument("sessions_dir", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Summary CSV to write [default: SESSIONS_DIR/summary.csv]; the .html goes beside it.")
+@handle_errors
+def summary(sessions_dir, out):
+    """Summarise every session folder below SESSIONS_DIR: summary.csv and summary.html.
+
+    One row per session x face (participant, date, protocol, status, smile r / lag / p, yawns in
+    yawn vs control clips, mimicry index); the page adds the share of participants who yawned
+    during yawn vs control clips with an exact McNemar test, and the distribution of smile lags.
+    Unreadable session folders are listed (on stderr and in the page) and skipped.
+
+    \b
+    Example:
+        mimicry summary sessions/
+    """
+    from .summary import write_summary
+
+    csv_path, html_path, failures = write_summary(sessions_dir, out)
+    for folder, reason in failures:
+        click.echo(f"skipped {folder}: {reason}", err=True)
+    click.echo(f"wrote {csv_path} and {html_path}")
 
 
 @main.group()

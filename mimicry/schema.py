@@ -234,6 +234,45 @@ CONTAGION = CsvSchema(
     ),
 )
 
+XCORR = CsvSchema(
+    name="xcorr",
+    description="`mimicry analyze` `xcorr.csv`: the lagged cross-correlation behind each `scores.csv` row, one row "
+                "per lag, with the circular-shift null distribution.",
+    columns=(
+        *SCORES.columns[:5],
+        Column("lag_s", "float64", "s", "lag, positive = viewer after the stimulus"),
+        Column("r", "float64", "r", "Pearson r at this lag; empty with too few pairs"),
+        Column("null_lo", "float64", "r", "2.5th percentile of the circular-shift surrogates' r at this lag"),
+        Column("null_hi", "float64", "r", "97.5th percentile of the same"),
+        Column("null_peak_95", "float64", "r", "95th percentile of the surrogates' peak r over all lags: the observed "
+                                               "peak must exceed it for p < 0.05"),
+    ),
+)
+
+SUMMARY = CsvSchema(
+    name="summary",
+    description="`mimicry summary` `summary.csv`: one row per session x viewer face (one row with an empty `face` "
+                "when no face was found).",
+    columns=(
+        Column("folder", "str", "", "session folder, relative to the summarised directory"),
+        Column("session_id", "str", "", "from session.json"),
+        Column("participant", "str", "", "pseudonymous participant id"),
+        Column("start_time", "str", "ISO 8601", "when the session started"),
+        Column("protocol", "str", "", "protocol name"),
+        Column("status", "str", "", "`complete`, `aborted`, `crashed` or `running` (killed)"),
+        Column("face", "Int64", "id", "viewer face id"),
+        Column("smile_r", "float64", "r", "pooled smile synchrony in smile clips (`scores.csv` `r_peak`)"),
+        Column("smile_lag_s", "float64", "s", "its lag, positive = viewer after the video"),
+        Column("smile_p", "float64", "p", "its circular-shift p-value"),
+        Column("yawn_r", "float64", "r", "pooled yawn synchrony in yawn clips"),
+        Column("yawn_lag_s", "float64", "s", "its lag"),
+        Column("yawn_p", "float64", "p", "its p-value"),
+        *(c for c in CONTAGION.columns if c.name in ("yawns_yawn_blocks", "yawns_control_blocks", "minutes_yawn_blocks",
+                                                     "minutes_control_blocks", "stimulus_yawns", "contagious_yawns",
+                                                     "smile_response", "smile_response_p", "mimicry_index")),
+    ),
+)
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -259,7 +298,7 @@ def safe_cell(value: object) -> str:
     return text
 
 
-ALL_SCHEMAS = (TRACK, LANDMARKS, FRAMES, STIMULUS_LOG, SESSION_FRAMES, EVENTS_LOG, SCORES, EVENTS, CONTAGION)
+ALL_SCHEMAS = (TRACK, LANDMARKS, FRAMES, STIMULUS_LOG, SESSION_FRAMES, EVENTS_LOG, SCORES, EVENTS, CONTAGION, XCORR, SUMMARY)
 
 if __name__ == "__main__":  # pragma: no cover
     for schema in ALL_SCHEMAS:

@@ -37,11 +37,17 @@ class SessionData:
 _NUMERIC = {"float64", "int64", "Int64"}
 
 
+def read_table(path: str | Path) -> pd.DataFrame:
+    """A CSV we wrote: only empty cells are missing (a participant or stimulus called ``NA`` or
+    ``null`` stays text)."""
+    return pd.read_csv(path, low_memory=False, keep_default_na=False, na_values=[""])
+
+
 def _read_csv(path: Path, schema: CsvSchema) -> pd.DataFrame:
     if not path.is_file():
         raise SessionError(f"{path.parent}: no {path.name}")
     try:
-        df = pd.read_csv(path, low_memory=False)
+        df = read_table(path)
     except pd.errors.EmptyDataError:
         raise SessionError(f"{path}: file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as e:
@@ -162,17 +168,17 @@ def _json_default(o):
     raise TypeError(type(o).__name__)
 
 
-ANALYSIS_FILES = ("scores.csv", "events.csv", "contagion.csv")
+ANALYSIS_FILES = ("scores.csv", "events.csv", "contagion.csv", "xcorr.csv")
 
 
 def analyze_session(folder: str | Path, config=None) -> dict[str, Path]:
-    """Read a session folder, analyse it, and write ``scores.csv``, ``events.csv`` and
-    ``contagion.csv`` into it (all or nothing). Returns the written paths by name."""
+    """Read a session folder, analyse it, and write ``scores.csv``, ``events.csv``,
+    ``contagion.csv`` and ``xcorr.csv`` into it (all or nothing). Returns the written paths by name."""
     from .analysis import AnalysisConfig, analyze
-    from .schema import CONTAGION, EVENTS, SCORES
+    from .schema import CONTAGION, EVENTS, SCORES, XCORR
 
     data = read_session(folder)
     result = analyze(data.frames, data.stimulus_log, data.camera_fps, config or AnalysisConfig())
     paths = write_outputs(data.path, {"scores.csv": (result.scores, SCORES), "events.csv": (result.events, EVENTS),
-                                      "contagion.csv": (result.contagion, CONTAGION)})
+                                      "contagion.csv": (result.contagion, CONTAGION), "xcorr.csv": (result.xcorr, XCORR)})
     return {p.name: p for p in paths}

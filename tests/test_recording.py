@@ -60,7 +60,7 @@ def test_loopback_clocks_are_aligned(tmp_path):
     meta = json.loads((folder / "session.json").read_text())
     assert meta["status"] == "complete" and meta["camera"] == {"file": str(CLIP)}
     assert meta["camera_frames_dropped"] < 0.05 * meta["camera_frames"]
-    for name in ("frames.csv", "stimulus_log.csv", "events_log.csv", "contagion.csv", "events.csv"):
+    for name in ("frames.csv", "stimulus_log.csv", "events_log.csv", "contagion.csv", "events.csv", "report.html"):
         assert (folder / name).is_file()
     assert not any(p.suffix in (".mp4", ".png", ".jpg") for p in folder.iterdir())  # no images stored
 

@@ -8,15 +8,16 @@ mimicry, mimicry index). :func:`analyze` runs them all.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from ..schema import CONTAGION, EVENTS, SCORES
+from ..schema import CONTAGION, EVENTS, SCORES, XCORR
 from .alignment import MAX_GAP_S, align_blocks, block_spans, resample_gapped, viewer_series
-from .contagion import (DEFAULT_CONTAGION, ContagionConfig, block_of, mimicry_index, smile_response,
-                        yawn_contagion)
+from .contagion import (DEFAULT_CONTAGION, ContagionConfig, block_of, event_locked, mimicry_index,
+                        smile_response, yawn_contagion)
 from .events import DEFAULT_EVENTS, EventConfig, detect_events
 from .surrogates import block_shuffles, circular_shifts, p_value, random_shifts
 from .synchrony import (DEFAULT_LAGS, LagConfig, XcorrParts, lag_frames, peak, peaks, summarize_wlcc,
@@ -24,7 +25,7 @@ from .synchrony import (DEFAULT_LAGS, LagConfig, XcorrParts, lag_frames, peak, p
 
 SIGNALS = ("smile", "yawn")
 
-__all__ = ["AnalysisConfig", "AnalysisResult", "analyze", "align_blocks", "block_spans", "detect_events",
+__all__ = ["AnalysisConfig", "AnalysisResult", "analyze", "synchrony", "event_locked", "align_blocks", "block_spans", "detect_events",
            "xcorr_parts", "circular_shifts", "block_shuffles", "p_value", "EventConfig", "LagConfig",
            "ContagionConfig"]
 
@@ -52,6 +53,7 @@ class AnalysisResult:
     scores: pd.DataFrame
     events: pd.DataFrame
     contagion: pd.DataFrame
+    xcorr: pd.DataFrame = field(repr=False)
     aligned: pd.DataFrame = field(repr=False)
 
 
@@ -102,13 +104,33 @@ def _score_row(test: _BlockTest, lags, fps, min_pairs, n_samples) -> dict:
             "n_samples": int(n_samples), **summarize_wlcc(*test.windows)}
 
 
+def _curve_rows(test: _BlockTest, lags, fps, min_pairs, base: dict) -> pd.DataFrame:
+    r_obs = test.obs.r(min_pairs)
+    r_circ = test.circ.r(min_pairs)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN lags of the surrogates
+        lo, hi = (np.nanpercentile(r_circ, q, axis=0) if r_circ.shape[0] else np.full(lags.size, np.nan)
+                  for q in (2.5, 97.5))
+        pk = peaks(r_circ) if r_circ.shape[0] else np.empty(0)
+        peak95 = float(np.nanpercentile(pk, 95)) if np.isfinite(pk).any() else np.nan
+    return pd.DataFrame({**base, "lag_s": lags / fps, "r": r_obs, "null_lo": lo, "null_hi": hi,
+                         "null_peak_95": peak95})
+
+
 def synchrony_scores(aligned: pd.DataFrame, fps: float, config: AnalysisConfig = AnalysisConfig()) -> pd.DataFrame:
     """``scores.csv`` rows from :func:`align_blocks` output: per block x face x signal, and pooled
     per kind (``block = 'all'``; sums of the blocks' cross-products, each block's surrogates
     pooled with the other blocks' surrogates of the same index)."""
+    return synchrony(aligned, fps, config)[0]
+
+
+def synchrony(aligned: pd.DataFrame, fps: float,
+              config: AnalysisConfig = AnalysisConfig()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``scores.csv`` and ``xcorr.csv``: the scores of :func:`synchrony_scores`, and r at every
+    lag with the circular-shift null band behind each score's p-value."""
     lags = lag_frames(fps, config.lags)
     min_pairs = int(round(config.lags.min_pairs_s * fps))
-    rows = []
+    rows, curves = [], []
     nan_row = {"r_peak": np.nan, "lag_s": np.nan, "p_value": np.nan, "p_value_shuffle": np.nan,
                **summarize_wlcc(np.empty(0), np.empty(0))}
     for face, (signal_i, signal) in ((f, s) for f in sorted(aligned["face"].unique()) for s in enumerate(SIGNALS)):
@@ -125,15 +147,19 @@ def synchrony_scores(aligned: pd.DataFrame, fps: float, config: AnalysisConfig =
             rng = np.random.default_rng([config.seed, int(face), signal_i, int(block)])
             test = _test_block(x, y, lags, fps, config, rng)
             rows.append({**base, **_score_row(test, lags, fps, min_pairs, n_samples)})
+            curves.append(_curve_rows(test, lags, fps, min_pairs, {k: base[k] for k in ("block", "stimulus_id", "kind",
+                                                                                      "face", "signal")}))
             pooled.setdefault(base["kind"], []).append(test)
             pooled_n[base["kind"]] = pooled_n.get(base["kind"], 0) + n_samples
         for kind, tests in sorted(pooled.items()):
             total = _BlockTest(sum((t.obs for t in tests[1:]), tests[0].obs), sum((t.circ for t in tests[1:]), tests[0].circ),
                                sum((t.shuf for t in tests[1:]), tests[0].shuf),
                                (np.concatenate([t.windows[0] for t in tests]), np.concatenate([t.windows[1] for t in tests])))
-            rows.append({"block": "all", "stimulus_id": "all", "kind": kind, "face": int(face), "signal": signal,
-                         **_score_row(total, lags, fps, min_pairs, pooled_n[kind])})
-    return pd.DataFrame(rows, columns=SCORES.names)
+            base = {"block": "all", "stimulus_id": "all", "kind": kind, "face": int(face), "signal": signal}
+            rows.append({**base, **_score_row(total, lags, fps, min_pairs, pooled_n[kind])})
+            curves.append(_curve_rows(total, lags, fps, min_pairs, base))
+    xcorr = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=XCORR.names)
+    return pd.DataFrame(rows, columns=SCORES.names), xcorr.reindex(columns=XCORR.names)
 
 
 def _viewer_events(frames, face, signal, spans, config: AnalysisConfig) -> pd.DataFrame:
@@ -180,7 +206,7 @@ def analyze(frames: pd.DataFrame, stimulus_log: pd.DataFrame, camera_fps: float,
     frames["face"] = frames["face"].astype(int)
     spans = block_spans(stimulus_log)
     aligned = align_blocks(frames, stimulus_log, camera_fps, config.max_gap_s)
-    scores = synchrony_scores(aligned, camera_fps, config)
+    scores, xcorr = synchrony(aligned, camera_fps, config)
 
     stim_events = {s: _stimulus_events(stimulus_log, s, config) for s in SIGNALS}
     event_parts = [stim_events["smile"], stim_events["yawn"]]
@@ -214,4 +240,4 @@ def analyze(frames: pd.DataFrame, stimulus_log: pd.DataFrame, camera_fps: float,
     events["face"] = events["face"].astype("Int64")
     events["block"] = events["block"].astype("Int64")
     contagion = pd.DataFrame(contagion_rows).reindex(columns=CONTAGION.names)
-    return AnalysisResult(scores=scores, events=events, contagion=contagion, aligned=aligned)
+    return AnalysisResult(scores=scores, events=events, contagion=contagion, xcorr=xcorr, aligned=aligned)

@@ -90,6 +90,45 @@ def _window_means(t: np.ndarray, v: np.ndarray, onsets: np.ndarray, window: tupl
     return np.where(count >= 0.5 * n, means, np.nan)
 
 
+def event_locked(t_s: np.ndarray, values: np.ndarray, onsets_s: np.ndarray, window_s: tuple[float, float],
+                 fps: float) -> pd.DataFrame:
+    """Average of a signal around events (an event-related average).
+
+    Parameters
+    ----------
+    t_s, values : np.ndarray
+        The signal on a uniform grid at ``fps`` (NaN = missing).
+    onsets_s : np.ndarray
+        Event times, same clock, seconds.
+    window_s : (float, float)
+        From and to, seconds relative to each onset.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``t_rel_s`` (seconds from onset), ``mean``, ``ci_lo`` and ``ci_hi`` (mean +- 1.96 SE over
+        onsets, NaN with fewer than 2) and ``n`` (onsets with data at that time).
+    """
+    t, v = np.asarray(t_s, float), np.asarray(values, float)
+    onsets = np.asarray(onsets_s, float)
+    rel = np.arange(int(np.floor(window_s[0] * fps)), int(np.ceil(window_s[1] * fps)) + 1)
+    if t.size and onsets.size:
+        idx = np.rint((onsets - t[0]) * fps).astype(int)[:, None] + rel[None, :]
+        ok = (idx >= 0) & (idx < t.size)
+        vals = np.where(ok, v[np.clip(idx, 0, t.size - 1)], np.nan)
+    else:
+        vals = np.full((0, rel.size), np.nan)
+    present = np.isfinite(vals)
+    n = present.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(present, vals, 0.0).sum(axis=0) / n
+        dev = np.where(present, vals - mean, 0.0)
+        se = np.sqrt((dev ** 2).sum(axis=0) / np.maximum(n - 1, 1) / n)
+    se = np.where(n >= 2, se, np.nan)
+    return pd.DataFrame({"t_rel_s": rel / fps, "mean": np.where(n > 0, mean, np.nan), "ci_lo": mean - 1.96 * se,
+                         "ci_hi": mean + 1.96 * se, "n": n})
+
+
 def smile_response(t_s: np.ndarray, viewer_smile: np.ndarray, actor_onsets_s: np.ndarray, eligible: pd.DataFrame,
                    fps: float, n_surrogates: int, rng: np.random.Generator,
                    config: ContagionConfig = DEFAULT_CONTAGION) -> dict:

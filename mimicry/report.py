@@ -1,0 +1,386 @@
+"""One self-contained HTML page per session: what happened, in figures and plain words.
+
+``write_report(folder)`` reads a session folder (running the analysis first if its outputs are
+missing) and writes ``report.html`` into it. The page loads nothing: figures are inline SVG
+(:mod:`mimicry.figures`), styles are inline, there is no script. The pure parts
+(:func:`plain_summary`, :func:`face_gaps`, :func:`report_html`) take DataFrames and return text.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__, figures
+from .analysis.alignment import MAX_GAP_S, block_spans, resample_gapped, viewer_series
+from .analysis.contagion import DEFAULT_CONTAGION, event_locked
+from .errors import OutputError, SessionError
+from .session import (
+    ANALYSIS_FILES,
+    SessionData,
+    analyze_session,
+    read_session,
+    read_table,
+)
+
+SMILE_WINDOW_S = (-2.0, 5.0)
+"""Event-locked smile average, seconds around each of the video's smile onsets."""
+YAWN_WINDOW_S = (-5.0, 20.0)
+"""Event-locked yawn average, seconds around each of the video's yawn onsets."""
+NOTABLE_EVENTS = ("pause", "resume", "camera_lost", "camera_end", "stimulus_drop", "abort")
+
+STATUS_NOTES = {
+    "aborted": "This session was stopped before the end of the protocol: the results cover only the part "
+               "that was recorded.",
+    "running": "This session did not finish properly (its status is still 'running': the program was probably "
+               "killed or lost power). The results cover what was recorded up to then.",
+    "crashed": "This session ended with an error: the results cover what was recorded up to then.",
+}
+
+
+@dataclass
+class SessionResults:
+    """A session folder with its analysis outputs."""
+
+    data: SessionData
+    scores: pd.DataFrame
+    events: pd.DataFrame
+    contagion: pd.DataFrame
+    xcorr: pd.DataFrame
+    events_log: pd.DataFrame | None
+
+    @property
+    def faces(self) -> list[int]:
+        return [int(f) for f in self.contagion["face"]] if len(self.contagion) else []
+
+
+def load_results(folder: str | Path, analyze_if_missing: bool = True) -> SessionResults:
+    """Read a session folder and its analysis outputs, running the analysis first if any output
+    is missing (``analyze_if_missing``) or raising :class:`SessionError`."""
+    folder = Path(folder)
+    data = read_session(folder)
+    if not all((folder / n).is_file() for n in ANALYSIS_FILES):
+        if not analyze_if_missing:
+            raise SessionError(f"{folder}: not analysed yet (run mimicry analyze)")
+        analyze_session(folder)
+    out = {}
+    for name in ANALYSIS_FILES:
+        try:
+            out[name] = read_table(folder / name)
+        except pd.errors.EmptyDataError:
+            raise SessionError(f"{folder / name}: file is empty") from None
+    log = None
+    if (folder / "events_log.csv").is_file():
+        try:
+            log = read_table(folder / "events_log.csv")
+        except (pd.errors.EmptyDataError, pd.errors.ParserError):
+            log = None
+    return SessionResults(data, out["scores.csv"], out["events.csv"], out["contagion.csv"], out["xcorr.csv"], log)
+
+
+# -- pure parts ------------------------------------------------------------------------------------
+
+def face_gaps(t_detected_s: np.ndarray, start_s: float, end_s: float,
+              min_gap_s: float = 2 * MAX_GAP_S) -> list[tuple[float, float]]:
+    """Spans of at least ``min_gap_s`` seconds in ``[start_s, end_s]`` with no detection."""
+    t = np.sort(np.asarray(t_detected_s, float))
+    edges = np.concatenate([[start_s], t, [end_s]])
+    d = np.diff(edges)
+    return [(float(edges[i]), float(edges[i + 1])) for i in np.flatnonzero(d >= min_gap_s)]
+
+
+def fmt_p(p: float) -> str:
+    """p-value for lay text: ``p < 0.001`` below, three decimals otherwise."""
+    if not np.isfinite(p):
+        return "p not available"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def _pooled(scores: pd.DataFrame, face: int, kind: str, signal: str) -> pd.Series | None:
+    s = scores[(scores["block"].astype(str) == "all") & (scores["face"] == face) & (scores["kind"] == kind)
+               & (scores["signal"] == signal)]
+    return s.iloc[0] if len(s) and np.isfinite(s["r_peak"].iloc[0]) else None
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def plain_summary(scores: pd.DataFrame, contagion: pd.DataFrame, alpha: float = 0.05) -> dict[int, list[str]]:
+    """A few plain-language sentences per face, every number taken from ``scores`` (pooled
+    rows: smile in smile clips, yawn in yawn clips) and ``contagion``."""
+    faces = [int(f) for f in contagion["face"]]
+    out = {}
+    for face in faces:
+        you, your, them = (("You", "your", "you") if len(faces) == 1
+                           else (f"Face {face}", f"face {face}'s", f"face {face}"))
+        lines = []
+        s = _pooled(scores, face, "smile", "smile")
+        if s is None:
+            lines.append("Smiles: no smile clip with a smiling actor and a visible face, so no smile score.")
+        else:
+            lag, r, p = float(s["lag_s"]), float(s["r_peak"]), float(s["p_value"])
+            when = (f"about {lag:.1f} s after the person in the video" if lag > 0.05 else
+                    f"about {-lag:.1f} s before the person in the video" if lag < -0.05 else
+                    "at the same moment as the person in the video")
+            if p <= alpha:
+                lines.append(f"Smiles: {you} smiled along with the video, {when} (r = {r:.2f}). "
+                             f"That match was closer than {100 * (1 - p):.1f}% of shuffled comparisons ({fmt_p(p)}), "
+                             f"so it is unlikely to be chance.")
+            else:
+                lines.append(f"Smiles: {your} smiles did not follow the video more than chance would: the best match "
+                             f"(r = {r:.2f}, {when}) was equalled by {100 * p:.1f}% of shuffled comparisons "
+                             f"({fmt_p(p)}).")
+        c = contagion[contagion["face"] == face].iloc[0]
+        minutes_y, minutes_c = float(c["minutes_yawn_blocks"]), float(c["minutes_control_blocks"])
+        if minutes_y > 0 or minutes_c > 0:
+            text = (f"Yawns: {you} yawned {_plural(int(c['yawns_yawn_blocks']), 'time')} during yawn clips "
+                    f"({minutes_y:.1f} min) and {_plural(int(c['yawns_control_blocks']), 'time')} during control clips "
+                    f"({minutes_c:.1f} min).")
+            n_stim = int(c["stimulus_yawns"])
+            if n_stim:
+                hi = DEFAULT_CONTAGION.response_window_s[1]
+                text += (f" {int(c['contagious_yawns'])} of the {_plural(n_stim, 'yawn')} shown were followed by a yawn from "
+                         f"{them} within {hi:.0f} s")
+                lat = float(c["latency_median_s"])
+                text += f" (median delay {lat:.1f} s)." if np.isfinite(lat) else "."
+            lines.append(text)
+        idx = float(c["mimicry_index"])
+        if np.isfinite(idx):
+            lines.append(f"Mimicry index: {idx:.0f} out of 100. 0 means no sign of mimicry, 100 means {your} smile "
+                         f"rose clearly after every smile in the video and every yawn shown was answered by a yawn. "
+                         f"It is a summary for demonstrations; the correlations and p-values are the measurement.")
+        out[face] = lines
+    return out
+
+
+def _esc(x) -> str:
+    return html.escape("" if x is None else str(x))
+
+
+def _meta_rows(res: SessionResults, faces: list[int]) -> list[tuple[str, str]]:
+    m = res.data.meta
+    proto = m.get("protocol") or {}
+    rows = [("participant", m.get("participant")), ("session", m.get("session_id")),
+            ("protocol", proto.get("name") if isinstance(proto, dict) else proto),
+            ("started", m.get("start_time", "unknown")), ("status", m.get("status"))]
+    dur = m.get("duration_s")
+    if dur is None and len(res.data.frames):
+        dur = float(res.data.frames["t_s"].max())
+    if dur is not None:
+        rows.append(("duration", f"{float(dur) / 60:.1f} min ({float(dur):.0f} s)"))
+    fps = f"{float(m['camera_fps']):.1f} Hz nominal"
+    if m.get("camera_fps_measured"):
+        fps += f", {float(m['camera_fps_measured']):.1f} Hz measured"
+    rows.append(("camera", fps))
+    if "camera_frames" in m:
+        rows.append(("camera frames", f"{m['camera_frames']} processed, {m.get('camera_frames_dropped', 0)} dropped"))
+    if "stimulus_frames_dropped" in m:
+        rows.append(("video frames dropped", m["stimulus_frames_dropped"]))
+    n_blocks = len(block_spans(res.data.stimulus_log))
+    rows.append(("clips shown", n_blocks))
+    rows.append(("faces found", len(faces) or "none"))
+    return [(k, _esc(v)) for k, v in rows]
+
+
+def _end_s(res: SessionResults) -> float:
+    ends = [0.0]
+    if len(res.data.frames):
+        ends.append(float(res.data.frames["t_s"].max()))
+    if len(res.data.stimulus_log):
+        ends.append(float(res.data.stimulus_log["t_s"].max()))
+    if res.data.meta.get("duration_s"):
+        ends.append(float(res.data.meta["duration_s"]))
+    return max(ends)
+
+
+def _with_breaks(df: pd.DataFrame, cols: list[str], max_gap_s: float) -> pd.DataFrame:
+    """Insert NaN rows where time jumps by more than ``max_gap_s`` so plotted lines break there."""
+    df = df.sort_values("t_s")
+    t = df["t_s"].to_numpy(float)
+    cut = np.flatnonzero(np.diff(t) > max_gap_s)
+    if cut.size == 0:
+        return df[["t_s", *cols]]
+    nan_rows = pd.DataFrame({"t_s": (t[cut] + t[cut + 1]) / 2, **{c: np.nan for c in cols}})
+    return pd.concat([df[["t_s", *cols]], nan_rows]).sort_values("t_s", kind="stable")
+
+
+def _actor_line(log: pd.DataFrame) -> pd.DataFrame:
+    parts = []
+    for _, g in log.groupby("block", sort=True):
+        parts += [g[["t_s", "smile", "yawn"]], pd.DataFrame({"t_s": [g["t_s"].max() + 1e-6], "smile": [np.nan],
+                                                            "yawn": [np.nan]})]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["t_s", "smile", "yawn"])
+
+
+def _face_figures(res: SessionResults, face: int, spans: pd.DataFrame, end_s: float) -> list[tuple[str, str]]:
+    frames, fps = res.data.frames, res.data.camera_fps
+    ff = frames[(frames["face"] == face) & (frames["detected"] == 1)]
+    viewer = _with_breaks(ff, ["smile", "yawn"], 2 * MAX_GAP_S)
+    ev = res.events
+    v_ev = ev[(ev["source"] == "viewer") & (ev["face"] == face)]
+    a_ev = ev[ev["source"] == "stimulus"]
+    gaps = face_gaps(ff["t_s"].to_numpy(float), 0.0, end_s)
+    out = [("Timeline", figures.timeline(viewer, _actor_line(res.data.stimulus_log), spans, v_ev, a_ev, gaps, end_s))]
+    if spans.empty:  # nothing was shown: the other figures would be empty frames
+        return out
+    xc = res.xcorr[(res.xcorr["face"] == face) & (res.xcorr["block"].astype(str) == "all")]
+    sc = res.scores[(res.scores["face"] == face) & (res.scores["block"].astype(str) == "all")]
+    out.append(("Cross-correlation by lag", figures.xcorr(xc, sc)))
+    avgs = []
+    for signal, window in (("smile", SMILE_WINDOW_S), ("yawn", YAWN_WINDOW_S)):
+        onsets = a_ev[a_ev["kind"] == signal]["onset_s"].to_numpy(float)
+        t, v = viewer_series(frames[frames["face"].notna()].astype({"face": int}), face, signal)
+        if t.size:
+            grid = np.arange(np.nanmin(t), np.nanmax(t) + 1e-9, 1.0 / fps)
+            avgs += [event_locked(grid, resample_gapped(t, v, grid, MAX_GAP_S), onsets, window, fps), onsets.size]
+        else:
+            avgs += [event_locked(np.empty(0), np.empty(0), onsets, window, fps), onsets.size]
+    out.append(("Around the video's smiles and yawns", figures.event_locked(*avgs)))
+    rows = []
+    def yawn_onsets(ev: pd.DataFrame, start_s: float, end_s: float) -> np.ndarray:
+        on = ev.loc[ev["kind"] == "yawn", "onset_s"].to_numpy(float)
+        return on[(on >= start_s) & (on < end_s)] - start_s
+
+    for sp in spans[spans["kind"].isin(["yawn", "control"])].itertuples(index=False):
+        rows.append({"label": f"{sp.kind}: {sp.stimulus_id}", "kind": sp.kind, "length_s": sp.end_s - sp.start_s,
+                     "viewer_s": yawn_onsets(v_ev, sp.start_s, sp.end_s),
+                     "actor_s": yawn_onsets(a_ev, sp.start_s, sp.end_s)})
+    out.append(("Yawns in yawn clips and control clips", figures.yawn_raster(rows)))
+    return out
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:2rem auto;max-width:1180px;
+color:#111827;padding:0 1rem;line-height:1.45}
+h1{font-size:1.8rem;margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px solid #e5e7eb}
+.note{background:#fef3c7;border-left:5px solid #d97706;padding:.7rem 1rem;margin:1rem 0}
+.summary{font-size:1.15rem;background:#eff6ff;border-left:5px solid #1d4ed8;padding:.6rem 1.2rem;margin:1rem 0}
+.index{font-size:2.4rem;font-weight:700;color:#1d4ed8}
+.bar{background:#e5e7eb;height:14px;border-radius:7px;width:320px;display:inline-block;vertical-align:middle}
+.bar>span{display:block;height:14px;border-radius:7px;background:#1d4ed8}
+table{border-collapse:collapse;margin:.6rem 0;font-size:.92rem}
+td,th{border:1px solid #e5e7eb;padding:.25rem .6rem;text-align:left}th{background:#f9fafb}
+figure{margin:1rem 0}figcaption{color:#4b5563;font-size:.9rem}svg{max-width:100%;height:auto}
+.small{color:#6b7280;font-size:.85rem}.wide{overflow-x:auto;max-width:100%}
+"""
+
+
+def _table(df: pd.DataFrame, float_fmt: str = "{:.3g}") -> str:
+    head = "".join(f"<th>{_esc(c)}</th>" for c in df.columns)
+    body = []
+    for row in df.itertuples(index=False):
+        cells = []
+        for v in row:
+            if isinstance(v, float):
+                cells.append("" if math.isnan(v) else float_fmt.format(v))
+            else:
+                cells.append(_esc(v))
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return f"<div class=\"wide\"><table><tr>{head}</tr>{''.join(body)}</table></div>"
+
+
+def page(title: str, body: str) -> str:
+    """A complete, self-contained HTML document."""
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>{body}"
+            f"<p class=\"small\">Made by mimicry {_esc(__version__)}. This page loads nothing from the network.</p>"
+            f"</body></html>\n")
+
+
+def report_html(res: SessionResults) -> str:
+    """The report page of one session (see :func:`write_report`)."""
+    meta = res.data.meta
+    faces = res.faces
+    spans = block_spans(res.data.stimulus_log)
+    end_s = _end_s(res)
+    parts = [(f"<h1>Mimicry session report</h1><p class=\"small\">participant {_esc(meta.get('participant'))}, "
+              f"session {_esc(meta.get('session_id'))}</p>")]
+    status = str(meta.get("status"))
+    if status != "complete":
+        parts.append(f"<div class=\"note\"><b>Incomplete session ({_esc(status)}).</b> "
+                     f"{_esc(STATUS_NOTES.get(status, 'The session did not complete.'))}</div>")
+    if not faces:
+        parts.append("<div class=\"note\"><b>No face was found</b> in this session's camera frames, so there is "
+                     "nothing to score. Check that the camera sees the face, with light from the front.</div>")
+    if spans.empty:
+        parts.append("<div class=\"note\"><b>No clip was shown</b> in this session (it ended during the "
+                     "baseline), so nothing can be compared.</div>")
+    summaries = plain_summary(res.scores, res.contagion)
+    for face in faces:
+        heading = "<h2>Summary</h2>" if len(faces) == 1 else f"<h2>Summary: face {face}</h2>"
+        parts.append(heading + "<div class=\"summary\">" + "".join(f"<p>{_esc(s)}</p>" for s in summaries[face])
+                     + "</div>")
+        idx = float(res.contagion.loc[res.contagion["face"] == face, "mimicry_index"].iloc[0])
+        if np.isfinite(idx):
+            parts.append(f"<p><span class=\"index\">{idx:.0f}</span> / 100 mimicry index "
+                         f"<span class=\"bar\"><span style=\"width:{idx:.0f}%\"></span></span></p>")
+    parts.append("<h2>Session</h2><table>" + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>"
+                                                      for k, v in _meta_rows(res, faces)) + "</table>")
+    if res.events_log is not None and len(res.events_log):
+        notable = res.events_log[res.events_log["event"].isin(NOTABLE_EVENTS)]
+        if len(notable):
+            parts.append("<h3>Notable events</h3>" + _table(notable.astype(object).where(notable.notna(), "")))
+    captions = {
+        "Timeline": "Viewer (solid) and the person in the video (dashed), smile above and yawn below. Shading: "
+                    "clip kind (yellow smile, blue yawn, grey control); triangles: detected events; hatching: no face.",
+        "Cross-correlation by lag": "How well the viewer's signal matches the video's at each delay, all clips of "
+                                    "a kind pooled. Grey band: 95% of shuffled (circularly shifted) comparisons; "
+                                    "dashed line: the peak that 5% of shuffled comparisons reach; red dot: the "
+                                    "observed peak (its p-value is the share of shuffled peaks at least as high).",
+        "Around the video's smiles and yawns": "The viewer's average signal around each onset in the video "
+                                               "(shaded: 95% confidence interval over onsets).",
+        "Yawns in yawn clips and control clips": "Each line is one clip; bars mark the viewer's yawn onsets, "
+                                                 "circles the yawns in the video.",
+    }
+    for face in faces:
+        if len(faces) > 1:
+            parts.append(f"<h2>Face {face}</h2>")
+        for title, svg in _face_figures(res, face, spans, end_s):
+            tag = "h2" if len(faces) == 1 else "h3"
+            parts.append(f"<{tag}>{_esc(title)}</{tag}><figure>{svg}<figcaption>{_esc(captions[title])}"
+                         f"</figcaption></figure>")
+    if faces:
+        pooled = res.scores[res.scores["block"].astype(str) == "all"]
+        parts.append("<h2>Scores</h2><p class=\"small\">Pooled rows of scores.csv (all clips of a kind); the "
+                     "per-clip rows and every column are in the CSV files next to this page.</p>"
+                     + _table(pooled[["face", "kind", "signal", "r_peak", "lag_s", "p_value", "p_value_shuffle",
+                                      "n_samples"]]))
+        per_face = res.contagion.set_index("face").T.reset_index()
+        per_face.columns = ["measure", *(f"face {f}" for f in res.contagion["face"])]
+        parts.append("<h2>Contagion</h2>" + _table(per_face))
+    return page(f"mimicry report: {meta.get('participant')} {meta.get('session_id')}", "".join(parts))
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` via a temporary file, so a reader never sees half a page."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
+    return path
+
+
+def write_report(folder: str | Path) -> Path:
+    """Write ``report.html`` into a session folder (analysing it first if needed); return its path."""
+    res = load_results(folder)
+    return write_text_atomic(Path(folder) / "report.html", report_html(res))
+
+
+def session_json(folder: Path) -> dict:
+    """``session.json`` of a folder, or an empty dict if unreadable."""
+    try:
+        return json.loads((folder / "session.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
