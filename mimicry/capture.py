@@ -214,6 +214,10 @@ class VideoFileSource(FrameSource):
         slow) instead of as fast as the consumer reads.
     prefetch : int
         Frames decoded ahead in buffered mode.
+    frame_times_s : np.ndarray | None
+        Known times of the frames, by index (e.g. the session clock of a recorded camera video,
+        from its ``frames.csv``), used instead of the container's; frames past the end continue
+        at the nominal rate.
 
     Notes
     -----
@@ -222,8 +226,10 @@ class VideoFileSource(FrameSource):
     after it: ``+1/fps`` where the file reports zero (no timestamps), else ``+1 ms`` (duplicate).
     """
 
-    def __init__(self, path: str | Path, realtime: bool = False, prefetch: int = 8):
+    def __init__(self, path: str | Path, realtime: bool = False, prefetch: int = 8,
+                 frame_times_s: np.ndarray | None = None):
         super().__init__("latest" if realtime else "buffered", prefetch)
+        self.frame_times_s = None if frame_times_s is None else np.asarray(frame_times_s, float)
         self.path = Path(path)
         self.name = str(self.path)
         _check_video_path(self.path)
@@ -249,8 +255,15 @@ class VideoFileSource(FrameSource):
         self._first = None
         prev: float | None = None
         t0_wall = self.origin_monotonic if self.origin_monotonic is not None else time.monotonic()
+        known = self.frame_times_s
+        k = 0
         while image is not None:
-            t = prev = next_timestamp(prev, (pos_ms if pos_ms is not None else float("nan")) / 1000.0, step)
+            if known is not None and known.size:
+                reported = known[k] if k < known.size else known[-1] + (k - known.size + 1) * step
+            else:
+                reported = (pos_ms if pos_ms is not None else float("nan")) / 1000.0
+            t = prev = next_timestamp(prev, reported, step)
+            k += 1
             if self.realtime:
                 delay = t0_wall + t - time.monotonic()
                 if delay > 0 and self._stop.wait(delay):

@@ -22,6 +22,7 @@ import math
 import os
 import re
 import secrets
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -39,6 +40,9 @@ from .protocol import ResolvedBlock, load_protocol, resolve_blocks
 from .schema import EVENTS_LOG, SESSION_FRAMES, STIMULUS_LOG
 from .stimuli import load_library
 from .writers import CsvWriter
+
+FLUSH_S = 0.25
+"""Session files are handed to the OS at least this often, seconds."""
 
 PARTICIPANT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
@@ -71,7 +75,7 @@ def create_session_folder(out: Path, participant: str, now: dt.datetime | None =
     for _ in range(20):
         folder = out / f"{stamp}_{participant}_{secrets.token_hex(2)}"
         try:
-            folder.mkdir()  # fails if it exists: never overwrite, no race between two runs
+            folder.mkdir(mode=0o700)  # fails if it exists: never overwrite, no race; user-only
             return folder
         except FileExistsError:
             continue
@@ -101,6 +105,8 @@ class RunConfig:
 
 
 KEY_ESC, KEY_Q, KEY_SPACE = 27, ord("q"), ord(" ")
+KEY_CLOSED = 0x10000
+"""What the display reports instead of a key once the user closes the window."""
 
 
 class StimulusDisplay:
@@ -166,12 +172,24 @@ class StimulusDisplay:
         return self._present(canvas)
 
     def poll(self) -> int:
-        return self.cv2.waitKey(1)
+        return self._closed_or(self.cv2.waitKey(1))
 
     def _present(self, canvas: np.ndarray) -> int:
         self.last = canvas
         self.cv2.imshow(self.title, canvas)
-        return self.cv2.waitKey(1)
+        return self._closed_or(self.cv2.waitKey(1))
+
+    def _closed_or(self, key: int) -> int:
+        """``KEY_CLOSED`` once the window, after having been visible, is closed by the user."""
+        try:
+            visible = self.cv2.getWindowProperty(self.title, self.cv2.WND_PROP_VISIBLE) >= 1
+        except self.cv2.error:
+            visible = False
+        if visible:
+            self._was_visible = True
+        elif getattr(self, "_was_visible", False):
+            return KEY_CLOSED
+        return key
 
     def close(self) -> None:
         try:
@@ -244,9 +262,11 @@ class SessionRun:
         session_id = folder.name.rsplit("_", 1)[-1]
         meta = self._meta(session_id)
         self._write_meta(meta)
-        frames_w = CsvWriter(folder / "frames.csv", SESSION_FRAMES, partial=False)
-        stim_w = CsvWriter(folder / "stimulus_log.csv", STIMULUS_LOG, partial=False)
-        events_w = CsvWriter(folder / "events_log.csv", EVENTS_LOG, partial=False)
+        # flushed every 0.25 s (rows, or the timer below): a killed session loses at most that,
+        # plus the rows still in the yawn filter's 1 s look-ahead
+        frames_w = CsvWriter(folder / "frames.csv", SESSION_FRAMES, flush_s=FLUSH_S, partial=False)
+        stim_w = CsvWriter(folder / "stimulus_log.csv", STIMULUS_LOG, flush_s=FLUSH_S, partial=False)
+        events_w = CsvWriter(folder / "events_log.csv", EVENTS_LOG, flush_s=FLUSH_S, partial=False)
         timeline = _Timeline()
         events_lock = threading.Lock()
 
@@ -273,6 +293,19 @@ class SessionRun:
                     log_event(clock(), "camera_end", detail="the camera stopped delivering frames")
             except BaseException as e:  # reported by the main thread
                 counters["error"] = e
+                self._stop.set()  # e.g. the disk is full: stop now, keep what is written
+
+        def flusher():
+            while not flusher_stop.wait(FLUSH_S / 2):
+                for w in (frames_w, stim_w, events_w):
+                    try:
+                        w.flush_if_due()
+                    except OutputError as e:
+                        counters["error"] = counters["error"] or e
+                        self._stop.set()
+
+        flusher_stop = threading.Event()
+        threading.Thread(target=flusher, name="flush", daemon=True).start()
 
         if self.display is not None:
             meta["window"] = {"size": list(self.display.size), "fullscreen": self.config.fullscreen}
@@ -339,9 +372,15 @@ class SessionRun:
             self.source.close()
             if video is not None:
                 video.release()
-            log_event(clock(), "session_end", detail=status)
+            flusher_stop.set()
+            try:
+                log_event(clock(), "session_end", detail=status)
+            except OutputError:
+                pass  # the disk is full: the error is reported below, the rows before it are kept
             for w in (frames_w, stim_w, events_w):
                 w.close()
+                if w.failed is not None and counters["error"] is None:
+                    counters["error"] = w.failed
             duration = clock()
             meta.update({
                 "status": status if counters["error"] is None else "crashed",
@@ -355,7 +394,10 @@ class SessionRun:
             })
             if counters["error"] is not None:
                 meta["error"] = str(counters["error"])
-            self._write_meta(meta)
+            try:
+                self._write_meta(meta)
+            except OSError as e:  # no room even for session.json: it still says 'running'
+                counters["error"] = counters["error"] or OutputError(f"cannot write session.json: {e.strerror or e}")
         if counters["error"] is not None:
             err = counters["error"]
             raise err if isinstance(err, MimicryError) else MimicryError(f"tracking failed: {err}")
@@ -384,6 +426,10 @@ class SessionRun:
         """React to a key: Esc/q abort, space pauses until space again. Returns seconds paused."""
         if key == -1 or key is None:
             return 0.0
+        if key == KEY_CLOSED:
+            self._log_event(clock(), "key", None, "window closed")
+            self.abort("window closed")
+            return 0.0
         key &= 0xFF
         if key in (KEY_ESC, KEY_Q):
             self._log_event(clock(), "key", None, "Esc" if key == KEY_ESC else "q")
@@ -395,7 +441,7 @@ class SessionRun:
             self.display.text(["Paused", "press space to continue"])
             while not self._stop.is_set():
                 k = self.display.poll()
-                if k != -1 and (k & 0xFF) in (KEY_ESC, KEY_Q):
+                if k == KEY_CLOSED or (k != -1 and (k & 0xFF) in (KEY_ESC, KEY_Q)):
                     self._handle_key(k, clock)
                     break
                 if k != -1 and (k & 0xFF) == KEY_SPACE:
@@ -470,6 +516,8 @@ class SessionRun:
             "session_id": session_id,
             "participant": self.participant,
             "status": "running",
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
             "camera_fps": float(self.source.nominal_fps),
             "camera": {"index": int(cam)} if isinstance(self.source, CameraSource) else {"file": str(cam)},
             "camera_size": [int(self.source.width), int(self.source.height)],

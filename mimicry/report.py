@@ -28,6 +28,7 @@ from .session import (
     analyze_session,
     read_session,
     read_table,
+    repair_session,
 )
 
 SMILE_WINDOW_S = (-2.0, 5.0)
@@ -65,11 +66,14 @@ def load_results(folder: str | Path, analyze_if_missing: bool = True) -> Session
     """Read a session folder and its analysis outputs, running the analysis first if any output
     is missing (``analyze_if_missing``) or raising :class:`SessionError`."""
     folder = Path(folder)
-    data = read_session(folder)
+    if (folder / "session.json").is_file():
+        repair_session(folder)  # a killed session is closed as 'crashed' first
     if not all((folder / n).is_file() for n in ANALYSIS_FILES):
         if not analyze_if_missing:
             raise SessionError(f"{folder}: not analysed yet (run mimicry analyze)")
+        read_session(folder)  # its errors first: they name the folder's files, not the analysis
         analyze_session(folder)
+    data = read_session(folder)
     out = {}
     for name in ANALYSIS_FILES:
         try:

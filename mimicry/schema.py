@@ -273,6 +273,34 @@ SUMMARY = CsvSchema(
     ),
 )
 
+BATCH_SUMMARY = CsvSchema(
+    name="batch_summary",
+    description="`mimicry batch` `summary.csv`: one row per input x face found. Video inputs fill the first columns; "
+                "recorded sessions also fill the session columns (as in `mimicry summary`).",
+    columns=(
+        Column("input", "str", "", "output folder name: the input's path relative to INPUT_DIR, without suffix"),
+        Column("type", "str", "", "`video` or `session`"),
+        Column("face", "Int64", "id", "face id"),
+        Column("frames", "int64", "count", "video frames tracked"),
+        Column("duration_s", "float64", "s", "time from first to last frame"),
+        Column("detected_share", "float64", "0-1", "share of frames in which this face was found"),
+        Column("smile_mean", "float64", "0-1", "mean smile while the face was found"),
+        Column("smile_events", "int64", "count", "smiles (events as in `mimicry analyze`)"),
+        Column("yawn_events", "int64", "count", "yawns"),
+        *(c for c in SUMMARY.columns if c.name not in ("folder", "face")),
+    ),
+)
+
+BATCH_FAILURES = CsvSchema(
+    name="batch_failures",
+    description="`mimicry batch` `failures.csv`: inputs that could not be processed (empty when none failed).",
+    columns=(
+        Column("input", "str", "", "output folder name of the input"),
+        Column("path", "str", "", "the input file or folder"),
+        Column("error", "str", "", "what went wrong, one line"),
+    ),
+)
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -298,7 +326,8 @@ def safe_cell(value: object) -> str:
     return text
 
 
-ALL_SCHEMAS = (TRACK, LANDMARKS, FRAMES, STIMULUS_LOG, SESSION_FRAMES, EVENTS_LOG, SCORES, EVENTS, CONTAGION, XCORR, SUMMARY)
+ALL_SCHEMAS = (TRACK, LANDMARKS, FRAMES, STIMULUS_LOG, SESSION_FRAMES, EVENTS_LOG, SCORES, EVENTS, CONTAGION, XCORR, SUMMARY, BATCH_SUMMARY,
+               BATCH_FAILURES)
 
 if __name__ == "__main__":  # pragma: no cover
     for schema in ALL_SCHEMAS:

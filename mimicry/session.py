@@ -177,8 +177,113 @@ def analyze_session(folder: str | Path, config=None) -> dict[str, Path]:
     from .analysis import AnalysisConfig, analyze
     from .schema import CONTAGION, EVENTS, SCORES, XCORR
 
+    if (Path(folder) / "session.json").is_file():
+        repair_session(folder)  # a killed session is closed first (no-op for the others)
     data = read_session(folder)
     result = analyze(data.frames, data.stimulus_log, data.camera_fps, config or AnalysisConfig())
     paths = write_outputs(data.path, {"scores.csv": (result.scores, SCORES), "events.csv": (result.events, EVENTS),
                                       "contagion.csv": (result.contagion, CONTAGION), "xcorr.csv": (result.xcorr, XCORR)})
     return {p.name: p for p in paths}
+
+
+# -- sessions that did not end properly ------------------------------------------------------------
+
+SESSION_CSVS = ("frames.csv", "stimulus_log.csv", "events_log.csv")
+
+
+def session_alive(meta: dict) -> bool:
+    """True if the process that records this session still runs (same host, live pid)."""
+    import socket
+
+    pid, host = meta.get("pid"), meta.get("host")
+    if meta.get("status") != "running" or not isinstance(pid, int) or host != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def trim_partial_line(path: Path) -> int:
+    """Cut a file back to its last complete line (a process killed mid-write can leave half a
+    line); returns the bytes removed."""
+    size = path.stat().st_size
+    if size == 0:
+        return 0
+    with open(path, "rb+") as f:
+        f.seek(max(0, size - 1))
+        if f.read(1) == b"\n":
+            return 0
+        back = min(size, 1 << 16)
+        while True:
+            f.seek(size - back)
+            tail = f.read(back)
+            cut = tail.rfind(b"\n")
+            if cut >= 0 or back == size:
+                keep = size - back + cut + 1 if cut >= 0 else 0
+                break
+            back = min(size, back * 2)
+        f.truncate(keep)
+    return size - keep
+
+
+def repair_session(folder: str | Path) -> dict:
+    """Close a session that did not end properly (killed, power cut): cut half-written last
+    lines, log its end, and mark ``session.json`` ``crashed`` with the true end (the last time
+    any file recorded). Returns the updated metadata. A complete, aborted or already repaired
+    session is left as it is.
+
+    Raises
+    ------
+    SessionError
+        No ``session.json``, or the recording process is still running.
+    """
+    import datetime as dt
+
+    folder = Path(folder)
+    meta_path = folder / "session.json"
+    if not meta_path.is_file():
+        raise SessionError(f"{folder}: no session.json")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise SessionError(f"{meta_path}: not valid JSON ({e})") from None
+    if meta.get("status") != "running":
+        return meta
+    if session_alive(meta):
+        raise SessionError(f"{folder}: the session is still recording (pid {meta['pid']})")
+    last_t = 0.0
+    frames_n = 0
+    for name in SESSION_CSVS:
+        p = folder / name
+        if not p.is_file():
+            continue
+        trim_partial_line(p)
+        try:
+            df = read_table(p)
+        except (pd.errors.EmptyDataError, pd.errors.ParserError):
+            continue
+        t = pd.to_numeric(df.get("t_s"), errors="coerce")
+        if t is not None and t.notna().any():
+            last_t = max(last_t, float(t.max()))
+        if name == "frames.csv" and "frame" in df:
+            frames_n = int(df["frame"].nunique())
+    if (folder / "events_log.csv").is_file():
+        with open(folder / "events_log.csv", "a", encoding="utf-8", newline="") as f:
+            f.write(",".join(safe_cell(v) for v in (last_t, "session_end", None, "crashed (repaired)")) + "\n")
+    end = None
+    try:
+        end = (dt.datetime.fromisoformat(meta["start_time"]) + dt.timedelta(seconds=last_t)).isoformat(
+            timespec="seconds")
+    except (KeyError, TypeError, ValueError):
+        pass
+    meta.update({"status": "crashed", "end_time": end, "duration_s": round(last_t, 3), "camera_frames": frames_n,
+                 "error": "the recording stopped without closing (killed or lost power); repaired",
+                 "repaired": dt.datetime.now().astimezone().isoformat(timespec="seconds")})
+    tmp = meta_path.with_name(meta_path.name + ".tmp")
+    tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    os.replace(tmp, meta_path)
+    return meta

@@ -125,7 +125,8 @@ class FaceLandmarker:
     """
 
     def __init__(self, mode: str = "video", max_faces: int = 1, model: str | Path | None = None,
-                 min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5):
+                 min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5,
+                 model_buffer: bytes | None = None):
         import mediapipe as mp
         from mediapipe.tasks.python import BaseOptions, vision
 
@@ -133,14 +134,17 @@ class FaceLandmarker:
             raise ValueError(f"mode must be 'video', 'live' or 'image', got {mode!r}")
         self.mode = mode
         self.max_faces = int(max_faces)
-        self.model_path = resolve_model(model)
+        # model_buffer: the bytes of a model the caller has already checked (a batch worker
+        # reads and verifies the file once, then builds a fresh graph per video from memory)
+        self.model_path = resolve_model(model) if model_buffer is None else None
         self._mp = mp
         self._last_ms = -1
         self._results: queue.Queue = queue.Queue()
         running = {"video": vision.RunningMode.VIDEO, "live": vision.RunningMode.LIVE_STREAM,
                    "image": vision.RunningMode.IMAGE}[mode]
         options = vision.FaceLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(self.model_path)),
+            base_options=BaseOptions(model_asset_path=str(self.model_path)) if model_buffer is None
+            else BaseOptions(model_asset_buffer=model_buffer),
             running_mode=running,
             num_faces=self.max_faces,
             min_face_detection_confidence=min_detection_confidence,

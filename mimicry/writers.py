@@ -8,9 +8,10 @@ killed keeps its rows in the ``.partial`` file.
 from __future__ import annotations
 
 import os
+import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from .errors import OutputError
 from .schema import CsvSchema, safe_cell
@@ -41,7 +42,13 @@ def check_output_path(path: str | Path, overwrite: bool = False) -> Path:
 
 
 class CsvWriter:
-    """Write rows of one :class:`~mimicry.schema.CsvSchema` to ``path`` via ``path.partial``."""
+    """Write rows of one :class:`~mimicry.schema.CsvSchema` to ``path`` via ``path.partial``.
+
+    Rows are buffered in memory and written with ``os.write`` at each flush, whole lines only.
+    If a write fails (disk full, file too large, folder gone), the file is cut back to the last
+    complete line it held, so what is on disk always parses; the error is raised as
+    :class:`~mimicry.errors.OutputError` and later rows are refused.
+    """
 
     def __init__(self, path: str | Path, schema: CsvSchema, flush_s: float = 1.0, partial: bool = True):
         self.path = Path(path)
@@ -52,42 +59,87 @@ class CsvWriter:
         self.flush_s = flush_s
         self.rows = 0
         try:
-            self._f = open(self.partial, "w", encoding="utf-8", newline="")
+            self._fd: int | None = os.open(self.partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         except OSError as e:
             raise OutputError(f"cannot write {self.partial}: {e.strerror or e}") from None
         self._names = schema.names
+        self._pending: list[str] = []
+        self._durable = 0  # bytes on disk, all whole lines
+        self._error: OutputError | None = None
+        self._lock = threading.Lock()  # rows come from one thread, timed flushes from another
         self._last_flush = time.monotonic()
-        self._write_line(self._names)
-
-    def _write_line(self, cells: Iterable[str]) -> None:
-        try:
-            self._f.write(",".join(cells) + "\n")
-        except OSError as e:
-            raise OutputError(f"cannot write {self.partial}: {e.strerror or e}") from None
+        self._pending.append(",".join(self._names) + "\n")
+        self.flush()
 
     def write(self, row: Mapping[str, object]) -> None:
         """Write one row; missing columns are left empty."""
-        self._write_line(safe_cell(row.get(n)) for n in self._names)
-        self.rows += 1
-        now = time.monotonic()
-        if now - self._last_flush >= self.flush_s:
+        line = ",".join(safe_cell(row.get(n)) for n in self._names) + "\n"
+        with self._lock:
+            if self._error is not None:
+                raise self._error
+            self._pending.append(line)
+            self.rows += 1
+        if time.monotonic() - self._last_flush >= self.flush_s:
             self.flush()
-            self._last_flush = now
+
+    def _flush_locked(self) -> None:
+        if self._error is not None:
+            raise self._error
+        if self._fd is None or not self._pending:
+            self._last_flush = time.monotonic()
+            return
+        data = "".join(self._pending).encode("utf-8")
+        self._pending.clear()
+        view = memoryview(data)
+        try:
+            while view:
+                n = os.write(self._fd, view)
+                view = view[n:]
+        except OSError as e:
+            try:  # cut the half-written line off again
+                os.ftruncate(self._fd, self._durable)
+                os.lseek(self._fd, self._durable, os.SEEK_SET)
+            except OSError:
+                pass
+            self._error = OutputError(f"cannot write {self.partial}: {e.strerror or e}; "
+                                      f"the {self._durable} bytes written before are intact")
+            raise self._error from None
+        self._durable += len(data)
+        self._last_flush = time.monotonic()
 
     def flush(self) -> None:
-        try:
-            self._f.flush()
-        except OSError as e:
-            raise OutputError(f"cannot write {self.partial}: {e.strerror or e}") from None
+        """Hand what was written to the OS (it survives the process being killed)."""
+        with self._lock:
+            self._flush_locked()
+
+    def flush_if_due(self) -> None:
+        """Flush if the last flush is ``flush_s`` old: called on a timer, so rows written just
+        before a stall (a camera that stops delivering) are not left in the buffer."""
+        if time.monotonic() - self._last_flush >= self.flush_s:
+            self.flush()
 
     def close(self, complete: bool = True) -> Path:
-        """Close; if ``complete``, move the file to its final name. Returns where the data is."""
-        if self._f.closed:
-            return self.path if complete else self.partial
-        self._f.flush()
-        os.fsync(self._f.fileno())
-        self._f.close()
+        """Flush and close; if ``complete``, move the file to its final name. Returns where the
+        data is. After a write error, the file keeps its whole lines and is not renamed."""
+        with self._lock:
+            if self._fd is not None:
+                try:
+                    if self._error is None:
+                        self._flush_locked()
+                        os.fsync(self._fd)
+                except (OSError, OutputError):
+                    pass  # a write error is kept in self._error; fsync may be unsupported
+                finally:
+                    os.close(self._fd)
+                    self._fd = None
+        if self._error is not None:
+            return self.partial
         if complete and self.partial != self.path:
             os.replace(self.partial, self.path)
             return self.path
         return self.partial if not complete else self.path
+
+    @property
+    def failed(self) -> OutputError | None:
+        """The write error that stopped this writer, if any."""
+        return self._error

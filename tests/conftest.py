@@ -77,3 +77,22 @@ def side_by_side(synthetic_dir, data_dir) -> Path:
         vw.write(np.hstack([frames[i], right]))
     vw.release()
     return path
+
+
+@pytest.fixture(scope="session")
+def short_library(tmp_path_factory):
+    """A library with a 6 s smile clip and a 6 s control clip (25 fps)."""
+    import cv2
+
+    from mimicry.stimuli import add_stimulus, default_library
+    from mimicry.synth import make_stimulus_clip
+    from mimicry.tracking import FaceLandmarker
+
+    d = tmp_path_factory.mktemp("lib")
+    img = cv2.imread(str(default_library() / "sources" / "man_neutral.png"))
+    with FaceLandmarker("image") as lm:
+        xy = lm.detect(img)[0].landmarks[:, :2] * img.shape[1::-1]
+    for kind in ("smile", "control"):
+        make_stimulus_clip(img, xy, kind, d / f"{kind}.mp4", seconds=6.0, seed=3, size=256)
+        add_stimulus(d / f"{kind}.mp4", kind, d / "library", f"{kind}-short", "test", "MIT", "short test clip")
+    return d / "library"

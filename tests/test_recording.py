@@ -13,8 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from mimicry.cli import main
-from mimicry.stimuli import add_stimulus, default_library
-from mimicry.synth import make_stimulus_clip
+from mimicry.stimuli import default_library
 
 CLIP = default_library() / "clips" / "smile-man-real.mp4"
 
@@ -29,21 +28,26 @@ def only_session(out):
     return folders[0]
 
 
-@pytest.fixture(scope="module")
-def short_library(tmp_path_factory):
-    """A library with a 6 s smile clip and a 6 s control clip (25 fps)."""
-    import cv2
+def assert_numbers_only(folder):
+    """Privacy: a session folder holds numbers and text, no image of the person, in any form."""
+    for p in folder.rglob("*"):
+        assert p.suffix in (".csv", ".json", ".html"), p.name
+        head = p.read_bytes()
+        assert b"data:image" not in head and b"<img" not in head and b"JFIF" not in head and b"\x89PNG" not in head
 
-    from mimicry.tracking import FaceLandmarker
 
-    d = tmp_path_factory.mktemp("lib")
-    img = cv2.imread(str(default_library() / "sources" / "man_neutral.png"))
-    with FaceLandmarker("image") as lm:
-        xy = lm.detect(img)[0].landmarks[:, :2] * img.shape[1::-1]
-    for kind in ("smile", "control"):
-        make_stimulus_clip(img, xy, kind, d / f"{kind}.mp4", seconds=6.0, seed=3, size=256)
-        add_stimulus(d / f"{kind}.mp4", kind, d / "library", f"{kind}-short", "test", "MIT", "short test clip")
-    return d / "library"
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Sessions make no network connection: any attempt fails the test."""
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network access attempted: {args[1:] if len(args) > 1 else args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 def test_loopback_clocks_are_aligned(tmp_path):
@@ -62,7 +66,7 @@ def test_loopback_clocks_are_aligned(tmp_path):
     assert meta["camera_frames_dropped"] < 0.05 * meta["camera_frames"]
     for name in ("frames.csv", "stimulus_log.csv", "events_log.csv", "contagion.csv", "events.csv", "report.html"):
         assert (folder / name).is_file()
-    assert not any(p.suffix in (".mp4", ".png", ".jpg") for p in folder.iterdir())  # no images stored
+    assert_numbers_only(folder)
 
 
 def test_two_blocks_with_baseline_and_pause_follow_the_protocol(tmp_path, short_library):
@@ -280,3 +284,24 @@ def test_window_session_completes(tmp_path, short_library, xvfb):
     log = pd.read_csv(folder / "stimulus_log.csv")
     assert log.stimulus_frame.max() == 149 and len(log) >= 145  # the clip was shown through, few drops
     assert log.t_s.min() == pytest.approx(1.0, abs=0.1)  # after the 1 s baseline (countdown before t = 0)
+
+
+def test_a_closed_window_reads_as_an_abort_key():
+    """Closing the window (its close button, Alt-F4) ends the session like Esc. Under Xvfb there
+    is no window manager, so no close button: the check is driven with a stub of OpenCV."""
+    from mimicry.recording import KEY_CLOSED, StimulusDisplay
+
+    class StubCv2:
+        WND_PROP_VISIBLE = 4
+        error = RuntimeError
+        visible = [0.0, 1.0, 1.0, 0.0]  # not yet mapped, shown, shown, closed
+
+        def waitKey(self, ms):
+            return -1
+
+        def getWindowProperty(self, title, prop):
+            return self.visible.pop(0)
+
+    d = object.__new__(StimulusDisplay)
+    d.cv2, d.title = StubCv2(), "mimicry"
+    assert [d.poll() for _ in range(4)] == [-1, -1, -1, KEY_CLOSED]  # not 'closed' before it was ever shown

@@ -1,0 +1,429 @@
+"""Many recordings at once: track (and for recorded sessions, analyse) every input of a folder,
+on a local process pool or on a Dask distributed cluster.
+
+An input is a video file, or a session folder recorded with ``mimicry run --record-video``
+(``camera.mp4`` beside its ``stimulus_log.csv``). Each is processed by :func:`process_input`,
+one task per file, into ``OUT_DIR/<name>/``; the task works in a hidden temporary folder and
+renames it into place only when everything, ending with ``done.json``, is written, so an
+interrupted batch never leaves an output that looks complete. :func:`run_batch` schedules the
+tasks, collects their rows into ``summary.csv`` and their errors into ``failures.csv``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .errors import MimicryError, SessionError
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
+SESSION_VIDEO = "camera.mp4"
+DONE = "done.json"
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One input: a video file (``kind = 'video'``) or a recorded session folder (``'session'``),
+    and the name of its output folder (a path relative to the output directory)."""
+
+    path: str
+    kind: str
+    name: str
+
+
+@dataclass(frozen=True)
+class BatchConfig:
+    """Settings of every task."""
+
+    max_faces: int = 1
+    model: str | None = None
+    """A user-supplied ``.task`` model; ``None`` for the bundled one."""
+    n_surrogates: int = 1000
+    """Surrogates of the session analyses."""
+    report: bool = True
+    """Write ``report.html`` for each session."""
+
+
+@dataclass
+class BatchOutcome:
+    """What a batch did."""
+
+    done: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    summary_path: Path | None = None
+    failures_path: Path | None = None
+
+
+# -- finding inputs --------------------------------------------------------------------------------
+
+def _is_session(folder: Path) -> bool:
+    return (folder / SESSION_VIDEO).is_file() and (folder / "stimulus_log.csv").is_file()
+
+
+def find_inputs(input_dir: str | Path, pattern: str | None = None, exclude: Path | None = None) -> list[BatchItem]:
+    """Inputs below ``input_dir``: session folders holding ``camera.mp4`` and a
+    ``stimulus_log.csv``, and video files (``pattern``, a glob relative to ``input_dir`` such as
+    ``'**/*.mp4'``; by default every file with a video suffix) outside them. ``exclude``: a
+    folder to leave out (the output directory, when it lies inside the input directory).
+
+    Output names are the inputs' paths relative to ``input_dir`` without the suffix (with it when
+    two inputs would otherwise share a name).
+    """
+    root = Path(input_dir)
+    if not root.is_dir():
+        raise MimicryError(f"input folder not found: {root}")
+    exclude = exclude.resolve() if exclude is not None else None
+
+    def excluded(p: Path) -> bool:
+        rp = p.resolve()
+        return exclude is not None and (rp == exclude or exclude in rp.parents)
+
+    sessions = sorted(p.parent for p in root.rglob(SESSION_VIDEO) if _is_session(p.parent) and not excluded(p))
+    inside_session = set(sessions)
+    files = root.glob(pattern) if pattern else (p for p in root.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES)
+    videos = sorted(p for p in files if p.is_file() and not excluded(p) and not any(
+        s == p.parent or s in p.parents for s in inside_session) and not any(part.startswith(".") for part in
+                                                                             p.relative_to(root).parts))
+    items = [(s, "session", s.relative_to(root).as_posix() if s != root else s.name) for s in sessions]
+    stems = [v.relative_to(root).with_suffix("").as_posix() for v in videos]
+    clash = {n for n in stems if stems.count(n) > 1} | {n for _, _, n in items}
+    items += [(v, "video", v.relative_to(root).as_posix() if n in clash else n) for v, n in zip(videos, stems)]
+    return [BatchItem(str(p), kind, name) for p, kind, name in sorted(items, key=lambda x: x[2])]
+
+
+def fingerprint(item: BatchItem) -> dict:
+    """Size and modification time of the files an output depends on: a changed input is redone."""
+    p = Path(item.path)
+    files = [p] if item.kind == "video" else [p / SESSION_VIDEO, p / "stimulus_log.csv"]
+    return {f.name: [f.stat().st_size, f.stat().st_mtime_ns] for f in files}
+
+
+def is_complete(item: BatchItem, out_dir: Path) -> bool:
+    """True if ``out_dir/<name>`` holds a finished output of this very input."""
+    done = out_dir / item.name / DONE
+    try:
+        info = json.loads(done.read_text(encoding="utf-8"))
+        return info.get("fingerprint") == fingerprint(item)
+    except (OSError, ValueError):
+        return False
+
+
+# -- one task --------------------------------------------------------------------------------------
+
+_WORKER: dict = {}
+
+
+def _model_bytes(model: str | None) -> bytes:
+    """The model, read and hash-checked once per worker process."""
+    if "model_bytes" not in _WORKER or _WORKER.get("model_key") != model:
+        from .model import resolve_model
+
+        _WORKER["model_bytes"] = resolve_model(model).read_bytes()
+        _WORKER["model_key"] = model
+    return _WORKER["model_bytes"]
+
+
+def init_worker(model: str | None = None) -> None:
+    """Process-pool initializer: quiet native logs, load and check the model once."""
+    from . import tracking
+
+    tracking.QUIET_NATIVE_LOGS = not os.environ.get("MIMICRY_DEBUG")
+    _model_bytes(model)
+
+
+def session_frame_times(frames: pd.DataFrame | None, fps: float) -> np.ndarray | None:
+    """Session-clock time of each camera frame index, from a session's ``frames.csv`` (rows
+    carry the camera frame index and its capture time). Indices the tracker skipped are
+    interpolated; those before the first known one continue back at ``fps``. ``None`` without
+    usable rows."""
+    if frames is None or frames.empty:
+        return None
+    first = frames.dropna(subset=["frame", "t_s"]).groupby("frame", sort=True)["t_s"].first()
+    if first.empty:
+        return None
+    idx, t = first.index.to_numpy(int), first.to_numpy(float)
+    k = np.arange(int(idx.max()) + 1)
+    out = np.interp(k, idx, t)
+    before = k < idx[0]
+    out[before] = t[0] - (idx[0] - k[before]) / fps
+    return out
+
+
+def _video_rows(track: pd.DataFrame) -> list[dict]:
+    """Per-face statistics of a track: frames, detection share, mean smile, events."""
+    from .analysis.events import DEFAULT_EVENTS, detect_events
+
+    n_frames = int(track["frame"].nunique())
+    duration = float(track["t_s"].max() - track["t_s"].min()) if len(track) else 0.0
+    faces = track.loc[track["detected"] == 1, "face"].dropna().astype(int)
+    rows = []
+    for face in sorted(faces.unique()):
+        f = track[(track["face"] == face) & (track["detected"] == 1)].sort_values("t_s")
+        t = f["t_s"].to_numpy(float)
+        rows.append({"face": int(face), "frames": n_frames, "duration_s": duration,
+                     "detected_share": len(f) / max(n_frames, 1), "smile_mean": float(f["smile"].mean()),
+                     "smile_events": len(detect_events(t, f["smile"].to_numpy(float), DEFAULT_EVENTS.for_signal("smile"))),
+                     "yawn_events": len(detect_events(t, f["yawn"].to_numpy(float), DEFAULT_EVENTS.for_signal("yawn")))})
+    return rows
+
+
+def _track(video: Path, out_csv: Path, schema, config: BatchConfig, frame_times_s=None,
+           block_at: Callable[[float], object] | None = None) -> None:
+    from .capture import VideoFileSource
+    from .pipeline import TrackConfig, iter_track_rows
+    from .tracking import FaceLandmarker
+    from .writers import CsvWriter
+
+    cfg = TrackConfig(max_faces=config.max_faces, model=config.model)
+    # a fresh graph per video: MediaPipe's video mode carries tracking state from frame to frame,
+    # so reusing one would make a file's result depend on which file the worker did before
+    with VideoFileSource(video, frame_times_s=frame_times_s) as source, \
+            FaceLandmarker("video", max_faces=config.max_faces, model_buffer=_model_bytes(config.model)) as lm:
+        writer = CsvWriter(out_csv, schema, partial=False)
+        try:
+            for row, _face in iter_track_rows(source, cfg, landmarker=lm):
+                if block_at is not None:
+                    row["block"] = block_at(row["t_s"])
+                writer.write(row)
+        finally:
+            writer.close()
+
+
+def _block_lookup(stimulus_log: pd.DataFrame) -> Callable[[float], object]:
+    from .analysis.alignment import block_spans
+
+    spans = block_spans(stimulus_log)
+    starts, ends, blocks = (spans[c].to_numpy() for c in ("start_s", "end_s", "block"))
+
+    def block_at(t_s: float):
+        i = np.searchsorted(starts, t_s, side="right") - 1
+        return int(blocks[i]) if i >= 0 and t_s < ends[i] else None
+
+    return block_at
+
+
+def _process_video(item: BatchItem, tmp: Path, config: BatchConfig) -> list[dict]:
+    from .schema import TRACK
+    from .session import read_table
+
+    _track(Path(item.path), tmp / "track.csv", TRACK, config)
+    track = read_table(tmp / "track.csv")
+    rows = _video_rows(track)
+    if not rows:
+        raise MimicryError("no face found in any frame")
+    return rows
+
+
+def _process_session(item: BatchItem, tmp: Path, config: BatchConfig) -> list[dict]:
+    from .analysis import AnalysisConfig
+    from .schema import SESSION_FRAMES, STIMULUS_LOG
+    from .session import _read_csv, analyze_session, read_table
+    from .summary import session_rows
+
+    src = Path(item.path)
+    try:
+        meta = json.loads((src / "session.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        meta = {}
+    except (OSError, ValueError) as e:
+        raise SessionError(f"{src / 'session.json'}: not readable ({e})") from None
+    log = _read_csv(src / "stimulus_log.csv", STIMULUS_LOG)
+    old = read_table(src / "frames.csv") if (src / "frames.csv").is_file() else None
+    from .capture import VideoFileSource
+
+    with VideoFileSource(src / SESSION_VIDEO) as probe:
+        fps = float(meta.get("camera_fps") or probe.nominal_fps)
+    times = session_frame_times(old, fps)
+    _track(src / SESSION_VIDEO, tmp / "frames.csv", SESSION_FRAMES, config, times, _block_lookup(log))
+    for name in ("stimulus_log.csv", "events_log.csv"):
+        if (src / name).is_file():
+            shutil.copy2(src / name, tmp / name)
+    meta = {"session_id": meta.get("session_id", src.name), "participant": meta.get("participant", ""),
+            "status": meta.get("status", "complete"), **meta, "camera_fps": fps,
+            "batch": {"source": str(src), "mimicry": __version__, "timing": "frames.csv of the recording"
+                      if times is not None else "nominal frame rate from session start"}}
+    (tmp / "session.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    analyze_session(tmp, AnalysisConfig(n_surrogates=config.n_surrogates))
+    if config.report:
+        from .report import write_report
+
+        write_report(tmp)
+    from .report import load_results
+
+    res = load_results(tmp, analyze_if_missing=False)
+    track = read_table(tmp / "frames.csv")
+    stats = {r["face"]: r for r in _video_rows(track)}
+    rows = []
+    for r in session_rows(res.data.meta, res.scores, res.contagion, item.name):
+        face = r.get("face")
+        rows.append({**stats.get(face if face is pd.NA else int(face), {}), **r})
+    return rows
+
+
+def process_input(item: BatchItem, out_dir: str | Path, config: BatchConfig = BatchConfig()) -> dict:
+    """Process one input into ``out_dir/<item.name>/`` and return
+    ``{"name", "input", "kind", "status": "done" | "failed", "rows", "error"}``.
+
+    Never raises for a bad input: the error is returned (one line) and nothing is left behind.
+    """
+    out_dir = Path(out_dir)
+    final = out_dir / item.name
+    final.parent.mkdir(parents=True, exist_ok=True)
+    for stale in final.parent.glob(f".{final.name}.partial-*"):  # left by an interrupted run
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = final.parent / f".{final.name}.partial-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    result = {"name": item.name, "input": item.path, "kind": item.kind, "rows": [], "error": ""}
+    try:
+        fp = fingerprint(item)
+        rows = (_process_video if item.kind == "video" else _process_session)(item, tmp, config)
+        rows = [{"input": item.name, "type": item.kind, **r} for r in rows]
+        (tmp / DONE).write_text(json.dumps({"fingerprint": fp, "rows": rows, "mimicry": __version__},
+                                           default=_json_default, indent=1), encoding="utf-8")
+        if final.exists():  # an older output of a changed input (or --resume was not given)
+            old = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
+            os.replace(final, old)
+            os.replace(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
+        result.update(status="done", rows=rows)
+    except MimicryError as e:
+        result.update(status="failed", error=str(e))
+    except Exception as e:  # a task must report, not crash the batch
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        result.update(status="failed", error=f"{type(e).__name__}: {first}".rstrip(": "))
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return result
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return None if np.isnan(o) else float(o)
+    if o is pd.NA:
+        return None
+    raise TypeError(type(o).__name__)
+
+
+# -- scheduling ------------------------------------------------------------------------------------
+
+def _pool(workers: int, config: BatchConfig) -> ProcessPoolExecutor:
+    # spawn, not fork: MediaPipe and the capture threads do not survive a fork
+    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=init_worker,
+                               initargs=(config.model,))
+
+
+def _run_local(items, out_dir, config, workers) -> Iterable[dict]:
+    finished = set()
+    try:
+        with _pool(workers, config) as pool:
+            futures = [pool.submit(process_input, it, out_dir, config) for it in items]
+            for f in as_completed(futures):
+                res = f.result()
+                finished.add(res["name"])
+                yield res
+    except BrokenProcessPool:
+        # a worker died (a decoder crash, out of memory): redo the rest one at a time, so that the
+        # input that kills a worker is the only one reported
+        for it in (it for it in items if it.name not in finished):
+            try:
+                with _pool(1, config) as pool:
+                    yield pool.submit(process_input, it, out_dir, config).result()
+            except BrokenProcessPool:
+                yield {"name": it.name, "input": it.path, "kind": it.kind, "rows": [], "status": "failed",
+                       "error": "the worker process died on this input"}
+
+
+def _run_distributed(items, out_dir, config, scheduler) -> Iterable[dict]:
+    try:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+    except ImportError:
+        raise MimicryError("--scheduler needs Dask distributed: pip install 'mimicry[distributed]'") from None
+    try:
+        client = Client(scheduler, timeout="5s") if isinstance(scheduler, str) else scheduler
+    except (OSError, TimeoutError, ValueError) as e:
+        raise MimicryError(f"cannot connect to the Dask scheduler at {scheduler}: {e}") from None
+    try:
+        futures = client.map(process_input, items, out_dir=str(out_dir), config=config, pure=False,
+                             key=[f"mimicry-{uuid.uuid4().hex[:6]}-{i}" for i in range(len(items))])
+        for f in dask_completed(futures):
+            yield f.result()
+    finally:
+        if isinstance(scheduler, str):
+            client.close()
+
+
+def run_batch(items: list[BatchItem], out_dir: str | Path, config: BatchConfig = BatchConfig(),
+              workers: int | None = None, scheduler=None, resume: bool = False,
+              progress: Callable[[dict], None] | None = None) -> BatchOutcome:
+    """Process ``items`` into ``out_dir`` and write ``summary.csv`` and ``failures.csv`` there.
+
+    Parameters
+    ----------
+    workers : int | None
+        Local worker processes (default: the number of cores). Ignored with ``scheduler``.
+    scheduler : str | distributed.Client | None
+        Address of a running Dask distributed scheduler (``tcp://host:8786``), or a client; the
+        same tasks then run on its workers, which must see ``out_dir`` and the inputs at the same
+        paths (a shared file system).
+    resume : bool
+        Skip inputs whose output is complete and whose files have not changed since.
+    progress : callable
+        Called with each task's result as it finishes (and for skipped inputs).
+    """
+    from .model import resolve_model
+    from .schema import BATCH_FAILURES, BATCH_SUMMARY
+    from .session import write_outputs
+
+    resolve_model(config.model)  # a wrong model fails here, once, not in every worker
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise MimicryError(f"--out is not a folder: {out_dir}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outcome = BatchOutcome()
+    rows: dict[str, list[dict]] = {}
+    todo = []
+    for it in items:
+        if resume and is_complete(it, out_dir):
+            info = json.loads((out_dir / it.name / DONE).read_text(encoding="utf-8"))
+            rows[it.name] = info.get("rows", [])
+            outcome.skipped.append(it.name)
+            if progress:
+                progress({"name": it.name, "status": "skipped"})
+        else:
+            todo.append(it)
+    results = (_run_distributed(todo, out_dir, config, scheduler) if scheduler is not None
+               else _run_local(todo, out_dir, config, workers or os.cpu_count() or 1)) if todo else []
+    for res in results:
+        if res["status"] == "done":
+            rows[res["name"]] = res["rows"]
+            outcome.done.append(res["name"])
+        else:
+            outcome.failed.append((res["name"], res["error"]))
+        if progress:
+            progress(res)
+    summary = pd.DataFrame([r for it in items for r in rows.get(it.name, [])]).reindex(columns=BATCH_SUMMARY.names)
+    failures = pd.DataFrame([{"input": n, "path": next(i.path for i in items if i.name == n), "error": e}
+                             for n, e in sorted(outcome.failed)]).reindex(columns=BATCH_FAILURES.names)
+    paths = write_outputs(out_dir, {"summary.csv": (summary, BATCH_SUMMARY), "failures.csv": (failures, BATCH_FAILURES)})
+    outcome.summary_path, outcome.failures_path = paths
+    outcome.done.sort()
+    return outcome

@@ -1,0 +1,365 @@
+"""Faults a session must survive, bad input that must be refused, and privacy guarantees.
+
+The README's Reliability table points at these tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mimicry.cli import main
+from mimicry.errors import MimicryError, SessionError
+from mimicry.protocol import load_protocol
+from mimicry.recording import create_session_folder
+from mimicry.schema import TRACK
+from mimicry.session import repair_session, trim_partial_line
+from mimicry.stimuli import default_library, load_library
+from mimicry.writers import CsvWriter
+
+CAMERA = default_library() / "clips" / "smile-man-real.mp4"
+INJECTION = '=HYPERLINK("x")'
+CSVS = ("frames.csv", "stimulus_log.csv", "events_log.csv")
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
+def _protocol(tmp_path: Path, name: str = "one") -> Path:
+    p = tmp_path / "one.toml"
+    p.write_text(f"[protocol]\nname = {json.dumps(name)}\nbaseline_s = 1.0\n[[block]]\nstimulus = 'smile-short'\n",
+                 encoding="utf-8")
+    return p
+
+
+def _start_run(tmp_path: Path, library: Path, name: str = "one", preexec=None) -> tuple[subprocess.Popen, Path]:
+    out = tmp_path / "sessions"
+    cmd = [sys.executable, "-m", "mimicry", "run", "--protocol", str(_protocol(tmp_path, name)), "--camera", str(CAMERA),
+           "--no-window", "--out", str(out), "--library", str(library), "--surrogates", "10"]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                         preexec_fn=preexec)
+    return p, out
+
+
+def _session_folder(out: Path, timeout_s: float = 60) -> Path:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = [p for p in out.iterdir() if p.is_dir()] if out.is_dir() else []
+        if found:
+            return found[0]
+        time.sleep(0.05)
+    raise AssertionError("no session folder appeared")
+
+
+@pytest.mark.slow
+def test_sigkill_loses_about_a_second_and_the_session_is_repaired(tmp_path, short_library):
+    p, out = _start_run(tmp_path, short_library, name=INJECTION)
+    folder = _session_folder(out)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait until the clip has played for ~2.5 s
+        log = (folder / "stimulus_log.csv").read_text() if (folder / "stimulus_log.csv").exists() else ""
+        if log.count("\n") > 1 + 60:
+            break
+        time.sleep(0.05)
+    os.killpg(p.pid, signal.SIGKILL)
+    p.wait()
+    assert json.loads((folder / "session.json").read_text())["status"] == "running"
+    for name in CSVS:  # whole lines only, readable as they are
+        raw = (folder / name).read_bytes()
+        assert raw.endswith(b"\n"), name
+        read(folder / name)
+    frames, stim = read(folder / "frames.csv"), read(folder / "stimulus_log.csv")
+    lost_s = float(stim.t_s.max() - frames.t_s.max())
+    print(f"\nSIGKILL: last stimulus row at {stim.t_s.max():.2f} s, last camera row at {frames.t_s.max():.2f} s: "
+          f"{lost_s:.2f} s of camera rows lost (1 s of it is the yawn filter's look-ahead)")
+    assert frames.t_s.max() > 2.0 and lost_s <= 1.0 + 0.25 + 0.35
+    # the protocol name is text from the user: guarded in the CSV
+    events_raw = (folder / "events_log.csv").read_text(encoding="utf-8")
+    assert f",'{INJECTION.replace(chr(34), chr(34) * 2)}" in events_raw or f"'{INJECTION}" in events_raw
+    assert f",{INJECTION}" not in events_raw
+
+    r = run("sessions", "repair", folder)
+    assert r.exit_code == 0 and "marked crashed" in r.output, r.output
+    meta = json.loads((folder / "session.json").read_text())
+    assert meta["status"] == "crashed" and meta["duration_s"] == pytest.approx(stim.t_s.max(), abs=0.5)
+    assert read(folder / "events_log.csv").event.iloc[-1] == "session_end"
+    assert run("sessions", "repair", folder).output.endswith("crashed, nothing to repair\n")
+    r = run("report", folder)
+    assert r.exit_code == 0, r.output
+    assert "Incomplete session (crashed)" in (folder / "report.html").read_text(encoding="utf-8")
+    r = run("summary", out)
+    assert r.exit_code == 0
+    cell = read(out / "summary.csv").protocol.iloc[0]
+    assert cell == "'" + INJECTION
+
+
+def test_analyze_repairs_a_killed_session(tmp_path):
+    from mimicry.session import write_session
+    from mimicry.simulate import simulate_session
+
+    s = simulate_session(blocks=("smile", "control"), seed=2, end_s=40.0)
+    meta = {**s.meta, "status": "running", "pid": 2 ** 22 + 7, "host": socket.gethostname(),
+            "start_time": "2026-11-25T14:00:00+00:00"}
+    folder = write_session(tmp_path / "s", s.frames, s.stimulus_log, meta)
+    with open(folder / "frames.csv", "a") as f:
+        f.write("39.99,1199,0,1,1,0.2")  # half a row: the process died mid-write
+    r = run("analyze", folder, "--surrogates", "20")
+    assert r.exit_code == 0, r.stderr
+    meta = json.loads((folder / "session.json").read_text())
+    assert meta["status"] == "crashed" and meta["end_time"] == "2026-11-25T14:00:39+00:00"
+    assert (folder / "frames.csv").read_bytes().endswith(b"\n")
+    assert "'crashed'" in r.stderr  # analyze says the session is incomplete
+
+
+def test_repair_refuses_a_session_still_recording(tmp_path):
+    folder = tmp_path / "s"
+    folder.mkdir()
+    meta = {"session_id": "x", "participant": "P", "status": "running", "camera_fps": 30.0, "pid": os.getpid(),
+            "host": socket.gethostname()}
+    (folder / "session.json").write_text(json.dumps(meta))
+    with pytest.raises(SessionError, match="still recording"):
+        repair_session(folder)
+    r = run("sessions", "repair", folder)
+    assert r.exit_code == 1 and "still recording" in r.stderr
+
+
+def test_trim_partial_line(tmp_path):
+    p = tmp_path / "x.csv"
+    p.write_bytes(b"a,b\n1,2\n3,")
+    assert trim_partial_line(p) == 2 and p.read_bytes() == b"a,b\n1,2\n"
+    assert trim_partial_line(p) == 0
+    p.write_bytes(b"no newline at all")
+    assert trim_partial_line(p) == 17 and p.read_bytes() == b""
+
+
+def _limit_file_size(limit_bytes: int):
+    def preexec():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+    return preexec
+
+
+@pytest.mark.slow
+def test_disk_full_stops_with_a_clear_message_and_keeps_whole_lines(tmp_path, short_library):
+    # every file may grow to 120 kB: frames.csv (~40 kB/s) hits it a few seconds in
+    p, out = _start_run(tmp_path, short_library, preexec=_limit_file_size(120_000))
+    _stdout, stderr = p.communicate(timeout=120)
+    assert p.returncode == 1, stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "cannot write" in errors[0] and "frames.csv" in errors[0] and "intact" in errors[0]
+    assert "Traceback" not in stderr
+    folder = _session_folder(out)
+    for name in CSVS:
+        assert (folder / name).read_bytes().endswith(b"\n"), name
+        read(folder / name)
+    frames = read(folder / "frames.csv")
+    assert len(frames) > 30 and (folder / "frames.csv").stat().st_size <= 120_000
+    meta = json.loads((folder / "session.json").read_text())
+    assert meta["status"] == "crashed" and "cannot write" in meta["error"]
+
+
+def test_writer_cuts_back_to_whole_lines_when_a_write_fails(tmp_path):
+    code = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (5000, 5000))
+from mimicry.writers import CsvWriter
+from mimicry.schema import TRACK
+from mimicry.errors import OutputError
+w = CsvWriter(sys.argv[1], TRACK, flush_s=0.0, partial=False)
+try:
+    for i in range(1000):
+        w.write({"t_s": i / 30, "frame": i, "face": 0, "detected": 1, "smile": 0.5})
+except OutputError as e:
+    print("refused after", w.rows, "rows:", e)
+w.close()
+"""
+    out = tmp_path / "t.csv"
+    r = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True, timeout=60)
+    assert "refused after" in r.stdout and "intact" in r.stdout, r.stdout + r.stderr
+    raw = out.read_bytes()
+    assert raw.endswith(b"\n") and len(raw) <= 5000
+    df = read(out)
+    assert list(df.frame) == list(range(len(df))) and len(df) > 5
+
+
+def test_timer_flush_hands_rows_to_the_os_without_new_rows(tmp_path):
+    w = CsvWriter(tmp_path / "t.csv", TRACK, flush_s=0.2, partial=False)
+    w.write({"t_s": 0.0, "frame": 0})
+    assert (tmp_path / "t.csv").read_text().count("\n") == 1  # header only, the row is buffered
+    time.sleep(0.25)
+    w.flush_if_due()  # what the session's timer thread does while the camera is stalled
+    assert (tmp_path / "t.csv").read_text().count("\n") == 2
+    w.close()
+
+
+def test_concurrent_session_folders_never_collide(tmp_path):
+    import datetime as dt
+    from concurrent.futures import ThreadPoolExecutor
+
+    now = dt.datetime(2026, 11, 25, 14, 0, 0)
+    with ThreadPoolExecutor(8) as pool:
+        folders = list(pool.map(lambda _: create_session_folder(tmp_path, "P01", now), range(40)))
+    assert len(set(folders)) == 40 and all(f.is_dir() for f in folders)
+    mode = stat.S_IMODE(folders[0].stat().st_mode)
+    assert mode & 0o077 == 0  # user-only
+
+
+# -- bad input: parsers never crash ----------------------------------------------------------------
+
+_toml_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-10 ** 6, 10 ** 6), st.floats(allow_nan=True),
+              st.text(max_size=12)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    max_leaves=12)
+_keys = st.sampled_from(["name", "baseline_s", "isi_s", "order", "seed", "stimulus", "kind", "repeat", "id", "file",
+                         "fps", "duration_s", "width", "height", "sha256", "source", "license", "description", "x"])
+
+
+def _dump(doc) -> str:
+    import tomli_w
+
+    def clean(v):  # TOML has no null
+        if isinstance(v, dict):
+            return {str(k): clean(x) for k, x in v.items() if x is not None}
+        if isinstance(v, list):
+            return [clean(x) for x in v if x is not None]
+        return v
+
+    try:
+        return tomli_w.dumps(clean(doc))
+    except (TypeError, ValueError):
+        return "[protocol]\n"
+
+
+_protocol_docs = st.fixed_dictionaries({
+    "protocol": st.dictionaries(_keys, _toml_values, max_size=6),
+    "block": st.lists(st.dictionaries(_keys, _toml_values, max_size=4), max_size=4)})
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(doc=_protocol_docs)
+def test_protocol_parser_never_crashes_on_structured_input(tmp_path, doc):
+    p = tmp_path / "p.toml"
+    p.write_text(_dump(doc), encoding="utf-8")
+    try:
+        load_protocol(p)
+    except MimicryError as e:
+        assert "\n" not in str(e) and str(p) in str(e)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=200))
+def test_protocol_parser_never_crashes_on_any_text(tmp_path, text):
+    p = tmp_path / "p.toml"
+    p.write_bytes(text.encode("utf-8", "surrogatepass"))
+    try:
+        load_protocol(p)
+    except MimicryError:
+        pass
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(entries=st.lists(st.dictionaries(_keys, _toml_values, max_size=10), max_size=3),
+       junk=st.text(max_size=40))
+def test_manifest_parser_never_crashes(tmp_path, entries, junk):
+    lib = tmp_path / "lib"
+    lib.mkdir(exist_ok=True)
+    text = _dump({"stimulus": entries}) if not junk.startswith("!") else junk
+    (lib / "manifest.toml").write_bytes(text.encode("utf-8", "surrogatepass"))
+    try:
+        load_library(lib)
+    except MimicryError as e:
+        assert "\n" not in str(e)
+
+
+def test_the_fuzzer_reaches_valid_and_invalid_protocols(tmp_path):
+    """The strategies are not vacuous: one structured document loads, one is refused."""
+    p = tmp_path / "p.toml"
+    p.write_text(_dump({"protocol": {"name": "x", "baseline_s": 1.0}, "block": [{"kind": "smile"}]}))
+    assert load_protocol(p).baseline_s == 1.0
+    p.write_text(_dump({"protocol": {"baseline_s": -1.0}, "block": [{"kind": "smile"}]}))
+    with pytest.raises(MimicryError, match="baseline_s"):
+        load_protocol(p)
+    assert tomllib.loads(_dump({"protocol": {"a": None}})) == {"protocol": {}}
+
+
+# -- awkward videos ----------------------------------------------------------------------------------
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_non_ascii_and_space_paths(tmp_path):
+    d = tmp_path / "vidéo ünï 😀 dir"
+    d.mkdir()
+    clip = d / "clip é 1.mp4"
+    clip.write_bytes((DATA / "single_face.mp4").read_bytes())
+    r = run("track", clip, "--quiet")
+    assert r.exit_code == 0, r.output
+    df = read(d / "clip é 1.csv")
+    assert len(df) == 72 and df.detected.all()
+
+
+def test_truncated_video_keeps_the_frames_it_has(tmp_path):
+    raw = (DATA / "face_noface.mov").read_bytes()
+    cut = tmp_path / "cut.mov"
+    cut.write_bytes(raw[: len(raw) * 2 // 3])
+    r = run("track", cut, "--quiet")
+    if r.exit_code == 0:  # the decoder reads what is there
+        df = read(tmp_path / "cut.csv")
+        assert 0 < df.frame.nunique() < 169
+    else:  # or refuses the file in one line
+        assert r.stderr.count("\n") == 1 and "Traceback" not in r.output
+
+
+def test_very_large_frames_are_downscaled_for_tracking_only(tmp_path):
+    import cv2
+
+    cap = cv2.VideoCapture(str(DATA / "single_face.mp4"))
+    big = tmp_path / "big.mp4"
+    vw = cv2.VideoWriter(str(big), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (3840, 2160))
+    for _ in range(8):
+        _ok, f = cap.read()
+        vw.write(cv2.resize(f, (3840, 2160), interpolation=cv2.INTER_CUBIC))
+    vw.release()
+    cap.release()
+    r = run("track", big, "--quiet")
+    assert r.exit_code == 0, r.output
+    df = read(tmp_path / "big.csv")
+    assert len(df) == 8 and df.detected.all() and df.smile.notna().all()
+    assert list(df.t_s.round(4)) == [round(i / 30, 4) for i in range(8)]  # the file's own times
+
+
+@pytest.mark.slow
+def test_camera_that_ends_early(tmp_path, short_library):
+    out = tmp_path / "sessions"
+    r = run("run", "--protocol", _protocol(tmp_path), "--camera", DATA / "single_face.mp4", "--no-window", "--out", out,
+            "--library", short_library, "--surrogates", "10")
+    assert r.exit_code == 0, r.stderr
+    (folder,) = [p for p in out.iterdir() if p.is_dir()]
+    events = read(folder / "events_log.csv")
+    assert "camera_end" in set(events.event)
+    t_cam_end = events.loc[events.event == "camera_end", "t_s"].iloc[0]
+    stim = read(folder / "stimulus_log.csv")
+    assert t_cam_end < 3.0 and stim.t_s.max() > 6.5  # the 6 s clip played on after the 2.4 s camera ended
+    assert json.loads((folder / "session.json").read_text())["status"] == "complete"
