@@ -104,6 +104,7 @@ class FrameSource:
         self.delivered = 0
         self.last_t_s = 0.0
         self.want_rgb = False
+        self.last_frame_monotonic: float | None = None  # when the latest frame was decoded
         self.origin_monotonic: float | None = None  # clock origin for t_s (None: when the source starts)
         self.on_frame = None  # called with every decoded Frame in the decoding thread (e.g. to record video)
 
@@ -129,6 +130,7 @@ class FrameSource:
                     break
                 rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if self.want_rgb else None
                 frame = Frame(index, t_s, image, rgb)
+                self.last_frame_monotonic = time.monotonic()
                 if self.on_frame is not None:
                     self.on_frame(frame)
                 index += 1
@@ -264,11 +266,18 @@ class VideoFileSource(FrameSource):
                 reported = (pos_ms if pos_ms is not None else float("nan")) / 1000.0
             t = prev = next_timestamp(prev, reported, step)
             k += 1
+            stale = False
             if self.realtime:
                 delay = t0_wall + t - time.monotonic()
                 if delay > 0 and self._stop.wait(delay):
                     return
-            yield image, t
+                # a camera never delivers a frame from the past: after a stall (decoder, disk),
+                # frames whose time has gone are skipped and counted, so t_s stays the clock's
+                stale = delay < -2 * step
+                if stale:
+                    self.dropped += 1
+            if not stale:
+                yield image, t
             ok, image = cap.read()
             if not ok:
                 return
@@ -279,11 +288,19 @@ class VideoFileSource(FrameSource):
 
 
 class CameraSource(FrameSource):
-    """A webcam by index. ``t_s`` is the monotonic time of capture since the camera opened."""
+    """A webcam by index. ``t_s`` is the monotonic time of capture since the camera opened.
 
-    def __init__(self, index: int = 0, width: int | None = None, height: int | None = None):
+    ``reconnect``: when the camera stops delivering (unplugged), keep trying to reopen it every
+    ``reconnect_s`` seconds instead of ending the stream; a live session carries on meanwhile
+    and logs the gap.
+    """
+
+    def __init__(self, index: int = 0, width: int | None = None, height: int | None = None,
+                 reconnect: bool = False, reconnect_s: float = 1.0):
         super().__init__("latest")
         self.index = int(index)
+        self.reconnect, self.reconnect_s = reconnect, reconnect_s
+        self._size = (width, height)
         self.name = f"camera {self.index}"
         cap = cv2.VideoCapture(self.index)
         if not cap.isOpened():
@@ -307,8 +324,11 @@ class CameraSource(FrameSource):
             ok, image = self._cap.read()
             if not ok or image is None:
                 failures += 1
-                if failures > 100:
+                if failures > 100 and not self.reconnect:
                     raise CaptureError(f"{self.name} stopped delivering frames")
+                if self.reconnect and failures % max(1, int(self.reconnect_s / 0.01)) == 0:
+                    self._cap.release()
+                    self._cap = cv2.VideoCapture(self.index)
                 time.sleep(0.01)
                 continue
             failures = 0

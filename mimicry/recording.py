@@ -43,6 +43,8 @@ from .writers import CsvWriter
 
 FLUSH_S = 0.25
 """Session files are handed to the OS at least this often, seconds."""
+CAMERA_GAP_S = 1.0
+"""No camera frame for this long is logged as a gap (``camera_lost``, then ``camera_back``)."""
 
 PARTICIPANT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
@@ -174,7 +176,14 @@ class StimulusDisplay:
     def poll(self) -> int:
         return self._closed_or(self.cv2.waitKey(1))
 
+    warning: str | None = None
+    """A line shown in red at the bottom of the screen (e.g. the camera stopped)."""
+
     def _present(self, canvas: np.ndarray) -> int:
+        if self.warning:
+            h = canvas.shape[0]
+            self.cv2.putText(canvas, self.warning, (20, h - 20), self.cv2.FONT_HERSHEY_SIMPLEX, h / 1200,
+                             (0, 0, 230), 2, self.cv2.LINE_AA)
         self.last = canvas
         self.cv2.imshow(self.title, canvas)
         return self._closed_or(self.cv2.waitKey(1))
@@ -244,7 +253,7 @@ class SessionRun:
     @staticmethod
     def _open_camera(camera) -> FrameSource:
         if isinstance(camera, int) or (isinstance(camera, str) and camera.strip().isdigit()):
-            return CameraSource(int(camera))
+            return CameraSource(int(camera), reconnect=True)  # an unplugged webcam may come back
         return VideoFileSource(camera, realtime=True)
 
     def abort(self, reason: str = "aborted") -> None:
@@ -295,7 +304,10 @@ class SessionRun:
                 counters["error"] = e
                 self._stop.set()  # e.g. the disk is full: stop now, keep what is written
 
-        def flusher():
+        gaps: list[list[float]] = []
+
+        def watchdog():
+            """Flush on a timer; log camera gaps (no frame for CAMERA_GAP_S) and their end."""
             while not flusher_stop.wait(FLUSH_S / 2):
                 for w in (frames_w, stim_w, events_w):
                     try:
@@ -303,9 +315,27 @@ class SessionRun:
                     except OutputError as e:
                         counters["error"] = counters["error"] or e
                         self._stop.set()
+                last = self.source.last_frame_monotonic
+                if self._clock is None or last is None or counters["error"] is not None:
+                    continue
+                try:
+                    silent = time.monotonic() - last
+                    if silent >= CAMERA_GAP_S and not (gaps and gaps[-1][1] is None):
+                        gaps.append([round(self._clock() - silent, 3), None])
+                        log_event(gaps[-1][0], "camera_lost", detail=f"no camera frame for {CAMERA_GAP_S:g} s")
+                        if self.display is not None:
+                            self.display.warning = "camera: no frames"
+                    elif silent < CAMERA_GAP_S and gaps and gaps[-1][1] is None:
+                        gaps[-1][1] = round(self._clock() - silent, 3)
+                        log_event(gaps[-1][1], "camera_back", detail=f"{gaps[-1][1] - gaps[-1][0]:.2f} s without frames")
+                        if self.display is not None:
+                            self.display.warning = None
+                except OutputError as e:
+                    counters["error"] = counters["error"] or e
+                    self._stop.set()
 
         flusher_stop = threading.Event()
-        threading.Thread(target=flusher, name="flush", daemon=True).start()
+        threading.Thread(target=watchdog, name="watchdog", daemon=True).start()
 
         if self.display is not None:
             meta["window"] = {"size": list(self.display.size), "fullscreen": self.config.fullscreen}
@@ -321,6 +351,8 @@ class SessionRun:
 
         def clock() -> float:
             return time.monotonic() - t0
+
+        self._clock = clock
 
         self.source.origin_monotonic = t0
         video = None
@@ -391,7 +423,12 @@ class SessionRun:
                 "camera_fps_measured": round(counters["frames"] / max(counters["last_t"], 1e-9), 3)
                 if counters["frames"] > 1 else None,
                 "stimulus_frames_dropped": stimulus_drops,
+                "camera_gaps_s": [[a, b if b is not None else round(duration, 3)] for a, b in gaps],
             })
+            if gaps:
+                meta.setdefault("warnings", []).append(
+                    f"{len(gaps)} camera gap(s), {sum((b if b is not None else duration) - a for a, b in gaps):.1f} s "
+                    "without camera frames (see camera_gaps_s and events_log.csv)")
             if counters["error"] is not None:
                 meta["error"] = str(counters["error"])
             try:

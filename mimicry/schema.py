@@ -166,7 +166,7 @@ EVENTS_LOG = CsvSchema(
     columns=(
         Column("t_s", "float64", "s", "session clock"),
         Column("event", "str", "", "`session_start`, `baseline_start`, `block_start`, `block_end`, `pause`, `resume`, "
-                                   "`key`, `camera_lost`, `camera_end`, `stimulus_drop`, `abort`, `session_end`"),
+                                   "`key`, `camera_lost`, `camera_back`, `camera_end`, `stimulus_drop`, `abort`, `session_end`"),
         Column("block", "Int64", "index", "block concerned, if any"),
         Column("detail", "str", "", "stimulus id, key, number of frames dropped, ..."),
     ),

@@ -363,3 +363,37 @@ def test_camera_that_ends_early(tmp_path, short_library):
     stim = read(folder / "stimulus_log.csv")
     assert t_cam_end < 3.0 and stim.t_s.max() > 6.5  # the 6 s clip played on after the 2.4 s camera ended
     assert json.loads((folder / "session.json").read_text())["status"] == "complete"
+
+
+@pytest.mark.slow
+def test_camera_gap_is_logged_and_tracking_resumes(tmp_path, short_library, monkeypatch):
+    """A camera that stops delivering for 2.5 s mid-clip (as when a cable is pulled and put back)."""
+    from mimicry.capture import VideoFileSource
+    from mimicry.recording import SessionRun
+
+    class StallingCamera(VideoFileSource):
+        def _produce(self):
+            stalled = False
+            for image, t in super()._produce():
+                if t > 3.0 and not stalled:
+                    stalled = True
+                    if self._stop.wait(2.5):
+                        return
+                yield image, t
+
+    monkeypatch.setattr(SessionRun, "_open_camera", staticmethod(lambda camera: StallingCamera(camera, realtime=True)))
+    out = tmp_path / "sessions"
+    r = run("run", "--protocol", _protocol(tmp_path), "--camera", CAMERA, "--no-window", "--out", out,
+            "--library", short_library, "--surrogates", "10")
+    assert r.exit_code == 0, r.stderr
+    (folder,) = [p for p in out.iterdir() if p.is_dir()]
+    events = read(folder / "events_log.csv")
+    lost = events.loc[events.event == "camera_lost", "t_s"]
+    back = events.loc[events.event == "camera_back", "t_s"]
+    assert len(lost) == 1 and len(back) == 1
+    assert 2.5 < lost.iloc[0] < 3.6 and 1.8 < back.iloc[0] - lost.iloc[0] < 3.0
+    meta = json.loads((folder / "session.json").read_text())
+    assert meta["status"] == "complete" and len(meta["camera_gaps_s"]) == 1 and "camera gap" in meta["warnings"][0]
+    frames = read(folder / "frames.csv")
+    assert (frames.t_s > back.iloc[0] + 0.3).sum() >= 20  # tracking went on after the gap (~1.4 s of clip left)
+    assert not ((frames.t_s > lost.iloc[0] + 0.2) & (frames.t_s < back.iloc[0] - 0.2)).any()
