@@ -46,7 +46,7 @@ FLUSH_S = 0.25
 CAMERA_GAP_S = 1.0
 """No camera frame for this long is logged as a gap (``camera_lost``, then ``camera_back``)."""
 
-PARTICIPANT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+PARTICIPANT_PATTERN = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,39}\Z")  # \Z: no trailing newline
 
 
 def new_participant_id() -> str:
@@ -56,9 +56,11 @@ def new_participant_id() -> str:
 
 
 def check_participant(pid: str) -> str:
-    """A participant id: 1-40 letters, digits, ``-`` or ``_`` (no paths, no personal data)."""
+    """A participant id: 1-40 letters, digits, ``-`` or ``_``, starting with a letter or digit
+    (no paths, no spaces or accents that hint at a name, nothing a spreadsheet would run)."""
     if not isinstance(pid, str) or not PARTICIPANT_PATTERN.match(pid):
-        raise MimicryError(f"participant id must be 1-40 letters, digits, '-' or '_', got {pid!r}")
+        raise MimicryError(f"participant id must be 1-40 letters, digits, '-' or '_', starting with a letter or digit, "
+                           f"got {pid!r}")
     return pid
 
 

@@ -397,3 +397,68 @@ def test_camera_gap_is_logged_and_tracking_resumes(tmp_path, short_library, monk
     frames = read(folder / "frames.csv")
     assert (frames.t_s > back.iloc[0] + 0.3).sum() >= 20  # tracking went on after the gap (~1.4 s of clip left)
     assert not ((frames.t_s > lost.iloc[0] + 0.2) & (frames.t_s < back.iloc[0] - 0.2)).any()
+
+
+def _ffmpeg() -> str:
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg", reason="pip install -e '.[test]' (brings an ffmpeg binary)")
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def test_rotated_phone_video_is_tracked_upright(tmp_path):
+    """A phone stores portrait video as landscape frames plus a rotation flag: the face must be
+    seen upright (OpenCV applies the flag), not lying on its side."""
+    import cv2
+
+    ffmpeg = _ffmpeg()
+    cap = cv2.VideoCapture(str(DATA / "single_face.mp4"))
+    side = tmp_path / "side.mp4"
+    vw = cv2.VideoWriter(str(side), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (360, 640))
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        vw.write(cv2.rotate(f, cv2.ROTATE_90_CLOCKWISE))
+    vw.release()
+    phone = tmp_path / "phone.mp4"
+    subprocess.run([ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-display_rotation", "90", "-i", str(side),
+                    "-c", "copy", str(phone)], check=True)
+    for clip in (side, phone):
+        assert run("track", clip, "--quiet").exit_code == 0
+    lying, upright = read(tmp_path / "side.csv"), read(tmp_path / "phone.csv")
+    assert abs(lying.roll_deg.mean()) > 60  # without the flag the face lies on its side
+    assert upright.detected.all() and abs(upright.roll_deg.mean()) < 15 and upright.smile.max() > 0.6
+
+
+def test_variable_frame_rate_keeps_the_container_times(tmp_path):
+    """A phone drops to a lower rate in dim light: a 0.5 s hole in the times after frame 36."""
+    ffmpeg = _ffmpeg()
+    vfr = tmp_path / "vfr.mp4"
+    subprocess.run([ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-i", str(DATA / "single_face.mp4"), "-vf",
+                    "setpts='(N/30+gte(N\\,36)*0.5)/TB'", "-fps_mode", "passthrough", "-c:v", "mpeg4", "-q:v", "3",
+                    str(vfr)], check=True)
+    assert run("track", vfr, "--quiet").exit_code == 0
+    t = read(tmp_path / "vfr.csv").t_s.to_numpy()
+    expected = [n / 30 + (0.5 if n >= 36 else 0.0) for n in range(72)]
+    assert len(t) == 72 and max(abs(a - b) for a, b in zip(t, expected)) < 0.002
+
+
+@pytest.mark.parametrize("pid", ["../x", "a/b", "a\\b", "..", "P\x00", "P\n1", "P\t", "=HYPERLINK(\"x\")", "",
+                                 "x" * 41, "Jöhn Smith", "P 1", "P1\n", "-rf", "_x"])
+def test_participant_ids_that_could_escape_or_identify_are_refused(pid):
+    from mimicry.recording import check_participant
+
+    with pytest.raises(MimicryError, match="participant id must be"):
+        check_participant(pid)
+    assert check_participant("P-017_b") == "P-017_b"
+
+
+@settings(max_examples=300, deadline=None)
+@given(pid=st.text(max_size=50))
+def test_accepted_participant_ids_are_safe_folder_name_parts(pid):
+    from mimicry.recording import check_participant
+
+    try:
+        ok = check_participant(pid)
+    except MimicryError:
+        return
+    assert ok == pid and "/" not in ok and "." not in ok and ok.isascii() and ok.isprintable() and not ok[0] in "=+-@"
