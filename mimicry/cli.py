@@ -395,6 +395,60 @@ def batch(input_dir, out_dir, workers, scheduler, pattern, resume, max_faces, su
         sys.exit(1)
 
 
+@main.command()
+@click.argument("kind", type=click.Choice(["yawn", "smile"]), default="yawn")
+@click.option("--camera", default="0", show_default=True, help="Webcam index, or a video file replayed as a camera.")
+@click.option("--max-faces", type=click.IntRange(1, 8), default=6, show_default=True)
+@click.option("--fullscreen", is_flag=True, help="Start full screen (f toggles).")
+@click.option("--no-window", is_flag=True, help="No display: count in the background, print the results at the end.")
+@click.option("--no-preview", is_flag=True, help="Do not show the camera image (boxes and meters only).")
+@click.option("--save", is_flag=True, help="Write a session folder (numbers only, no images). Off by default.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("sessions"), show_default=True,
+              help="Folder for the session folder with --save.")
+@click.option("--minutes", type=click.FloatRange(min=0.05), default=None, help="Stop after this many minutes.")
+@click.option("--pause", "pause_s", type=click.FloatRange(min=0), default=8.0, show_default=True,
+              help="Neutral screen between clips, seconds.")
+@_library_option
+@_model_option
+@handle_errors
+def demo(kind, camera, max_faces, fullscreen, no_window, no_preview, save, out, minutes, pause_s, library, model):
+    """Classroom demo: play yawn (or smile) clips and count the class's yawns live.
+
+    The clips play large with a short neutral pause between them; beside them, the camera
+    with a letter on each face (up to 8), a meter per face and counters per face and for the
+    class, including 'contagious' yawns (starting within 15 s after one in the video; smiles:
+    within 3 s). Keys: space pause, n next clip, r reset counters, f fullscreen, q or Esc quit
+    (then a results screen until a key is pressed). Nothing is written unless --save.
+
+    \b
+    Examples:
+        mimicry demo --fullscreen
+        mimicry demo smile --camera 1 --max-faces 8 --no-preview
+        mimicry demo --camera class.mp4 --no-window --save
+    """
+    from .demo import DemoConfig, run_demo
+
+    cfg = DemoConfig(kind=kind, camera=camera, max_faces=max_faces, window=not no_window, fullscreen=fullscreen,
+                     preview=not no_preview, save=save, out=out, minutes=minutes, pause_s=pause_s, library=library,
+                     model=model)
+    stop = {"now": False}
+    old = {s: signal.signal(s, lambda *_: stop.update(now=True)) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        result = run_demo(cfg, should_quit=lambda: stop["now"])
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    table = result.table.drop(columns=["face_id", "kind"])
+    table = table.astype(object).where(table.notna(), "-").rename(columns={"events": f"{kind}s"})
+    click.echo(table.to_string(index=False))
+    delivered = result.camera_frames + result.camera_dropped
+    click.echo(f"{result.seconds:.0f} s, {result.camera_frames} of {delivered} camera frames tracked"
+               + (f" ({100 * result.camera_dropped / delivered:.1f}% skipped to keep up)" if result.camera_dropped else ""),
+               err=True)
+    if result.folder is not None:
+        click.echo(f"saved {result.folder}", err=True)
+
+
 @main.group()
 def sessions():
     """Session folders: repair one that did not end properly."""

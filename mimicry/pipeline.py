@@ -191,12 +191,16 @@ def open_landmarker(source: FrameSource, config: TrackConfig) -> FaceLandmarker:
 
 def iter_track_rows(source: FrameSource, config: TrackConfig = TrackConfig(),
                     landmarker: FaceLandmarker | None = None,
-                    stop: Callable[[], bool] | None = None) -> Iterator[tuple[dict, TrackedFace | None]]:
+                    stop: Callable[[], bool] | None = None,
+                    on_faces: Callable | None = None) -> Iterator[tuple[dict, TrackedFace | None]]:
     """Track every frame of ``source``; yield ``(row, face)`` in frame order.
 
     ``row`` is a dict with the :data:`mimicry.schema.TRACK` columns; ``face`` is the
     :class:`TrackedFace` behind a detected row (``None`` for ``detected = 0`` rows). The
     landmarker is created (video mode for files, live mode for cameras) unless one is given.
+    Rows come out one yawn window (1 s) after their frame; ``on_faces(frame, faces)`` is called
+    at once for every frame, with ``(face_id or None, bbox, values)`` per face (``bbox`` in
+    pixels ``x0, y0, x1, y1``; ``face_id`` None until the face is confirmed), for live displays.
     """
     own = landmarker is None
     if own:
@@ -232,6 +236,10 @@ def iter_track_rows(source: FrameSource, config: TrackConfig = TrackConfig(),
                     tracked.append(TrackedFace(key, values, f.landmarks, f.blendshapes))
             else:
                 tracker.update(np.empty((0, 4)), frame.t_s)
+            if on_faces is not None:
+                h, w = frame.image.shape[:2]
+                on_faces(frame, [(tracker.face_id(tf.key), faces[i].bbox * [w, h, w, h], tf.signals)
+                                 for i, tf in enumerate(tracked)])
             yield from assembler.push(frame.index, frame.t_s, tracked)
             if stop is not None and stop():
                 break

@@ -166,7 +166,8 @@ EVENTS_LOG = CsvSchema(
     columns=(
         Column("t_s", "float64", "s", "session clock"),
         Column("event", "str", "", "`session_start`, `baseline_start`, `block_start`, `block_end`, `pause`, `resume`, "
-                                   "`key`, `camera_lost`, `camera_back`, `camera_end`, `stimulus_drop`, `abort`, `session_end`"),
+                                   "`key`, `camera_lost`, `camera_back`, `camera_end`, `stimulus_drop`, `abort`, `session_end`; "
+                                   "the demo adds `viewer_yawn` / `viewer_smile` (detail: face letter)"),
         Column("block", "Int64", "index", "block concerned, if any"),
         Column("detail", "str", "", "stimulus id, key, number of frames dropped, ..."),
     ),
@@ -301,6 +302,22 @@ BATCH_FAILURES = CsvSchema(
     ),
 )
 
+DEMO_RESULTS = CsvSchema(
+    name="demo_results",
+    description="`mimicry demo --save` `demo_results.csv`: the results screen, one row per face and one for the class.",
+    columns=(
+        Column("face", "str", "", "letter shown on screen (A, B, ...), or `class`"),
+        Column("face_id", "Int64", "id", "face id in `frames.csv` (A = 0, B = 1, ...); empty for the class"),
+        Column("kind", "str", "", "`yawn` or `smile`: what was counted"),
+        Column("events", "int64", "count", "yawns (or smiles) since the start or the last reset"),
+        Column("in_clips", "int64", "count", "of which starting while a clip played"),
+        Column("in_pauses", "int64", "count", "of which starting in the neutral pause between clips"),
+        Column("contagious", "int64", "count", "of which starting within the response window after one in the video "
+                                               "(yawn 0-15 s, smile 0-3 s)"),
+        Column("first_s", "float64", "s", "time of the first one from the start (or reset); class: the earliest"),
+    ),
+)
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -327,7 +344,7 @@ def safe_cell(value: object) -> str:
 
 
 ALL_SCHEMAS = (TRACK, LANDMARKS, FRAMES, STIMULUS_LOG, SESSION_FRAMES, EVENTS_LOG, SCORES, EVENTS, CONTAGION, XCORR, SUMMARY, BATCH_SUMMARY,
-               BATCH_FAILURES)
+               BATCH_FAILURES, DEMO_RESULTS)
 
 if __name__ == "__main__":  # pragma: no cover
     for schema in ALL_SCHEMAS:

@@ -1,0 +1,73 @@
+"""Frames per second of the classroom demo with 1, 4 and 6 faces (a replayed class video).
+
+    python benchmarks/demo_fps.py [--seconds 30]            # window on $DISPLAY if set, else none
+    xvfb-run -s "-screen 0 1600x900x24" python benchmarks/demo_fps.py
+
+The class video tiles a real face clip (``stimuli/clips/smile-man-real.mp4``, 320x320 tiles,
+some mirrored and time-shifted) at 30 fps and is replayed as a camera in real time; the demo
+skips camera frames it cannot keep up with. Prints, per face count: camera frames delivered,
+tracked, skipped, tracked frames per second, and screens drawn per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "stimuli" / "clips" / "smile-man-real.mp4"
+LAYOUT = {1: (1, 1), 4: (2, 2), 6: (2, 3)}
+
+
+def class_video(path: Path, n_faces: int, seconds: float, tile: int = 320) -> Path:
+    cap = cv2.VideoCapture(str(SOURCE))
+    frames = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        h, w = f.shape[:2]
+        side = min(h, w)
+        frames.append(cv2.resize(f[(h - side) // 2:(h + side) // 2, (w - side) // 2:(w + side) // 2], (tile, tile),
+                                 interpolation=cv2.INTER_AREA))
+    cap.release()
+    loop = frames + frames[::-1]
+    rows, cols = LAYOUT[n_faces]
+    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (cols * tile, rows * tile))
+    for i in range(int(seconds * 30)):
+        tiles = [loop[(i + 17 * k) % len(loop)] for k in range(rows * cols)]
+        tiles = [cv2.flip(t, 1) if k % 2 else t for k, t in enumerate(tiles)]
+        vw.write(np.vstack([np.hstack(tiles[r * cols:(r + 1) * cols]) for r in range(rows)]))
+    vw.release()
+    return path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=30.0)
+    args = ap.parse_args()
+    from mimicry import tracking
+    from mimicry.demo import DemoConfig, run_demo
+
+    tracking.QUIET_NATIVE_LOGS = True
+    window = bool(os.environ.get("DISPLAY"))
+    print(f"demo loop, class video replayed in real time at 30 fps, {args.seconds:.0f} s each, "
+          f"window: {'yes (' + os.environ['DISPLAY'] + ')' if window else 'no'}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in (1, 4, 6):
+            video = class_video(Path(tmp) / f"class{n}.mp4", n, args.seconds)
+            res = run_demo(DemoConfig(camera=str(video), max_faces=max(n, 1), window=window, pause_s=2.0),
+                           should_quit=lambda: False)
+            delivered = res.camera_frames + res.camera_dropped
+            print(f"{n} face(s): {delivered} camera frames delivered, {res.camera_frames} tracked, "
+                  f"{res.camera_dropped} skipped ({100 * res.camera_dropped / max(delivered, 1):.1f}%); "
+                  f"{res.camera_frames / res.seconds:.1f} tracked fps, {res.screens / res.seconds:.1f} screens/s")
+
+
+if __name__ == "__main__":
+    main()

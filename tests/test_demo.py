@@ -1,0 +1,250 @@
+"""`mimicry demo`: a classroom video built from real and synthetic faces, ids, counts, privacy."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+import synth
+from click.testing import CliRunner
+
+from mimicry.analysis.events import DEFAULT_EVENTS, detect_events
+from mimicry.cli import main
+from mimicry.demo import OnlineEvents, Playlist, Tally, letter
+from mimicry.stimuli import Stimulus
+
+DATA = Path(__file__).parent / "data"
+FPS = 30.0
+SECONDS = 9.0
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
+def _synthetic(jaw: np.ndarray, size: int) -> list[np.ndarray]:
+    img, xy = synth.neutral_face()
+    return [cv2.resize(synth.warp_face(img, xy, 0.6 * float(j), 0.5 * float(j)), (size, size),
+                       interpolation=cv2.INTER_AREA) for j in jaw]
+
+
+def _smiler(n: int, size: int) -> list[np.ndarray]:
+    """single_face.mp4 (a real face that starts to smile at frame 19), played back and forth."""
+    cap = cv2.VideoCapture(str(DATA / "single_face.mp4"))
+    frames = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        h, w = f.shape[:2]
+        frames.append(cv2.resize(f[:, (w - h) // 2:(w + h) // 2], (size, size), interpolation=cv2.INTER_AREA))
+    loop = frames + frames[::-1]
+    return [loop[i % len(loop)] for i in range(n)]
+
+
+def _write(path: Path, frames: list[np.ndarray]) -> Path:
+    h, w = frames[0].shape[:2]
+    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), FPS, (w, h))
+    for f in frames:
+        vw.write(f)
+    vw.release()
+    return path
+
+
+@pytest.fixture(scope="module")
+def classroom(tmp_path_factory) -> dict[str, Path]:
+    """Two and four faces tiled: a synthetic yawn (2-6 s) top left; a neutral face mirrored and
+    shifted in time; (four) a real smiling face and another neutral one."""
+    d = tmp_path_factory.mktemp("class")
+    t = np.arange(int(SECONDS * FPS)) / FPS
+    yawner = _synthetic(synth.yawn_course(t, onset_s=2.0), 320)
+    still = _synthetic(0.05 * np.abs(np.sin(t)), 320)  # slight mouth movements
+    shifted = [cv2.flip(still[max(i - 15, 0)], 1) for i in range(t.size)]
+    two = [np.hstack([a, b]) for a, b in zip(yawner, shifted)]
+    smiler = _smiler(t.size, 320)
+    four = [np.vstack([np.hstack([a, b]), np.hstack([c, e])]) for a, b, c, e in zip(yawner, shifted, smiler, still)]
+    return {"two": _write(d / "two.mp4", two), "four": _write(d / "four.mp4", four)}
+
+
+def _run_saved(video: Path, out: Path, max_faces: int):
+    r = run("demo", "yawn", "--camera", video, "--no-window", "--save", "--out", out, "--max-faces", max_faces,
+            "--pause", "2")
+    assert r.exit_code == 0, r.output
+    (folder,) = [p for p in out.iterdir() if p.is_dir()]
+    return r, folder
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n_faces", [2, 4])
+def test_classroom_ids_hold_and_the_yawn_is_counted_for_its_face_only(classroom, tmp_path, n_faces):
+    r, folder = _run_saved(classroom["two" if n_faces == 2 else "four"], tmp_path / "out", 6)
+    frames = read(folder / "frames.csv")
+    det = frames[frames.detected == 1]
+    counts = det.face.value_counts()
+    main_ids = counts.index[:n_faces]
+    assert len(counts) >= n_faces
+    assert counts.iloc[:n_faces].sum() >= 0.95 * len(det)  # no id switching
+    assert counts.iloc[:n_faces].min() >= 0.8 * counts.iloc[0]  # every face tracked most of the time
+    results = read(folder / "demo_results.csv").set_index("face")
+    # the yawning face: the id whose yawn signal is high from 3 to 6 s; one yawn, for it only
+    peak = det[(det.t_s > 3.5) & (det.t_s < 6.0)].groupby("face").yawn.mean()
+    yawner = int(peak.idxmax())
+    assert peak[yawner] > 0.5 and (peak.drop(yawner) < 0.2).all()
+    assert yawner in main_ids
+    assert results.loc[letter(yawner), "events"] == 1 and results.loc["class", "events"] == 1
+    others = [letter(int(f)) for f in main_ids if int(f) != yawner]
+    assert all(results.loc[o, "events"] == 0 for o in others if o in results.index)
+    # the onset is where the offline analysis puts it
+    f = det[det.face == yawner].sort_values("t_s")
+    offline = detect_events(f.t_s.to_numpy(), f.yawn.to_numpy(), DEFAULT_EVENTS.yawn)
+    events = read(folder / "events_log.csv")
+    live = events[events.event == "viewer_yawn"]
+    assert len(offline) == 1 and len(live) == 1 and live.t_s.iloc[0] == pytest.approx(offline.onset_s.iloc[0], abs=1e-3)
+    assert live.detail.iloc[0].startswith(letter(yawner))
+    if n_faces == 4:  # the real smiling face is one id, and only it smiles
+        smile = det.groupby("face").smile.quantile(0.9)
+        smiler = int(smile.idxmax())
+        rest = smile.drop(smiler)
+        print(f"\n90th-percentile smile per face: {smile.round(2).to_dict()}")
+        assert smiler != yawner and smile[smiler] > 0.5 and (rest[rest.index.isin(main_ids)] < 0.3).all()
+    # a saved demo is a session folder the analysis can read
+    assert set(p.name for p in folder.iterdir()) == {"frames.csv", "stimulus_log.csv", "events_log.csv",
+                                                     "session.json", "demo_results.csv"}
+    assert run("analyze", folder, "--surrogates", "10").exit_code == 0
+
+
+def test_without_save_nothing_is_written(classroom, tmp_path):
+    """No file is created or changed in the working folder, HOME or TMPDIR. Importing MediaPipe
+    itself writes Matplotlib's font-name cache into HOME once per machine and probes audio
+    libraries through short-lived temporary files; a warm-up import does that first, so what is
+    checked is what the demo writes."""
+    work, home, tmp = tmp_path / "cwd", tmp_path / "home", tmp_path / "tmp"
+    for d in (work, home, tmp):
+        d.mkdir()
+    env = dict(os.environ, HOME=str(home), TMPDIR=str(tmp), PYTHONUNBUFFERED="1")
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(classroom["two"].read_bytes())
+    subprocess.run([sys.executable, "-c", "import mediapipe"], cwd=work, env=env, check=True, capture_output=True)
+
+    def files():
+        return {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
+
+    before = files()
+    r = subprocess.run([sys.executable, "-m", "mimicry", "demo", "--camera", str(clip), "--no-window", "--minutes",
+                        "0.08"], cwd=work, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "class" in r.stdout
+    assert files() == before
+    assert not any(work.iterdir()) and not any(tmp.iterdir())
+
+
+def test_online_events_match_the_offline_detector():
+    rng = np.random.default_rng(3)
+    t = np.arange(0, 60, 1 / 30)
+    v = np.clip(np.convolve(rng.standard_normal(t.size), np.ones(30) / 30, "same") * 2.0 + 0.35, 0, 1)
+    v[500:520] = np.nan  # face lost
+    for th in (DEFAULT_EVENTS.yawn, DEFAULT_EVENTS.smile):
+        det = OnlineEvents(th)
+        online = [o for o in (det.update(a, b) for a, b in zip(t, v)) if o is not None]
+        offline = detect_events(t, v, th).onset_s.tolist()
+        assert online == offline and len(offline) > 3
+
+
+def _stim(sid: str, seconds: float) -> Stimulus:
+    return Stimulus(id=sid, file=f"clips/{sid}.mp4", kind="yawn", fps=25.0, duration_s=seconds, width=10, height=10,
+                    sha256="0" * 64, source="test", license="MIT", description="")
+
+
+def test_playlist_pause_next_and_tally():
+    pl = Playlist([_stim("a", 10.0), _stim("b", 5.0)], pause_s=3.0)
+    pl.start(0.0)
+    assert pl.tick(9.9) is None and pl.tick(10.0).kind == "pause"
+    assert pl.tick(13.0).stimulus.id == "b" and pl.current.block == 1
+    assert pl.toggle_pause(14.0) and pl.tick(30.0) is None  # frozen while paused
+    pl.toggle_pause(20.0)  # 6 s paused: b ends at 13 + 5 + 6 = 24
+    assert pl.tick(23.9) is None and pl.tick(24.0).kind == "pause"
+    assert pl.skip(25.0).stimulus.id == "a" and pl.phase_at(24.5).kind == "pause"
+    tally = Tally("yawn")
+    tally.add_stimulus(5.0)
+    assert tally.add(0, 12.0, pl.phase_at(12.0)) is True  # 7 s after a stimulus yawn, in a pause
+    assert tally.add(1, 2.0, pl.phase_at(2.0)) is False  # before it
+    tally.add(0, 40.0, pl.phase_at(40.0))
+    tab = tally.table().set_index("face")
+    assert tab.loc["A", "events"] == 2 and tab.loc["A", "in_pauses"] == 1 and tab.loc["A", "contagious"] == 1
+    assert tab.loc["class", "events"] == 3 and tab.loc["class", "first_s"] == 2.0
+    tally.reset(50.0)
+    assert tally.table().set_index("face").loc["class", "events"] == 0
+
+
+@pytest.mark.slow
+def test_window_renders_and_quits_on_a_key(classroom, tmp_path):
+    import shutil
+
+    if not (shutil.which("Xvfb") and shutil.which("xdotool")):
+        pytest.skip("Xvfb and xdotool are needed for window tests (apt-get install xvfb xdotool)")
+    display = f":{50 + os.getpid() % 40}"
+    fbdir = tmp_path / "fb"
+    fbdir.mkdir()
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1600x900x24", "-fbdir", str(fbdir)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    try:
+        env = dict(os.environ, DISPLAY=display, PYTHONUNBUFFERED="1")
+        long = tmp_path / "long.mp4"  # the class video three times: the demo must quit on the key, not at the end
+        frames = []
+        cap = cv2.VideoCapture(str(classroom["two"]))
+        while True:
+            ok, f = cap.read()
+            if not ok:
+                break
+            frames.append(f)
+        _write(long, frames * 3)
+        p = subprocess.Popen([sys.executable, "-m", "mimicry", "demo", "--camera", str(long), "--pause", "2"],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        xdo = lambda *a: subprocess.run(["xdotool", *a], env=env, capture_output=True, text=True)
+        win = ""
+        deadline = time.monotonic() + 60
+        while not win and time.monotonic() < deadline:
+            win = xdo("search", "--name", "mimicry demo").stdout.strip().split("\n")[0]
+            time.sleep(0.3)
+        assert win, "no demo window"
+        time.sleep(6.0)
+        shot = tmp_path / "demo.png"
+        img = _screenshot(fbdir)
+        cv2.imwrite(str(shot), img)
+        xdo("windowfocus", win)
+        xdo("key", "q")
+        time.sleep(1.5)
+        results = _screenshot(fbdir)
+        xdo("key", "space")  # closes the results screen
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+        assert "class" in out
+        # the demo screen was drawn: a large non-blank picture with the clip and the face boxes
+        assert img.std() > 30
+        assert results.std() > 10 and not np.array_equal(img, results)
+    finally:
+        xvfb.terminate()
+        xvfb.wait(10)
+
+
+def _screenshot(fbdir: Path) -> np.ndarray:
+    """The Xvfb screen, from the XWD file Xvfb keeps in ``-fbdir`` (32 bits per pixel)."""
+    raw = (fbdir / "Xvfb_screen0").read_bytes()
+    head = np.frombuffer(raw[:100], ">u4")
+    header_size, width, height, bpp, bytes_per_line, ncolors = head[0], head[4], head[5], head[11], head[12], head[19]
+    assert bpp == 32
+    start = int(header_size + 12 * ncolors)
+    px = np.frombuffer(raw[start:start + int(bytes_per_line * height)], np.uint8).reshape(int(height), -1, 4)
+    return np.ascontiguousarray(px[:, :int(width), :3])  # BGRX in memory
