@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 import math
 import os
 import threading
@@ -32,13 +31,14 @@ from . import __version__
 from .analysis.contagion import DEFAULT_CONTAGION
 from .analysis.events import DEFAULT_EVENTS, EventThresholds
 from .errors import MimicryError
+from .recording import KEY_CLOSED, KEY_ESC, KEY_Q, KEY_SPACE
 from .schema import DEMO_RESULTS
+from .session import write_json_atomic
 from .stimuli import Library, Stimulus, load_library
 
 LETTERS = "ABCDEFGH"
 RESPONSE_WINDOW_S = {"yawn": DEFAULT_CONTAGION.response_window_s, "smile": (0.0, 3.0)}
 """A viewer event starting this long after one in the video counts as contagious, seconds."""
-KEY_ESC, KEY_Q, KEY_SPACE = 27, ord("q"), ord(" ")
 SCREEN_FPS = 30.0
 """Most screens drawn per second."""
 
@@ -370,7 +370,7 @@ def run_demo(config: DemoConfig, on_screen=None, should_quit=None) -> DemoResult
     """
     from .capture import CameraSource, VideoFileSource
     from .pipeline import TrackConfig, iter_track_rows
-    from .recording import create_session_folder
+    from .recording import Window, create_session_folder
     from .schema import EVENTS_LOG, SESSION_FRAMES, STIMULUS_LOG
     from .writers import CsvWriter
 
@@ -397,7 +397,7 @@ def run_demo(config: DemoConfig, on_screen=None, should_quit=None) -> DemoResult
     display = None
     try:
         if config.window:
-            display = _Window(config.fullscreen)
+            display = Window("mimicry demo", (1280, 720), config.fullscreen, toolbar=False)
         folder = writers = None
         if config.save:
             folder = create_session_folder(config.out, "demo")
@@ -411,56 +411,6 @@ def run_demo(config: DemoConfig, on_screen=None, should_quit=None) -> DemoResult
         source.close()
         if display is not None:
             display.close()
-
-
-class _Window:
-    def __init__(self, fullscreen: bool):
-        import sys
-
-        import cv2
-
-        if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-            raise MimicryError("no display to open the demo window on (DISPLAY is not set): use --no-window")
-        self.cv2, self.title, self.fullscreen = cv2, "mimicry demo", fullscreen
-        try:
-            cv2.namedWindow(self.title, cv2.WINDOW_NORMAL | cv2.WINDOW_GUI_NORMAL)  # no toolbar
-            cv2.resizeWindow(self.title, 1280, 720)
-            self._apply_fullscreen()
-        except cv2.error as e:
-            raise MimicryError(f"cannot open a window (no display? use --no-window): {str(e).strip().splitlines()[-1]}") \
-                from None
-
-    def _apply_fullscreen(self) -> None:
-        self.cv2.setWindowProperty(self.title, self.cv2.WND_PROP_FULLSCREEN,
-                                   self.cv2.WINDOW_FULLSCREEN if self.fullscreen else self.cv2.WINDOW_NORMAL)
-
-    def toggle_fullscreen(self) -> None:
-        self.fullscreen = not self.fullscreen
-        self._apply_fullscreen()
-
-    def show(self, canvas: np.ndarray) -> int:
-        self.cv2.imshow(self.title, canvas)
-        return self.cv2.waitKey(1)
-
-    def wait_key(self, timeout_s: float | None = None) -> int:
-        end = None if timeout_s is None else time.monotonic() + timeout_s
-        while end is None or time.monotonic() < end:
-            k = self.cv2.waitKey(50)
-            if k != -1:
-                return k
-            try:
-                if self.cv2.getWindowProperty(self.title, self.cv2.WND_PROP_VISIBLE) < 1:
-                    return KEY_ESC
-            except self.cv2.error:
-                return KEY_ESC
-        return -1
-
-    def close(self) -> None:
-        try:
-            self.cv2.destroyWindow(self.title)
-            self.cv2.waitKey(1)
-        except self.cv2.error:
-            pass
 
 
 def _loop(config, clips, library, events_by_clip, actor_tracks, source, is_file, display, folder, writers, on_screen,
@@ -524,7 +474,7 @@ def _loop(config, clips, library, events_by_clip, actor_tracks, source, is_file,
             "start_time": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "mimicry": __version__, "pid": os.getpid()}
     if folder is not None:
-        _write_json(folder / "session.json", meta)
+        write_json_atomic(folder / "session.json", meta)
     source.start()
     tracker = threading.Thread(target=track, name="demo-track", daemon=True)
     tracker.start()
@@ -609,12 +559,15 @@ def _loop(config, clips, library, events_by_clip, actor_tracks, source, is_file,
             screens += 1
             if on_screen is not None:
                 on_screen(canvas)
-            key = display.show(canvas)
+            key = display.present(canvas)
             # the screen is redrawn at the clip's rate at most: spinning faster only takes CPU
             # from the face tracker (measured: 115 screens/s, 6 faces tracked at 17 fps)
             spare = 1.0 / SCREEN_FPS - (clock() - now)
             if spare > 0:
                 time.sleep(spare)
+            if key == KEY_CLOSED:
+                quit_reason = "window closed"
+                break
             if key != -1:
                 key &= 0xFF
                 if key in (KEY_ESC, KEY_Q):
@@ -633,13 +586,6 @@ def _loop(config, clips, library, events_by_clip, actor_tracks, source, is_file,
                         tally.reset(now)
                 elif key == ord("f"):
                     display.toggle_fullscreen()
-            try:
-                if display.cv2.getWindowProperty(display.title, display.cv2.WND_PROP_VISIBLE) < 1:
-                    quit_reason = "window closed"
-                    break
-            except display.cv2.error:
-                quit_reason = "window closed"
-                break
     finally:
         stop.set()
         tracker.join(timeout=30)
@@ -662,7 +608,7 @@ def _loop(config, clips, library, events_by_clip, actor_tracks, source, is_file,
                          "camera_frames_dropped": int(source.dropped), "ended_by": quit_reason})
             if live["error"] is not None:
                 meta["error"] = str(live["error"])
-            _write_json(folder / "session.json", meta)
+            write_json_atomic(folder / "session.json", meta)
     if live["error"] is not None:
         err = live["error"]
         raise err if isinstance(err, MimicryError) else MimicryError(f"tracking failed: {err}")
@@ -670,12 +616,6 @@ def _loop(config, clips, library, events_by_clip, actor_tracks, source, is_file,
         canvas = screen.results(table, kind)
         if on_screen is not None:
             on_screen(canvas)
-        display.show(canvas)
+        display.present(canvas)
         display.wait_key(None if should_quit is None else 2.0)
     return DemoResult(table, folder, live["frames"], int(source.dropped), end, screens)
-
-
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
-    os.replace(tmp, path)

@@ -17,7 +17,6 @@ schedule advances and is logged exactly as a display would show it.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import os
 import re
@@ -38,6 +37,7 @@ from .model import resolve_model, sha256_file
 from .pipeline import TrackConfig, iter_track_rows
 from .protocol import ResolvedBlock, load_protocol, resolve_blocks
 from .schema import EVENTS_LOG, SESSION_FRAMES, STIMULUS_LOG
+from .session import write_json_atomic
 from .stimuli import load_library
 from .writers import CsvWriter
 
@@ -113,7 +113,71 @@ KEY_CLOSED = 0x10000
 """What the display reports instead of a key once the user closes the window."""
 
 
-class StimulusDisplay:
+class Window:
+    """An OpenCV HighGUI window that reports a closed window like a key (:data:`KEY_CLOSED`).
+
+    Checks for a display first: Qt aborts the whole process when it finds none.
+    """
+
+    def __init__(self, title: str, size: tuple[int, int], fullscreen: bool = False, toolbar: bool = True):
+        import sys
+
+        import cv2
+
+        if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            raise MimicryError("no display to open a window on (DISPLAY is not set): use --no-window")
+        self.cv2, self.size, self.title, self.fullscreen = cv2, size, title, fullscreen
+        try:
+            cv2.namedWindow(title, cv2.WINDOW_NORMAL if toolbar else cv2.WINDOW_NORMAL | cv2.WINDOW_GUI_NORMAL)
+            cv2.resizeWindow(title, *size)
+            if fullscreen:
+                cv2.setWindowProperty(title, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN)
+        except cv2.error as e:
+            raise MimicryError(f"cannot open a window (no display? use --no-window): {str(e).strip().splitlines()[-1]}") from None
+
+    def toggle_fullscreen(self) -> None:
+        self.fullscreen = not self.fullscreen
+        self.cv2.setWindowProperty(self.title, self.cv2.WND_PROP_FULLSCREEN,
+                                   self.cv2.WINDOW_FULLSCREEN if self.fullscreen else self.cv2.WINDOW_NORMAL)
+
+    def present(self, canvas: np.ndarray) -> int:
+        """Show a whole canvas; returns a key code, -1, or :data:`KEY_CLOSED`."""
+        self.cv2.imshow(self.title, canvas)
+        return self._closed_or(self.cv2.waitKey(1))
+
+    def poll(self) -> int:
+        return self._closed_or(self.cv2.waitKey(1))
+
+    def wait_key(self, timeout_s: float | None = None) -> int:
+        """The next key (or :data:`KEY_CLOSED`), waiting at most ``timeout_s`` (-1 then)."""
+        end = None if timeout_s is None else time.monotonic() + timeout_s
+        while end is None or time.monotonic() < end:
+            k = self._closed_or(self.cv2.waitKey(50))
+            if k != -1:
+                return k
+        return -1
+
+    def _closed_or(self, key: int) -> int:
+        """``KEY_CLOSED`` once the window, after having been visible, is closed by the user."""
+        try:
+            visible = self.cv2.getWindowProperty(self.title, self.cv2.WND_PROP_VISIBLE) >= 1
+        except self.cv2.error:
+            visible = False
+        if visible:
+            self._was_visible = True
+        elif getattr(self, "_was_visible", False):
+            return KEY_CLOSED
+        return key
+
+    def close(self) -> None:
+        try:
+            self.cv2.destroyWindow(self.title)
+            self.cv2.waitKey(1)
+        except self.cv2.error:
+            pass
+
+
+class StimulusDisplay(Window):
     """The participant's screen: stimulus frames letterboxed on grey, a fixation cross, text.
 
     Parameters
@@ -125,21 +189,7 @@ class StimulusDisplay:
     GREY = (128, 128, 128)
 
     def __init__(self, fullscreen: bool = False, size: tuple[int, int] = (1280, 720), title: str = "mimicry"):
-        import sys
-
-        import cv2
-
-        if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-            # checked here because Qt aborts the whole process when it finds no display
-            raise MimicryError("no display to open the stimulus window on (DISPLAY is not set): use --no-window")
-        self.cv2, self.size, self.title, self.fullscreen = cv2, size, title, fullscreen
-        try:
-            cv2.namedWindow(title, cv2.WINDOW_NORMAL)
-            cv2.resizeWindow(title, *size)
-            if fullscreen:
-                cv2.setWindowProperty(title, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN)
-        except cv2.error as e:
-            raise MimicryError(f"cannot open a window (no display? use --no-window): {str(e).strip().splitlines()[-1]}") from None
+        super().__init__(title, size, fullscreen)
         self.fixation()
 
     def _canvas(self) -> np.ndarray:
@@ -175,9 +225,6 @@ class StimulusDisplay:
                              (20, 20, 20), 2, self.cv2.LINE_AA)
         return self._present(canvas)
 
-    def poll(self) -> int:
-        return self._closed_or(self.cv2.waitKey(1))
-
     warning: str | None = None
     """A line shown in red at the bottom of the screen (e.g. the camera stopped)."""
 
@@ -187,27 +234,7 @@ class StimulusDisplay:
             self.cv2.putText(canvas, self.warning, (20, h - 20), self.cv2.FONT_HERSHEY_SIMPLEX, h / 1200,
                              (0, 0, 230), 2, self.cv2.LINE_AA)
         self.last = canvas
-        self.cv2.imshow(self.title, canvas)
-        return self._closed_or(self.cv2.waitKey(1))
-
-    def _closed_or(self, key: int) -> int:
-        """``KEY_CLOSED`` once the window, after having been visible, is closed by the user."""
-        try:
-            visible = self.cv2.getWindowProperty(self.title, self.cv2.WND_PROP_VISIBLE) >= 1
-        except self.cv2.error:
-            visible = False
-        if visible:
-            self._was_visible = True
-        elif getattr(self, "_was_visible", False):
-            return KEY_CLOSED
-        return key
-
-    def close(self) -> None:
-        try:
-            self.cv2.destroyWindow(self.title)
-            self.cv2.waitKey(1)
-        except self.cv2.error:
-            pass
+        return self.present(canvas)
 
 
 @dataclass
@@ -576,6 +603,4 @@ class SessionRun:
         }
 
     def _write_meta(self, meta: dict) -> None:
-        tmp = self.folder / "session.json.tmp"
-        tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
-        os.replace(tmp, self.folder / "session.json")
+        write_json_atomic(self.folder / "session.json", meta)

@@ -67,6 +67,27 @@ def _read_csv(path: Path, schema: CsvSchema) -> pd.DataFrame:
     return df
 
 
+def read_session_json(folder: Path) -> dict:
+    """``session.json`` of a folder, checked to be a JSON object."""
+    meta_path = folder / "session.json"
+    if not meta_path.is_file():
+        raise SessionError(f"{folder}: no session.json")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise SessionError(f"{meta_path}: not valid JSON ({e})") from None
+    if not isinstance(meta, dict):
+        raise SessionError(f"{meta_path}: must hold a JSON object")
+    return meta
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    """Write JSON via a temporary file and a rename: a reader sees the old or the new, never half."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=_json_default), encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def read_session(folder: str | Path) -> SessionData:
     """Read and validate ``frames.csv``, ``stimulus_log.csv`` and ``session.json``.
 
@@ -84,14 +105,7 @@ def read_session(folder: str | Path) -> SessionData:
     frames = _read_csv(folder / "frames.csv", FRAMES)
     log = _read_csv(folder / "stimulus_log.csv", STIMULUS_LOG)
     meta_path = folder / "session.json"
-    if not meta_path.is_file():
-        raise SessionError(f"{folder}: no session.json")
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise SessionError(f"{meta_path}: not valid JSON ({e})") from None
-    if not isinstance(meta, dict):
-        raise SessionError(f"{meta_path}: must hold a JSON object")
+    meta = read_session_json(folder)
     missing = [k for k in SESSION_JSON_REQUIRED if k not in meta]
     if missing:
         raise SessionError(f"{meta_path}: missing key(s) {', '.join(missing)}")
@@ -244,13 +258,7 @@ def repair_session(folder: str | Path) -> dict:
     import datetime as dt
 
     folder = Path(folder)
-    meta_path = folder / "session.json"
-    if not meta_path.is_file():
-        raise SessionError(f"{folder}: no session.json")
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise SessionError(f"{meta_path}: not valid JSON ({e})") from None
+    meta = read_session_json(folder)
     if meta.get("status") != "running":
         return meta
     if session_alive(meta):
@@ -283,7 +291,5 @@ def repair_session(folder: str | Path) -> dict:
     meta.update({"status": "crashed", "end_time": end, "duration_s": round(last_t, 3), "camera_frames": frames_n,
                  "error": "the recording stopped without closing (killed or lost power); repaired",
                  "repaired": dt.datetime.now().astimezone().isoformat(timespec="seconds")})
-    tmp = meta_path.with_name(meta_path.name + ".tmp")
-    tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    os.replace(tmp, meta_path)
+    write_json_atomic(folder / "session.json", meta)
     return meta

@@ -17,6 +17,7 @@ import time
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -462,3 +463,55 @@ def test_accepted_participant_ids_are_safe_folder_name_parts(pid):
     except MimicryError:
         return
     assert ok == pid and "/" not in ok and "." not in ok and ok.isascii() and ok.isprintable() and not ok[0] in "=+-@"
+
+
+def test_unplugged_webcam_is_reopened_until_it_delivers(monkeypatch):
+    """The webcam path without a webcam: OpenCV's VideoCapture replaced by a device that dies
+    after 10 frames and works again from the third reopening."""
+    import numpy as np
+
+    from mimicry import capture
+
+    opened = []
+
+    class FakeCapture:
+        def __init__(self, index):
+            opened.append(index)
+            self.n = 0
+            self.alive = len(opened) == 1 or len(opened) >= 3
+
+        def isOpened(self):
+            return True
+
+        def set(self, *a):
+            return True
+
+        def get(self, prop):
+            return {capture.cv2.CAP_PROP_FPS: 100.0, capture.cv2.CAP_PROP_FRAME_WIDTH: 8,
+                    capture.cv2.CAP_PROP_FRAME_HEIGHT: 6}.get(prop, 0.0)
+
+        def read(self):
+            self.n += 1
+            time.sleep(0.01)
+            if not self.alive or (len(opened) == 1 and self.n > 10):
+                return False, None
+            return True, np.zeros((6, 8, 3), np.uint8)
+
+        def release(self):
+            pass
+
+    monkeypatch.setattr(capture.cv2, "VideoCapture", FakeCapture)
+    with capture.CameraSource(0, reconnect=True, reconnect_s=0.2) as cam:
+        got = []
+        deadline = time.monotonic() + 10
+        while len(got) < 20 and time.monotonic() < deadline:
+            f = cam.read(timeout_s=0.5)
+            if f is not None:
+                got.append(f.t_s)
+    assert len(got) == 20 and len(opened) >= 3  # frames came back after two reopenings
+    assert max(np.diff(got)) > 0.3  # with a gap in camera time where it was unplugged
+    monkeypatch.setattr(capture.cv2, "VideoCapture", FakeCapture)
+    opened.clear()
+    with capture.CameraSource(0) as cam, pytest.raises(capture.CaptureError, match="stopped delivering"):
+        while cam.read(timeout_s=5) is not None:  # without reconnect: a clear error, as before
+            pass
