@@ -25,15 +25,10 @@ SOURCE = ROOT / "stimuli" / "clips" / "smile-man-real.mp4"
 
 
 def looped_clip(path: Path, seconds: float, size=(640, 360)) -> Path:
-    cap = cv2.VideoCapture(str(SOURCE))
-    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-    frames = []
-    while True:
-        ok, f = cap.read()
-        if not ok:
-            break
-        frames.append(cv2.resize(f, size, interpolation=cv2.INTER_AREA))
-    cap.release()
+    from mimicry.capture import read_frames
+
+    frames, fps = read_frames(SOURCE)  # a 24 s clip: fine in memory
+    frames = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]
     frames = frames + frames[::-1]  # ping-pong: no jump at the loop point
     vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
     for i in range(int(seconds * fps)):

@@ -27,17 +27,14 @@ LAYOUT = {1: (1, 1), 4: (2, 2), 6: (2, 3)}
 
 
 def class_video(path: Path, n_faces: int, seconds: float, tile: int = 320) -> Path:
-    cap = cv2.VideoCapture(str(SOURCE))
+    from mimicry.capture import read_frames
+
     frames = []
-    while True:
-        ok, f = cap.read()
-        if not ok:
-            break
+    for f in read_frames(SOURCE)[0]:  # a 24 s clip: fine in memory
         h, w = f.shape[:2]
         side = min(h, w)
         frames.append(cv2.resize(f[(h - side) // 2:(h + side) // 2, (w - side) // 2:(w + side) // 2], (tile, tile),
                                  interpolation=cv2.INTER_AREA))
-    cap.release()
     loop = frames + frames[::-1]
     rows, cols = LAYOUT[n_faces]
     vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (cols * tile, rows * tile))

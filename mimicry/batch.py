@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .errors import MimicryError, SessionError
+from .errors import MimicryError
+from .session import write_json_atomic
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 SESSION_VIDEO = "camera.mp4"
@@ -202,17 +203,13 @@ def _track(video: Path, out_csv: Path, schema, config: BatchConfig, frame_times_
             writer.close()
 
 
-def _block_lookup(stimulus_log: pd.DataFrame) -> Callable[[float], object]:
+def _block_lookup(stimulus_log: pd.DataFrame) -> Callable[[float], int | None]:
+    """Block shown at a session time (``None`` between blocks), from a stimulus log."""
     from .analysis.alignment import block_spans
+    from .analysis.contagion import block_of
 
     spans = block_spans(stimulus_log)
-    starts, ends, blocks = (spans[c].to_numpy() for c in ("start_s", "end_s", "block"))
-
-    def block_at(t_s: float):
-        i = np.searchsorted(starts, t_s, side="right") - 1
-        return int(blocks[i]) if i >= 0 and t_s < ends[i] else None
-
-    return block_at
+    return lambda t_s: (int(b) if (b := block_of(np.array([t_s]), spans)[0]) >= 0 else None)
 
 
 def _process_video(item: BatchItem, tmp: Path, config: BatchConfig) -> list[dict]:
@@ -229,17 +226,19 @@ def _process_video(item: BatchItem, tmp: Path, config: BatchConfig) -> list[dict
 
 def _process_session(item: BatchItem, tmp: Path, config: BatchConfig) -> list[dict]:
     from .analysis import AnalysisConfig
+    from .report import load_results, report_html
     from .schema import SESSION_FRAMES, STIMULUS_LOG
-    from .session import _read_csv, analyze_session, read_table
+    from .session import (
+        _read_csv,
+        analyze_session,
+        read_session_json,
+        read_table,
+        write_text_atomic,
+    )
     from .summary import session_rows
 
     src = Path(item.path)
-    try:
-        meta = json.loads((src / "session.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        meta = {}
-    except (OSError, ValueError) as e:
-        raise SessionError(f"{src / 'session.json'}: not readable ({e})") from None
+    meta = read_session_json(src) if (src / "session.json").exists() else {}
     log = _read_csv(src / "stimulus_log.csv", STIMULUS_LOG)
     old = read_table(src / "frames.csv") if (src / "frames.csv").is_file() else None
     from .capture import VideoFileSource
@@ -255,17 +254,12 @@ def _process_session(item: BatchItem, tmp: Path, config: BatchConfig) -> list[di
             "status": meta.get("status", "complete"), **meta, "camera_fps": fps,
             "batch": {"source": str(src), "mimicry": __version__, "timing": "frames.csv of the recording"
                       if times is not None else "nominal frame rate from session start"}}
-    (tmp / "session.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    write_json_atomic(tmp / "session.json", meta)
     analyze_session(tmp, AnalysisConfig(n_surrogates=config.n_surrogates))
-    if config.report:
-        from .report import write_report
-
-        write_report(tmp)
-    from .report import load_results
-
     res = load_results(tmp, analyze_if_missing=False)
-    track = read_table(tmp / "frames.csv")
-    stats = {r["face"]: r for r in _video_rows(track)}
+    if config.report:
+        write_text_atomic(tmp / "report.html", report_html(res))
+    stats = {r["face"]: r for r in _video_rows(res.data.frames)}
     rows = []
     for r in session_rows(res.data.meta, res.scores, res.contagion, item.name):
         face = r.get("face")
@@ -291,8 +285,7 @@ def process_input(item: BatchItem, out_dir: str | Path, config: BatchConfig = Ba
         fp = fingerprint(item)
         rows = (_process_video if item.kind == "video" else _process_session)(item, tmp, config)
         rows = [{"input": item.name, "type": item.kind, **r} for r in rows]
-        (tmp / DONE).write_text(json.dumps({"fingerprint": fp, "rows": rows, "mimicry": __version__},
-                                           default=_json_default, indent=1), encoding="utf-8")
+        write_json_atomic(tmp / DONE, {"fingerprint": fp, "rows": rows, "mimicry": __version__})
         if final.exists():  # an older output of a changed input (or --resume was not given)
             old = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
             os.replace(final, old)
@@ -310,16 +303,6 @@ def process_input(item: BatchItem, out_dir: str | Path, config: BatchConfig = Ba
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return result
-
-
-def _json_default(o):
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return None if np.isnan(o) else float(o)
-    if o is pd.NA:
-        return None
-    raise TypeError(type(o).__name__)
 
 
 # -- scheduling ------------------------------------------------------------------------------------

@@ -302,14 +302,10 @@ class CameraSource(FrameSource):
         self.reconnect, self.reconnect_s = reconnect, reconnect_s
         self._size = (width, height)
         self.name = f"camera {self.index}"
-        cap = cv2.VideoCapture(self.index)
+        cap = self._open()
         if not cap.isOpened():
             cap.release()
             raise CaptureError(f"camera {self.index} could not be opened (no such camera, or in use)")
-        if width:
-            cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
-        if height:
-            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
         fps = cap.get(cv2.CAP_PROP_FPS)
         self.nominal_fps = float(fps) if fps and 0 < fps < 1000 else 30.0
         self.width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
@@ -328,13 +324,23 @@ class CameraSource(FrameSource):
                     raise CaptureError(f"{self.name} stopped delivering frames")
                 if self.reconnect and failures % max(1, int(self.reconnect_s / 0.01)) == 0:
                     self._cap.release()
-                    self._cap = cv2.VideoCapture(self.index)
+                    self._cap = self._open()
                 time.sleep(0.01)
                 continue
             failures = 0
             t = max(time.monotonic() - t0, prev + DUPLICATE_STEP_S)
             prev = t
             yield image, t
+
+    def _open(self):
+        """The device, asked for the requested frame size (also when reopened after a gap)."""
+        cap = cv2.VideoCapture(self.index)
+        width, height = self._size
+        if width:
+            cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+        if height:
+            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        return cap
 
     def _release(self) -> None:
         self._cap.release()

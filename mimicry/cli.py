@@ -469,24 +469,15 @@ def sessions_repair(session_dirs):
     Example:
         mimicry sessions repair sessions/2026-11-25_140000_P01_ab12
     """
-    from .session import repair_session
+    from .session import read_session_json, repair_session
 
     for d in session_dirs:
-        before = _status(d)
+        before = read_session_json(Path(d)).get("status")
         meta = repair_session(d)
         if before == "running":
             click.echo(f"{d}: marked crashed, {meta['duration_s']:.1f} s and {meta['camera_frames']} camera frames kept")
         else:
             click.echo(f"{d}: {meta.get('status')}, nothing to repair")
-
-
-def _status(folder) -> str | None:
-    import json
-
-    try:
-        return json.loads((Path(folder) / "session.json").read_text(encoding="utf-8")).get("status")
-    except (OSError, ValueError):
-        return None
 
 
 @main.group()

@@ -369,7 +369,6 @@ def run_demo(config: DemoConfig, on_screen=None, should_quit=None) -> DemoResult
     ``should_quit()`` can end the demo from outside (tests).
     """
     from .capture import CameraSource, VideoFileSource
-    from .pipeline import TrackConfig, iter_track_rows
     from .recording import Window, create_session_folder
     from .schema import EVENTS_LOG, SESSION_FRAMES, STIMULUS_LOG
     from .writers import CsvWriter
@@ -405,8 +404,7 @@ def run_demo(config: DemoConfig, on_screen=None, should_quit=None) -> DemoResult
                        "stim": CsvWriter(folder / "stimulus_log.csv", STIMULUS_LOG, flush_s=0.25, partial=False),
                        "events": CsvWriter(folder / "events_log.csv", EVENTS_LOG, flush_s=0.25, partial=False)}
         return _loop(config, clips, library, events_by_clip, actor_tracks, source, is_file, display, folder, writers,
-                     on_screen, should_quit, TrackConfig(max_faces=config.max_faces, model=config.model),
-                     iter_track_rows)
+                     on_screen, should_quit)
     finally:
         source.close()
         if display is not None:
@@ -414,9 +412,12 @@ def run_demo(config: DemoConfig, on_screen=None, should_quit=None) -> DemoResult
 
 
 def _loop(config, clips, library, events_by_clip, actor_tracks, source, is_file, display, folder, writers, on_screen,
-          should_quit, track_cfg, iter_track_rows) -> DemoResult:
+          should_quit) -> DemoResult:
     import cv2
 
+    from .pipeline import TrackConfig, iter_track_rows
+
+    track_cfg = TrackConfig(max_faces=config.max_faces, model=config.model)
     kind = config.kind
     tally = Tally(kind)
     playlist = Playlist(clips, config.pause_s)
@@ -538,11 +539,11 @@ def _loop(config, clips, library, events_by_clip, actor_tracks, source, is_file,
                         if ok:
                             frame_img = img
                     clip_img = frame_img
+            if writers is not None:  # rows written before a camera stall still reach the disk
+                for w in writers.values():
+                    w.flush_if_due()
             if display is None:
                 time.sleep(0.02)
-                if writers is not None:
-                    for w in writers.values():
-                        w.flush_if_due()
                 continue
             with lock:
                 faces, cam_img, m = list(live["faces"]), live["image"], dict(meters)

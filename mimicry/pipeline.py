@@ -21,8 +21,15 @@ import numpy as np
 
 from .capture import FrameSource
 from .schema import BLENDSHAPE_NAMES, LANDMARKS, N_LANDMARKS, TRACK
-from .signals import (DEFAULT_CONFIG, SignalConfig, frame_signals, lip_contrast, mouth_visibility, sustained,
-                      yawn_window)
+from .signals import (
+    DEFAULT_CONFIG,
+    SignalConfig,
+    frame_signals,
+    lip_contrast,
+    mouth_visibility,
+    sustained,
+    yawn_window,
+)
 from .tracking import FaceIdTracker, FaceLandmarker
 from .writers import CsvWriter
 

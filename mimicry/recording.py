@@ -462,8 +462,8 @@ class SessionRun:
                 meta["error"] = str(counters["error"])
             try:
                 self._write_meta(meta)
-            except OSError as e:  # no room even for session.json: it still says 'running'
-                counters["error"] = counters["error"] or OutputError(f"cannot write session.json: {e.strerror or e}")
+            except OutputError as e:  # no room even for session.json: it still says 'running'
+                counters["error"] = counters["error"] or e
         if counters["error"] is not None:
             err = counters["error"]
             raise err if isinstance(err, MimicryError) else MimicryError(f"tracking failed: {err}")

@@ -9,9 +9,7 @@ missing) and writes ``report.html`` into it. The page loads nothing: figures are
 from __future__ import annotations
 
 import html
-import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,14 +19,15 @@ import pandas as pd
 from . import __version__, figures
 from .analysis.alignment import MAX_GAP_S, block_spans, resample_gapped, viewer_series
 from .analysis.contagion import DEFAULT_CONTAGION, event_locked
-from .errors import OutputError, SessionError
+from .errors import SessionError
 from .session import (
     ANALYSIS_FILES,
     SessionData,
-    analyze_session,
     read_session,
     read_table,
     repair_session,
+    write_analysis,
+    write_text_atomic,
 )
 
 SMILE_WINDOW_S = (-2.0, 5.0)
@@ -68,12 +67,11 @@ def load_results(folder: str | Path, analyze_if_missing: bool = True) -> Session
     folder = Path(folder)
     if (folder / "session.json").is_file():
         repair_session(folder)  # a killed session is closed as 'crashed' first
-    if not all((folder / n).is_file() for n in ANALYSIS_FILES):
-        if not analyze_if_missing:
-            raise SessionError(f"{folder}: not analysed yet (run mimicry analyze)")
-        read_session(folder)  # its errors first: they name the folder's files, not the analysis
-        analyze_session(folder)
+    if not analyze_if_missing and not all((folder / n).is_file() for n in ANALYSIS_FILES):
+        raise SessionError(f"{folder}: not analysed yet (run mimicry analyze)")
     data = read_session(folder)
+    if not all((folder / n).is_file() for n in ANALYSIS_FILES):
+        write_analysis(data)
     out = {}
     for name in ANALYSIS_FILES:
         try:
@@ -165,7 +163,7 @@ def plain_summary(scores: pd.DataFrame, contagion: pd.DataFrame, alpha: float = 
     return out
 
 
-def _esc(x) -> str:
+def esc(x) -> str:
     return html.escape("" if x is None else str(x))
 
 
@@ -191,7 +189,7 @@ def _meta_rows(res: SessionResults, faces: list[int]) -> list[tuple[str, str]]:
     n_blocks = len(block_spans(res.data.stimulus_log))
     rows.append(("clips shown", n_blocks))
     rows.append(("faces found", len(faces) or "none"))
-    return [(k, _esc(v)) for k, v in rows]
+    return [(k, esc(v)) for k, v in rows]
 
 
 def _end_s(res: SessionResults) -> float:
@@ -277,8 +275,8 @@ figure{margin:1rem 0}figcaption{color:#4b5563;font-size:.9rem}svg{max-width:100%
 """
 
 
-def _table(df: pd.DataFrame, float_fmt: str = "{:.3g}") -> str:
-    head = "".join(f"<th>{_esc(c)}</th>" for c in df.columns)
+def html_table(df: pd.DataFrame, float_fmt: str = "{:.3g}") -> str:
+    head = "".join(f"<th>{esc(c)}</th>" for c in df.columns)
     body = []
     for row in df.itertuples(index=False):
         cells = []
@@ -286,7 +284,7 @@ def _table(df: pd.DataFrame, float_fmt: str = "{:.3g}") -> str:
             if isinstance(v, float):
                 cells.append("" if math.isnan(v) else float_fmt.format(v))
             else:
-                cells.append(_esc(v))
+                cells.append(esc(v))
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return f"<div class=\"wide\"><table><tr>{head}</tr>{''.join(body)}</table></div>"
 
@@ -295,8 +293,8 @@ def page(title: str, body: str) -> str:
     """A complete, self-contained HTML document."""
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>{body}"
-            f"<p class=\"small\">Made by mimicry {_esc(__version__)}. This page loads nothing from the network.</p>"
+            f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>{body}"
+            f"<p class=\"small\">Made by mimicry {esc(__version__)}. This page loads nothing from the network.</p>"
             f"</body></html>\n")
 
 
@@ -306,12 +304,12 @@ def report_html(res: SessionResults) -> str:
     faces = res.faces
     spans = block_spans(res.data.stimulus_log)
     end_s = _end_s(res)
-    parts = [(f"<h1>Mimicry session report</h1><p class=\"small\">participant {_esc(meta.get('participant'))}, "
-              f"session {_esc(meta.get('session_id'))}</p>")]
+    parts = [(f"<h1>Mimicry session report</h1><p class=\"small\">participant {esc(meta.get('participant'))}, "
+              f"session {esc(meta.get('session_id'))}</p>")]
     status = str(meta.get("status"))
     if status != "complete":
-        parts.append(f"<div class=\"note\"><b>Incomplete session ({_esc(status)}).</b> "
-                     f"{_esc(STATUS_NOTES.get(status, 'The session did not complete.'))}</div>")
+        parts.append(f"<div class=\"note\"><b>Incomplete session ({esc(status)}).</b> "
+                     f"{esc(STATUS_NOTES.get(status, 'The session did not complete.'))}</div>")
     if not faces:
         parts.append("<div class=\"note\"><b>No face was found</b> in this session's camera frames, so there is "
                      "nothing to score. Check that the camera sees the face, with light from the front.</div>")
@@ -321,7 +319,7 @@ def report_html(res: SessionResults) -> str:
     summaries = plain_summary(res.scores, res.contagion)
     for face in faces:
         heading = "<h2>Summary</h2>" if len(faces) == 1 else f"<h2>Summary: face {face}</h2>"
-        parts.append(heading + "<div class=\"summary\">" + "".join(f"<p>{_esc(s)}</p>" for s in summaries[face])
+        parts.append(heading + "<div class=\"summary\">" + "".join(f"<p>{esc(s)}</p>" for s in summaries[face])
                      + "</div>")
         idx = float(res.contagion.loc[res.contagion["face"] == face, "mimicry_index"].iloc[0])
         if np.isfinite(idx):
@@ -332,7 +330,7 @@ def report_html(res: SessionResults) -> str:
     if res.events_log is not None and len(res.events_log):
         notable = res.events_log[res.events_log["event"].isin(NOTABLE_EVENTS)]
         if len(notable):
-            parts.append("<h3>Notable events</h3>" + _table(notable.astype(object).where(notable.notna(), "")))
+            parts.append("<h3>Notable events</h3>" + html_table(notable.astype(object).where(notable.notna(), "")))
     captions = {
         "Timeline": "Viewer (solid) and the person in the video (dashed), smile above and yawn below. Shading: "
                     "clip kind (yellow smile, blue yawn, grey control); triangles: detected events; hatching: no face.",
@@ -350,41 +348,21 @@ def report_html(res: SessionResults) -> str:
             parts.append(f"<h2>Face {face}</h2>")
         for title, svg in _face_figures(res, face, spans, end_s):
             tag = "h2" if len(faces) == 1 else "h3"
-            parts.append(f"<{tag}>{_esc(title)}</{tag}><figure>{svg}<figcaption>{_esc(captions[title])}"
+            parts.append(f"<{tag}>{esc(title)}</{tag}><figure>{svg}<figcaption>{esc(captions[title])}"
                          f"</figcaption></figure>")
     if faces:
         pooled = res.scores[res.scores["block"].astype(str) == "all"]
         parts.append("<h2>Scores</h2><p class=\"small\">Pooled rows of scores.csv (all clips of a kind); the "
                      "per-clip rows and every column are in the CSV files next to this page.</p>"
-                     + _table(pooled[["face", "kind", "signal", "r_peak", "lag_s", "p_value", "p_value_shuffle",
+                     + html_table(pooled[["face", "kind", "signal", "r_peak", "lag_s", "p_value", "p_value_shuffle",
                                       "n_samples"]]))
         per_face = res.contagion.set_index("face").T.reset_index()
         per_face.columns = ["measure", *(f"face {f}" for f in res.contagion["face"])]
-        parts.append("<h2>Contagion</h2>" + _table(per_face))
+        parts.append("<h2>Contagion</h2>" + html_table(per_face))
     return page(f"mimicry report: {meta.get('participant')} {meta.get('session_id')}", "".join(parts))
-
-
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` via a temporary file, so a reader never sees half a page."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
-    return path
 
 
 def write_report(folder: str | Path) -> Path:
     """Write ``report.html`` into a session folder (analysing it first if needed); return its path."""
     res = load_results(folder)
     return write_text_atomic(Path(folder) / "report.html", report_html(res))
-
-
-def session_json(folder: Path) -> dict:
-    """``session.json`` of a folder, or an empty dict if unreadable."""
-    try:
-        return json.loads((folder / "session.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import SessionError
+from .errors import OutputError, SessionError
 from .schema import FRAMES, SESSION_JSON_REQUIRED, STIMULUS_LOG, CsvSchema, safe_cell
 
 
@@ -81,11 +81,28 @@ def read_session_json(folder: Path) -> dict:
     return meta
 
 
-def write_json_atomic(path: Path, data: dict) -> None:
-    """Write JSON via a temporary file and a rename: a reader sees the old or the new, never half."""
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` via a temporary file and a rename: a reader sees the old or the new file,
+    never half of one.
+
+    Raises
+    ------
+    OutputError
+        The file cannot be written (the temporary file is removed).
+    """
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=_json_default), encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
+    return path
+
+
+def write_json_atomic(path: Path, data: dict) -> Path:
+    """:func:`write_text_atomic` of ``data`` as JSON (NumPy numbers as numbers, NaN as null)."""
+    return write_text_atomic(path, json.dumps(data, indent=2, default=json_default))
 
 
 def read_session(folder: str | Path) -> SessionData:
@@ -170,15 +187,18 @@ def write_session(folder: str | Path, frames: pd.DataFrame, stimulus_log: pd.Dat
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=False)
     write_outputs(folder, {"frames.csv": (frames, FRAMES), "stimulus_log.csv": (stimulus_log, STIMULUS_LOG)})
-    (folder / "session.json").write_text(json.dumps(meta, indent=2, default=_json_default), encoding="utf-8")
+    write_json_atomic(folder / "session.json", meta)
     return folder
 
 
-def _json_default(o):
-    if isinstance(o, (np.integer,)):
+def json_default(o):
+    """``json.dumps`` hook: NumPy integers and floats as numbers, NaN and ``pd.NA`` as null."""
+    if isinstance(o, np.integer):
         return int(o)
-    if isinstance(o, (np.floating,)):
-        return float(o)
+    if isinstance(o, np.floating):
+        return None if np.isnan(o) else float(o)
+    if o is pd.NA:
+        return None
     raise TypeError(type(o).__name__)
 
 
@@ -188,12 +208,16 @@ ANALYSIS_FILES = ("scores.csv", "events.csv", "contagion.csv", "xcorr.csv")
 def analyze_session(folder: str | Path, config=None) -> dict[str, Path]:
     """Read a session folder, analyse it, and write ``scores.csv``, ``events.csv``,
     ``contagion.csv`` and ``xcorr.csv`` into it (all or nothing). Returns the written paths by name."""
+    if (Path(folder) / "session.json").is_file():
+        repair_session(folder)  # a killed session is closed first (no-op for the others)
+    return write_analysis(read_session(folder), config)
+
+
+def write_analysis(data: SessionData, config=None) -> dict[str, Path]:
+    """Analyse a session already read and write its analysis files (see :func:`analyze_session`)."""
     from .analysis import AnalysisConfig, analyze
     from .schema import CONTAGION, EVENTS, SCORES, XCORR
 
-    if (Path(folder) / "session.json").is_file():
-        repair_session(folder)  # a killed session is closed first (no-op for the others)
-    data = read_session(folder)
     result = analyze(data.frames, data.stimulus_log, data.camera_fps, config or AnalysisConfig())
     paths = write_outputs(data.path, {"scores.csv": (result.scores, SCORES), "events.csv": (result.events, EVENTS),
                                       "contagion.csv": (result.contagion, CONTAGION), "xcorr.csv": (result.xcorr, XCORR)})

@@ -17,9 +17,9 @@ from scipy.stats import binomtest
 
 from . import figures
 from .errors import MimicryError, SessionError
-from .report import _esc, _table, fmt_p, load_results, page, write_text_atomic
+from .report import esc, fmt_p, html_table, load_results, page
 from .schema import SUMMARY
-from .session import write_outputs
+from .session import write_outputs, write_text_atomic
 
 SESSION_MARKERS = ("session.json", "frames.csv", "stimulus_log.csv")
 
@@ -109,7 +109,7 @@ def summary_html(summary: pd.DataFrame, failures: list[tuple[str, str]]) -> str:
               f"{int(summary['face'].notna().sum())} faces</p>")]
     if failures:
         parts.append("<div class=\"note\"><b>Skipped " + str(len(failures)) + " unreadable session folder(s):</b><ul>"
-                     + "".join(f"<li>{_esc(f)}: {_esc(r)}</li>" for f, r in failures) + "</ul></div>")
+                     + "".join(f"<li>{esc(f)}: {esc(r)}</li>" for f, r in failures) + "</ul></div>")
     test = yawn_contagion_test(summary) if len(summary) else None
     parts.append("<h2>Contagious yawning</h2>")
     if test is None or test.n == 0:
@@ -120,7 +120,7 @@ def summary_html(summary: pd.DataFrame, failures: list[tuple[str, str]]) -> str:
                      f"during yawn clips and {test.control_only} only during control clips (exact McNemar test, "
                      f"{fmt_p(test.p_mcnemar)}).</p>")
         parts.append(figures.yawn_shares(test.yawned_yawn, test.yawned_control, test.n))
-        parts.append(_table(pd.DataFrame({"": ["yawned in control clips", "no yawn in control clips"],
+        parts.append(html_table(pd.DataFrame({"": ["yawned in control clips", "no yawn in control clips"],
                                           "yawned in yawn clips": [test.both, test.yawn_only],
                                           "no yawn in yawn clips": [test.control_only, test.neither]})))
     parts.append("<h2>Smile mimicry</h2>")
@@ -134,7 +134,7 @@ def summary_html(summary: pd.DataFrame, failures: list[tuple[str, str]]) -> str:
         parts.append(figures.lag_histogram(lags[ok].to_numpy(float), sig))
     else:
         parts.append("<p>No smile scores.</p>")
-    parts.append("<h2>Sessions</h2>" + _table(summary.drop(columns=["smile_response_p"])))
+    parts.append("<h2>Sessions</h2>" + html_table(summary.drop(columns=["smile_response_p"])))
     return page("mimicry summary", "".join(parts))
 
 

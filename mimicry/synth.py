@@ -10,7 +10,6 @@ They reproduce geometry and timing, not skin, teeth or tongue detail.
 
 from __future__ import annotations
 
-
 import cv2
 import numpy as np
 

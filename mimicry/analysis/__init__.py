@@ -15,13 +15,36 @@ import numpy as np
 import pandas as pd
 
 from ..schema import CONTAGION, EVENTS, SCORES, XCORR
-from .alignment import MAX_GAP_S, align_blocks, block_spans, resample_gapped, viewer_series
-from .contagion import (DEFAULT_CONTAGION, ContagionConfig, block_of, event_locked, mimicry_index,
-                        smile_response, yawn_contagion)
+from .alignment import (
+    MAX_GAP_S,
+    align_blocks,
+    block_spans,
+    resample_gapped,
+    viewer_series,
+)
+from .contagion import (
+    DEFAULT_CONTAGION,
+    ContagionConfig,
+    block_of,
+    event_locked,
+    mimicry_index,
+    smile_response,
+    yawn_contagion,
+)
 from .events import DEFAULT_EVENTS, EventConfig, detect_events
 from .surrogates import block_shuffles, circular_shifts, p_value, random_shifts
-from .synchrony import (DEFAULT_LAGS, LagConfig, XcorrParts, lag_frames, peak, peaks, summarize_wlcc,
-                        wlcc_windows, xcorr_parts, xcorr_parts_shifted)
+from .synchrony import (
+    DEFAULT_LAGS,
+    LagConfig,
+    XcorrParts,
+    lag_frames,
+    peak,
+    peaks,
+    summarize_wlcc,
+    wlcc_windows,
+    xcorr_parts,
+    xcorr_parts_shifted,
+)
 
 SIGNALS = ("smile", "yawn")
 
