@@ -203,7 +203,8 @@ def analyze(session_dir, surrogates, seed, relative_baseline, quiet):
 
 @main.command()
 @click.option("--protocol", "protocol_file", type=click.Path(path_type=Path), default=None,
-              help="Protocol TOML [default: protocols/contagious-yawning.toml].")
+              help="Protocol TOML, or the name of a shipped one: contagious-yawning, smile-mimicry, sample "
+                   "[default: contagious-yawning].")
 @click.option("--participant", default=None, help="Pseudonymous id (letters, digits, - and _) [default: random].")
 @click.option("--camera", default="0", show_default=True,
               help="Webcam index, a video file replayed as a camera in real time, or 'sample' (a bundled viewer).")
@@ -233,14 +234,17 @@ def run(protocol_file, participant, camera, out, no_window, fullscreen, record_v
         mimicry run --protocol protocols/smile-mimicry.toml --camera clip.mp4 --no-window
     """
     from .recording import RunConfig, SessionRun
+    from .stimuli import shipped_folder
 
-    root = Path(__file__).resolve().parent.parent
+    protocols = shipped_folder("protocols")
     if camera == "sample":  # the bundled sample viewer, recorded against protocols/sample.toml
-        camera = str(root / "stimuli" / "sample_viewer.mp4")
+        camera = str(shipped_folder("stimuli") / "sample_viewer.mp4")
         if protocol_file is None:
-            protocol_file = root / "protocols" / "sample.toml"
+            protocol_file = protocols / "sample.toml"
     if protocol_file is None:
-        protocol_file = root / "protocols" / "contagious-yawning.toml"
+        protocol_file = protocols / "contagious-yawning.toml"
+    elif not protocol_file.exists() and (protocols / f"{protocol_file}.toml").is_file():
+        protocol_file = protocols / f"{protocol_file}.toml"
     cfg = RunConfig(protocol=protocol_file, camera=camera, participant=participant, out=out, library=library,
                     model=model, max_faces=max_faces, n_surrogates=surrogates, seed=seed, window=not no_window,
                     fullscreen=fullscreen, record_video=record_video)
@@ -535,22 +539,28 @@ def stimuli_add(file, kind, stimulus_id, source, license_, description, library,
 
 @stimuli.command("make")
 @click.option("--photo", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A photo (or video, first frame) of one face, neutral.")
+              help="A photo (or video, first frame) of one face, neutral (or smiling, with --unsmile).")
 @click.option("--kind", required=True, type=click.Choice(["smile", "yawn", "control"]))
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Output .mp4.")
 @click.option("--seconds", type=click.FloatRange(5, 120), default=24.0, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--fps", type=click.FloatRange(5, 60), default=25.0, show_default=True)
 @click.option("--size", type=click.IntRange(128, 1080), default=360, show_default=True, help="Frame side, pixels.")
+@click.option("--framing", type=click.FloatRange(1.0, 4.0), default=1.9, show_default=True,
+              help="Crop side in face extents (larger: more background).")
+@click.option("--unsmile", nargs=2, type=click.FloatRange(-0.3, 0.0), default=None, metavar="OUT UP",
+              help="The photo smiles with open lips: close them and move the lip corners by OUT, UP "
+                   "inter-ocular distances (negative, e.g. -0.09 -0.12) to make the neutral face; a smile "
+                   "clip then returns to the photo's own smile.")
 @click.option("--force", is_flag=True, help="Overwrite OUT.")
 @handle_errors
-def stimuli_make(photo, kind, out, seconds, seed, fps, size, force):
+def stimuli_make(photo, kind, out, seconds, seed, fps, size, framing, unsmile, force):
     """Synthesise a smile, yawn or control clip from a photo by warping the face along its
     landmarks (reproducible for a fixed seed)."""
     import cv2
 
     from .errors import StimulusError
-    from .synth import make_stimulus_clip
+    from .synth import Retouch, make_stimulus_clip
     from .tracking import FaceLandmarker
     from .writers import check_output_path
 
@@ -567,7 +577,8 @@ def stimuli_make(photo, kind, out, seconds, seed, fps, size, force):
     if not faces:
         raise StimulusError(f"no face found in {photo}")
     h, w = image.shape[:2]
-    make_stimulus_clip(image, faces[0].landmarks[:, :2] * [w, h], kind, out, seconds, seed, fps, size)
+    make_stimulus_clip(image, faces[0].landmarks[:, :2] * [w, h], kind, out, seconds, seed, fps, size, framing,
+                       Retouch(unsmile=tuple(unsmile) if unsmile else None))
     click.echo(f"wrote {out} ({kind}, {seconds:g} s, seed {seed})")
 
 

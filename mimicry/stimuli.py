@@ -3,7 +3,8 @@
 A library is a folder with ``manifest.toml`` (one ``[[stimulus]]`` table per clip), the clips,
 and ``tracks/<id>.csv``: the actor's per-frame signals from mimicry's own tracker (the
 :data:`mimicry.schema.TRACK` format), which a live session logs next to every displayed frame.
-The shipped library is ``stimuli/`` at the top of the repository; a study can keep its own
+The shipped library is ``stimuli/`` at the top of the repository (``mimicry/_stimuli`` in an
+installed wheel); a study can keep its own
 clips in any folder (``--library DIR``).
 """
 
@@ -69,10 +70,21 @@ class KindRules:
 DEFAULT_RULES = KindRules()
 
 
+def shipped_folder(name: str) -> Path:
+    """A data folder shipped with mimicry: ``stimuli`` or ``protocols``.
+
+    In a source checkout (and an editable install) it is the folder at the top of the
+    repository; a built wheel carries the same files as ``mimicry/_<name>``."""
+    package = Path(__file__).resolve().parent
+    checkout = package.parent / name
+    marker = MANIFEST if name == "stimuli" else "contagious-yawning.toml"
+    return checkout if (checkout / marker).is_file() else package / f"_{name}"
+
+
 def default_library() -> Path:
-    """The library shipped with mimicry (``stimuli/`` beside the package), or ``$MIMICRY_LIBRARY``."""
+    """The library shipped with mimicry (see :func:`shipped_folder`), or ``$MIMICRY_LIBRARY``."""
     env = os.environ.get("MIMICRY_LIBRARY")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "stimuli"
+    return Path(env) if env else shipped_folder("stimuli")
 
 
 def _where(index: int, entry: dict) -> str:

@@ -6,9 +6,16 @@ The warps are inverse maps applied with :func:`cv2.remap`: the jaw opens an oval
 fixed lip corners (the jaw takes the lower lip down, the stretched upper lip rises), lip corners
 move up and out for a smile, upper eyelids come down, and the head moves by small affine steps.
 They reproduce geometry and timing, not skin, teeth or tongue detail.
+
+A photo that smiles with open lips is first brought to a neutral face (:class:`Retouch`): the
+lips are closed by inpainting the opening and the corners are warped down and in; its smile
+clips then morph back to the photo's own smile (warp plus cross-dissolve, as dynamic-morph
+stimuli do), so those smiles show real teeth.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -18,6 +25,11 @@ _EYE_CONTOURS = (
     (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7),
     (263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249),
 )
+
+
+# Face Mesh inner lip contour (upper lip corner to corner, then lower lip back)
+_INNER_LIPS = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95)
+_SEAM_PAIRS = ((191, 95), (80, 88), (81, 178), (82, 87), (13, 14), (312, 317), (311, 402), (310, 318), (415, 324))
 
 
 def crop_matrix(landmarks_px: np.ndarray, image_shape: tuple[int, ...], size: int, zoom: float) -> np.ndarray:
@@ -136,6 +148,52 @@ def close_eyes(img: np.ndarray, xy: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(out, (5, 5), 0)
 
 
+def close_mouth(img: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """The lips of an open-mouthed (e.g. teeth-showing) smile brought together: the opening
+    inside the inner lip contour filled from the surrounding lip (inpainting) and a soft dark
+    seam drawn where the lips meet. Geometry is unchanged (see :func:`unsmile_landmarks`)."""
+    iod = np.linalg.norm(xy[263] - xy[33])
+    mask = np.zeros(img.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(xy[list(_INNER_LIPS)]).astype(np.int32)], 255)
+    k = 2 * max(1, int(0.03 * iod)) + 1
+    mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    out = cv2.inpaint(img, mask, max(3, int(0.06 * iod)), cv2.INPAINT_TELEA)
+    seam = np.array([xy[78]] + [(xy[a] + xy[b]) / 2 for a, b in _SEAM_PAIRS] + [xy[308]])
+    line = out.copy()
+    cv2.polylines(line, [np.round(seam * 4).astype(np.int32)], False, (50, 40, 60), max(1, int(0.012 * iod)),
+                  cv2.LINE_AA, shift=2)
+    return cv2.addWeighted(out, 0.35, line, 0.65, 0)
+
+
+def unsmile_landmarks(xy: np.ndarray, corners: tuple[float, float]) -> np.ndarray:
+    """Where :func:`warp_face` with ``corners`` moves the landmarks (the same Gaussian falloff,
+    evaluated at the points), so a retouched face can be animated further."""
+    xy = np.asarray(xy, float)
+    iod = np.linalg.norm(xy[263] - xy[33])
+    out = xy.copy()
+    for idx, side in ((61, -1.0), (291, 1.0)):
+        shift = np.array([side * corners[0] * iod, -corners[1] * iod])
+        r2 = ((xy - xy[idx]) ** 2).sum(axis=1) / (0.3 * iod) ** 2
+        out += np.exp(-r2)[:, None] * shift
+    return out
+
+
+@dataclass(frozen=True)
+class Retouch:
+    """How a source photo is brought to a resting, neutral face before it is animated.
+
+    Attributes
+    ----------
+    unsmile : tuple of float or None
+        For a photo that smiles with open lips: lip-corner shift (outward, up) in IOD, negative,
+        that takes the smile away once the lips are closed (:func:`close_mouth`). Smile clips
+        then animate from that neutral face back to the photo's own smile (teeth showing);
+        yawn and control clips start from the neutral face.
+    """
+
+    unsmile: tuple[float, float] | None = None
+
+
 def hump(t_s: np.ndarray, onset_s: float, rise_s: float, hold_s: float, fall_s: float) -> np.ndarray:
     """0-1 time course: cosine rise, hold, cosine fall."""
     t = np.asarray(t_s, float) - onset_s
@@ -236,11 +294,37 @@ def plan_stimulus(kind: str, seconds: float, fps: float, rng: np.random.Generato
             "roll_deg": roll, "event": event}
 
 
-def render_stimulus(face: np.ndarray, xy: np.ndarray, plan: dict[str, np.ndarray]):
-    """Yield the BGR frames of a planned clip from a face crop and its landmarks (pixels)."""
+def prepare_face(photo: np.ndarray, landmarks_px: np.ndarray, size: int = 360, zoom: float = 1.9,
+                 retouch: Retouch = Retouch()) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The square face crop to animate, its landmarks (pixels), and, for a photo that smiles with
+    open lips (``retouch.unsmile``), the crop with the photo's own smile (same geometry; the
+    neutral crop has its lips closed and the smile warped away)."""
+    face, xy = face_crop(photo, landmarks_px, size=size, zoom=zoom)
+    if retouch.unsmile is None:
+        return face, xy, None
+    return close_mouth(face, xy), xy, face
+
+
+def _ramp(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Smoothstep from 0 at ``lo`` to 1 at ``hi``."""
+    u = np.clip((np.asarray(x, float) - lo) / (hi - lo), 0, 1)
+    return u * u * (3 - 2 * u)
+
+
+def render_stimulus(face: np.ndarray, xy: np.ndarray, plan: dict[str, np.ndarray],
+                    smile_face: np.ndarray | None = None):
+    """Yield the BGR frames of a planned clip from a face crop and its landmarks (pixels).
+
+    With ``smile_face`` (the same face smiling with open lips, same geometry) and a ``teeth``
+    course in the plan, each frame cross-dissolves from ``face`` to ``smile_face`` by ``teeth``
+    before warping, as in dynamic-morph stimuli."""
     h, w = face.shape[:2]
     for i in range(plan["t_s"].size):
-        img = warp_face(face, xy, float(plan["jaw"][i]), min(float(plan["eyes"][i]), 1.0),
+        base = face
+        if smile_face is not None and "teeth" in plan and plan["teeth"][i] > 0:
+            a = float(plan["teeth"][i])
+            base = cv2.addWeighted(face, 1.0 - a, smile_face, a, 0)
+        img = warp_face(base, xy, float(plan["jaw"][i]), min(float(plan["eyes"][i]), 1.0),
                         (float(plan["corners_out"][i]), float(plan["corners_up"][i])))
         if plan["eyes"][i] >= 0.9:
             img = close_eyes(img, xy)
@@ -250,19 +334,30 @@ def render_stimulus(face: np.ndarray, xy: np.ndarray, plan: dict[str, np.ndarray
 
 
 def make_stimulus_clip(photo: np.ndarray, landmarks_px: np.ndarray, kind: str, out_path, seconds: float = 24.0,
-                       seed: int = 0, fps: float = 25.0, size: int = 360, zoom: float = 1.9) -> dict[str, np.ndarray]:
+                       seed: int = 0, fps: float = 25.0, size: int = 360, zoom: float = 1.9,
+                       retouch: Retouch = Retouch()) -> dict[str, np.ndarray]:
     """Synthesise a ``kind`` clip from a photo of a face and write it as MP4 (mp4v).
 
-    ``zoom``: crop side in face extents (framing). The same photo, kind, length, seed, rate,
-    size and framing give the same frames. Returns the plan.
+    ``zoom``: crop side in face extents (framing); ``retouch``: how the photo is brought to a
+    neutral resting face first (:class:`Retouch`). The same photo, kind, length, seed, rate,
+    size, framing and retouch give the same frames. Returns the plan.
     """
-    face, xy = face_crop(photo, landmarks_px, size=size, zoom=zoom)
+    face, xy, smile_face = prepare_face(photo, landmarks_px, size, zoom, retouch)
     plan = plan_stimulus(kind, seconds, fps, np.random.default_rng(seed))
+    if smile_face is not None:
+        rest_out, rest_up = retouch.unsmile
+        if kind == "smile":  # from the neutral face back to the photo's own smile
+            level = plan["event"]
+            plan["corners_out"], plan["corners_up"] = rest_out * (1 - level), rest_up * (1 - level)
+            plan["teeth"] = _ramp(level, 0.25, 0.7)
+        else:
+            face = warp_face(face, xy, corners=(rest_out, rest_up))
+            xy, smile_face = unsmile_landmarks(xy, (rest_out, rest_up)), None
     vw = cv2.VideoWriter(str(out_path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (size, size))
     if not vw.isOpened():
         raise OSError(f"cannot write video {out_path}")
     try:
-        for frame in render_stimulus(face, xy, plan):
+        for frame in render_stimulus(face, xy, plan, smile_face):
             vw.write(frame)
     finally:
         vw.release()

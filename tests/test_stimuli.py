@@ -6,6 +6,7 @@ import shutil
 import cv2
 import numpy as np
 import pytest
+from bare_mediapipe import bare_pass, runs_s
 from click.testing import CliRunner
 
 from mimicry.cli import main
@@ -39,55 +40,23 @@ def test_shipped_manifest_is_complete():
 def test_stimuli_check_and_list_pass_on_the_shipped_library():
     r = run("stimuli", "check")
     assert r.exit_code == 0, r.output + r.stderr
-    assert "all 9 stimuli ok" in r.output or re.search(r"all \d+ stimuli ok", r.output)
+    assert f"all {len(load_library().stimuli)} stimuli ok" in r.output, r.output
     r = run("stimuli", "list")
     assert r.exit_code == 0 and "yawn-man-a" in r.output and "license" in r.output
-
-
-def _runs_s(values, fps, threshold):
-    """Lengths in seconds of the runs where values >= threshold."""
-    ok = np.concatenate([[0], (np.asarray(values) >= threshold).astype(int), [0]])
-    d = np.diff(ok)
-    return (np.flatnonzero(d == -1) - np.flatnonzero(d == 1)) / fps
 
 
 @pytest.mark.slow
 def test_independent_mediapipe_pass_confirms_every_clip_kind():
     """A bare MediaPipe loop (not mimicry's tracker) over every shipped clip."""
-    import mediapipe as mp
-    from mediapipe.tasks.python import BaseOptions, vision
-
-    from mimicry.model import bundled_model_path
-
     lib = load_library()
-    opts = vision.FaceLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(bundled_model_path())),
-                                        running_mode=vision.RunningMode.VIDEO, output_face_blendshapes=True)
     for s in lib.stimuli:
-        jaw, smile, found = [], [], 0
-        with vision.FaceLandmarker.create_from_options(opts) as lm:
-            cap = cv2.VideoCapture(str(lib.clip_path(s)))
-            i = 0
-            while True:
-                ok, img = cap.read()
-                if not ok:
-                    break
-                res = lm.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB,
-                                                   data=cv2.cvtColor(img, cv2.COLOR_BGR2RGB)), int(i * 1000 / s.fps))
-                i += 1
-                if res.face_blendshapes:
-                    found += 1
-                    d = {c.category_name: c.score for c in res.face_blendshapes[0]}
-                    jaw.append(d["jawOpen"])
-                    smile.append((d["mouthSmileLeft"] + d["mouthSmileRight"]) / 2)
-                else:
-                    jaw.append(0.0)
-                    smile.append(0.0)
-        assert found / i >= 0.9, (s.id, found / i)
+        jaw, smile, found = bare_pass(lib.clip_path(s), s.fps)
+        assert found >= 0.9, (s.id, found)
         if s.kind == "yawn":
-            assert (_runs_s(jaw, s.fps, 0.4) >= 1.0).sum() >= 2, s.id  # several yawns, each >= 1 s wide open
+            assert (runs_s(jaw, s.fps, 0.4) >= 1.0).sum() >= 2, s.id  # several yawns, each >= 1 s wide open
         elif s.kind == "smile":
-            assert (_runs_s(smile, s.fps, 0.6) >= 1.0).sum() >= 1, s.id
-            assert (_runs_s(smile, s.fps, 0.6) > 0).sum() >= 2, s.id  # several smiles
+            assert (runs_s(smile, s.fps, 0.6) >= 1.0).sum() >= 1, s.id
+            assert (runs_s(smile, s.fps, 0.6) > 0).sum() >= 2, s.id  # several smiles
         else:
             assert max(jaw) < 0.3 and max(smile) < 0.5, s.id
 
@@ -209,3 +178,101 @@ def test_add_good_clip_and_refusals_leave_the_manifest_untouched(short_clips, tm
     shutil.copyfile(short_clips / "yawn.mp4", lib / "clips" / "calm-1.mp4")
     r = run("stimuli", "check", "--library", lib)
     assert r.exit_code == 1 and "sha256" in r.output and "forced: no yawn-like opening" in r.output
+
+
+def _source_photo(s) -> str:
+    m = re.search(r"stimuli/sources/([\w.-]+?)(?=[:\s]|$)", s.source)
+    assert m, (s.id, s.source)
+    return m.group(1)
+
+
+def test_shipped_clips_vary_in_identity_and_each_source_is_licensed():
+    """Every kind shows at least three different source faces (not one actor re-framed), and
+    every source file is in stimuli/sources with a row in its README naming the licence."""
+    lib = load_library()
+    readme = (lib.root / "sources" / "README.md").read_text()
+    for kind in KINDS:
+        photos = {_source_photo(s) for s in lib.of_kind(kind)}
+        assert len(photos) >= 3, (kind, photos)
+    for s in lib.stimuli:
+        photo = _source_photo(s)
+        assert (lib.root / "sources" / photo).is_file()
+        row = next((x for x in readme.splitlines() if x.startswith(f"| {photo} |")), "")
+        assert re.search(r"MIT|public domain", row.rsplit("|", 2)[-2]), (photo, row)
+        assert ("public domain" in s.license) == ("public domain" in row.rsplit("|", 2)[-2]), s.id
+
+
+def _smile_jaw(landmarker, img):
+    from mimicry.schema import BLENDSHAPE_NAMES
+
+    faces = landmarker.detect(img)
+    assert faces, "face lost"
+    b = dict(zip(BLENDSHAPE_NAMES, faces[0].blendshapes))
+    return (b["mouthSmileLeft"] + b["mouthSmileRight"]) / 2, b["jawOpen"]
+
+
+def _teeth_share(img, xy):
+    """Share of the pixels inside the inner lip contour that are bright and grey, like teeth."""
+    from mimicry.synth import _INNER_LIPS
+
+    mask = np.zeros(img.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(xy[list(_INNER_LIPS)]).astype(np.int32)], 255)
+    sat = cv2.cvtColor(img, cv2.COLOR_BGR2HSV)[..., 1][mask > 0]
+    grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)[mask > 0]
+    return float(((grey >= 215) & (sat < 70)).mean())
+
+
+def test_unsmile_retouch_gives_a_neutral_face_and_the_photo_s_own_smile(landmarker, data_dir):
+    """A photo smiling with teeth (the astronaut) becomes a closed-mouth neutral face; the smile
+    morph's peak is the photo itself; a yawn from the neutral face opens wide without smiling."""
+    from mimicry.synth import (
+        Retouch,
+        hump,
+        prepare_face,
+        render_stimulus,
+        unsmile_landmarks,
+        warp_face,
+    )
+
+    photo = cv2.imread(str(data_dir / "astronaut.jpg"))
+    h, w = photo.shape[:2]
+    xy = landmarker.detect(photo)[0].landmarks[:, :2] * [w, h]
+    rest = (-0.09, -0.12)
+    closed, cxy, smiling = prepare_face(photo, xy, 300, 1.9, Retouch(unsmile=rest))
+    neutral = warp_face(closed, cxy, corners=rest)
+    smile_photo, _ = _smile_jaw(landmarker, smiling)
+    smile_neutral, _ = _smile_jaw(landmarker, neutral)
+    assert smile_photo > 0.8 and smile_neutral < 0.2, (smile_photo, smile_neutral)
+    assert _teeth_share(smiling, cxy) > 0.25 and _teeth_share(closed, cxy) < 0.05  # the teeth are gone
+    # the smile course: level 0 is the neutral face, level 1 the photo's own pixels
+    t = np.arange(60) / 10.0
+    level, zero = hump(t, 1.0, 0.5, 2.0, 0.5), np.zeros(60)
+    plan = {"t_s": t, "jaw": zero, "eyes": zero, "dx": zero, "dy": zero, "roll_deg": zero,
+            "corners_out": rest[0] * (1 - level), "corners_up": rest[1] * (1 - level),
+            "teeth": np.clip((level - 0.25) / 0.45, 0, 1)}
+    frames = list(render_stimulus(closed, cxy, plan, smiling))
+    peak, calm = int(np.argmax(level)), int(np.argmin(level))
+    assert level[peak] == 1.0 and level[calm] == 0.0
+    assert np.array_equal(frames[peak], smiling)
+    assert np.abs(frames[calm].astype(int) - neutral.astype(int)).max() <= 1
+    # a yawn from the neutral face
+    nxy = unsmile_landmarks(cxy, rest)
+    smile_y, jaw_y = _smile_jaw(landmarker, warp_face(neutral, nxy, 0.55, 0.5))
+    assert jaw_y >= 0.4 and smile_y < 0.6, (jaw_y, smile_y)
+
+
+def test_make_unsmile_from_the_cli(tmp_path, landmarker, data_dir):
+    out = tmp_path / "s.mp4"
+    r = run("stimuli", "make", "--photo", data_dir / "astronaut.jpg", "--kind", "smile", "--out", out,
+            "--seconds", "6", "--seed", "2", "--size", "240", "--unsmile", "-0.09", "-0.12")
+    assert r.exit_code == 0, r.stderr
+    cap, smiles = cv2.VideoCapture(str(out)), []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        smiles.append(_smile_jaw(landmarker, f)[0])
+    assert len(smiles) == 150 and min(smiles) < 0.3 and max(smiles) > 0.8, (min(smiles), max(smiles))
+    r = run("stimuli", "make", "--photo", data_dir / "astronaut.jpg", "--kind", "smile", "--out", tmp_path / "x.mp4",
+            "--unsmile", "0.1", "-0.1")
+    assert r.exit_code == 2 and "--unsmile" in r.stderr
