@@ -499,15 +499,24 @@ def stimuli():
 
 @stimuli.command("list")
 @_library_option
+@click.option("--full", is_flag=True, help="Print source and licence in full (default: cut to the terminal width).")
 @handle_errors
-def stimuli_list(library):
+def stimuli_list(library, full):
     """Print the library as a table: id, kind, duration, source, licence."""
+    import shutil
+
     from .stimuli import load_library
 
     lib = load_library(library)
     rows = [("id", "kind", "duration", "source", "license")]
     rows += [(s.id, s.kind, f"{s.duration_s:.1f} s", s.source, s.license) for s in lib.stimuli]
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    if not full:  # share what the terminal has left between source (2/3) and licence (1/3)
+        room = max(shutil.get_terminal_size().columns - sum(widths[:3]) - 8, 24)
+        widths[4] = min(widths[4], max(room // 3, 10))
+        widths[3] = min(widths[3], room - widths[4])
+        rows = [r[:3] + tuple(c if len(c) <= w else c[:w - 1] + "…" for c, w in zip(r[3:], widths[3:]))
+                for r in rows]
     for r in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4])
 

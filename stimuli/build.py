@@ -115,8 +115,8 @@ def main() -> int:
                 clip = tmp / f"{sid}.mp4"
                 if photo.endswith(".mp4"):
                     real_smile_clip(HERE / "sources" / photo, clip, seconds, seed, zoom, lm)
-                    source = (f"re-timed by stimuli/build.py from real footage stimuli/sources/{photo}: "
-                              f"{SOURCES[photo]}; framing {zoom}, seed {seed}")
+                    source = (f"stimuli/sources/{photo}: {SOURCES[photo]}; re-timed from its own frames by "
+                              f"stimuli/build.py, framing {zoom}, seed {seed}")
                     description = ("real smiles (teeth showing) of one man, re-timed from his own neutral and "
                                    "smiling frames: rests of 2-5 s, smiles held 1-3.5 s")
                 else:
@@ -128,10 +128,10 @@ def main() -> int:
                     retouch = RETOUCH.get(photo, Retouch())
                     make_stimulus_clip(image, face.landmarks[:, :2] * [w, h], kind, clip, seconds, seed, zoom=zoom,
                                        retouch=retouch)
-                    source = (f"synthesised by stimuli/build.py from stimuli/sources/{photo}"
-                              f"{' (mirrored)' if mirror else ''}: {SOURCES[photo]}; framing {zoom}, seed {seed}")
+                    source = (f"stimuli/sources/{photo}{' (mirrored)' if mirror else ''}: {SOURCES[photo]}; "
+                              f"synthesised by stimuli/build.py, framing {zoom}, seed {seed}")
                     if retouch.unsmile:
-                        source += f"; neutral face made by closing the lips and moving the corners {retouch.unsmile} IOD"
+                        source += f", neutral face: lips closed, corners moved {retouch.unsmile} IOD"
                     description = DESCRIBE["smile-open" if kind == "smile" and retouch.unsmile else kind]
                 s = add_stimulus(clip, kind, lib_dir, sid, source, LICENSES.get(photo, LICENSE), description)
                 print(f"{s.id}: {s.duration_s:.1f} s, {clip.stat().st_size / 1e6:.2f} MB")

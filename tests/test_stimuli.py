@@ -45,6 +45,17 @@ def test_stimuli_check_and_list_pass_on_the_shipped_library():
     assert r.exit_code == 0 and "yawn-man-a" in r.output and "license" in r.output
 
 
+def test_stimuli_list_fits_the_terminal_unless_full():
+    lib = load_library()
+    r = CliRunner().invoke(main, ["stimuli", "list"], env={"COLUMNS": "100"})
+    lines = r.output.splitlines()
+    assert r.exit_code == 0 and len(lines) == len(lib.stimuli) + 1
+    assert max(len(x) for x in lines) <= 100 and all(s.id in r.output for s in lib.stimuli)
+    assert "…" in r.output
+    r = CliRunner().invoke(main, ["stimuli", "list", "--full"], env={"COLUMNS": "100"})
+    assert all(s.source in r.output and s.license in r.output for s in lib.stimuli)
+
+
 @pytest.mark.slow
 def test_independent_mediapipe_pass_confirms_every_clip_kind():
     """A bare MediaPipe loop (not mimicry's tracker) over every shipped clip."""
