@@ -109,12 +109,18 @@ class Phase:
 
 class Playlist:
     """Clips of one kind in turn, each followed by a neutral pause, looping; with pause
-    (freezes the clock of the playlist) and skip to the next clip."""
+    (freezes the clock of the playlist) and skip to the next clip.
 
-    def __init__(self, clips: list[Stimulus], pause_s: float):
+    ``events``: per clip id, the actor's event onsets in clip seconds; :meth:`shown_events`
+    reports when each one is actually on screen (after any pause, and never for the rest of a
+    skipped clip)."""
+
+    def __init__(self, clips: list[Stimulus], pause_s: float, events: dict[str, np.ndarray] | None = None):
         if not clips:
             raise MimicryError("no clips for the demo in the library")
         self.clips, self.pause_s = clips, pause_s
+        self.events = events or {}
+        self._pending: list[float] = []
         self.phases: list[Phase] = []
         self._next_clip = 0
         self._blocks = 0
@@ -136,7 +142,22 @@ class Playlist:
         self.phases.append(Phase("clip", t_s, None, stim, self._blocks))
         self._blocks += 1
         self._frozen = 0.0
+        self._pending = sorted(float(e) for e in self.events.get(stim.id, ()))
         return self.current
+
+    def shown_events(self, t_s: float) -> list[float]:
+        """Session times of the current clip's events that have come on screen by ``t_s`` and
+        were not reported before. Call it before :meth:`tick` so that a clip's last events are
+        reported before the clip ends."""
+        ph = self.current
+        if ph.kind != "clip" or not self._pending:
+            return []
+        elapsed = min(self.elapsed(t_s), ph.stimulus.duration_s)
+        stop = self.paused_at if self.paused_at is not None else t_s
+        out = []
+        while self._pending and self._pending[0] <= elapsed:
+            out.append(stop - (self.elapsed(t_s) - self._pending.pop(0)))
+        return out
 
     def elapsed(self, t_s: float) -> float:
         """Seconds the current phase has been on screen (pauses excluded)."""
@@ -420,7 +441,7 @@ def _loop(config, clips, library, events_by_clip, actor_tracks, source, is_file,
     track_cfg = TrackConfig(max_faces=config.max_faces, model=config.model)
     kind = config.kind
     tally = Tally(kind)
-    playlist = Playlist(clips, config.pause_s)
+    playlist = Playlist(clips, config.pause_s, events_by_clip)
     detectors: dict[int, OnlineEvents] = {}
     meters: dict[int, float] = {}
     live = {"faces": [], "image": None, "frames": 0, "error": None, "ended": False}
@@ -483,12 +504,13 @@ def _loop(config, clips, library, events_by_clip, actor_tracks, source, is_file,
 
     def begin(ph: Phase) -> None:
         if ph.kind == "clip":
-            for onset in events_by_clip[ph.stimulus.id]:
-                with lock:
-                    tally.add_stimulus(ph.start_s + onset)
             log_event(ph.start_s, "block_start", ph.block, ph.stimulus.id)
         else:
             log_event(ph.start_s, "block_end", playlist.phases[-2].block, playlist.phases[-2].stimulus.id)
+
+    def end_clip_early(t_s: float) -> None:  # skipped or quit during a clip
+        if playlist.current.kind == "clip":
+            log_event(t_s, "block_end", playlist.current.block, playlist.current.stimulus.id)
 
     begin(playlist.start(0.0))
     cap, cap_id, cap_pos = None, None, 0
@@ -511,6 +533,9 @@ def _loop(config, clips, library, events_by_clip, actor_tracks, source, is_file,
             if should_quit is not None and should_quit():
                 quit_reason = "stopped"
                 break
+            for shown_s in playlist.shown_events(now):
+                with lock:
+                    tally.add_stimulus(shown_s)
             new = playlist.tick(now)
             while new is not None:
                 begin(new)
@@ -580,6 +605,7 @@ def _loop(config, clips, library, events_by_clip, actor_tracks, source, is_file,
                     log_event(now, "pause" if paused else "resume", None, "space")
                 elif key == ord("n"):
                     log_event(now, "key", None, "n")
+                    end_clip_early(now)
                     begin(playlist.skip(now))
                 elif key == ord("r"):
                     log_event(now, "key", None, "r")
@@ -597,6 +623,7 @@ def _loop(config, clips, library, events_by_clip, actor_tracks, source, is_file,
             playlist.current.end_s = end
         table = tally.table()
         if writers is not None:
+            end_clip_early(end)
             log_event(end, "session_end", detail=quit_reason)
             for w in writers.values():
                 w.close()

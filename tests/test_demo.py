@@ -166,6 +166,27 @@ def _stim(sid: str, seconds: float) -> Stimulus:
                     sha256="0" * 64, source="test", license="MIT", description="")
 
 
+def test_playlist_reports_stimulus_events_when_shown():
+    """A paused clip shows its later events later; a skipped clip never shows the rest."""
+    pl = Playlist([_stim("a", 10.0), _stim("b", 5.0)], pause_s=3.0, events={"a": np.array([8.0, 2.0]), "b": [1.0]})
+    pl.start(0.0)
+    assert pl.shown_events(1.9) == [] and pl.shown_events(2.5) == [2.0] and pl.shown_events(2.6) == []
+    pl.toggle_pause(3.0)
+    assert pl.shown_events(5.0) == []
+    pl.toggle_pause(6.0)  # 3 s paused: the event at clip time 8 is on screen at 11
+    assert pl.shown_events(10.9) == [] and pl.shown_events(11.25) == [11.0]
+    pl.skip(11.5)
+    assert pl.shown_events(12.4) == [] and pl.shown_events(13.0) == [12.5]
+    while pl.tick(28.0) is not None:  # b ended at 16.5, a pause to 19.5, then a again from 19.5
+        pass
+    assert pl.current.stimulus.id == "a" and pl.shown_events(28.0) == [21.5, 27.5]
+    skipped = Playlist([_stim("a", 10.0)], pause_s=3.0, events={"a": [2.0, 8.0]})
+    skipped.start(0.0)
+    assert skipped.shown_events(3.0) == [2.0]
+    skipped.skip(5.0)  # a again from 5 s: its event at 8 s of the skipped run never came
+    assert skipped.shown_events(7.5) == [7.0] and skipped.shown_events(12.9) == [] and skipped.shown_events(13.0) == [13.0]
+
+
 def test_playlist_pause_next_and_tally():
     pl = Playlist([_stim("a", 10.0), _stim("b", 5.0)], pause_s=3.0)
     pl.start(0.0)
@@ -210,7 +231,8 @@ def test_window_renders_and_quits_on_a_key(classroom, tmp_path):
                 break
             frames.append(f)
         _write(long, frames * 3)
-        p = subprocess.Popen([sys.executable, "-m", "mimicry", "demo", "--camera", str(long), "--pause", "2"],
+        p = subprocess.Popen([sys.executable, "-m", "mimicry", "demo", "--camera", str(long), "--pause", "2",
+                              "--save", "--out", str(tmp_path / "saved")],
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         xdo = lambda *a: subprocess.run(["xdotool", *a], env=env, capture_output=True, text=True)
         win = ""
@@ -224,6 +246,8 @@ def test_window_renders_and_quits_on_a_key(classroom, tmp_path):
         img = _screenshot(fbdir)
         cv2.imwrite(str(shot), img)
         xdo("windowfocus", win)
+        xdo("key", "n")  # skip to the next clip
+        time.sleep(1.5)
         xdo("key", "q")
         time.sleep(1.5)
         results = _screenshot(fbdir)
@@ -234,6 +258,15 @@ def test_window_renders_and_quits_on_a_key(classroom, tmp_path):
         # the demo screen was drawn: a large non-blank picture with the clip and the face boxes
         assert img.std() > 30
         assert results.std() > 10 and not np.array_equal(img, results)
+        # the skipped clip and the clip running at the quit both end in the log, when they stopped
+        (folder,) = (tmp_path / "saved").iterdir()
+        log = pd.read_csv(folder / "events_log.csv", keep_default_na=False)
+        seq = [(r.event, r.block) for r in log.itertuples() if r.event in ("block_start", "block_end", "key")]
+        assert seq == [("block_start", "0"), ("key", ""), ("block_end", "0"), ("block_start", "1"), ("key", ""),
+                       ("block_end", "1")], seq
+        t = log.set_index("event")["t_s"]
+        assert log.event.iloc[-1] == "session_end" and log.t_s.iloc[-1] == log.t_s.iloc[-2]
+        assert 1.0 < t["block_start"].iloc[1] - t["block_start"].iloc[0] < 30
     finally:
         xvfb.terminate()
         xvfb.wait(10)
