@@ -313,11 +313,13 @@ def _pool(workers: int, config: BatchConfig) -> ProcessPoolExecutor:
                                initargs=(config.model,))
 
 
-def _run_local(items, out_dir, config, workers) -> Iterable[dict]:
+def _run_local(items, out_dir, config, workers, task=process_input) -> Iterable[dict]:
+    """Run ``task`` (:func:`process_input`; another top-level function in tests) over ``items``
+    in a spawn process pool."""
     finished = set()
     try:
         with _pool(workers, config) as pool:
-            futures = [pool.submit(process_input, it, out_dir, config) for it in items]
+            futures = [pool.submit(task, it, out_dir, config) for it in items]
             for f in as_completed(futures):
                 res = f.result()
                 finished.add(res["name"])
@@ -328,7 +330,7 @@ def _run_local(items, out_dir, config, workers) -> Iterable[dict]:
         for it in (it for it in items if it.name not in finished):
             try:
                 with _pool(1, config) as pool:
-                    yield pool.submit(process_input, it, out_dir, config).result()
+                    yield pool.submit(task, it, out_dir, config).result()
             except BrokenProcessPool:
                 yield {"name": it.name, "input": it.path, "kind": it.kind, "rows": [], "status": "failed",
                        "error": "the worker process died on this input"}

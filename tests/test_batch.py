@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from mimicry.batch import BatchConfig, find_inputs, run_batch, session_frame_times
+from mimicry.batch import BatchConfig, _run_local, find_inputs, process_input, run_batch, session_frame_times
 from mimicry.cli import main
 from mimicry.stimuli import default_library
 
@@ -184,6 +184,28 @@ def test_interrupted_batch_leaves_nothing_that_looks_complete(tmp_path):
 
 
 @pytest.mark.slow
+def _dies_on_poison(item, out_dir, config):
+    """A batch task whose worker process dies on the input named 'poison' (as on a decoder crash)."""
+    if item.name == "poison":
+        os._exit(70)
+    return process_input(item, out_dir, config)
+
+
+def test_a_worker_that_dies_costs_only_its_own_input(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    for name in ("a", "poison", "b"):
+        shutil.copy(DATA / "single_face.mp4", d / f"{name}.mp4")
+    out = tmp_path / "out"
+    results = list(_run_local(find_inputs(d), out, BatchConfig(n_surrogates=10), 2, task=_dies_on_poison))
+    by_name = {r["name"]: r for r in results}
+    assert len(results) == 3 and set(by_name) == {"a", "b", "poison"}
+    assert by_name["poison"]["status"] == "failed" and by_name["poison"]["error"] == "the worker process died on this input"
+    assert by_name["a"]["status"] == by_name["b"]["status"] == "done"
+    assert sorted(p.name for p in out.iterdir()) == ["a", "b"]  # nothing half-written for the poison
+    assert (out / "a" / "done.json").is_file() and (out / "b" / "track.csv").is_file()
+
+
 def test_distributed_gives_the_same_outputs_as_local(inputs, local_out, tmp_path):
     distributed = pytest.importorskip("distributed")
     out = tmp_path / "dist"
