@@ -16,7 +16,14 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from mimicry.batch import BatchConfig, _run_local, find_inputs, process_input, run_batch, session_frame_times
+from mimicry.batch import (
+    BatchConfig,
+    _run_local,
+    find_inputs,
+    process_input,
+    run_batch,
+    session_frame_times,
+)
 from mimicry.cli import main
 from mimicry.stimuli import default_library
 
