@@ -5,7 +5,8 @@ truth in the tests.
 The warps are inverse maps applied with :func:`cv2.remap`: the jaw opens an oval mouth between
 fixed lip corners (the jaw takes the lower lip down, the stretched upper lip rises), lip corners
 move up and out for a smile, upper eyelids come down, and the head moves by small affine steps.
-They reproduce geometry and timing, not skin, teeth or tongue detail.
+They reproduce geometry and timing, and paint the opened mouth as a dark throat with a tongue;
+not skin texture, teeth or saliva.
 
 A photo that smiles with open lips is first brought to a neutral face (:class:`Retouch`): the
 lips are closed by inpainting the opening and the corners are warped down and in; its smile
@@ -83,7 +84,7 @@ def warp_face(img: np.ndarray, xy: np.ndarray, jaw: float = 0.0, eyes: float = 0
             wgt = np.exp(-r2).astype(np.float32)
             map_x -= shift[0] * wgt
             map_y -= shift[1] * wgt
-    cavity = np.zeros((h, w), bool)
+    mouth = None
     if jaw > 0:
         # The jaw carries the lower lip down (70 % of the opening) and the stretched upper lip
         # rises (30 %); the lip corners stay put, so the mouth opens as a tall oval with the
@@ -105,7 +106,7 @@ def warp_face(img: np.ndarray, xy: np.ndarray, jaw: float = 0.0, eyes: float = 0
         w_up = np.clip((yy - nose) / (seam - nose), 0, 1)
         dy = np.where(yy <= seam, -up * m_lens * w_up, dy)
         map_y = map_y - dy.astype(np.float32)
-        cavity = (yy > seam - up * m_lens) & (yy < seam + down * m_lens)
+        mouth = (m_lens, cx, half, seam, up, down)
     if eyes > 0:
         for upper, lower, inner, outer in ((159, 145, 133, 33), (386, 374, 362, 263)):
             ex = (xy[inner, 0] + xy[outer, 0]) / 2
@@ -119,12 +120,24 @@ def warp_face(img: np.ndarray, xy: np.ndarray, jaw: float = 0.0, eyes: float = 0
             map_y = map_y - (drop * wxe * wye).astype(np.float32)
     out = cv2.remap(img, map_x.astype(np.float32), map_y.astype(np.float32), cv2.INTER_LINEAR,
                     borderMode=cv2.BORDER_REPLICATE)
-    if cavity.any():
-        depth = np.clip((yy - ((xy[13, 1] + xy[14, 1]) / 2)) / max(0.7 * jaw * iod, 1) + 0.5, 0, 1)
-        cav = np.stack([25 + 10 * depth, 15 + 8 * depth, 45 + 25 * depth], axis=-1).astype(np.uint8)
-        out[cavity] = cav[cavity]
-        out = np.where(cavity[..., None], cv2.GaussianBlur(out, (3, 3), 0), out)
+    if mouth is not None:
+        out = _paint_mouth(out, xx, yy, iod, *mouth)
     return out
+
+
+def _paint_mouth(img, xx, yy, iod, m_lens, cx, half, seam, up, down):
+    """The inside of the oval opened by :func:`warp_face`: a dark throat, darkest away from the
+    lips, and the tongue as a lit mound on the floor of the mouth (no teeth or saliva)."""
+    top, bottom = seam - up * m_lens, seam + down * m_lens
+    cavity = (yy > top) & (yy < bottom)
+    rim = np.clip(np.minimum(yy - top, bottom - yy) / max(0.08 * iod, 1), 0, 1)  # 0 at the lips
+    colour = np.stack([30 - 12 * rim, 20 - 10 * rim, 70 - 35 * rim], axis=-1)
+    r2 = ((xx - cx) / (0.62 * half)) ** 2 + ((yy - (seam + 0.95 * down)) / max(0.38 * down, 1)) ** 2
+    lit = np.clip(1 - r2, 0, 1)[..., None]
+    colour = np.where((r2 < 1)[..., None], np.array([95.0, 95.0, 175.0]) * (0.65 + 0.35 * lit), colour)
+    out = img.copy()
+    out[cavity] = np.clip(colour[cavity], 0, 255).astype(np.uint8)
+    return np.where(cavity[..., None], cv2.GaussianBlur(out, (5, 5), 0), out)
 
 
 def close_eyes(img: np.ndarray, xy: np.ndarray) -> np.ndarray:
