@@ -1,6 +1,7 @@
 """A built wheel (a plain, non-editable install) carries the stimulus library and the protocols."""
 
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -15,7 +16,13 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("wheel")
-    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
+    # from a copy without build/ (stale files there would go into the wheel) or other output
+    src = out / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", "sessions",
+                                                             "__pycache__", ".pytest_cache", ".venv", "out"))
+    # no build isolation: the test extras bring setuptools, so no package index is needed (and none is used)
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out),
+                        str(src)], env={**os.environ, "PIP_NO_INDEX": "1"},
                        capture_output=True, text=True, timeout=600, check=False)
     assert r.returncode == 0, r.stderr[-2000:]
     (whl,) = out.glob("mimicry-*.whl")
@@ -25,6 +32,8 @@ def wheel(tmp_path_factory):
 def test_wheel_holds_every_manifest_file(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     manifest = tomllib.loads((ROOT / "stimuli" / "manifest.toml").read_text())
+    clips = {n for n in names if n.startswith("mimicry/_stimuli/clips/")}
+    assert clips == {f"mimicry/_stimuli/{s['file']}" for s in manifest["stimulus"]}  # nothing stale or missing
     for s in manifest["stimulus"]:
         assert f"mimicry/_stimuli/{s['file']}" in names
         assert f"mimicry/_stimuli/tracks/{s['id']}.csv" in names
