@@ -152,11 +152,11 @@ class Playlist:
         ph = self.current
         if ph.kind != "clip" or not self._pending:
             return []
-        elapsed = min(self.elapsed(t_s), ph.stimulus.duration_s)
-        stop = self.paused_at if self.paused_at is not None else t_s
+        elapsed = self.elapsed(t_s)
+        stop = self.paused_at if self.paused_at is not None else t_s  # the clip's clock stands still while paused
         out = []
-        while self._pending and self._pending[0] <= elapsed:
-            out.append(stop - (self.elapsed(t_s) - self._pending.pop(0)))
+        while self._pending and self._pending[0] <= min(elapsed, ph.stimulus.duration_s):
+            out.append(stop - elapsed + self._pending.pop(0))
         return out
 
     def elapsed(self, t_s: float) -> float:

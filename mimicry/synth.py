@@ -58,6 +58,12 @@ def face_crop(image: np.ndarray, landmarks_px: np.ndarray, size: int = 480, zoom
     return crop, xy * m[0, 0] + m[:, 2]
 
 
+def _corner_shifts(xy: np.ndarray, corners: tuple[float, float], iod: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(position, shift) in pixels of both lip corners moved by ``corners = (outward, up)`` IOD."""
+    out_px, up_px = corners[0] * iod, corners[1] * iod
+    return [(xy[idx], np.array([side * out_px, -up_px])) for idx, side in ((61, -1.0), (291, 1.0))]
+
+
 def warp_face(img: np.ndarray, xy: np.ndarray, jaw: float = 0.0, eyes: float = 0.0,
               corners: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
     """Open the jaw by ``jaw`` inter-ocular distances (IOD), lower the upper eyelids by ``eyes``
@@ -76,10 +82,7 @@ def warp_face(img: np.ndarray, xy: np.ndarray, jaw: float = 0.0, eyes: float = 0
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     map_x, map_y = xx.copy(), yy.copy()
     if corners != (0.0, 0.0):
-        out_px, up_px = corners[0] * iod, corners[1] * iod
-        for idx, side in ((61, -1.0), (291, 1.0)):
-            c = xy[idx]
-            shift = np.array([side * out_px, -up_px])
+        for c, shift in _corner_shifts(xy, corners, iod):
             r2 = ((xx - c[0] - shift[0]) ** 2 + (yy - c[1] - shift[1]) ** 2) / (0.3 * iod) ** 2
             wgt = np.exp(-r2).astype(np.float32)
             map_x -= shift[0] * wgt
@@ -184,9 +187,8 @@ def unsmile_landmarks(xy: np.ndarray, corners: tuple[float, float]) -> np.ndarra
     xy = np.asarray(xy, float)
     iod = np.linalg.norm(xy[263] - xy[33])
     out = xy.copy()
-    for idx, side in ((61, -1.0), (291, 1.0)):
-        shift = np.array([side * corners[0] * iod, -corners[1] * iod])
-        r2 = ((xy - xy[idx]) ** 2).sum(axis=1) / (0.3 * iod) ** 2
+    for c, shift in _corner_shifts(xy, corners, iod):
+        r2 = ((xy - c) ** 2).sum(axis=1) / (0.3 * iod) ** 2
         out += np.exp(-r2)[:, None] * shift
     return out
 
