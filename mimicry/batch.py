@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -105,21 +105,61 @@ def find_inputs(input_dir: str | Path, pattern: str | None = None, exclude: Path
     return [BatchItem(str(p), kind, name) for p, kind, name in sorted(items, key=lambda x: x[2])]
 
 
-def fingerprint(item: BatchItem) -> dict:
-    """Size and modification time of the files an output depends on: a changed input is redone."""
+SESSION_INPUTS = (SESSION_VIDEO, "stimulus_log.csv", "frames.csv", "session.json", "events_log.csv")
+"""The files of a session folder that its batch output depends on: the video is tracked, the
+stimulus log aligned, ``frames.csv`` supplies the capture times, ``session.json`` the metadata,
+``events_log.csv`` is copied."""
+
+
+def _sha256(path: Path) -> str | None:
+    from .model import sha256_file
+
+    return sha256_file(path) if path.is_file() else None
+
+
+def input_files(item: BatchItem) -> dict[str, str | None]:
+    """sha256 of every file the output of ``item`` is made from (``None`` for an absent one, so a
+    file that appears later also makes the output stale)."""
     p = Path(item.path)
-    files = [p] if item.kind == "video" else [p / SESSION_VIDEO, p / "stimulus_log.csv"]
-    return {f.name: [f.stat().st_size, f.stat().st_mtime_ns] for f in files}
+    if item.kind == "video":
+        return {p.name: _sha256(p)}
+    return {name: _sha256(p / name) for name in SESSION_INPUTS}
 
 
-def is_complete(item: BatchItem, out_dir: Path) -> bool:
-    """True if ``out_dir/<name>`` holds a finished output of this very input."""
+def output_options(config: BatchConfig) -> dict:
+    """Everything besides the input files that changes an output: the batch options, the model's
+    sha256, every tracking, signal and analysis constant, and mimicry's version."""
+    from .analysis import AnalysisConfig
+    from .model import resolve_model
+    from .pipeline import TrackConfig
+
+    model = resolve_model(config.model)
+    track = asdict(TrackConfig(max_faces=config.max_faces))
+    track.pop("model")
+    options = {"max_faces": config.max_faces, "model_sha256": _sha256(model), "report": config.report,
+               "n_surrogates": config.n_surrogates, "track": track,
+               "analysis": asdict(AnalysisConfig(n_surrogates=config.n_surrogates)), "mimicry": __version__}
+    return json.loads(json.dumps(options, default=str))  # as it reads back from done.json
+
+
+def fingerprint(item: BatchItem, config: BatchConfig = BatchConfig()) -> dict:
+    """What an output was made from: ``{"inputs": input_files(item), "options": output_options(config)}``.
+    An output whose fingerprint differs is redone, even with ``--resume``."""
+    return {"inputs": input_files(item), "options": output_options(config)}
+
+
+def is_complete(item: BatchItem, out_dir: Path, config: BatchConfig = BatchConfig(),
+                options: dict | None = None) -> bool:
+    """True if ``out_dir/<name>`` holds a finished output of this very input made with these
+    options (``options``: :func:`output_options` of ``config``, when already computed)."""
     done = out_dir / item.name / DONE
     try:
         info = json.loads(done.read_text(encoding="utf-8"))
-        return info.get("fingerprint") == fingerprint(item)
     except (OSError, ValueError):
         return False
+    if not isinstance(info, dict) or info.get("options") != (options or output_options(config)):
+        return False
+    return info.get("inputs") == input_files(item)
 
 
 # -- one task --------------------------------------------------------------------------------------
@@ -282,10 +322,10 @@ def process_input(item: BatchItem, out_dir: str | Path, config: BatchConfig = Ba
     tmp.mkdir()
     result = {"name": item.name, "input": item.path, "kind": item.kind, "rows": [], "error": ""}
     try:
-        fp = fingerprint(item)
+        fp = fingerprint(item, config)
         rows = (_process_video if item.kind == "video" else _process_session)(item, tmp, config)
         rows = [{"input": item.name, "type": item.kind, **r} for r in rows]
-        write_json_atomic(tmp / DONE, {"fingerprint": fp, "rows": rows, "mimicry": __version__})
+        write_json_atomic(tmp / DONE, {**fp, "rows": rows})
         if final.exists():  # an older output of a changed input (or --resume was not given)
             old = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
             os.replace(final, old)
@@ -370,7 +410,8 @@ def run_batch(items: list[BatchItem], out_dir: str | Path, config: BatchConfig =
         same tasks then run on its workers, which must see ``out_dir`` and the inputs at the same
         paths (a shared file system).
     resume : bool
-        Skip inputs whose output is complete and whose files have not changed since.
+        Skip inputs whose output is complete, made from the same input files (sha256) with the same
+        options (:func:`fingerprint`); every other input is redone.
     progress : callable
         Called with each task's result as it finishes (and for skipped inputs).
     """
@@ -386,8 +427,9 @@ def run_batch(items: list[BatchItem], out_dir: str | Path, config: BatchConfig =
     outcome = BatchOutcome()
     rows: dict[str, list[dict]] = {}
     todo = []
+    options = output_options(config) if resume else None
     for it in items:
-        if resume and is_complete(it, out_dir):
+        if resume and is_complete(it, out_dir, config, options):
             info = json.loads((out_dir / it.name / DONE).read_text(encoding="utf-8"))
             rows[it.name] = info.get("rows", [])
             outcome.skipped.append(it.name)

@@ -7,6 +7,7 @@ Readers and writers use these definitions; the README's schema tables are genera
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 #: The 52 blendshape names of MediaPipe Face Landmarker, in the model's output order.
@@ -147,6 +148,19 @@ STIMULUS_LOG = CsvSchema(
         Column("stimulus_t_s", "float64", "s", "time within the stimulus clip"),
         Column("smile", "float64", "0-1", "the actor's smile at that frame (from the stimulus track)"),
         Column("yawn", "float64", "0-1", "the actor's yawn at that frame (from the stimulus track)"),
+    ),
+)
+
+STIMULUS_EVENTS = CsvSchema(
+    name="stimulus_events",
+    description="Stimulus library `tracks/<id>.events.csv`: the actor's smile and yawn events in a clip, found with "
+                "the analysis's event thresholds when the clip was added.",
+    columns=(
+        Column("kind", "str", "", "`smile` or `yawn`"),
+        Column("onset_s", "float64", "s", "clip time the signal rose above the lower threshold"),
+        Column("peak_s", "float64", "s", "clip time of the maximum"),
+        Column("offset_s", "float64", "s", "clip time it fell back below the lower threshold"),
+        Column("peak_value", "float64", "0-1", "signal maximum"),
     ),
 )
 
@@ -319,12 +333,15 @@ DEMO_RESULTS = CsvSchema(
 )
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def safe_cell(value: object) -> str:
     """Format one CSV cell; text that a spreadsheet would run as a formula is quoted with ``'``.
 
-    Numbers are written with 6 significant digits; NaN and None as an empty cell.
+    Numbers are written with 6 significant digits; NaN and None as an empty cell. A lone
+    surrogate (a file name that is not valid UTF-8, as Python decodes it) becomes U+FFFD, so
+    every file is valid UTF-8.
     """
     if value is None:
         return ""
@@ -335,6 +352,8 @@ def safe_cell(value: object) -> str:
     if isinstance(value, float):
         return "" if math.isnan(value) else f"{value:.6g}"
     text = str(value)
+    if not text.isascii():
+        text = _SURROGATE.sub("\ufffd", text)
     if text.startswith(_FORMULA_START):
         try:
             float(text)
@@ -343,7 +362,7 @@ def safe_cell(value: object) -> str:
     return text
 
 
-ALL_SCHEMAS = (TRACK, LANDMARKS, FRAMES, STIMULUS_LOG, SESSION_FRAMES, EVENTS_LOG, SCORES, EVENTS, CONTAGION, XCORR, SUMMARY, BATCH_SUMMARY,
+ALL_SCHEMAS = (TRACK, LANDMARKS, FRAMES, STIMULUS_LOG, STIMULUS_EVENTS, SESSION_FRAMES, EVENTS_LOG, SCORES, EVENTS, CONTAGION, XCORR, SUMMARY, BATCH_SUMMARY,
                BATCH_FAILURES, DEMO_RESULTS)
 
 if __name__ == "__main__":  # pragma: no cover

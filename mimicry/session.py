@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import OutputError, SessionError
-from .schema import FRAMES, SESSION_JSON_REQUIRED, STIMULUS_LOG, CsvSchema, safe_cell
+from .csvio import RowEncoder, encode_row, trim_to_complete
+from .schema import FRAMES, SESSION_JSON_REQUIRED, STIMULUS_LOG, CsvSchema
 
 
 @dataclass
@@ -138,14 +139,15 @@ def read_session(folder: str | Path) -> SessionData:
 
 
 def write_csv_atomic(df: pd.DataFrame, path: Path, schema: CsvSchema | None = None) -> Path:
-    """Write ``df`` to ``path.tmp`` (cells guarded by :func:`~mimicry.schema.safe_cell`) and return
-    that temporary path; the caller renames it."""
+    """Write ``df`` as RFC 4180 CSV to ``path.tmp`` (cells guarded by
+    :func:`~mimicry.schema.safe_cell`) and return that temporary path; the caller renames it."""
     names = schema.names if schema is not None else list(df.columns)
     tmp = path.with_name(path.name + ".tmp")
+    enc = RowEncoder()
     with open(tmp, "w", encoding="utf-8", newline="") as f:
-        f.write(",".join(names) + "\n")
+        f.write(enc.encode(names))
         for row in df.reindex(columns=names).itertuples(index=False):
-            f.write(",".join(safe_cell(None if _isna(v) else _plain(v)) for v in row) + "\n")
+            f.write(enc.encode_values(None if _isna(v) else _plain(v) for v in row))
         f.flush()
         os.fsync(f.fileno())
     return tmp
@@ -246,26 +248,9 @@ def session_alive(meta: dict) -> bool:
 
 
 def trim_partial_line(path: Path) -> int:
-    """Cut a file back to its last complete line (a process killed mid-write can leave half a
-    line); returns the bytes removed."""
-    size = path.stat().st_size
-    if size == 0:
-        return 0
-    with open(path, "rb+") as f:
-        f.seek(max(0, size - 1))
-        if f.read(1) == b"\n":
-            return 0
-        back = min(size, 1 << 16)
-        while True:
-            f.seek(size - back)
-            tail = f.read(back)
-            cut = tail.rfind(b"\n")
-            if cut >= 0 or back == size:
-                keep = size - back + cut + 1 if cut >= 0 else 0
-                break
-            back = min(size, back * 2)
-        f.truncate(keep)
-    return size - keep
+    """Cut a CSV file back to its last complete record (a process killed mid-write can leave half
+    of one, possibly inside a quoted cell); returns the bytes removed."""
+    return trim_to_complete(path)
 
 
 def repair_session(folder: str | Path) -> dict:
@@ -305,7 +290,7 @@ def repair_session(folder: str | Path) -> dict:
             frames_n = int(df["frame"].nunique())
     if (folder / "events_log.csv").is_file():
         with open(folder / "events_log.csv", "a", encoding="utf-8", newline="") as f:
-            f.write(",".join(safe_cell(v) for v in (last_t, "session_end", None, "crashed (repaired)")) + "\n")
+            f.write(encode_row((last_t, "session_end", None, "crashed (repaired)")))
     end = None
     try:
         end = (dt.datetime.fromisoformat(meta["start_time"]) + dt.timedelta(seconds=last_t)).isoformat(

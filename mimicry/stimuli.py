@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import MimicryError, StimulusError
+from .schema import STIMULUS_EVENTS
+from .session import write_csv_atomic
 
 KINDS = ("smile", "yawn", "control")
 MANIFEST = "manifest.toml"
@@ -335,7 +337,7 @@ def add_stimulus(file: str | Path, kind: str, library: str | Path | None = None,
                          sha256=sha256_of(staging / "clip"), source=source.strip() or f"added from {file.name}",
                          license=license.strip() or "unknown (added by the user)",
                          description=description.strip() or f"{kind} clip added with mimicry stimuli add")
-        actor_events(track).to_csv(staging / "events.csv", index=False)
+        os.replace(write_csv_atomic(actor_events(track), staging / "events.csv", STIMULUS_EVENTS), staging / "events.csv")
         (lib.root / "clips").mkdir(exist_ok=True)
         (lib.root / "tracks").mkdir(exist_ok=True)
         os.replace(staging / "clip", lib.root / clip_rel)

@@ -1,6 +1,6 @@
 """CSV writers that write as they go and never leave a partial file that looks complete.
 
-Rows go to ``<name>.partial`` and are flushed to the OS at least every ``flush_s`` seconds; only
+Files are RFC 4180 CSV (:mod:`mimicry.csvio`). Rows go to ``<name>.partial`` and are flushed to the OS at least every ``flush_s`` seconds; only
 :meth:`CsvWriter.close` with ``complete=True`` renames the file to its final name. A run that is
 killed keeps its rows in the ``.partial`` file.
 """
@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .errors import OutputError
-from .schema import CsvSchema, safe_cell
+from .csvio import RowEncoder
+from .schema import CsvSchema
 
 
 def check_output_path(path: str | Path, overwrite: bool = False) -> Path:
@@ -44,9 +45,9 @@ def check_output_path(path: str | Path, overwrite: bool = False) -> Path:
 class CsvWriter:
     """Write rows of one :class:`~mimicry.schema.CsvSchema` to ``path`` via ``path.partial``.
 
-    Rows are buffered in memory and written with ``os.write`` at each flush, whole lines only.
+    Rows are buffered in memory and written with ``os.write`` at each flush, whole records only.
     If a write fails (disk full, file too large, folder gone), the file is cut back to the last
-    complete line it held, so what is on disk always parses; the error is raised as
+    complete record it held, so what is on disk always parses; the error is raised as
     :class:`~mimicry.errors.OutputError` and later rows are refused.
     """
 
@@ -68,13 +69,14 @@ class CsvWriter:
         self._error: OutputError | None = None
         self._lock = threading.Lock()  # rows come from one thread, timed flushes from another
         self._last_flush = time.monotonic()
-        self._pending.append(",".join(self._names) + "\n")
+        self._encoder = RowEncoder()
+        self._pending.append(self._encoder.encode(self._names))
         self.flush()
 
     def write(self, row: Mapping[str, object]) -> None:
         """Write one row; missing columns are left empty."""
-        line = ",".join(safe_cell(row.get(n)) for n in self._names) + "\n"
         with self._lock:
+            line = self._encoder.encode_values(row.get(n) for n in self._names)
             if self._error is not None:
                 raise self._error
             self._pending.append(line)
@@ -96,7 +98,7 @@ class CsvWriter:
                 n = os.write(self._fd, view)
                 view = view[n:]
         except OSError as e:
-            try:  # cut the half-written line off again
+            try:  # cut the half-written record off again
                 os.ftruncate(self._fd, self._durable)
                 os.lseek(self._fd, self._durable, os.SEEK_SET)
             except OSError:
@@ -120,7 +122,7 @@ class CsvWriter:
 
     def close(self, complete: bool = True) -> Path:
         """Flush and close; if ``complete``, move the file to its final name. Returns where the
-        data is. After a write error, the file keeps its whole lines and is not renamed."""
+        data is. After a write error, the file keeps its whole records and is not renamed."""
         with self._lock:
             if self._fd is not None:
                 try:

@@ -165,6 +165,60 @@ def test_resume_redoes_only_what_is_missing(inputs, local_out, tmp_path):
     assert read(out2 / "summary.csv").frames.iloc[0] == 169
 
 
+@pytest.mark.parametrize("name", ["camera.mp4", "stimulus_log.csv", "frames.csv", "session.json", "events_log.csv"])
+def test_resume_redoes_a_session_when_any_file_it_read_changed(inputs, local_out, tmp_path, name):
+    from mimicry.batch import SESSION_INPUTS, BatchItem, is_complete
+
+    assert name in SESSION_INPUTS
+    src = tmp_path / "S1"
+    shutil.copytree(inputs / "sessions" / "S1", src)
+    item = BatchItem(str(src), "session", "sessions/S1")
+    config = BatchConfig(n_surrogates=int(SURROGATES))
+    out = local_out[0]
+    assert is_complete(item, out, config)  # a copy of the same files is the same input
+    with open(src / name, "ab") as f:
+        f.write(b" ")
+    assert not is_complete(item, out, config)
+    (src / name).unlink()  # a file that is gone (or appears) counts too
+    assert not is_complete(item, out, config)
+
+
+@pytest.mark.parametrize("change", [dict(max_faces=2), dict(n_surrogates=51), dict(report=False), dict(model="copy")])
+def test_resume_redoes_an_input_when_an_option_changed(inputs, local_out, tmp_path, change):
+    from mimicry.batch import BatchItem, is_complete
+    from mimicry.model import bundled_model_path
+
+    if change.get("model") == "copy":  # the same model at another path is the same model
+        shutil.copy(bundled_model_path(), tmp_path / "m.task")
+        change = {"model": str(tmp_path / "m.task")}
+        item = BatchItem(str(inputs / "single_face.mp4"), "video", "single_face")
+        assert is_complete(item, local_out[0], BatchConfig(n_surrogates=int(SURROGATES), **change))
+        with open(tmp_path / "m.task", "ab") as f:
+            f.write(b"\0")
+    item = BatchItem(str(inputs / "single_face.mp4"), "video", "single_face")
+    assert is_complete(item, local_out[0], BatchConfig(n_surrogates=int(SURROGATES)))
+    assert not is_complete(item, local_out[0], BatchConfig(**{"n_surrogates": int(SURROGATES), **change}))
+
+
+def test_resume_redoes_an_input_when_an_analysis_constant_changed(inputs, local_out, monkeypatch):
+    import mimicry.analysis as analysis
+    from mimicry.batch import BatchItem, is_complete
+
+    item = BatchItem(str(inputs / "sessions" / "S1"), "session", "sessions/S1")
+    config = BatchConfig(n_surrogates=int(SURROGATES))
+    assert is_complete(item, local_out[0], config)
+    monkeypatch.setattr(analysis, "AnalysisConfig", _with_seed(analysis.AnalysisConfig, 7))
+    assert not is_complete(item, local_out[0], config)
+
+
+def _with_seed(cls, seed):
+    """The analysis configuration class with another default seed (a changed constant)."""
+    import dataclasses
+
+    return dataclasses.make_dataclass(cls.__name__, [("seed", int, dataclasses.field(default=seed))], bases=(cls,),
+                                      frozen=True)
+
+
 @pytest.mark.slow
 def test_interrupted_batch_leaves_nothing_that_looks_complete(tmp_path):
     src = tmp_path / "in"

@@ -304,3 +304,38 @@ def test_pages_render_in_chromium(browser, sessions, reports, name, tmp_path):
     if n_svg:  # figures drew coloured lines and shading, not just black text on white
         blue, red = img[..., 0].astype(int), img[..., 2].astype(int)
         assert ((blue - red) > 80).sum() > 2000  # blue viewer lines / bars
+
+
+SCRIPT = "<script>alert(1)</script><img src=x onerror=\"alert(2)\">"
+AMP_ID = 'yawn&"<>x'
+
+
+@pytest.mark.slow
+def test_user_text_is_escaped_and_shown_in_chromium(browser, tmp_path):
+    """A protocol name that is a script, a stimulus id and a folder name with &"<>: nothing runs,
+    no element is injected, and the text shows as typed."""
+    s = simulate_session(seed=4, blocks=("yawn", "control"))
+    log = s.stimulus_log.copy()
+    log.loc[log["kind"] == "yawn", "stimulus_id"] = AMP_ID
+    root = tmp_path / "sessions"
+    folder = root / "<b>bold&"
+    write_session(folder, s.frames, log, {**s.meta, "participant": "P01", "protocol": {"name": SCRIPT}})
+    pages = [write_report(folder), write_summary(root, tmp_path / "summary.csv")[1]]
+    for path in pages:
+        page = browser.new_page()
+        dialogs, errors = [], []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(path.resolve().as_uri(), wait_until="load")
+        page.wait_for_timeout(300)
+        found = page.evaluate("""() => ({scripts: document.querySelectorAll('script').length,
+            imgs: document.querySelectorAll('img').length, bold: document.querySelectorAll('b').length,
+            text: document.body.innerText,
+            svgText: [...document.querySelectorAll('svg text')].map(t => t.textContent).join('|')})""")
+        page.close()
+        assert dialogs == [] and errors == [] and found["scripts"] == 0 and found["imgs"] == 0, (path.name, found)
+        assert SCRIPT in found["text"], path.name  # shown as text
+        if path.name == "report.html":
+            assert f"yawn: {AMP_ID}" in found["svgText"]  # the clip's label in the yawn figure
+        else:
+            assert "<b>bold&" in found["text"] and found["bold"] == 0
