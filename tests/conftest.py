@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import cv2
@@ -96,3 +99,127 @@ def short_library(tmp_path_factory):
         make_stimulus_clip(img, xy, kind, d / f"{kind}.mp4", seconds=6.0, seed=3, size=256)
         add_stimulus(d / f"{kind}.mp4", kind, d / "library", f"{kind}-short", "test", "MIT", "short test clip")
     return d / "library"
+
+
+# -- guards and markers shared by every test -------------------------------------------------------
+
+GUARD = Path(__file__).parent / "guard"
+STRICT = bool(os.environ.get("MIMICRY_TEST_STRICT"))
+"""Set by .ci/run: a test whose tool (Xvfb, xdotool, Chromium, ffmpeg, Dask) is missing fails
+instead of being skipped."""
+
+
+def need(ok: bool, reason: str) -> None:
+    """Skip the test with ``reason`` unless ``ok``; under ``MIMICRY_TEST_STRICT`` fail instead."""
+    if not ok:
+        if STRICT:
+            pytest.fail(f"MIMICRY_TEST_STRICT is set and a test needs what is missing: {reason}")
+        pytest.skip(reason)
+
+
+def pytest_configure(config):
+    # every Python process a test starts loads tests/guard/sitecustomize.py: network refused, logged
+    log = Path(tempfile.mkdtemp(prefix="mimicry-netlog-")) / "net.log"
+    os.environ["MIMICRY_TEST_NET_LOG"] = str(log)
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(GUARD), os.environ.get("PYTHONPATH")) if p)
+
+
+# tests that use these fixtures are marked: slow fixtures make the test slow; the others say
+# which part of the machine it needs (python -m pytest -m "not slow" is the fast tier)
+FIXTURE_MARKS = {
+    "landmarker": ("mediapipe",), "yawn_track": ("mediapipe", "slow"), "talking_track": ("mediapipe", "slow"),
+    "side_by_side": ("mediapipe",), "short_library": ("mediapipe", "slow"), "xvfb": ("gui", "slow"),
+    "browser": ("browser", "slow"), "recorded_session": ("mediapipe", "slow"), "local_out": ("mediapipe", "slow"),
+    "inputs": ("mediapipe", "slow"), "classroom": ("mediapipe", "slow"),
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for name in item.fixturenames:
+            for mark in FIXTURE_MARKS.get(name, ()):
+                item.add_marker(getattr(pytest.mark, mark))
+
+
+def _local(address) -> bool:
+    if isinstance(address, (str, bytes)):
+        return True
+    host = str(address[0]) if isinstance(address, tuple) and address else ""
+    return host in ("localhost", "::1", "") or host.startswith("127.")
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """No test, and no process a test starts, connects beyond this machine (loopback is allowed:
+    Dask's local cluster and the browser driver use it)."""
+    import socket
+
+    def guard(original):
+        def connect(self, address, *args):
+            if self.family in (socket.AF_INET, socket.AF_INET6) and not _local(address):
+                raise AssertionError(f"network access attempted: {address!r}")
+            return original(self, address, *args)
+        return connect
+
+    monkeypatch.setattr(socket.socket, "connect", guard(socket.socket.connect))
+    monkeypatch.setattr(socket.socket, "connect_ex", guard(socket.socket.connect_ex))
+    log = Path(os.environ["MIMICRY_TEST_NET_LOG"])
+    log.unlink(missing_ok=True)
+    yield
+    if log.exists():
+        pytest.fail("a process started by this test attempted network access:\n" + log.read_text())
+
+
+def assert_numbers_only(folder: Path) -> None:
+    """Privacy: a session folder holds numbers and text, no image of the person, in any form
+    (``camera.mp4`` only when ``session.json`` says the video was asked for)."""
+    try:
+        meta = json.loads((folder / "session.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        meta = {}  # a broken session.json asks for no video
+    allowed = {"camera.mp4"} if isinstance(meta, dict) and meta.get("record_video") else set()
+    for p in folder.rglob("*"):
+        if p.is_dir() or p.name in allowed:
+            continue
+        assert p.suffix in (".csv", ".json", ".html"), f"{folder.name}/{p.name}"
+        data = p.read_bytes()
+        assert b"JFIF" not in data and b"\x89PNG" not in data and b"data:image" not in data, f"{folder.name}/{p.name}"
+        if p.suffix == ".html":  # user text may say <img> in a CSV or JSON; a page must not show one
+            assert b"<img" not in data, f"{folder.name}/{p.name}"
+
+
+@pytest.fixture(autouse=True)
+def sessions_hold_numbers_only(request):
+    """After every test that has a tmp_path: each session folder in it (session.json beside
+    frames.csv), written in process or by a subprocess, passes :func:`assert_numbers_only`."""
+    root = request.getfixturevalue("tmp_path") if "tmp_path" in request.fixturenames else None
+    yield
+    if root is None:
+        return
+    for meta in root.rglob("session.json"):
+        if (meta.parent / "frames.csv").exists() and not meta.parent.name.startswith("."):
+            assert_numbers_only(meta.parent)
+
+
+def importorneed(module: str, reason: str):
+    """:func:`pytest.importorskip` that fails under ``MIMICRY_TEST_STRICT``."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        need(False, f"{module} is not installed: {reason}")
+
+
+@pytest.fixture(autouse=True)
+def mediapipe_is_marked(request, monkeypatch):
+    """A test that runs MediaPipe in this process carries the ``mediapipe`` marker (so the markers
+    can be trusted to select or leave out those tests)."""
+    if request.node.get_closest_marker("mediapipe") is None:
+        from mimicry import tracking
+
+        def refuse(self, *args, **kwargs):
+            raise AssertionError(f"{request.node.nodeid} runs MediaPipe: mark it @pytest.mark.mediapipe")
+
+        monkeypatch.setattr(tracking.FaceLandmarker, "__init__", refuse)
+    yield

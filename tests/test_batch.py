@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import importorneed
 from click.testing import CliRunner
 
 from mimicry.batch import (
@@ -268,7 +269,7 @@ def test_a_worker_that_dies_costs_only_its_own_input(tmp_path):
 
 
 def test_distributed_gives_the_same_outputs_as_local(inputs, local_out, tmp_path):
-    distributed = pytest.importorskip("distributed")
+    distributed = importorneed("distributed", "pip install -e '.[test]' (brings Dask distributed)")
     out = tmp_path / "dist"
     items = find_inputs(inputs)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:

@@ -39,6 +39,7 @@ def test_help_and_version():
     assert r.exit_code == 0 and "mimicry track clip.mp4 --out clip.csv" in r.output
 
 
+@pytest.mark.mediapipe
 def test_track_writes_schema_and_landmarks(data_dir, tmp_path):
     out, lms = tmp_path / "clip.csv", tmp_path / "lm.csv"
     r = run("track", data_dir / "single_face.mp4", "--out", out, "--landmarks", lms, "--quiet")
@@ -61,6 +62,7 @@ def test_track_writes_schema_and_landmarks(data_dir, tmp_path):
     assert run("track", data_dir / "single_face.mp4", "--out", out, "--force", "-q").exit_code == 0
 
 
+@pytest.mark.mediapipe
 def test_default_output_name(data_dir, tmp_path):
     import shutil
 
@@ -74,6 +76,7 @@ def test_default_output_name(data_dir, tmp_path):
 @pytest.mark.parametrize("case", ["missing", "directory", "empty", "corrupt", "out_dir_missing",
                                   "out_is_dir", "camera", "no_input", "both_inputs", "bad_model",
                                   "max_faces", "landmarks_same"])
+@pytest.mark.mediapipe
 def test_bad_input_gives_one_clear_line(case, data_dir, tmp_path):
     clip = data_dir / "single_face.mp4"
     out = tmp_path / "o.csv"
@@ -140,6 +143,7 @@ def test_sigterm_ends_cleanly_with_a_complete_file(yawn_track, synthetic_dir, tm
     assert not (tmp_path / "t.csv.partial").exists()
 
 
+@pytest.mark.mediapipe
 def test_seconds_option_stops_early(data_dir, tmp_path):
     out = tmp_path / "s.csv"
     assert run("track", data_dir / "single_face.mp4", "--out", out, "--seconds", "1", "-q").exit_code == 0

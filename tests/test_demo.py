@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import synth
+from conftest import need
 from click.testing import CliRunner
 
 from mimicry.analysis.events import DEFAULT_EVENTS, detect_events
@@ -212,8 +213,8 @@ def test_playlist_pause_next_and_tally():
 def test_window_renders_and_quits_on_a_key(classroom, tmp_path):
     import shutil
 
-    if not (shutil.which("Xvfb") and shutil.which("xdotool")):
-        pytest.skip("Xvfb and xdotool are needed for window tests (apt-get install xvfb xdotool)")
+    need(bool(shutil.which("Xvfb") and shutil.which("xdotool")),
+         "Xvfb and xdotool are needed for window tests (apt-get install xvfb xdotool)")
     display = f":{50 + os.getpid() % 40}"
     fbdir = tmp_path / "fb"
     fbdir.mkdir()

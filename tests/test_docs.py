@@ -1,5 +1,7 @@
 """The README documents the install and test commands, every command and every schema."""
 
+import importlib.util
+import re
 from pathlib import Path
 
 import pytest
@@ -44,3 +46,48 @@ def test_safe_cell_blocks_formula_injection():
     assert safe_cell("-1.5") == "-1.5"
     assert safe_cell(float("nan")) == "" and safe_cell(None) == ""
     assert safe_cell(0.123456789) == "0.123457" and safe_cell(3) == "3" and safe_cell(True) == "1"
+
+
+# -- figures: the README quotes benchmarks/RESULTS.md, which benchmarks/run_all.py writes --------
+
+BENCH = ROOT / "benchmarks"
+NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
+
+
+def _results_sections() -> dict[str, str]:
+    text = (BENCH / "RESULTS.md").read_text(encoding="utf-8")
+    parts = re.split(r"(?m)^## ", text)[1:]
+    return {p.split("\n", 1)[0].strip(): p for p in parts}
+
+
+def _run_all():
+    spec = importlib.util.spec_from_file_location("run_all", BENCH / "run_all.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_run_all_runs_every_benchmark_script_and_results_has_each():
+    scripts = {p.stem for p in BENCH.glob("*.py")} - {"run_all"}
+    names = {name for name, _, _ in _run_all().RUNS}
+    assert names == scripts
+    sections = _results_sections()
+    assert set(sections) == names, "rerun python benchmarks/run_all.py"
+    for name, text in sections.items():
+        assert "(failed" not in text.split("\n", 3)[2], f"{name} failed in RESULTS.md"
+
+
+def test_readme_quotes_figures_only_from_results():
+    blocks = re.findall(r"<!-- results: (\w+) -->(.*?)<!-- /results -->", README, flags=re.DOTALL)
+    assert len(blocks) >= 6
+    sections = _results_sections()
+    for name, text in blocks:
+        have = set(NUMBER.findall(sections[name]))
+        quoted = NUMBER.findall(re.sub(r"`[^`]*`", "", text))  # commands and names are not figures
+        missing = [n for n in quoted if n not in have]
+        assert not missing, f"README quotes {missing} in its {name} block; RESULTS.md's {name} section has no such figure"
+
+
+def test_every_benchmark_the_readme_names_has_a_results_block():
+    for name in set(re.findall(r"benchmarks/(\w+)\.py", README)) - {"run_all"}:
+        assert f"<!-- results: {name} -->" in README, name

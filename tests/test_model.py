@@ -13,6 +13,7 @@ def test_bundled_model_is_the_official_one():
     assert (p.parent / "PROVENANCE.md").exists() and (p.parent / "LICENSE-APACHE-2.0.txt").exists()
 
 
+@pytest.mark.mediapipe
 def test_wrong_hash_missing_and_junk_models(tmp_path):
     bad = tmp_path / "face_landmarker.task"
     shutil.copy(bundled_model_path(), bad)

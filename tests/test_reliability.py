@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import importorneed
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -203,12 +204,12 @@ w.close()
     assert list(df.frame) == list(range(len(df))) and len(df) > 5
 
 
-def test_timer_flush_hands_rows_to_the_os_without_new_rows(tmp_path):
+def test_flush_if_due_hands_buffered_rows_to_the_os(tmp_path):
     w = CsvWriter(tmp_path / "t.csv", TRACK, flush_s=0.2, partial=False)
     w.write({"t_s": 0.0, "frame": 0})
     assert (tmp_path / "t.csv").read_text().count("\n") == 1  # header only, the row is buffered
     time.sleep(0.25)
-    w.flush_if_due()  # what the session's timer thread does while the camera is stalled
+    w.flush_if_due()  # what the session's timer calls (tested in a real session below)
     assert (tmp_path / "t.csv").read_text().count("\n") == 2
     w.close()
 
@@ -309,6 +310,7 @@ def test_the_fuzzer_reaches_valid_and_invalid_protocols(tmp_path):
 DATA = Path(__file__).parent / "data"
 
 
+@pytest.mark.mediapipe
 def test_non_ascii_and_space_paths(tmp_path):
     d = tmp_path / "vidéo ünï 😀 dir"
     d.mkdir()
@@ -320,18 +322,36 @@ def test_non_ascii_and_space_paths(tmp_path):
     assert len(df) == 72 and df.detected.all()
 
 
-def test_truncated_video_keeps_the_frames_it_has(tmp_path):
+@pytest.mark.mediapipe
+def test_truncated_video_with_its_index_at_the_start_keeps_the_frames_it_has(tmp_path):
+    """A recording cut short (copy interrupted, disk full) whose index comes first (faststart MP4,
+    as phones and streaming write): the frames that are there are tracked."""
+    whole = tmp_path / "whole.mp4"
+    subprocess.run([_ffmpeg(), "-v", "error", "-i", str(DATA / "face_noface.mov"), "-an", "-c:v", "libx264",
+                    "-movflags", "+faststart", str(whole)], check=True)
+    raw = whole.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(raw[: len(raw) * 2 // 3])
+    r = run("track", cut, "--quiet")
+    assert r.exit_code == 0, r.output
+    df = read(tmp_path / "cut.csv")
+    assert 40 < df.frame.nunique() < 169 and df.frame.max() == df.frame.nunique() - 1
+    assert df.detected.iloc[:20].all()  # the man at the start is there
+
+
+def test_truncated_video_with_its_index_at_the_end_fails_in_one_line(tmp_path):
+    """The same cut on a QuickTime file whose index (moov) was to come last: nothing to read, so
+    one Error line, exit 1, and no output file."""
     raw = (DATA / "face_noface.mov").read_bytes()
     cut = tmp_path / "cut.mov"
     cut.write_bytes(raw[: len(raw) * 2 // 3])
     r = run("track", cut, "--quiet")
-    if r.exit_code == 0:  # the decoder reads what is there
-        df = read(tmp_path / "cut.csv")
-        assert 0 < df.frame.nunique() < 169
-    else:  # or refuses the file in one line
-        assert r.stderr.count("\n") == 1 and "Traceback" not in r.output
+    assert r.exit_code == 1 and r.stderr.strip().count("\n") == 0, r.stderr
+    assert r.stderr.startswith("Error: cannot open video") and "Traceback" not in r.output
+    assert not (tmp_path / "cut.csv").exists() and not list(tmp_path.glob("cut.csv*"))
 
 
+@pytest.mark.mediapipe
 def test_very_large_frames_are_downscaled_for_tracking_only(tmp_path):
     import cv2
 
@@ -367,9 +387,19 @@ def test_camera_that_ends_early(tmp_path, short_library):
 
 @pytest.mark.slow
 def test_camera_gap_is_logged_and_tracking_resumes(tmp_path, short_library, monkeypatch):
-    """A camera that stops delivering for 2.5 s mid-clip (as when a cable is pulled and put back)."""
+    """A camera that stops delivering for 2.5 s mid-clip (as when a cable is pulled and put back).
+    While it is stalled, the session's timer alone must hand every row already written to the OS
+    (rows flush every 1 s here, so without the timer up to a second of rows would wait)."""
+    import mimicry.recording as recording
     from mimicry.capture import VideoFileSource
     from mimicry.recording import SessionRun
+
+    class SlowFlushWriter(CsvWriter):  # rows alone flush only once a second; the timer must do the rest
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **{**kwargs, "flush_s": 1.0})
+
+    monkeypatch.setattr(recording, "CsvWriter", SlowFlushWriter)
+    seen = {}
 
     class StallingCamera(VideoFileSource):
         def _produce(self):
@@ -377,7 +407,12 @@ def test_camera_gap_is_logged_and_tracking_resumes(tmp_path, short_library, monk
             for image, t in super()._produce():
                 if t > 3.0 and not stalled:
                     stalled = True
-                    if self._stop.wait(2.5):
+                    seen["last_t"] = t
+                    if self._stop.wait(1.8):
+                        return
+                    folder = next(p for p in out.iterdir() if p.is_dir())
+                    seen["on_disk"] = read(folder / "frames.csv")  # as it is on disk mid-stall
+                    if self._stop.wait(0.7):
                         return
                 yield image, t
 
@@ -397,13 +432,20 @@ def test_camera_gap_is_logged_and_tracking_resumes(tmp_path, short_library, monk
     frames = read(folder / "frames.csv")
     assert (frames.t_s > back.iloc[0] + 0.3).sum() >= 20  # tracking went on after the gap (~1.4 s of clip left)
     assert not ((frames.t_s > lost.iloc[0] + 0.2) & (frames.t_s < back.iloc[0] - 0.2)).any()
+    # mid-stall, the file held every row released before the stall: all up to the yawn filter's
+    # 1 s look-ahead behind the last frame, and exactly the rows the finished file has there
+    on_disk = seen["on_disk"]
+    assert on_disk.t_s.max() >= seen["last_t"] - 1.0 - 2 / 30
+    final = frames[frames.t_s <= on_disk.t_s.max()]
+    assert len(on_disk) == len(final)
 
 
 def _ffmpeg() -> str:
-    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg", reason="pip install -e '.[test]' (brings an ffmpeg binary)")
+    imageio_ffmpeg = importorneed("imageio_ffmpeg", "pip install -e '.[test]' (brings an ffmpeg binary)")
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+@pytest.mark.mediapipe
 def test_rotated_phone_video_is_tracked_upright(tmp_path):
     """A phone stores portrait video as landscape frames plus a rotation flag: the face must be
     seen upright (OpenCV applies the flag), not lying on its side."""
@@ -429,6 +471,7 @@ def test_rotated_phone_video_is_tracked_upright(tmp_path):
     assert upright.detected.all() and abs(upright.roll_deg.mean()) < 15 and upright.smile.max() > 0.6
 
 
+@pytest.mark.mediapipe
 def test_variable_frame_rate_keeps_the_container_times(tmp_path):
     """A phone drops to a lower rate in dim light: a 0.5 s hole in the times after frame 36."""
     ffmpeg = _ffmpeg()

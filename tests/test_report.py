@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import need
 from click.testing import CliRunner
 
 from mimicry.analysis.contagion import event_locked
@@ -256,10 +257,9 @@ def browser():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("playwright is not installed (pip install -e '.[test]')")
+        need(False, "playwright is not installed (pip install -e '.[test]')")
     exe = _chromium()
-    if exe is None:
-        pytest.skip("no Chromium on this machine (.ci/run installs the Debian package 'chromium')")
+    need(exe is not None, "no Chromium on this machine (.ci/run installs the Debian package 'chromium')")
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=exe, args=["--no-sandbox"])
         yield b

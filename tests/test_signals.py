@@ -158,6 +158,7 @@ def test_static_surprised_face_is_a_weak_yawn_at_most(landmarker, data_dir):
     assert held.max() < 0.4
 
 
+@pytest.mark.mediapipe
 def test_smile_onset_on_real_clip(data_dir, tmp_path):
     from conftest import track_file
 
@@ -230,6 +231,7 @@ def test_hand_over_the_mouth_is_not_a_smile(landmarker, data_dir, tmp_path):
     assert df.smile[60:].max() < 0.1
 
 
+@pytest.mark.mediapipe
 def test_uncovered_real_mouths_stay_visible(data_dir, tmp_path):
     from conftest import track_file
 

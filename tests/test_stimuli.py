@@ -129,6 +129,7 @@ def short_clips(tmp_path_factory):
     return d
 
 
+@pytest.mark.mediapipe
 def test_make_is_deterministic(short_clips, tmp_path):
     src = default_library() / "sources" / "man_neutral.png"
     out = tmp_path / "again.mp4"
@@ -151,6 +152,7 @@ def test_make_is_deterministic(short_clips, tmp_path):
     assert not np.array_equal(a, frames(other))
 
 
+@pytest.mark.mediapipe
 def test_add_good_clip_and_refusals_leave_the_manifest_untouched(short_clips, tmp_path, data_dir):
     lib = tmp_path / "lib"
     r = run("stimuli", "add", short_clips / "ctl.mp4", "--kind", "control", "--library", lib, "--id", "calm-1",

@@ -58,6 +58,7 @@ def test_tracker_keeps_ids_while_faces_move_cross_and_return():
     ("noface_face.mov", lambda f: (f >= 96) & (f <= 167)),
     ("no_face.mp4", lambda f: np.zeros_like(f, bool)),
 ])
+@pytest.mark.mediapipe
 def test_detection_flags_follow_the_face(data_dir, tmp_path, name, present):
     df = track_file(data_dir / name, tmp_path / "out.csv")
     assert df.frame.is_unique  # one row per frame with one face
@@ -93,6 +94,7 @@ def test_group_photo_two_ids(landmarker, data_dir):
     assert len(faces) == 2 and sorted(tr.face_id(k) for k in keys) == [0, 1]
 
 
+@pytest.mark.mediapipe
 def test_live_stream_mode_matches_video_mode(data_dir):
     """The camera path uses MediaPipe's LIVE_STREAM mode (results through a callback); fed the
     same frames it must find the same faces as VIDEO mode."""
@@ -109,6 +111,7 @@ def test_live_stream_mode_matches_video_mode(data_dir):
     assert np.corrcoef(smile_v, smile_l)[0, 1] > 0.99
 
 
+@pytest.mark.mediapipe
 def test_face_that_leaves_and_returns_keeps_its_id(data_dir, tmp_path):
     """Two faces side by side; the right one is blanked for 1 s, then returns: same ids."""
     import cv2
@@ -139,6 +142,7 @@ def test_face_that_leaves_and_returns_keeps_its_id(data_dir, tmp_path):
     assert len(after[after.face == back_id]) >= 0.95 * (len(seq) - 125)
 
 
+@pytest.mark.mediapipe
 def test_face_sliding_out_of_the_frame(data_dir, tmp_path):
     """The face slides out to the right over 2 s: detection stops, no crash, no smile spike."""
     import cv2
