@@ -117,14 +117,18 @@ def test_following_viewer_lag_recovered_and_significant():
     assert c.mimicry_index > 60
 
 
-def test_independent_viewer_is_not_significant_in_most_seeds():
+@pytest.mark.slow
+def test_independent_viewer_is_significant_at_about_the_nominal_rate():
+    """100 sessions of a viewer with their own smiles, independent of the video: the pooled smile
+    p-value is <= 0.05 in at most 9 (a test calibrated at 5 % exceeds 9 of 100 with probability
+    2.8 %; these seeds give 3)."""
     ps = []
-    for seed in range(20):
+    for seed in range(100):
         s = simulate_session(blocks=("smile", "smile", "control"), smile_lag_s=None, yawn_lag_s=None, seed=100 + seed)
         res = analyze(s.frames, s.stimulus_log, FPS, FAST)
         ps.append(pooled(res.scores, "smile").p_value)
     ps = np.array(ps)
-    assert np.mean(ps > 0.05) >= 0.8, ps
+    assert np.sum(ps <= 0.05) <= 9, np.sort(ps)[:12]
 
 
 def test_yawn_contagion_counts_and_latencies_are_exact():

@@ -245,7 +245,6 @@ def test_interrupted_batch_leaves_nothing_that_looks_complete(tmp_path):
     assert len(read(out / "summary.csv")) == 4
 
 
-@pytest.mark.slow
 def _dies_on_poison(item, out_dir, config):
     """A batch task whose worker process dies on the input named 'poison' (as on a decoder crash)."""
     if item.name == "poison":
@@ -253,6 +252,8 @@ def _dies_on_poison(item, out_dir, config):
     return process_input(item, out_dir, config)
 
 
+@pytest.mark.slow
+@pytest.mark.mediapipe
 def test_a_worker_that_dies_costs_only_its_own_input(tmp_path):
     d = tmp_path / "in"
     d.mkdir()

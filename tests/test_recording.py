@@ -50,6 +50,7 @@ def no_connection_at_all(monkeypatch):
     monkeypatch.setattr(socket, "create_connection", refuse)
 
 
+@pytest.mark.slow
 @pytest.mark.mediapipe
 def test_loopback_clocks_are_aligned(tmp_path):
     """The stimulus replayed as the camera: the viewer equals the actor at lag 0."""

@@ -322,6 +322,7 @@ def test_non_ascii_and_space_paths(tmp_path):
     assert len(df) == 72 and df.detected.all()
 
 
+@pytest.mark.slow
 @pytest.mark.mediapipe
 def test_truncated_video_with_its_index_at_the_start_keeps_the_frames_it_has(tmp_path):
     """A recording cut short (copy interrupted, disk full) whose index comes first (faststart MP4,

@@ -231,6 +231,7 @@ def test_hand_over_the_mouth_is_not_a_smile(landmarker, data_dir, tmp_path):
     assert df.smile[60:].max() < 0.1
 
 
+@pytest.mark.slow
 @pytest.mark.mediapipe
 def test_uncovered_real_mouths_stay_visible(data_dir, tmp_path):
     from conftest import track_file

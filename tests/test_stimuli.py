@@ -152,6 +152,7 @@ def test_make_is_deterministic(short_clips, tmp_path):
     assert not np.array_equal(a, frames(other))
 
 
+@pytest.mark.slow
 @pytest.mark.mediapipe
 def test_add_good_clip_and_refusals_leave_the_manifest_untouched(short_clips, tmp_path, data_dir):
     lib = tmp_path / "lib"

@@ -111,6 +111,7 @@ def test_live_stream_mode_matches_video_mode(data_dir):
     assert np.corrcoef(smile_v, smile_l)[0, 1] > 0.99
 
 
+@pytest.mark.slow
 @pytest.mark.mediapipe
 def test_face_that_leaves_and_returns_keeps_its_id(data_dir, tmp_path):
     """Two faces side by side; the right one is blanked for 1 s, then returns: same ids."""
