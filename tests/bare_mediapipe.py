@@ -14,9 +14,10 @@ def runs_s(values, fps: float, threshold: float) -> np.ndarray:
     return (np.flatnonzero(d == -1) - np.flatnonzero(d == 1)) / fps
 
 
-def bare_pass(path, fps: float) -> tuple[np.ndarray, np.ndarray, float]:
+def bare_pass(path, fps: float, stride: int = 1) -> tuple[np.ndarray, np.ndarray, float]:
     """``jawOpen`` and ``mouthSmile`` (mean of left and right) per frame, 0 where no face, and
-    the share of frames with a face."""
+    the share of frames with a face; with ``stride`` k, every k-th frame only (the arrays are
+    then at ``fps / k``)."""
     import mediapipe as mp
     from mediapipe.tasks.python import BaseOptions, vision
 
@@ -24,15 +25,19 @@ def bare_pass(path, fps: float) -> tuple[np.ndarray, np.ndarray, float]:
 
     opts = vision.FaceLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(bundled_model_path())),
                                         running_mode=vision.RunningMode.VIDEO, output_face_blendshapes=True)
-    jaw, smile, found, i = [], [], 0, 0
+    jaw, smile, found, i, k = [], [], 0, 0, 0
     with vision.FaceLandmarker.create_from_options(opts) as lm:
         cap = cv2.VideoCapture(str(path))
         while True:
             ok, img = cap.read()
             if not ok:
                 break
+            if k % stride:
+                k += 1
+                continue
+            k += 1
             res = lm.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB,
-                                               data=cv2.cvtColor(img, cv2.COLOR_BGR2RGB)), int(i * 1000 / fps))
+                                               data=cv2.cvtColor(img, cv2.COLOR_BGR2RGB)), int(i * stride * 1000 / fps))
             i += 1
             d = {c.category_name: c.score for c in res.face_blendshapes[0]} if res.face_blendshapes else {}
             found += bool(d)

@@ -328,7 +328,12 @@ def test_closing_the_window_aborts_the_session_and_keeps_its_data(tmp_path, shor
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not _xdo(xvfb, "search", "--name", "mimicry").stdout.strip():
         time.sleep(0.3)
-    time.sleep(5.0)  # countdown (3 s), baseline (1 s), then into the block
+    deadline = time.monotonic() + 60  # until the clip has played for about a second
+    while time.monotonic() < deadline:
+        logs = list(out.glob("*/stimulus_log.csv"))
+        if logs and logs[0].read_text().count("\n") > 1 + 25:
+            break
+        time.sleep(0.1)
     assert _close_like_a_window_manager(xvfb, "mimicry") >= 1
     assert proc.wait(60) == 0, proc.stderr.read().decode()
     folder = only_session(out)

@@ -560,7 +560,7 @@ def test_unplugged_webcam_is_reopened_until_it_delivers(monkeypatch):
             pass
 
 
-NASTY = 'Smile, "pilot"\n=1+1'  # a comma, quotes, a line break and a formula start
+NASTY = '=Smile, "pilot"\n@1'  # a formula start, a comma, quotes, a line break
 
 
 def assert_standard_csv(path: Path) -> pd.DataFrame:
@@ -589,8 +589,8 @@ def test_session_with_nasty_text_writes_csvs_every_reader_parses(tmp_path, short
     for p in written:
         assert_standard_csv(p)
     events = assert_standard_csv(folder / "events_log.csv").set_index("event")
-    assert events.loc["session_start", "detail"] == NASTY
-    assert assert_standard_csv(tmp_path / "summary.csv").protocol.tolist() == [NASTY]
+    assert events.loc["session_start", "detail"] == "'" + NASTY  # guarded, otherwise as typed
+    assert assert_standard_csv(tmp_path / "summary.csv").protocol.tolist() == ["'" + NASTY]
 
 
 @pytest.mark.slow
