@@ -168,28 +168,43 @@ def track(video, out, camera, max_faces, landmarks, model, realtime, seconds, fo
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the surrogates.")
 @click.option("--relative-baseline", is_flag=True,
               help="Viewer event thresholds relative to the face's level during the baseline.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
+              help="Rerun with the settings of this analysis_config.json (or a JSON object of settings); "
+                   "then leave out --surrogates, --seed and --relative-baseline.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@click.pass_context
 @handle_errors
-def analyze(session_dir, surrogates, seed, relative_baseline, quiet):
+def analyze(ctx, session_dir, surrogates, seed, relative_baseline, config_file, quiet):
     """Score how much and how soon the viewer followed the stimulus in SESSION_DIR.
 
     Reads frames.csv, stimulus_log.csv and session.json; writes scores.csv (lagged
     cross-correlation per block and pooled per kind, surrogate p-values, windowed
     cross-correlation), events.csv (smiles and yawns of viewer and actor) and contagion.csv
-    (yawn contagion, smile mimicry, 0-100 mimicry index). Same input and seed, same files.
+    (yawn contagion, smile mimicry, 0-100 mimicry index), and analysis_config.json (every
+    setting, versions, sha256 of the inputs). Same input and settings, same files.
 
     \b
     Example:
         mimicry analyze sessions/2026-11-25_1400_P01_ab12
+        mimicry analyze sessions/S2 --config preregistered/analysis_config.json
     """
     from dataclasses import replace
 
     from .analysis import AnalysisConfig
     from .analysis.events import DEFAULT_EVENTS
-    from .session import analyze_session
+    from .session import analyze_session, read_analysis_config
 
-    config = AnalysisConfig(n_surrogates=surrogates, seed=seed,
-                            events=replace(DEFAULT_EVENTS, relative_to_baseline=relative_baseline))
+    if config_file is not None:
+        from click.core import ParameterSource
+
+        given = [f"--{n.replace('_', '-')}" for n in ("surrogates", "seed", "relative_baseline")
+                 if ctx.get_parameter_source(n) == ParameterSource.COMMANDLINE]
+        if given:
+            raise MimicryError(f"--config fixes every setting; leave out {', '.join(given)}")
+        config = read_analysis_config(config_file)
+    else:
+        config = AnalysisConfig(n_surrogates=surrogates, seed=seed,
+                                events=replace(DEFAULT_EVENTS, relative_to_baseline=relative_baseline))
     paths = analyze_session(session_dir, config)
     if not quiet:
         import json

@@ -132,7 +132,10 @@ def plain_summary(scores: pd.DataFrame, contagion: pd.DataFrame, alpha: float = 
             when = (f"about {lag:.1f} s after the person in the video" if lag > 0.05 else
                     f"about {-lag:.1f} s before the person in the video" if lag < -0.05 else
                     "at the same moment as the person in the video")
-            if p <= alpha:
+            if p <= alpha and lag < 0:  # a match that leads the video is no mimicry, whatever its p
+                lines.append(f"Smiles: {your} smiles matched the video's closely (r = {r:.2f}, {fmt_p(p)}), but "
+                             f"{when}: they did not follow the video, so this is not mimicry.")
+            elif p <= alpha:
                 lines.append(f"Smiles: {you} smiled along with the video, {when} (r = {r:.2f}). "
                              f"That match was closer than {100 * (1 - p):.1f}% of shuffled comparisons ({fmt_p(p)}), "
                              f"so it is unlikely to be chance.")

@@ -238,8 +238,9 @@ CONTAGION = CsvSchema(
         Column("yawns_per_min_yawn", "float64", "1/min", "yawn rate in yawn blocks"),
         Column("yawns_per_min_control", "float64", "1/min", "yawn rate in control blocks"),
         Column("stimulus_yawns", "int64", "count", "actor yawns shown"),
-        Column("contagious_yawns", "int64", "count", "stimulus yawns followed by a viewer yawn within the response window"),
-        Column("latency_mean_s", "float64", "s", "mean latency from stimulus yawn onset to the next viewer yawn onset (within the window)"),
+        Column("contagious_yawns", "int64", "count", "stimulus yawns followed by a viewer yawn within the response window "
+                                                     "(each viewer yawn credited once, to the latest stimulus yawn before it)"),
+        Column("latency_mean_s", "float64", "s", "mean latency from a credited stimulus yawn's onset to the onset of the first viewer yawn credited to it"),
         Column("latency_median_s", "float64", "s", "median of the same latencies"),
         Column("latencies_s", "str", "s", "all latencies, separated by `;`"),
         Column("smile_response", "float64", "0-1", "viewer smile 0.5-3 s after actor smile onsets minus 1 s before, averaged"),

@@ -220,10 +220,65 @@ def write_analysis(data: SessionData, config=None) -> dict[str, Path]:
     from .analysis import AnalysisConfig, analyze
     from .schema import CONTAGION, EVENTS, SCORES, XCORR
 
-    result = analyze(data.frames, data.stimulus_log, data.camera_fps, config or AnalysisConfig())
+    config = config or AnalysisConfig()
+    result = analyze(data.frames, data.stimulus_log, data.camera_fps, config)
     paths = write_outputs(data.path, {"scores.csv": (result.scores, SCORES), "events.csv": (result.events, EVENTS),
                                       "contagion.csv": (result.contagion, CONTAGION), "xcorr.csv": (result.xcorr, XCORR)})
+    paths.append(write_json_atomic(data.path / ANALYSIS_CONFIG, analysis_record(data.path, config)))
     return {p.name: p for p in paths}
+
+
+ANALYSIS_CONFIG = "analysis_config.json"
+ANALYSIS_INPUTS = ("frames.csv", "stimulus_log.csv", "session.json")
+
+
+def analysis_record(folder: Path, config) -> dict:
+    """What ``analysis_config.json`` holds: every analysis setting (``analysis``, which
+    ``mimicry analyze --config`` reads back), the signal constants of this mimicry, the versions
+    of mimicry and its numerical libraries, and the sha256 of each input file."""
+    import platform
+    from importlib import metadata
+
+    from . import __version__
+    from .analysis.settings import to_dict
+    from .model import sha256_file
+    from .signals import DEFAULT_CONFIG
+
+    versions = {"mimicry": __version__, "python": platform.python_version()}
+    for name in ("numpy", "pandas", "scipy"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return {"analysis": to_dict(config), "signals": to_dict(DEFAULT_CONFIG), "versions": versions,
+            "inputs": {n: sha256_file(folder / n) for n in ANALYSIS_INPUTS if (folder / n).is_file()},
+            "note": "analysis: the settings used (mimicry analyze --config FILE reruns with them); signals: the "
+                    "constants of this mimicry version, while frames.csv was computed by the version in session.json"}
+
+
+def read_analysis_config(path: str | Path):
+    """An :class:`~mimicry.analysis.AnalysisConfig` from a JSON file: an ``analysis_config.json``
+    (its ``analysis`` part) or an object of settings alone. Missing settings keep their defaults.
+
+    Raises
+    ------
+    SessionError
+        The file is missing or not JSON; :class:`~mimicry.analysis.settings.SettingsError` for
+        an unknown setting or a wrong value.
+    """
+    from .analysis import AnalysisConfig
+    from .analysis.settings import from_dict
+
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise SessionError(f"cannot read {path}: {e.strerror or e}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise SessionError(f"{path}: not valid JSON ({e})") from None
+    if isinstance(data, dict) and "analysis" in data:
+        data = data["analysis"]
+    return from_dict(AnalysisConfig, data, where=f"{path.name}: analysis")
 
 
 # -- sessions that did not end properly ------------------------------------------------------------

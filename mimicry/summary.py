@@ -128,9 +128,10 @@ def summary_html(summary: pd.DataFrame, failures: list[tuple[str, str]]) -> str:
     ps = pd.to_numeric(summary.get("smile_p"), errors="coerce")
     ok = lags.notna() & ps.notna()
     if ok.any():
-        sig = (ps[ok] <= 0.05).to_numpy()
+        sig = ((ps[ok] <= 0.05) & (lags[ok] >= 0)).to_numpy()  # leading the video is not following it
         parts.append(f"<p class=\"summary\">{int(sig.sum())} of {int(ok.sum())} participants smiled along with the "
-                     f"video beyond chance (p &le; 0.05); median lag {float(np.median(lags[ok])):.2f} s.</p>")
+                     f"video beyond chance (p &le; 0.05, smiling after the video: lag &ge; 0 s); median lag "
+                     f"{float(np.median(lags[ok])):.2f} s.</p>")
         parts.append(figures.lag_histogram(lags[ok].to_numpy(float), sig))
     else:
         parts.append("<p>No smile scores.</p>")

@@ -186,3 +186,19 @@ def test_surrogate_p_value_is_calibrated():
     print(f"false-positive rates at alpha = 0.05 over 500 null pairs: {rates}")
     assert 0.03 <= rates["circular"] <= 0.07, rates
     assert rates["shuffle"] <= 0.10, rates  # block shuffles run slightly hot (about 7.5 %), see README
+
+
+def test_one_viewer_yawn_after_three_stimulus_yawns_is_one_contagious_yawn():
+    """Stimulus yawns at 3, 10 and 17 s, one viewer yawn at 18 s: it is credited to the 17 s yawn
+    only (each viewer yawn at most once, to the latest stimulus yawn before it)."""
+    from mimicry.analysis.contagion import credited_latencies, yawn_contagion
+
+    spans = pd.DataFrame({"block": [0], "stimulus_id": ["y"], "kind": ["yawn"], "start_s": [0.0], "end_s": [30.0]})
+    res = yawn_contagion(pd.DataFrame({"onset_s": [18.0]}), pd.DataFrame({"onset_s": [3.0, 10.0, 17.0]}), spans)
+    assert res["contagious_yawns"] == 1 and res["latencies_s"] == "1.000"
+    # two viewer yawns after one stimulus yawn credit it once, with the first latency
+    assert credited_latencies(np.array([12.0, 14.0]), np.array([10.0]), (0.0, 15.0)) == [2.0]
+    # a viewer yawn before any stimulus yawn, or past the window, is credited to none
+    assert credited_latencies(np.array([1.0, 40.0]), np.array([3.0, 10.0]), (0.0, 15.0)) == []
+    # each stimulus yawn followed by its own viewer yawn: all credited
+    assert credited_latencies(np.array([5.0, 13.0]), np.array([3.0, 10.0]), (0.0, 15.0)) == [2.0, 3.0]

@@ -45,3 +45,15 @@ def test_hung_tests_time_out():
     ini = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
     assert 0 < ini["timeout"] <= 600
     assert {"slow", "mediapipe", "gui", "browser"} <= {m.split(":")[0] for m in ini["markers"]}
+
+
+def test_a_subprocess_that_reaches_for_the_network_is_caught():
+    """Every Python process a test starts loads the guard: a connection beyond this machine is
+    refused before any packet leaves and logged, so the test that started it fails."""
+    log = Path(os.environ["MIMICRY_TEST_NET_LOG"])
+    code = ("import socket\ntry:\n    socket.create_connection(('192.0.2.1', 80), timeout=1)\n"
+            "except OSError as e:\n    print(e)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "network access attempted in a test" in r.stdout
+    assert "192.0.2.1" in log.read_text()
+    log.unlink()  # caught as it should be: do not fail this test for it

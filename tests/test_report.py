@@ -339,3 +339,21 @@ def test_user_text_is_escaped_and_shown_in_chromium(browser, tmp_path):
             assert f"yawn: {AMP_ID}" in found["svgText"]  # the clip's label in the yawn figure
         else:
             assert "<b>bold&" in found["text"] and found["bold"] == 0
+
+
+def test_a_viewer_who_smiles_before_the_video_is_never_said_to_smile_along(tmp_path):
+    """A strong, significant match at a negative lag (the viewer leads by 1.3 s): the sentence
+    says it is not mimicry, and the summary page does not count it as smiling along."""
+    scores = pd.DataFrame({"block": ["all"], "kind": ["smile"], "signal": ["smile"], "face": [0], "r_peak": [0.83],
+                           "lag_s": [-1.27], "p_value": [0.000999]})
+    contagion = pd.DataFrame({"face": [0], "minutes_yawn_blocks": [0.0], "minutes_control_blocks": [0.0],
+                              "mimicry_index": [np.nan]})
+    (line,) = plain_summary(scores, contagion)[0]
+    assert "smiled along" not in line and "not mimicry" in line and "about 1.3 s before" in line
+    from mimicry.schema import SUMMARY
+    from mimicry.summary import summary_html
+
+    rows = pd.DataFrame({"folder": ["a", "b"], "face": pd.array([0, 0], dtype="Int64"), "smile_lag_s": [-1.27, 0.8],
+                         "smile_p": [0.000999, 0.001]}).reindex(columns=SUMMARY.names)
+    page = summary_html(rows, [])
+    assert "1 of 2 participants smiled along" in page

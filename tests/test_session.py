@@ -94,3 +94,46 @@ def test_early_ended_session_is_noted(tmp_path):
     folder = write_session(tmp_path / "early", s.frames, s.stimulus_log, s.meta)
     r = run("analyze", folder, "--surrogates", "50")
     assert r.exit_code == 0 and "ended early" in r.stderr
+
+
+def test_analysis_config_records_every_setting_and_reruns_exactly(session_dir, tmp_path):
+    """analysis_config.json holds every setting, versions and input hashes; --config reruns with
+    exactly those settings (pre-registration), whatever the defaults of the command line."""
+    from dataclasses import fields
+
+    from mimicry.analysis import AnalysisConfig
+    from mimicry.model import sha256_file
+
+    assert run("analyze", session_dir, "--surrogates", "60", "--seed", "7", "--relative-baseline", "-q").exit_code == 0
+    record = json.loads((session_dir / "analysis_config.json").read_text())
+    a = record["analysis"]
+    assert {f.name for f in fields(AnalysisConfig)} == set(a)
+    assert a["n_surrogates"] == 60 and a["seed"] == 7 and a["events"]["relative_to_baseline"] is True
+    assert a["contagion"]["response_window_s"] == [0.0, 15.0] and "smile_for_laugh" in record["signals"]
+    assert record["inputs"]["frames.csv"] == sha256_file(session_dir / "frames.csv")
+    assert set(record["versions"]) >= {"mimicry", "numpy", "pandas", "python"}
+    frozen = tmp_path / "frozen.json"
+    frozen.write_text(json.dumps(record))
+    first = {n: (session_dir / n).read_bytes() for n in ANALYSIS_FILES}
+    assert run("analyze", session_dir, "-q").exit_code == 0  # defaults: other surrogates, other files
+    assert (session_dir / "scores.csv").read_bytes() != first["scores.csv"]
+    r = run("analyze", session_dir, "--config", frozen, "-q")
+    assert r.exit_code == 0, r.stderr
+    assert {n: (session_dir / n).read_bytes() for n in ANALYSIS_FILES} == first
+
+
+@pytest.mark.parametrize("text, args, pattern", [
+    ('{"analysis": {"n_surrogate": 10}}', (), "unknown setting\\(s\\) n_surrogate"),
+    ('{"events": {"smile": {"on": "high"}}}', (), "events.smile.on must be a number"),
+    ('{"contagion": {"response_window_s": [0, 15, 30]}}', (), "response_window_s must be a list of 2"),
+    ("not json", (), "not valid JSON"),
+    ("{}", ("--seed", "3"), "--config fixes every setting; leave out --seed"),
+])
+def test_bad_analysis_config_is_one_line(session_dir, tmp_path, text, args, pattern):
+    import re
+
+    cfg = tmp_path / "c.json"
+    cfg.write_text(text)
+    r = run("analyze", session_dir, "--config", cfg, *args)
+    assert r.exit_code == 1 and r.stderr.count("\n") == 1 and re.search(pattern, r.stderr), r.stderr
+    assert not (session_dir / "scores.csv").exists()

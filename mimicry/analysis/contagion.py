@@ -53,13 +53,8 @@ def yawn_contagion(viewer_yawns: pd.DataFrame, stimulus_yawns: pd.DataFrame, spa
     blocks = block_of(viewer_yawns["onset_s"].to_numpy(float), spans)
     kinds = np.array([kind_of.get(b, "") for b in blocks])
     minutes = {k: float((spans.end_s - spans.start_s)[spans.kind == k].sum() / 60.0) for k in ("yawn", "control")}
-    v_on = np.sort(viewer_yawns["onset_s"].to_numpy(float))
-    lo, hi = config.response_window_s
-    latencies = []
-    for s in stimulus_yawns["onset_s"].to_numpy(float):
-        after = v_on[(v_on - s >= lo) & (v_on - s <= hi)]
-        if after.size:
-            latencies.append(float(after[0] - s))
+    latencies = credited_latencies(viewer_yawns["onset_s"].to_numpy(float),
+                                   stimulus_yawns["onset_s"].to_numpy(float), config.response_window_s)
     n_y, n_c = int((kinds == "yawn").sum()), int((kinds == "control").sum())
     with np.errstate(invalid="ignore", divide="ignore"):
         rate_y = n_y / minutes["yawn"] if minutes["yawn"] > 0 else np.nan
@@ -73,6 +68,26 @@ def yawn_contagion(viewer_yawns: pd.DataFrame, stimulus_yawns: pd.DataFrame, spa
         "latency_median_s": float(np.median(latencies)) if latencies else np.nan,
         "latencies_s": ";".join(f"{x:.3f}" for x in latencies),
     }
+
+
+def credited_latencies(viewer_onsets_s: np.ndarray, stimulus_onsets_s: np.ndarray,
+                       window_s: tuple[float, float]) -> list[float]:
+    """Latencies of the stimulus yawns that a viewer yawn followed, one per such stimulus yawn.
+
+    Each viewer yawn is credited at most once, to the latest stimulus yawn whose onset lies
+    ``window_s`` (from, to; seconds) before it; a stimulus yawn credited by several viewer yawns
+    counts once, with the latency of the earliest. So one viewer yawn never makes several
+    stimulus yawns contagious.
+    """
+    v_on = np.sort(np.asarray(viewer_onsets_s, float))
+    s_on = np.sort(np.asarray(stimulus_onsets_s, float))
+    lo, hi = window_s
+    first: dict[int, float] = {}
+    for v in v_on:
+        i = int(np.searchsorted(s_on, v - lo, side="right")) - 1  # latest stimulus onset with v - s >= lo
+        if i >= 0 and v - s_on[i] <= hi and i not in first:
+            first[i] = float(v - s_on[i])
+    return [first[i] for i in sorted(first)]
 
 
 def _window_means(t: np.ndarray, v: np.ndarray, onsets: np.ndarray, window: tuple[float, float], fps: float) -> np.ndarray:
