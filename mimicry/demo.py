@@ -81,9 +81,20 @@ class OnlineEvents:
         self.start: float | None = None
         self.peak = -1.0
         self.counted = False
+        self.last_t: float | None = None
+        self.gap_from: float | None = None  # last sample before a face-loss gap inside a run
 
     def update(self, t_s: float, value: float) -> float | None:
-        v = value if math.isfinite(value) else -1.0  # NaN (face lost) ends a run
+        if not math.isfinite(value):  # face lost: the run waits to see how long the gap is
+            if self.start is not None and self.gap_from is None:
+                self.gap_from = self.last_t
+            return None
+        if self.gap_from is not None:
+            if t_s - self.gap_from > self.th.max_gap_s:  # too long: the run ended where the gap began
+                self.start, self.peak, self.counted = None, -1.0, False
+            self.gap_from = None
+        self.last_t = t_s
+        v = value
         if v < self.th.off:
             self.start, self.peak, self.counted = None, -1.0, False
             return None

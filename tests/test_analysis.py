@@ -6,7 +6,7 @@ import pytest
 
 from mimicry.analysis import AnalysisConfig, analyze
 from mimicry.analysis.alignment import resample_gapped
-from mimicry.analysis.events import EventThresholds, detect_events
+from mimicry.analysis.events import DEFAULT_EVENTS, EventThresholds, detect_events
 from mimicry.analysis.surrogates import block_shuffles, circular_shifts, p_value
 from mimicry.analysis.synchrony import lag_frames, wlcc, xcorr_parts
 from mimicry.simulate import bumps, simulate_session, smooth_noise
@@ -95,8 +95,9 @@ def test_events_hysteresis_minimum_duration_and_gaps():
     short = detect_events(t, v, EventThresholds(on=0.5, off=0.3, min_duration_s=2.0))
     assert short.empty
     v2 = v.copy()
-    v2[(t > 10.35) & (t < 10.45)] = np.nan  # face lost mid-event: the event is cut, not bridged
-    assert len(detect_events(t, v2, EventThresholds(0.5, 0.3, 0.0))) == 3
+    v2[(t > 10.35) & (t < 10.45)] = np.nan  # face lost mid-event for 0.1 s: bridged by default
+    assert len(detect_events(t, v2, EventThresholds(0.5, 0.3, 0.0))) == 2
+    assert len(detect_events(t, v2, EventThresholds(0.5, 0.3, 0.0, max_gap_s=0.0))) == 3  # or cut
 
 
 # -- whole sessions with known truth --------------------------------------------------------------
@@ -202,3 +203,41 @@ def test_one_viewer_yawn_after_three_stimulus_yawns_is_one_contagious_yawn():
     assert credited_latencies(np.array([1.0, 40.0]), np.array([3.0, 10.0]), (0.0, 15.0)) == []
     # each stimulus yawn followed by its own viewer yawn: all credited
     assert credited_latencies(np.array([5.0, 13.0]), np.array([3.0, 10.0]), (0.0, 15.0)) == [2.0, 3.0]
+
+
+def test_a_short_face_loss_gap_does_not_split_an_event():
+    """A 6 s yawn with one frame without a face is one yawn; a 0.5 s gap is bridged, a longer
+    one ends the event (gaps measured in seconds from the timestamps, at any frame rate)."""
+    from mimicry.analysis.events import detect_events
+
+    th = DEFAULT_EVENTS.yawn
+    for fps in (15.0, 30.0):
+        t = np.arange(0, 10, 1 / fps)
+        v = np.where((t >= 2) & (t < 8), 0.9, 0.0)
+        one = v.copy()
+        one[int(5 * fps)] = np.nan
+        assert len(detect_events(t, one, th)) == 1
+        short = v.copy()
+        short[(t > 4.9) & (t < 4.9 + 0.5 - 1.5 / fps)] = np.nan  # last sample before to first after <= 0.5 s
+        ev = detect_events(t, short, th)
+        assert len(ev) == 1 and ev.onset_s.iloc[0] == 2.0 and abs(ev.offset_s.iloc[0] - 8.0) < 1e-9
+        long = v.copy()
+        long[(t > 4.0) & (t < 5.0)] = np.nan  # a second without a face: two events
+        assert len(detect_events(t, long, th)) == 2
+        before = v.copy()
+        before[(t > 1.8) & (t < 2.0)] = np.nan  # a gap next to a sample below the threshold stays a gap
+        assert detect_events(t, before, th).onset_s.iloc[0] == 2.0
+
+
+def test_one_missing_frame_in_a_viewer_yawn_leaves_one_yawn_in_the_analysis():
+    s = simulate_session(blocks=("yawn", "control"), smile_lag_s=None, yawn_lag_s=4.0, events_per_block=2, seed=11)
+    clean = analyze(s.frames, s.stimulus_log, FPS, FAST).events
+    yawns = clean[(clean.source == "viewer") & (clean.kind == "yawn")]
+    assert len(yawns) >= 1
+    frames = s.frames.copy()
+    mid = float((yawns.onset_s.iloc[0] + yawns.offset_s.iloc[0]) / 2)
+    i = int(np.argmin(np.abs(frames.t_s.to_numpy() - mid)))
+    frames.loc[i, ["smile", "yawn"]] = np.nan
+    frames.loc[i, "detected"] = 0
+    again = analyze(frames, s.stimulus_log, FPS, FAST).events
+    assert len(again[(again.source == "viewer") & (again.kind == "yawn")]) == len(yawns)

@@ -154,7 +154,9 @@ def test_online_events_match_the_offline_detector():
     rng = np.random.default_rng(3)
     t = np.arange(0, 60, 1 / 30)
     v = np.clip(np.convolve(rng.standard_normal(t.size), np.ones(30) / 30, "same") * 2.0 + 0.35, 0, 1)
-    v[500:520] = np.nan  # face lost
+    v[500:520] = np.nan  # face lost for 0.7 s: ends a run
+    v[800:805] = np.nan  # lost for 0.2 s: bridged
+    v[1200] = np.nan  # one frame
     for th in (DEFAULT_EVENTS.yawn, DEFAULT_EVENTS.smile):
         det = OnlineEvents(th)
         online = [o for o in (det.update(a, b) for a, b in zip(t, v)) if o is not None]

@@ -3,8 +3,10 @@
 An event is a maximal run of samples at or above the lower threshold ``off`` that reaches the
 upper threshold ``on`` somewhere and lasts at least ``min_duration_s``. Its onset is the first
 sample of the run (where the signal rose above ``off``), its offset the first sample after it
-(or the last sample, at the end of the data), its peak the maximum inside. Missing samples count
-as below ``off``: an event never spans a face-loss gap.
+(or the last sample, at the end of the data), its peak the maximum inside. Missing samples (no
+face) count as below ``off``, except a gap of at most ``max_gap_s`` between two samples at or above
+``off``: a face lost for a moment (a hand, a turn, one missed frame) does not cut one smile or
+yawn in two. Every duration is in seconds from the timestamps, never in frames.
 """
 
 from __future__ import annotations
@@ -22,11 +24,14 @@ class EventThresholds:
     on: float
     off: float
     min_duration_s: float
+    max_gap_s: float = 0.5
+    """Longest face-loss gap (seconds, from the last sample before to the first after) that an
+    event bridges."""
 
     def relative_to(self, baseline: float) -> "EventThresholds":
         """Thresholds rescaled to the range above a baseline level ``b``: ``b + x * (1 - b)``."""
         b = float(np.clip(baseline, 0.0, 0.95)) if np.isfinite(baseline) else 0.0
-        return EventThresholds(b + self.on * (1 - b), b + self.off * (1 - b), self.min_duration_s)
+        return EventThresholds(b + self.on * (1 - b), b + self.off * (1 - b), self.min_duration_s, self.max_gap_s)
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,7 @@ def detect_events(t_s: np.ndarray, values: np.ndarray, thresholds: EventThreshol
     t = np.asarray(t_s, float)
     v = np.asarray(values, float)
     above = np.nan_to_num(v, nan=-1.0) >= thresholds.off
+    above |= bridged_gaps(t, above, np.isfinite(v), thresholds.max_gap_s)
     if t.size == 0 or not above.any():
         return pd.DataFrame(columns=EVENT_COLUMNS)
     d = np.diff(np.concatenate([[0], above.astype(np.int8), [0]]))
@@ -85,3 +91,16 @@ def detect_events(t_s: np.ndarray, values: np.ndarray, thresholds: EventThreshol
         k = s + int(np.nanargmax(seg))
         rows.append((t[s], t[k], offset, float(v[k])))
     return pd.DataFrame(rows, columns=EVENT_COLUMNS)
+
+
+def bridged_gaps(t_s: np.ndarray, above: np.ndarray, present: np.ndarray, max_gap_s: float) -> np.ndarray:
+    """Missing samples to count as part of an event: each run of missing samples with a sample at
+    or above the lower threshold on both sides, ``t_s`` of the two at most ``max_gap_s`` apart."""
+    out = np.zeros(t_s.size, dtype=bool)
+    if max_gap_s <= 0 or present.all():
+        return out
+    d = np.diff(np.concatenate([[0], (~present).astype(np.int8), [0]]))
+    for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)):  # missing run = [a, b)
+        if a > 0 and b < t_s.size and above[a - 1] and above[b] and t_s[b] - t_s[a - 1] <= max_gap_s:
+            out[a:b] = True
+    return out
