@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -130,16 +130,16 @@ def output_options(config: BatchConfig) -> dict:
     """Everything besides the input files that changes an output: the batch options, the model's
     sha256, every tracking, signal and analysis constant, and mimicry's version."""
     from .analysis import AnalysisConfig
-    from .model import resolve_model
+    from .analysis.settings import to_dict
+    from .model import BUNDLED_MODEL_SHA256
     from .pipeline import TrackConfig
 
-    model = resolve_model(config.model)
-    track = asdict(TrackConfig(max_faces=config.max_faces))
-    track.pop("model")
-    options = {"max_faces": config.max_faces, "model_sha256": _sha256(model), "report": config.report,
-               "n_surrogates": config.n_surrogates, "track": track,
-               "analysis": asdict(AnalysisConfig(n_surrogates=config.n_surrogates)), "mimicry": __version__}
-    return json.loads(json.dumps(options, default=str))  # as it reads back from done.json
+    track = to_dict(TrackConfig(max_faces=config.max_faces))
+    track.pop("model")  # None here: the model is recorded by its hash
+    model_sha256 = BUNDLED_MODEL_SHA256 if config.model is None else _sha256(Path(config.model))
+    return {"max_faces": config.max_faces, "model_sha256": model_sha256, "report": config.report,
+            "n_surrogates": config.n_surrogates, "track": track,
+            "analysis": to_dict(AnalysisConfig(n_surrogates=config.n_surrogates)), "mimicry": __version__}
 
 
 def fingerprint(item: BatchItem, config: BatchConfig = BatchConfig()) -> dict:

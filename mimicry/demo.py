@@ -94,13 +94,12 @@ class OnlineEvents:
                 self.start, self.peak, self.counted = None, -1.0, False
             self.gap_from = None
         self.last_t = t_s
-        v = value
-        if v < self.th.off:
+        if value < self.th.off:
             self.start, self.peak, self.counted = None, -1.0, False
             return None
         if self.start is None:
             self.start = t_s
-        self.peak = max(self.peak, v)
+        self.peak = max(self.peak, value)
         if not self.counted and self.peak >= self.th.on and t_s - self.start >= self.th.min_duration_s:
             self.counted = True
             return self.start

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 #: The 52 blendshape names of MediaPipe Face Landmarker, in the model's output order.
 BLENDSHAPE_NAMES: tuple[str, ...] = (
@@ -151,19 +151,6 @@ STIMULUS_LOG = CsvSchema(
     ),
 )
 
-STIMULUS_EVENTS = CsvSchema(
-    name="stimulus_events",
-    description="Stimulus library `tracks/<id>.events.csv`: the actor's smile and yawn events in a clip, found with "
-                "the analysis's event thresholds when the clip was added.",
-    columns=(
-        Column("kind", "str", "", "`smile` or `yawn`"),
-        Column("onset_s", "float64", "s", "clip time the signal rose above the lower threshold"),
-        Column("peak_s", "float64", "s", "clip time of the maximum"),
-        Column("offset_s", "float64", "s", "clip time it fell back below the lower threshold"),
-        Column("peak_value", "float64", "0-1", "signal maximum"),
-    ),
-)
-
 #: Keys `session.json` must have for the analysis.
 SESSION_JSON_REQUIRED = ("session_id", "participant", "status", "camera_fps")
 
@@ -223,6 +210,14 @@ EVENTS = CsvSchema(
         Column("peak_value", "float64", "0-1", "signal maximum"),
         Column("block", "Int64", "index", "block at onset; empty if the onset fell in a pause"),
     ),
+)
+
+STIMULUS_EVENTS = CsvSchema(
+    name="stimulus_events",
+    description="Stimulus library `tracks/<id>.events.csv`: the actor's smile and yawn events in a clip, found with "
+                "the analysis's event thresholds when the clip was added.",
+    columns=tuple(replace(c, description=c.description.replace("session time", "clip time"))
+                  for c in EVENTS.columns if c.name in ("kind", "onset_s", "peak_s", "offset_s", "peak_value")),
 )
 
 CONTAGION = CsvSchema(

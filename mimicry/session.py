@@ -302,10 +302,7 @@ def session_alive(meta: dict) -> bool:
     return True
 
 
-def trim_partial_line(path: Path) -> int:
-    """Cut a CSV file back to its last complete record (a process killed mid-write can leave half
-    of one, possibly inside a quoted cell); returns the bytes removed."""
-    return trim_to_complete(path)
+trim_partial_line = trim_to_complete  # the name the repair and older code use
 
 
 def repair_session(folder: str | Path) -> dict:

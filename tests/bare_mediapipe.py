@@ -3,6 +3,8 @@ through mimicry's tracker. Used by tests/test_stimuli.py and benchmarks/validate
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
 
@@ -25,19 +27,17 @@ def bare_pass(path, fps: float, stride: int = 1) -> tuple[np.ndarray, np.ndarray
 
     opts = vision.FaceLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(bundled_model_path())),
                                         running_mode=vision.RunningMode.VIDEO, output_face_blendshapes=True)
-    jaw, smile, found, i, k = [], [], 0, 0, 0
+    jaw, smile, found, i = [], [], 0, 0
     with vision.FaceLandmarker.create_from_options(opts) as lm:
         cap = cv2.VideoCapture(str(path))
-        while True:
+        for k in itertools.count():
             ok, img = cap.read()
             if not ok:
                 break
             if k % stride:
-                k += 1
                 continue
-            k += 1
             res = lm.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB,
-                                               data=cv2.cvtColor(img, cv2.COLOR_BGR2RGB)), int(i * stride * 1000 / fps))
+                                               data=cv2.cvtColor(img, cv2.COLOR_BGR2RGB)), int(k * 1000 / fps))
             i += 1
             d = {c.category_name: c.score for c in res.face_blendshapes[0]} if res.face_blendshapes else {}
             found += bool(d)

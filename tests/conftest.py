@@ -15,6 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import synth  # noqa: E402
+from guard.sitecustomize import local  # noqa: E402
 from mimicry.capture import read_frames  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
@@ -141,13 +142,6 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(getattr(pytest.mark, mark))
 
 
-def _local(address) -> bool:
-    if isinstance(address, (str, bytes)):
-        return True
-    host = str(address[0]) if isinstance(address, tuple) and address else ""
-    return host in ("localhost", "::1", "") or host.startswith("127.")
-
-
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch):
     """No test, and no process a test starts, connects beyond this machine (loopback is allowed:
@@ -156,7 +150,7 @@ def no_network(monkeypatch):
 
     def guard(original):
         def connect(self, address, *args):
-            if self.family in (socket.AF_INET, socket.AF_INET6) and not _local(address):
+            if self.family in (socket.AF_INET, socket.AF_INET6) and not local(address):
                 raise AssertionError(f"network access attempted: {address!r}")
             return original(self, address, *args)
         return connect

@@ -8,7 +8,8 @@ import socket
 _LOG = os.environ.get("MIMICRY_TEST_NET_LOG")
 
 
-def _local(address) -> bool:
+def local(address) -> bool:
+    """True for a Unix socket or a loopback address."""
     if isinstance(address, (str, bytes)):  # AF_UNIX
         return True
     host = str(address[0]) if isinstance(address, tuple) and address else ""
@@ -17,7 +18,7 @@ def _local(address) -> bool:
 
 def _guard(original):
     def connect(self, address, *args):
-        if self.family not in (socket.AF_INET, socket.AF_INET6) or _local(address):
+        if self.family not in (socket.AF_INET, socket.AF_INET6) or local(address):
             return original(self, address, *args)
         if _LOG:
             with open(_LOG, "a", encoding="utf-8") as f:
@@ -27,6 +28,6 @@ def _guard(original):
     return connect
 
 
-if _LOG:
+if _LOG and __name__ == "sitecustomize":  # conftest.py imports local() from here without this
     socket.socket.connect = _guard(socket.socket.connect)
     socket.socket.connect_ex = _guard(socket.socket.connect_ex)
