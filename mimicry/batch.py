@@ -301,7 +301,7 @@ def _process_session(item: BatchItem, tmp: Path, config: BatchConfig) -> list[di
         write_text_atomic(tmp / "report.html", report_html(res))
     stats = {r["face"]: r for r in _video_rows(res.data.frames)}
     rows = []
-    for r in session_rows(res.data.meta, res.scores, res.contagion, item.name):
+    for r in session_rows(res.data.meta, res.scores, res.contagion, res.verdicts, item.name):
         face = r.get("face")
         rows.append({**stats.get(face if face is pd.NA else int(face), {}), **r})
     return rows

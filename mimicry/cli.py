@@ -177,11 +177,13 @@ def track(video, out, camera, max_faces, landmarks, model, realtime, seconds, fo
 def analyze(ctx, session_dir, surrogates, seed, relative_baseline, config_file, quiet):
     """Score how much and how soon the viewer followed the stimulus in SESSION_DIR.
 
-    Reads frames.csv, stimulus_log.csv and session.json; writes scores.csv (lagged
-    cross-correlation per block and pooled per kind, surrogate p-values, windowed
-    cross-correlation), events.csv (smiles and yawns of viewer and actor) and contagion.csv
-    (yawn contagion, smile mimicry, 0-100 mimicry index), and analysis_config.json (every
-    setting, versions, sha256 of the inputs). Same input and settings, same files.
+    Reads frames.csv, stimulus_log.csv and session.json; writes verdicts.csv (the primary
+    test of smile mimicry and of yawn contagion per face: detected, not detected or
+    insufficient data), trials.csv (one row per actor event and face), scores.csv (descriptive
+    lagged and windowed cross-correlation), events.csv (smiles and yawns of viewer and actor),
+    contagion.csv (yawn counts, smile response, 0-100 mimicry index), and
+    analysis_config.json (every setting, versions, sha256 of the inputs). Same input and
+    settings, same files.
 
     \b
     Example:
@@ -294,16 +296,29 @@ def run(protocol_file, participant, camera, out, no_window, fullscreen, record_v
 
 
 def _echo_summary(paths: dict) -> None:
-    """The pooled synchrony of each signal in its own blocks, yawn counts and the mimicry index."""
+    """One line per face and measure from verdicts.csv (the primary tests), and the lay index."""
     import pandas as pd
 
-    scores = pd.read_csv(paths["scores.csv"])
-    for r in scores[scores.block.astype(str) == "all"].itertuples():
-        if r.signal == r.kind:  # smile in smile blocks, yawn in yawn blocks
-            click.echo(f"face {r.face} {r.signal}: r = {r.r_peak:.2f} at {r.lag_s:+.2f} s, p = {r.p_value:.3g}")
-    for r in pd.read_csv(paths["contagion.csv"]).itertuples():
-        click.echo(f"face {r.face}: yawns {r.yawns_yawn_blocks} in yawn blocks, {r.yawns_control_blocks} in control "
-                   f"blocks; mimicry index {r.mimicry_index:.0f}/100")
+    from .session import read_table
+
+    for r in read_table(paths["verdicts.csv"]).itertuples():
+        click.echo(f"face {r.face} {r.measure.replace('_', ' ')}: {verdict_text(r)}")
+    for r in read_table(paths["contagion.csv"]).itertuples():
+        if pd.notna(r.mimicry_index):
+            click.echo(f"face {r.face}: mimicry index {r.mimicry_index:.0f}/100 (0 unless a test detected mimicry)")
+
+
+def verdict_text(r) -> str:
+    """``detected (effect ..., 95% CI ..., p = ..., n events)`` or ``insufficient data: reason``."""
+    import math
+
+    if r.verdict == "insufficient_data":
+        return f"insufficient data: {r.reason}"
+    what = "response above chance" if r.measure == "smile_mimicry" else "rate ratio"
+    text = (f"{r.verdict.replace('_', ' ')} ({what} {r.effect:.2f}, 95% CI {r.ci_lo:.2f} to {r.ci_hi:.2f}, "
+            f"p = {r.p_value:.3g}, {r.n_events} events)")
+    reason = r.reason if isinstance(r.reason, str) else ""
+    return text + (f": {reason}" if reason and not (isinstance(r.p_value, float) and math.isnan(r.p_value)) else "")
 
 
 @main.command()
@@ -435,8 +450,9 @@ def demo(kind, camera, max_faces, fullscreen, no_window, no_preview, save, out, 
 
     The clips play large with a short neutral pause between them; beside them, the camera
     with a letter on each face (up to 8), a meter per face and counters per face and for the
-    class, including 'contagious' yawns (starting within 15 s after one in the video; smiles:
-    within 3 s). Keys: space pause, n next clip, r reset counters, f fullscreen, q or Esc quit
+    class, and how many started soon after one in the video (within 15 s; smiles: 3 s). These
+    are counts, not a test: whether yawning was contagious needs control clips (mimicry run
+    and mimicry summary). Keys: space pause, n next clip, r reset counters, f fullscreen, q or Esc quit
     (then a results screen until a key is pressed). Nothing is written unless --save.
 
     \b

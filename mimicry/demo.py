@@ -2,7 +2,7 @@
 
 ``mimicry demo`` shows the clips large with a neutral pause between them and, beside them, the
 camera with a box and a letter (A, B, C, ...) on each face, a meter per face and counters per
-face and for the class: yawns (or smiles) since the start and "contagious" ones, those that
+face and for the class: yawns (or smiles) since the start and those that
 start within the response window after one in the video. Nothing is written unless asked
 (``save``): then the same session folder as ``mimicry run`` (numbers only) plus
 ``demo_results.csv``.
@@ -38,7 +38,8 @@ from .stimuli import Library, Stimulus, load_library
 
 LETTERS = "ABCDEFGH"
 RESPONSE_WINDOW_S = {"yawn": DEFAULT_CONTAGION.response_window_s, "smile": (0.0, 3.0)}
-"""A viewer event starting this long after one in the video counts as contagious, seconds."""
+"""A viewer event starting this long after one in the video is counted as "after the video", seconds
+(a count, not a test of contagion: that needs control clips, see ``mimicry analyze``)."""
 SCREEN_FPS = 30.0
 """Most screens drawn per second."""
 
@@ -217,7 +218,7 @@ class FaceTally:
     events: int = 0
     in_clips: int = 0
     in_pauses: int = 0
-    contagious: int = 0
+    after_video: int = 0
     first_s: float | None = None
     onsets: list = field(default_factory=list)
 
@@ -239,7 +240,7 @@ class Tally:
         self.stimulus_onsets.append(onset_s)
 
     def add(self, face: int, onset_s: float, phase: Phase | None) -> bool:
-        """Count a viewer event; returns True if it is contagious."""
+        """Count a viewer event; returns True if it started within the window after one in the video."""
         f = self.faces.setdefault(face, FaceTally())
         f.events += 1
         f.onsets.append(onset_s)
@@ -250,9 +251,9 @@ class Tally:
         elif phase is not None:
             f.in_pauses += 1
         lo, hi = RESPONSE_WINDOW_S[self.kind]
-        contagious = any(lo <= onset_s - s <= hi for s in self.stimulus_onsets if s >= self.since_s)
-        f.contagious += int(contagious)
-        return contagious
+        after = any(lo <= onset_s - s <= hi for s in self.stimulus_onsets if s >= self.since_s)
+        f.after_video += int(after)
+        return after
 
     def table(self) -> pd.DataFrame:
         """Per face and for the class (``face = 'class'``); columns of :data:`~mimicry.schema.DEMO_RESULTS`."""
@@ -260,7 +261,7 @@ class Tally:
             firsts = [t.first_s for t in ts if t.first_s is not None]
             return {"face": face, "face_id": face_id, "kind": self.kind, "events": sum(t.events for t in ts),
                     "in_clips": sum(t.in_clips for t in ts), "in_pauses": sum(t.in_pauses for t in ts),
-                    "contagious": sum(t.contagious for t in ts), "first_s": round(min(firsts), 2) if firsts else None}
+                    "after_video": sum(t.after_video for t in ts), "first_s": round(min(firsts), 2) if firsts else None}
 
         rows = [row(letter(f), f, [t]) for f, t in sorted(self.faces.items())]
         rows.append(row("class", None, list(self.faces.values())))
@@ -330,14 +331,14 @@ class DemoScreen:
             cv2.rectangle(canvas, (1110, y + 5), (1310, y + 35), (90, 90, 90), -1)
             v = float(np.clip(meters[fid], 0, 1)) if math.isfinite(meters[fid]) else 0.0
             cv2.rectangle(canvas, (1110, y + 5), (1110 + int(200 * v), y + 35), c, -1)
-            cv2.putText(canvas, f"{t.events} ({t.contagious})", (1330, y + 32), font, 1.1, (255, 255, 255), 2,
+            cv2.putText(canvas, f"{t.events} ({t.after_video})", (1330, y + 32), font, 1.1, (255, 255, 255), 2,
                         cv2.LINE_AA)
             y += 52
         total = sum(t.events for t in tally.faces.values())
-        cont = sum(t.contagious for t in tally.faces.values())
-        cv2.putText(canvas, f"Class: {total} {word}, {cont} contagious", (30, 760), font, 1.6, (255, 255, 255), 3,
+        cont = sum(t.after_video for t in tally.faces.values())
+        cv2.putText(canvas, f"Class: {total} {word}, {cont} soon after the video's", (30, 760), font, 1.6, (255, 255, 255), 3,
                     cv2.LINE_AA)
-        cv2.putText(canvas, f"per face: {word} (contagious)", (1060, 405), font, 0.7, (200, 200, 200), 1, cv2.LINE_AA)
+        cv2.putText(canvas, f"per face: {word} (soon after the video's)", (1060, 405), font, 0.7, (200, 200, 200), 1, cv2.LINE_AA)
         cv2.putText(canvas, status, (30, h - 30), font, 0.8, (200, 200, 200), 2, cv2.LINE_AA)
         cv2.putText(canvas, "space pause   n next   r reset   f fullscreen   q quit", (30, h - 70), font, 0.8,
                     (160, 160, 160), 1, cv2.LINE_AA)
@@ -350,8 +351,8 @@ class DemoScreen:
         canvas = np.full((h, w, 3), 30, np.uint8)
         font = cv2.FONT_HERSHEY_SIMPLEX
         cv2.putText(canvas, "Results", (40, 80), font, 2.0, (255, 255, 255), 4, cv2.LINE_AA)
-        cols = ["face", "events", "in_clips", "in_pauses", "contagious", "first_s"]
-        heads = ["face", f"{kind}s", "in clips", "in pauses", "contagious", "first (s)"]
+        cols = ["face", "events", "in_clips", "in_pauses", "after_video", "first_s"]
+        heads = ["face", f"{kind}s", "in clips", "in pauses", "after video", "first (s)"]
         xs = [40, 240, 440, 640, 860, 1110]
         for x, head in zip(xs, heads):
             cv2.putText(canvas, head, (x, 160), font, 1.1, (200, 200, 200), 2, cv2.LINE_AA)
@@ -364,6 +365,8 @@ class DemoScreen:
                 text = "-" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
                 cv2.putText(canvas, text, (x, y), font, 1.3, (255, 255, 255), 3 if row.face == "class" else 2,
                             cv2.LINE_AA)
+        cv2.putText(canvas, "Counts, not a test: whether it was contagious needs control clips (mimicry run + summary).",
+                    (40, h - 90), font, 0.8, (200, 200, 200), 2, cv2.LINE_AA)
         cv2.putText(canvas, "press any key to close", (40, h - 40), font, 0.9, (160, 160, 160), 2, cv2.LINE_AA)
         return canvas
 
@@ -493,8 +496,8 @@ def _loop(config, clips, library, events_by_clip, actor_tracks, source, is_file,
                     det = detectors.setdefault(face, OnlineEvents(DEFAULT_EVENTS.for_signal(kind)))
                     onset = det.update(row["t_s"], value)
                     if onset is not None and onset >= tally.since_s:
-                        contagious = tally.add(face, onset, playlist.phase_at(onset))
-                        log_event(onset, f"viewer_{kind}", None, f"{letter(face)}{' contagious' if contagious else ''}")
+                        after = tally.add(face, onset, playlist.phase_at(onset))
+                        log_event(onset, f"viewer_{kind}", None, f"{letter(face)}{' after_video' if after else ''}")
         except BaseException as e:  # reported by the main thread
             live["error"] = e
         finally:

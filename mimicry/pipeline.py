@@ -27,8 +27,7 @@ from .signals import (
     frame_signals,
     lip_contrast,
     mouth_visibility,
-    sustained,
-    yawn_window,
+    sustained_t,
 )
 from .tracking import FaceIdTracker, FaceLandmarker
 from .writers import CsvWriter
@@ -84,29 +83,32 @@ class _Pending:
 
 
 class RowAssembler:
-    """Turn per-frame detections into finished rows after a fixed look-ahead.
+    """Turn per-frame detections into finished rows after a fixed look-ahead in seconds.
 
     Parameters
     ----------
     tracker : FaceIdTracker
         Gives each detection's track key its public id once confirmed.
-    window : int
-        Yawn filter window, frames (odd). Rows come out ``window - 1`` frames late.
+    window_s : float
+        Yawn filter window, seconds (:func:`~mimicry.signals.sustained_t`). A row comes out once
+        a frame ``window_s`` later has arrived (and at least ``tracker.min_hits`` frames later),
+        at any frame rate.
     single : bool
         One face: no-face frames get a ``face = 0, detected = 0`` row.
     memory_s : float
         Lost faces get ``detected = 0`` rows for this long.
     """
 
-    def __init__(self, tracker: FaceIdTracker, window: int, single: bool, memory_s: float):
+    def __init__(self, tracker: FaceIdTracker, window_s: float, single: bool, memory_s: float):
         self.tracker = tracker
-        self.window = window
-        self.half = (window - 1) // 2
-        self.lag = max(2 * self.half, tracker.min_hits)
+        self.window_s = window_s
+        self.lag_s = window_s  # erosion then dilation: half a window each, both sides
+        self.min_frames = tracker.min_hits
         self.single = single
         self.memory_s = memory_s
         self._pending: deque[_Pending] = deque()
         self._drive: dict[int, dict[int, float]] = {}
+        self._times: dict[int, float] = {}  # seq -> t_s of every frame, detected or not
         self._last_seen: dict[int, float] = {}
         self._seq = 0
         self._last_seq = -1
@@ -116,12 +118,14 @@ class RowAssembler:
         seq = self._seq
         self._seq += 1
         self._last_seq = seq
+        self._times[seq] = t_s
         for f in faces:
             self._drive.setdefault(f.key, {})[seq] = f.signals["yawn_drive"]
         self._pending.append(_Pending(seq, frame, t_s, faces))
         out = []
-        while self._pending and self._pending[0].seq <= seq - self.lag:
-            out.extend(self._finish(self._pending.popleft(), final_seq=None))
+        while self._pending and seq - self._pending[0].seq >= self.min_frames \
+                and t_s - self._pending[0].t_s >= self.lag_s - 1e-6:
+            out.extend(self._finish(self._pending.popleft(), final_seq=seq))
         return out
 
     def flush(self) -> list[tuple[dict, TrackedFace | None]]:
@@ -131,14 +135,15 @@ class RowAssembler:
             out.extend(self._finish(self._pending.popleft(), final_seq=self._last_seq))
         return out
 
-    def _yawn(self, key: int, seq: int, final_seq: int | None) -> float:
+    def _yawn(self, key: int, seq: int, final_seq: int) -> float:
         hist = self._drive.get(key, {})
-        h2 = 2 * self.half
-        hi_clamp = final_seq if final_seq is not None else seq + h2
-        win = [hist.get(min(max(s, 0), hi_clamp), 0.0) for s in range(seq - h2, seq + h2 + 1)]
-        return float(sustained(np.array(win), self.window)[h2])
+        t0 = self._times[seq]
+        seqs = [s for s in range(min(self._times), final_seq + 1) if abs(self._times[s] - t0) <= self.lag_s + 1e-6]
+        t = np.array([self._times[s] for s in seqs])
+        v = np.array([hist.get(s, 0.0) for s in seqs])  # a frame without this face counts as a closed mouth
+        return float(sustained_t(t, v, self.window_s)[seqs.index(seq)])
 
-    def _finish(self, p: _Pending, final_seq: int | None) -> list[tuple[dict, TrackedFace | None]]:
+    def _finish(self, p: _Pending, final_seq: int) -> list[tuple[dict, TrackedFace | None]]:
         rows: list[tuple[dict, TrackedFace | None]] = []
         seen_ids: set[int] = set()
         for f in p.faces:
@@ -160,12 +165,16 @@ class RowAssembler:
         if not rows:
             rows.append(({"t_s": p.t_s, "frame": p.frame, "face": 0 if self.single else None, "detected": 0}, None))
         rows.sort(key=lambda r: (r[0]["face"] is None, r[0]["face"] if r[0]["face"] is not None else 0))
-        # forget yawn history nobody will ask for again
-        cutoff = p.seq - 2 * self.half
-        for hist in self._drive.values():
-            for s in [s for s in hist if s < cutoff]:
-                del hist[s]
+        self._forget(p)
         return rows
+
+    def _forget(self, p: _Pending) -> None:
+        """Drop the yawn history no later row will ask for (older than one look-ahead before ``p``)."""
+        old = [s for s, t in self._times.items() if t < p.t_s - self.lag_s - 1e-6 and s < p.seq]
+        for s in old:
+            del self._times[s]
+            for hist in self._drive.values():
+                hist.pop(s, None)
 
 
 class MouthVisibility:
@@ -215,7 +224,7 @@ def iter_track_rows(source: FrameSource, config: TrackConfig = TrackConfig(),
     fps = source.nominal_fps if math.isfinite(source.nominal_fps) and source.nominal_fps > 0 else 30.0
     single = config.max_faces == 1
     tracker = FaceIdTracker(min_hits=config.min_hits, memory_s=config.memory_s, single=single)
-    assembler = RowAssembler(tracker, yawn_window(fps, config.signals), single, config.memory_s)
+    assembler = RowAssembler(tracker, config.signals.yawn_min_s, single, config.memory_s)
     visibility = MouthVisibility(config.signals)
     # MediaPipe runs in its own thread, a frame ahead: while it infers frame n (its C++ graph
     # runs without the GIL), this thread turns frame n-1 into signals and rows. MediaPipe's

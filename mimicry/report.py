@@ -55,6 +55,8 @@ class SessionResults:
     contagion: pd.DataFrame
     xcorr: pd.DataFrame
     events_log: pd.DataFrame | None
+    verdicts: pd.DataFrame
+    trials: pd.DataFrame
 
     @property
     def faces(self) -> list[int]:
@@ -84,7 +86,8 @@ def load_results(folder: str | Path, analyze_if_missing: bool = True) -> Session
             log = read_table(folder / "events_log.csv")
         except (pd.errors.EmptyDataError, pd.errors.ParserError):
             log = None
-    return SessionResults(data, out["scores.csv"], out["events.csv"], out["contagion.csv"], out["xcorr.csv"], log)
+    return SessionResults(data, out["scores.csv"], out["events.csv"], out["contagion.csv"], out["xcorr.csv"], log,
+                          out["verdicts.csv"], out["trials.csv"])
 
 
 # -- pure parts ------------------------------------------------------------------------------------
@@ -105,63 +108,73 @@ def fmt_p(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
-def _pooled(scores: pd.DataFrame, face: int, kind: str, signal: str) -> pd.Series | None:
-    s = scores[(scores["block"].astype(str) == "all") & (scores["face"] == face) & (scores["kind"] == kind)
-               & (scores["signal"] == signal)]
-    return s.iloc[0] if len(s) and np.isfinite(s["r_peak"].iloc[0]) else None
-
-
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def plain_summary(scores: pd.DataFrame, contagion: pd.DataFrame, alpha: float = 0.05) -> dict[int, list[str]]:
-    """A few plain-language sentences per face, every number taken from ``scores`` (pooled
-    rows: smile in smile clips, yawn in yawn clips) and ``contagion``."""
+def _ci(v: pd.Series, fmt: str = "{:.2f}") -> str:
+    lo, hi = float(v["ci_lo"]), float(v["ci_hi"])
+    if not np.isfinite(lo) or np.isnan(hi):
+        return ""
+    return f"95% CI {fmt.format(lo)} to {'no upper limit' if hi == math.inf else fmt.format(hi)}; "
+
+
+def smile_sentence(v: pd.Series, trials: pd.DataFrame, you: str, your: str) -> str:
+    """The smile-mimicry sentence of one face, from its ``verdicts.csv`` row."""
+    n = int(v["n_events"])
+    if v["verdict"] == "insufficient_data":
+        return f"Smiles: cannot tell: {v['reason']}."
+    eff, p = float(v["effect"]), float(v["p_value"])
+    stats = f"({_ci(v)}{fmt_p(p)}; {_plural(n, 'smile')} in the video)"
+    if v["verdict"] == "detected":
+        lat = trials.loc[trials["responded"] == 1, "latency_s"].to_numpy(float) if len(trials) else np.empty(0)
+        when = f", typically {float(np.median(lat)):.1f} s after the person in the video" if lat.size else ""
+        return (f"Smiles: {you} smiled along with the video{when}: after each smile in the video {your} smile rose "
+                f"{eff:.2f} more than after random moments of the same clips {stats}. Smile mimicry detected.")
+    if isinstance(v["reason"], str) and v["reason"]:
+        return (f"Smiles: {your} smile rose {eff:.2f} more after the video's smiles than after random moments "
+                f"{stats}, but {v['reason']}. No smile mimicry detected.")
+    return (f"Smiles: {your} smile did not rise after the video's smiles more than after random moments "
+            f"({eff:+.2f} above chance; {stats[1:-1]}). No smile mimicry detected.")
+
+
+def yawn_sentence(v: pd.Series, c: pd.Series, you: str, them: str) -> str:
+    """The yawn-contagion sentence of one face, from its ``verdicts.csv`` and ``contagion.csv`` rows."""
+    hi = DEFAULT_CONTAGION.response_window_s[1]
+    text = (f"Yawns: {you} yawned {_plural(int(c['yawns_yawn_windows']), 'time')} within {hi:.0f} s after a yawn "
+            f"in the video ({float(c['minutes_yawn_windows']):.1f} min watched) and "
+            f"{_plural(int(c['yawns_control_windows']), 'time')} in the same windows of the control clips "
+            f"({float(c['minutes_control_windows']):.1f} min).")
+    if v["verdict"] == "insufficient_data":
+        return text + f" Cannot tell whether yawning was contagious: {v['reason']}."
+    ratio = float(v["effect"])
+    rate = "more than any rate in the control clips" if ratio == math.inf else f"{ratio:.1f} times the control rate"
+    if v["verdict"] == "detected":
+        return text + f" That is {rate} ({_ci(v, '{:.1f}')}{fmt_p(float(v['p_value']))}). Contagious yawning detected."
+    return (text + f" That is not more than chance would give ({fmt_p(float(v['p_value']))}). "
+            f"No contagious yawning detected.")
+
+
+def plain_summary(verdicts: pd.DataFrame, contagion: pd.DataFrame, trials: pd.DataFrame | None = None) -> dict[int, list[str]]:
+    """A few plain-language sentences per face, each following from that face's ``verdicts.csv``
+    row (the primary test of the measure), with counts from ``contagion.csv``."""
     faces = [int(f) for f in contagion["face"]]
+    trials = trials if trials is not None else pd.DataFrame(columns=["face", "event", "responded", "latency_s"])
     out = {}
     for face in faces:
         you, your, them = (("You", "your", "you") if len(faces) == 1
                            else (f"Face {face}", f"face {face}'s", f"face {face}"))
-        lines = []
-        s = _pooled(scores, face, "smile", "smile")
-        if s is None:
-            lines.append("Smiles: no smile clip with a smiling actor and a visible face, so no smile score.")
-        else:
-            lag, r, p = float(s["lag_s"]), float(s["r_peak"]), float(s["p_value"])
-            when = (f"about {lag:.1f} s after the person in the video" if lag > 0.05 else
-                    f"about {-lag:.1f} s before the person in the video" if lag < -0.05 else
-                    "at the same moment as the person in the video")
-            if p <= alpha and lag < 0:  # a match that leads the video is no mimicry, whatever its p
-                lines.append(f"Smiles: {your} smiles matched the video's closely (r = {r:.2f}, {fmt_p(p)}), but "
-                             f"{when}: they did not follow the video, so this is not mimicry.")
-            elif p <= alpha:
-                lines.append(f"Smiles: {you} smiled along with the video, {when} (r = {r:.2f}). "
-                             f"That match was closer than {100 * (1 - p):.1f}% of shuffled comparisons ({fmt_p(p)}), "
-                             f"so it is unlikely to be chance.")
-            else:
-                lines.append(f"Smiles: {your} smiles did not follow the video more than chance would: the best match "
-                             f"(r = {r:.2f}, {when}) was equalled by {100 * p:.1f}% of shuffled comparisons "
-                             f"({fmt_p(p)}).")
+        v = verdicts[verdicts["face"] == face].set_index("measure")
         c = contagion[contagion["face"] == face].iloc[0]
-        minutes_y, minutes_c = float(c["minutes_yawn_blocks"]), float(c["minutes_control_blocks"])
-        if minutes_y > 0 or minutes_c > 0:
-            text = (f"Yawns: {you} yawned {_plural(int(c['yawns_yawn_blocks']), 'time')} during yawn clips "
-                    f"({minutes_y:.1f} min) and {_plural(int(c['yawns_control_blocks']), 'time')} during control clips "
-                    f"({minutes_c:.1f} min).")
-            n_stim = int(c["stimulus_yawns"])
-            if n_stim:
-                hi = DEFAULT_CONTAGION.response_window_s[1]
-                text += (f" {int(c['contagious_yawns'])} of the {_plural(n_stim, 'yawn')} shown were followed by a yawn from "
-                         f"{them} within {hi:.0f} s")
-                lat = float(c["latency_median_s"])
-                text += f" (median delay {lat:.1f} s)." if np.isfinite(lat) else "."
-            lines.append(text)
+        tr = trials[(trials["face"] == face) & (trials["event"] == "smile")]
+        lines = [smile_sentence(v.loc["smile_mimicry"], tr, you, your)]
+        if float(c["minutes_yawn_blocks"]) > 0 or float(c["minutes_control_blocks"]) > 0:
+            lines.append(yawn_sentence(v.loc["yawn_contagion"], c, you, them))
         idx = float(c["mimicry_index"])
         if np.isfinite(idx):
-            lines.append(f"Mimicry index: {idx:.0f} out of 100. 0 means no sign of mimicry, 100 means {your} smile "
-                         f"rose clearly after every smile in the video and every yawn shown was answered by a yawn. "
-                         f"It is a summary for demonstrations; the correlations and p-values are the measurement.")
+            lines.append(f"Mimicry index: {idx:.0f} out of 100, from the tests above: 0 unless one detected "
+                         f"mimicry, higher the more {your} smile rose above chance and the larger the share of "
+                         f"yawns beyond chance. It is a summary for demonstrations; the tests are the measurement.")
         out[face] = lines
     return out
 
@@ -319,7 +332,7 @@ def report_html(res: SessionResults) -> str:
     if spans.empty:
         parts.append("<div class=\"note\"><b>No clip was shown</b> in this session (it ended during the "
                      "baseline), so nothing can be compared.</div>")
-    summaries = plain_summary(res.scores, res.contagion)
+    summaries = plain_summary(res.verdicts, res.contagion, res.trials)
     for face in faces:
         heading = "<h2>Summary</h2>" if len(faces) == 1 else f"<h2>Summary: face {face}</h2>"
         parts.append(heading + "<div class=\"summary\">" + "".join(f"<p>{esc(s)}</p>" for s in summaries[face])
@@ -355,10 +368,14 @@ def report_html(res: SessionResults) -> str:
                          f"</figcaption></figure>")
     if faces:
         pooled = res.scores[res.scores["block"].astype(str) == "all"]
-        parts.append("<h2>Scores</h2><p class=\"small\">Pooled rows of scores.csv (all clips of a kind); the "
-                     "per-clip rows and every column are in the CSV files next to this page.</p>"
-                     + html_table(pooled[["face", "kind", "signal", "r_peak", "lag_s", "p_value", "p_value_shuffle",
-                                      "n_samples"]]))
+        parts.append("<h2>Tests</h2><p class=\"small\">verdicts.csv: the primary test of each measure, behind "
+                     "every sentence above.</p>" + html_table(res.verdicts))
+        parts.append("<h2>Synchrony (descriptive)</h2><p class=\"small\">Pooled rows of scores.csv (all clips of a "
+                     "kind): secondary measures that describe how closely the signals moved together; the "
+                     "verdicts above do not rest on them. The per-clip rows and every column are in the CSV files "
+                     "next to this page.</p>"
+                     + html_table(pooled[["face", "kind", "signal", "r_peak", "lag_s", "p_value", "wlcc_z",
+                                          "n_samples"]]))
         per_face = res.contagion.set_index("face").T.reset_index()
         per_face.columns = ["measure", *(f"face {f}" for f in res.contagion["face"])]
         parts.append("<h2>Contagion</h2>" + html_table(per_face))

@@ -184,16 +184,17 @@ SCORES = CsvSchema(
         Column("kind", "str", "", "block kind: `smile`, `yawn` or `control`"),
         Column("face", "int64", "id", "viewer face id"),
         Column("signal", "str", "", "`smile` or `yawn` (viewer and actor alike)"),
-        Column("r_peak", "float64", "r", "highest Pearson r over lags -2 ... +5 s"),
+        Column("r_peak", "float64", "r", "highest Pearson r over lags -2 ... +5 s (yawn: -2 ... +15 s); descriptive, not the verdict"),
         Column("lag_s", "float64", "s", "lag of that peak, positive = viewer after the stimulus (resolution one camera frame)"),
         Column("p_value", "float64", "p", "share of surrogates (circular shifts of the viewer) whose peak r over the same lags is at least as high"),
-        Column("p_value_shuffle", "float64", "p", "the same with block-shuffled surrogates"),
         Column("n_samples", "int64", "samples", "aligned samples with both signals present"),
         Column("wlcc_r_mean", "float64", "r", "windowed lagged cross-correlation (4 s windows, 1 s steps): mean of the per-window peak r"),
         Column("wlcc_r_sd", "float64", "r", "SD of the per-window peak r"),
         Column("wlcc_lag_mean_s", "float64", "s", "mean lag of the per-window peaks"),
         Column("wlcc_lag_sd_s", "float64", "s", "SD of the per-window peak lags"),
         Column("wlcc_windows", "int64", "windows", "windows with enough data"),
+        Column("wlcc_z", "float64", "z", "`wlcc_r_mean` as a z against circular-shift surrogates of the viewer: (observed - "
+                                         "surrogate mean) / surrogate SD (the raw mean is about 0.5 on independent series)"),
     ),
 )
 
@@ -239,9 +240,54 @@ CONTAGION = CsvSchema(
         Column("latency_median_s", "float64", "s", "median of the same latencies"),
         Column("latencies_s", "str", "s", "all latencies, separated by `;`"),
         Column("smile_response", "float64", "0-1", "viewer smile 0.5-3 s after actor smile onsets minus 1 s before, averaged"),
-        Column("smile_response_p", "float64", "p", "share of random-onset surrogates with a response at least as large"),
-        Column("actor_smiles", "int64", "count", "actor smile onsets used"),
-        Column("mimicry_index", "float64", "0-100", "lay summary, see README: Mimicry index"),
+        Column("smile_response_p", "float64", "p", "p-value of the smile-mimicry primary test (as in `verdicts.csv`)"),
+        Column("actor_smiles", "int64", "count", "actor smile onsets with the face in view (used by the test)"),
+        Column("yawns_yawn_windows", "int64", "count", "viewer yawns starting within the response window after a stimulus yawn"),
+        Column("yawns_control_windows", "int64", "count", "viewer yawns starting within the same window after a pseudo-onset in a control clip (and not in a yawn window)"),
+        Column("minutes_yawn_windows", "float64", "min", "minutes with the face in view inside yawn windows"),
+        Column("minutes_control_windows", "float64", "min", "minutes with the face in view inside control windows"),
+        Column("mimicry_index", "float64", "0-100", "lay summary derived from `verdicts.csv` on a chance-corrected scale; 0 unless a test detected mimicry"),
+    ),
+)
+
+VERDICTS = CsvSchema(
+    name="verdicts",
+    description="`mimicry analyze` `verdicts.csv`: the primary test of each measure per viewer face; every sentence "
+                "mimicry prints about a person follows from these rows.",
+    columns=(
+        Column("face", "int64", "id", "viewer face id"),
+        Column("measure", "str", "", "`smile_mimicry` or `yawn_contagion`"),
+        Column("test", "str", "", "the primary test used"),
+        Column("n_events", "int64", "count", "smile: actor smiles with the face in view; yawn: viewer yawns in yawn and control windows"),
+        Column("effect", "float64", "0-1 or ratio", "smile: response above chance (observed minus random-onset mean, 0-1 smile units); "
+                                                     "yawn: rate ratio, yawns per face-present minute in yawn windows over control windows"),
+        Column("ci_lo", "float64", "as effect", "95 % confidence interval, lower end (smile: t interval over trials; yawn: exact)"),
+        Column("ci_hi", "float64", "as effect", "upper end"),
+        Column("p_value", "float64", "p", "one-sided p-value of the test"),
+        Column("verdict", "str", "", "`detected` (p <= 0.05, and for smiles the viewer followed), `not_detected` or `insufficient_data`"),
+        Column("reason", "str", "", "why the data cannot answer, or why a significant smile match is not mimicry; empty otherwise"),
+    ),
+)
+
+TRIALS = CsvSchema(
+    name="trials",
+    description="`mimicry analyze` `trials.csv`: one row per actor event x viewer face (and per pseudo-onset in control "
+                "clips), ready for a mixed model with participant and stimulus as random effects.",
+    columns=(
+        Column("face", "int64", "id", "viewer face id"),
+        Column("block", "Int64", "index", "block of the onset"),
+        Column("stimulus_id", "str", "", "stimulus shown"),
+        Column("kind", "str", "", "block kind"),
+        Column("event", "str", "", "`smile`, `yawn` (actor events) or `pseudo_yawn` (control clips, at the yawn clips' onset times)"),
+        Column("onset_s", "float64", "s", "session time of the actor's (pseudo-)onset"),
+        Column("baseline", "float64", "0-1", "viewer mean before the onset (smile: 1 s; yawn: 5 s)"),
+        Column("response", "float64", "0-1", "viewer mean in the response window (smile: 0.5-3 s; yawn: 0-15 s)"),
+        Column("peak", "float64", "0-1", "viewer maximum from the onset to the end of the response window"),
+        Column("latency_s", "float64", "s", "smile: onset of the viewer's first smile from 1 s before to 3 s after, from the actor's; "
+                                             "yawn: latency of the viewer yawn credited to this onset"),
+        Column("responded", "int64", "0/1", "smile: the viewer started smiling 0-3 s after; yawn: a viewer yawn was credited"),
+        Column("valid_share", "float64", "0-1", "share of the trial's samples with the face in view"),
+        Column("head_yaw_deg", "float64", "degrees", "mean absolute head turn in the response window (empty without pose columns)"),
     ),
 )
 
@@ -272,15 +318,43 @@ SUMMARY = CsvSchema(
         Column("protocol", "str", "", "protocol name"),
         Column("status", "str", "", "`complete`, `aborted`, `crashed` or `running` (killed)"),
         Column("face", "Int64", "id", "viewer face id"),
-        Column("smile_r", "float64", "r", "pooled smile synchrony in smile clips (`scores.csv` `r_peak`)"),
+        Column("smile_verdict", "str", "", "smile-mimicry verdict (`verdicts.csv`)"),
+        Column("smile_effect", "float64", "0-1", "its effect: smile response above chance"),
+        Column("smile_verdict_p", "float64", "p", "its p-value"),
+        Column("yawn_verdict", "str", "", "yawn-contagion verdict (`verdicts.csv`)"),
+        Column("yawn_effect", "float64", "ratio", "its effect: yawn rate ratio, yawn over control windows"),
+        Column("yawn_verdict_p", "float64", "p", "its p-value"),
+        Column("smile_r", "float64", "r", "pooled smile synchrony in smile clips (`scores.csv` `r_peak`; descriptive)"),
         Column("smile_lag_s", "float64", "s", "its lag, positive = viewer after the video"),
         Column("smile_p", "float64", "p", "its circular-shift p-value"),
+        Column("smile_wlcc_z", "float64", "z", "pooled smile WLCC z (`scores.csv` `wlcc_z`)"),
         Column("yawn_r", "float64", "r", "pooled yawn synchrony in yawn clips"),
         Column("yawn_lag_s", "float64", "s", "its lag"),
         Column("yawn_p", "float64", "p", "its p-value"),
+        Column("yawn_wlcc_z", "float64", "z", "pooled yawn WLCC z"),
         *(c for c in CONTAGION.columns if c.name in ("yawns_yawn_blocks", "yawns_control_blocks", "minutes_yawn_blocks",
-                                                     "minutes_control_blocks", "stimulus_yawns", "contagious_yawns",
-                                                     "smile_response", "smile_response_p", "mimicry_index")),
+                                                     "minutes_control_blocks", "yawns_yawn_windows",
+                                                     "yawns_control_windows", "minutes_yawn_windows",
+                                                     "minutes_control_windows", "stimulus_yawns", "contagious_yawns",
+                                                     "smile_response", "mimicry_index")),
+    ),
+)
+
+GROUP_TESTS = CsvSchema(
+    name="group_tests",
+    description="`mimicry summary` `summary_tests.csv` (beside `summary.csv`, named after it): the group tests over "
+                "participants (faces and sessions of one participant id pooled).",
+    columns=(
+        Column("role", "str", "", "`primary` (one per measure) or `secondary`"),
+        Column("measure", "str", "", "`yawn_contagion`, `smile_mimicry`, `smile_synchrony` or `yawn_rate`"),
+        Column("test", "str", "", "the test"),
+        Column("n_participants", "int64", "count", "participants in the test"),
+        Column("effect", "float64", "see effect_unit", "effect size"),
+        Column("effect_unit", "str", "", "what the effect is"),
+        Column("ci_lo", "float64", "as effect", "95 % confidence interval, lower end"),
+        Column("ci_hi", "float64", "as effect", "upper end"),
+        Column("p_value", "float64", "p", "p-value of the test"),
+        Column("p_holm", "float64", "p", "Holm-adjusted over the secondary tests (primary: as p_value)"),
     ),
 )
 
@@ -322,8 +396,8 @@ DEMO_RESULTS = CsvSchema(
         Column("events", "int64", "count", "yawns (or smiles) since the start or the last reset"),
         Column("in_clips", "int64", "count", "of which starting while a clip played"),
         Column("in_pauses", "int64", "count", "of which starting in the neutral pause between clips"),
-        Column("contagious", "int64", "count", "of which starting within the response window after one in the video "
-                                               "(yawn 0-15 s, smile 0-3 s)"),
+        Column("after_video", "int64", "count", "of which starting within the response window after one in the video "
+                                                "(yawn 0-15 s, smile 0-3 s); a count, not a test of contagion"),
         Column("first_s", "float64", "s", "time of the first one from the start (or reset); class: the earliest"),
     ),
 )
@@ -358,7 +432,7 @@ def safe_cell(value: object) -> str:
     return text
 
 
-ALL_SCHEMAS = (TRACK, LANDMARKS, FRAMES, STIMULUS_LOG, STIMULUS_EVENTS, SESSION_FRAMES, EVENTS_LOG, SCORES, EVENTS, CONTAGION, XCORR, SUMMARY, BATCH_SUMMARY,
+ALL_SCHEMAS = (TRACK, LANDMARKS, FRAMES, STIMULUS_LOG, STIMULUS_EVENTS, SESSION_FRAMES, EVENTS_LOG, SCORES, EVENTS, CONTAGION, VERDICTS, TRIALS, XCORR, SUMMARY, GROUP_TESTS, BATCH_SUMMARY,
                BATCH_FAILURES, DEMO_RESULTS)
 
 if __name__ == "__main__":  # pragma: no cover

@@ -204,12 +204,13 @@ def json_default(o):
     raise TypeError(type(o).__name__)
 
 
-ANALYSIS_FILES = ("scores.csv", "events.csv", "contagion.csv", "xcorr.csv")
+ANALYSIS_FILES = ("verdicts.csv", "trials.csv", "scores.csv", "events.csv", "contagion.csv", "xcorr.csv")
 
 
 def analyze_session(folder: str | Path, config=None) -> dict[str, Path]:
-    """Read a session folder, analyse it, and write ``scores.csv``, ``events.csv``,
-    ``contagion.csv`` and ``xcorr.csv`` into it (all or nothing). Returns the written paths by name."""
+    """Read a session folder, analyse it, and write ``verdicts.csv``, ``trials.csv``, ``scores.csv``,
+    ``events.csv``, ``contagion.csv`` and ``xcorr.csv`` into it (all or nothing), with
+    ``analysis_config.json``. Returns the written paths by name."""
     if (Path(folder) / "session.json").is_file():
         repair_session(folder)  # a killed session is closed first (no-op for the others)
     return write_analysis(read_session(folder), config)
@@ -218,11 +219,12 @@ def analyze_session(folder: str | Path, config=None) -> dict[str, Path]:
 def write_analysis(data: SessionData, config=None) -> dict[str, Path]:
     """Analyse a session already read and write its analysis files (see :func:`analyze_session`)."""
     from .analysis import AnalysisConfig, analyze
-    from .schema import CONTAGION, EVENTS, SCORES, XCORR
+    from .schema import CONTAGION, EVENTS, SCORES, TRIALS, VERDICTS, XCORR
 
     config = config or AnalysisConfig()
     result = analyze(data.frames, data.stimulus_log, data.camera_fps, config)
-    paths = write_outputs(data.path, {"scores.csv": (result.scores, SCORES), "events.csv": (result.events, EVENTS),
+    paths = write_outputs(data.path, {"verdicts.csv": (result.verdicts, VERDICTS), "trials.csv": (result.trials, TRIALS),
+                                      "scores.csv": (result.scores, SCORES), "events.csv": (result.events, EVENTS),
                                       "contagion.csv": (result.contagion, CONTAGION), "xcorr.csv": (result.xcorr, XCORR)})
     paths.append(write_json_atomic(data.path / ANALYSIS_CONFIG, analysis_record(data.path, config)))
     return {p.name: p for p in paths}

@@ -238,9 +238,33 @@ def yawn_drive(opening: np.ndarray, smile: np.ndarray, config: SignalConfig = DE
 
 
 def yawn_window(fps: float, config: SignalConfig = DEFAULT_CONFIG) -> int:
-    """Odd window length, in frames, of the yawn signal's sustained-opening filter."""
+    """Odd window length, in frames at a regular ``fps``, spanning ``yawn_min_s`` (for
+    :func:`sustained` on regularly sampled arrays; live rows use :func:`sustained_t`)."""
     k = max(1, int(round(config.yawn_min_s * fps)))
     return k if k % 2 else k + 1
+
+
+def sustained_t(t_s: np.ndarray, drive: np.ndarray, window_s: float) -> np.ndarray:
+    """:func:`sustained` with the window in seconds from the timestamps: keep only the parts of
+    ``drive`` that last at least ``window_s``, whatever the frame rate and however many frames
+    were dropped.
+
+    Erosion then dilation, each over the samples within ``window_s / 2`` of a sample's time (at
+    a regular 30 fps and ``window_s = 1`` exactly the 31-sample :func:`sustained`). ``t_s`` must
+    be increasing; missing values (NaN) count as 0; the ends are padded with the nearest value.
+    """
+    t = np.asarray(t_s, dtype=float)
+    x = np.nan_to_num(np.asarray(drive, dtype=float), nan=0.0)
+    if window_s <= 0 or x.size == 0:
+        return x
+    h = window_s / 2 + 1e-6  # timestamps k / fps land on the window's edge up to rounding
+    if x.size <= 256:  # the live pipeline's short windows: one small matrix instead of a loop
+        near = np.abs(t[:, None] - t[None, :]) <= h
+        ero = np.where(near, x[None, :], np.inf).min(axis=1)
+        return np.where(near, ero[None, :], -np.inf).max(axis=1)
+    lo, hi = np.searchsorted(t, t - h, side="left"), np.searchsorted(t, t + h, side="right")
+    ero = np.array([x[a:b].min() for a, b in zip(lo, hi)])
+    return np.array([ero[a:b].max() for a, b in zip(lo, hi)])
 
 
 def sustained(drive: np.ndarray, window: int) -> np.ndarray:

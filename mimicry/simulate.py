@@ -54,7 +54,7 @@ def simulate_session(blocks: tuple[str, ...] = ("smile", "control", "smile", "ya
                      stimulus_fps: float = 25.0, smile_lag_s: float | None = 0.8, smile_gain: float = 0.6,
                      noise: float = 0.08, yawn_lag_s: float | None = 4.0, events_per_block: int = 4,
                      jitter_s: float = 0.004, face_loss: tuple[tuple[float, float], ...] = (),
-                     end_s: float | None = None, seed: int = 0) -> SimulatedSession:
+                     end_s: float | None = None, own_yawns_per_min: float = 0.0, seed: int = 0) -> SimulatedSession:
     """A session with known truth.
 
     Parameters
@@ -80,6 +80,9 @@ def simulate_session(blocks: tuple[str, ...] = ("smile", "control", "smile", "ya
         Spans where the face is not detected.
     end_s : float
         Cut the session here (an early end); ``None`` for the full protocol.
+    own_yawns_per_min : float
+        Rate of the viewer's own yawns (a Poisson process over the whole session, independent of
+        the video), per minute.
 
     Returns
     -------
@@ -126,7 +129,9 @@ def simulate_session(blocks: tuple[str, ...] = ("smile", "control", "smile", "ya
     viewer_yawn_onsets = []
     if yawn_lag_s is not None:
         viewer_yawn_onsets = [o + yawn_lag_s for o in actor_yawn_onsets]
-    v_yawn = bumps(t_cam, np.array(viewer_yawn_onsets), 2.0, 1.5, 1.0) if viewer_yawn_onsets else np.zeros(n)
+    own_yawns = _poisson_times(rng, own_yawns_per_min / 60.0, total - 5.0)
+    all_yawns = np.sort(np.r_[np.array(viewer_yawn_onsets, float), own_yawns])
+    v_yawn = bumps(t_cam, all_yawns, 2.0, 1.5, 1.0) if all_yawns.size else np.zeros(n)
     v_yawn = np.clip(v_yawn + 0.02 * np.abs(smooth_noise(n, fps, rng)), 0, 1)
 
     t_frames = t_cam + rng.uniform(-jitter_s, jitter_s, n)
@@ -149,5 +154,36 @@ def simulate_session(blocks: tuple[str, ...] = ("smile", "control", "smile", "ya
     meta = {"session_id": f"sim{seed}", "participant": "P-sim", "status": "complete" if end_s is None else "aborted",
             "camera_fps": fps}
     truth = {"actor_smile_onsets": np.array(actor_smile_onsets), "actor_yawn_onsets": np.array(actor_yawn_onsets),
-             "viewer_yawn_onsets": np.array(viewer_yawn_onsets), "block_starts": starts, "block_kinds": blocks}
+             "viewer_yawn_onsets": np.array(viewer_yawn_onsets), "viewer_own_yawn_onsets": own_yawns,
+             "block_starts": starts, "block_kinds": blocks}
     return SimulatedSession(frames[FRAMES.names], log[STIMULUS_LOG.names], meta, truth)
+
+
+def _poisson_times(rng: np.random.Generator, rate_per_s: float, duration_s: float) -> np.ndarray:
+    """Event times of a Poisson process on [0, duration_s), at least 6 s apart (a yawn takes ~5 s)."""
+    if rate_per_s <= 0 or duration_s <= 0:
+        return np.empty(0)
+    times = np.sort(rng.uniform(0, duration_s, rng.poisson(rate_per_s * duration_s)))
+    keep = []
+    for t in times:
+        if not keep or t - keep[-1] >= 6.0:
+            keep.append(t)
+    return np.array(keep, float)
+
+
+def null_session(kind: str, seed: int, fps: float = 30.0) -> SimulatedSession:
+    """A session in which the viewer does not mimic: for calibrating every p-value mimicry prints.
+
+    ``smile``: six 30 s blocks (four smile clips with four actor smiles each, two control clips),
+    a viewer smiling on their own at random times. ``yawn``: six yawn and six control clips of
+    30 s (3 min of yawns shown), a viewer yawning on their own about once a minute. Both with
+    AR(1) noise, jittered frame times and one to three face-loss gaps of 0.2-3 s.
+    """
+    rng = np.random.default_rng([seed, 7])
+    blocks = (("smile", "control", "smile", "smile", "control", "smile") if kind == "smile"
+              else ("yawn", "control") * 6)
+    total = 10.0 + len(blocks) * 35.0
+    gaps = tuple((a, a + rng.uniform(0.2, 3.0)) for a in np.sort(rng.uniform(5.0, total - 5.0, rng.integers(1, 4))))
+    return simulate_session(blocks=blocks, block_s=30.0, baseline_s=10.0, isi_s=5.0, fps=fps, smile_lag_s=None,
+                            yawn_lag_s=None, events_per_block=4 if kind == "smile" else 3, jitter_s=0.008,
+                            face_loss=gaps, own_yawns_per_min=1.0 if kind == "yawn" else 0.0, seed=seed)

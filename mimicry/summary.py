@@ -13,12 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from scipy.stats import binomtest
 
 from . import figures
 from .errors import MimicryError, SessionError
 from .report import esc, fmt_p, html_table, load_results, page
-from .schema import SUMMARY
+from .schema import GROUP_TESTS, SUMMARY
 from .session import write_outputs, write_text_atomic
 
 SESSION_MARKERS = ("session.json", "frames.csv", "stimulus_log.csv")
@@ -33,7 +34,8 @@ def find_sessions(root: str | Path) -> list[Path]:
     return sorted(found)
 
 
-def session_rows(meta: dict, scores: pd.DataFrame, contagion: pd.DataFrame, folder: str) -> list[dict]:
+def session_rows(meta: dict, scores: pd.DataFrame, contagion: pd.DataFrame, verdicts: pd.DataFrame,
+                 folder: str) -> list[dict]:
     """``summary.csv`` rows of one session: one per face (one row with no face if none was found)."""
     proto = meta.get("protocol")
     base = {"folder": folder, "session_id": meta.get("session_id"), "participant": meta.get("participant"),
@@ -44,22 +46,70 @@ def session_rows(meta: dict, scores: pd.DataFrame, contagion: pd.DataFrame, fold
     rows = []
     for c in contagion.itertuples(index=False):
         row = {**base, "face": int(c.face)}
+        for measure, key in (("smile_mimicry", "smile"), ("yawn_contagion", "yawn")):
+            v = verdicts[(verdicts["face"] == c.face) & (verdicts["measure"] == measure)]
+            if len(v):
+                row.update({f"{key}_verdict": v["verdict"].iloc[0], f"{key}_effect": v["effect"].iloc[0],
+                            f"{key}_verdict_p": v["p_value"].iloc[0]})
         for signal in ("smile", "yawn"):
             s = scores[(scores["block"].astype(str) == "all") & (scores["face"] == c.face) & (scores["kind"] == signal)
                        & (scores["signal"] == signal)]
             if len(s):
                 row.update({f"{signal}_r": s["r_peak"].iloc[0], f"{signal}_lag_s": s["lag_s"].iloc[0],
-                            f"{signal}_p": s["p_value"].iloc[0]})
-        row.update({k: getattr(c, k) for k in ("yawns_yawn_blocks", "yawns_control_blocks", "minutes_yawn_blocks",
-                                               "minutes_control_blocks", "stimulus_yawns", "contagious_yawns",
-                                               "smile_response", "smile_response_p", "mimicry_index")})
+                            f"{signal}_p": s["p_value"].iloc[0], f"{signal}_wlcc_z": s["wlcc_z"].iloc[0]})
+        row.update({k: getattr(c, k) for k in SUMMARY_FROM_CONTAGION})
         rows.append(row)
     return rows
 
 
+SUMMARY_FROM_CONTAGION = ("yawns_yawn_blocks", "yawns_control_blocks", "minutes_yawn_blocks", "minutes_control_blocks",
+                          "yawns_yawn_windows", "yawns_control_windows", "minutes_yawn_windows",
+                          "minutes_control_windows", "stimulus_yawns", "contagious_yawns", "smile_response",
+                          "mimicry_index")
+
+
+def participants(summary: pd.DataFrame) -> pd.DataFrame:
+    """One row per participant (the unit of every group test): the ``participant`` of
+    session.json, or the session folder when it is empty. Several faces or sessions of one
+    participant are pooled, never counted as several people.
+
+    Columns: ``unit``, ``n_faces``, ``yawn_windows`` (saw both yawn and control windows),
+    ``yawned_yawn``, ``yawned_control`` (any yawn in those windows), ``yawn_rate_diff``
+    (yawns per minute, yawn minus control windows), ``smile_effect`` (mean chance-corrected
+    smile response over faces with a smile verdict), ``smile_detected`` (any face detected),
+    ``smile_wlcc_z`` (mean).
+    """
+    d = summary[summary["face"].notna()].copy()
+    for col in ("participant", "smile_verdict", "yawns_yawn_windows", "yawns_control_windows", "minutes_yawn_windows",
+                "minutes_control_windows", "smile_effect", "smile_wlcc_z"):
+        if col not in d.columns:
+            d[col] = np.nan
+    if d.empty:
+        return pd.DataFrame(columns=["unit", "n_faces", "yawn_windows", "yawned_yawn", "yawned_control",
+                                     "yawn_rate_diff", "smile_effect", "smile_detected", "smile_wlcc_z"])
+    part = d["participant"].astype("string")
+    d["unit"] = part.where(part.notna() & (part.str.len() > 0), "folder:" + d["folder"].astype(str))
+    num = {c: pd.to_numeric(d[c], errors="coerce") for c in ("yawns_yawn_windows", "yawns_control_windows",
+                                                                  "minutes_yawn_windows", "minutes_control_windows",
+                                                                  "smile_effect", "smile_wlcc_z")}
+    d = d.assign(**{c: v for c, v in num.items()})
+    d["smile_effect"] = d["smile_effect"].where(d["smile_verdict"] != "insufficient_data")
+    rows = []
+    for unit, g in d.groupby("unit", sort=True):
+        my, mc = g["minutes_yawn_windows"].fillna(0).sum(), g["minutes_control_windows"].fillna(0).sum()
+        ny, nc = g["yawns_yawn_windows"].fillna(0).sum(), g["yawns_control_windows"].fillna(0).sum()
+        both = my > 0 and mc > 0
+        rows.append({"unit": unit, "n_faces": len(g), "yawn_windows": both, "yawned_yawn": bool(ny > 0),
+                     "yawned_control": bool(nc > 0), "yawn_rate_diff": ny / my - nc / mc if both else np.nan,
+                     "smile_effect": g["smile_effect"].mean(),
+                     "smile_detected": bool((g["smile_verdict"] == "detected").any()),
+                     "smile_wlcc_z": g["smile_wlcc_z"].mean()})
+    return pd.DataFrame(rows)
+
+
 @dataclass
 class YawnTest:
-    """Paired yawn contagion test over participants who saw both yawn and control clips."""
+    """Paired yawn contagion test over participants who had both yawn and control windows."""
 
     n: int
     yawned_yawn: int
@@ -70,20 +120,99 @@ class YawnTest:
     neither: int
     p_mcnemar: float
     """Exact (binomial) McNemar test of the discordant pairs, two-sided."""
+    odds_ratio: float = float("nan")
+    """Discordant-pair odds ratio ``yawn_only / control_only`` (inf if no participant yawned only in control)."""
+    odds_ratio_ci: tuple[float, float] = (float("nan"), float("nan"))
+    """Its exact 95 % CI (Clopper-Pearson on the discordant pairs)."""
 
 
-def yawn_contagion_test(summary: pd.DataFrame) -> YawnTest:
-    """Did more participants yawn during yawn clips than during control clips? (as in Provine's
-    contagious-yawning studies). Each face of each session that watched both kinds is one pair;
-    the exact McNemar test compares ``yawn_only`` with ``control_only``."""
-    ok = summary["face"].notna() & (pd.to_numeric(summary["minutes_yawn_blocks"], errors="coerce") > 0) \
-        & (pd.to_numeric(summary["minutes_control_blocks"], errors="coerce") > 0)
-    d = summary[ok]
-    y = pd.to_numeric(d["yawns_yawn_blocks"], errors="coerce").fillna(0).to_numpy() > 0
-    c = pd.to_numeric(d["yawns_control_blocks"], errors="coerce").fillna(0).to_numpy() > 0
+def yawn_contagion_test(people: pd.DataFrame) -> YawnTest:
+    """Did more participants yawn in yawn windows than in control windows? (as in Provine's
+    contagious-yawning studies). Each participant of :func:`participants` with both kinds of
+    windows is one pair; the exact McNemar test compares ``yawn_only`` with ``control_only``."""
+    d = people[people["yawn_windows"].astype(bool)] if len(people) else people
+    y = d["yawned_yawn"].astype(bool).to_numpy() if len(d) else np.zeros(0, bool)
+    c = d["yawned_control"].astype(bool).to_numpy() if len(d) else np.zeros(0, bool)
     b, cc = int((y & ~c).sum()), int((~y & c).sum())
-    p = float(binomtest(b, b + cc, 0.5).pvalue) if b + cc else 1.0
-    return YawnTest(int(ok.sum()), int(y.sum()), int(c.sum()), int((y & c).sum()), b, cc, int((~y & ~c).sum()), p)
+    if b + cc:
+        test = binomtest(b, b + cc, 0.5)
+        lo, hi = test.proportion_ci(0.95, method="exact")
+        odds = (lambda pi: float("inf") if pi >= 1 else pi / (1 - pi))
+        or_, ci, p = odds(b / (b + cc)), (odds(lo), odds(hi)), float(test.pvalue)
+    else:
+        or_, ci, p = float("nan"), (float("nan"), float("nan")), 1.0
+    return YawnTest(len(d), int(y.sum()), int(c.sum()), int((y & c).sum()), b, cc, int((~y & ~c).sum()), p, or_, ci)
+
+
+def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson score 95 % interval of a proportion ``k / n``."""
+    if n == 0:
+        return float("nan"), float("nan")
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return float(centre - half), float(centre + half)
+
+
+def one_sample(values: np.ndarray) -> dict:
+    """Mean, 95 % t interval, Cohen's d_z and two-sided one-sample t-test p against 0."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if v.size < 2:
+        return {"n": int(v.size), "effect": float(v.mean()) if v.size else np.nan, "ci_lo": np.nan, "ci_hi": np.nan,
+                "d_z": np.nan, "p_value": np.nan}
+    sd = float(v.std(ddof=1))
+    half = float(stats.t.ppf(0.975, v.size - 1) * sd / np.sqrt(v.size))
+    p = float(stats.ttest_1samp(v, 0.0).pvalue) if sd > 0 else np.nan
+    return {"n": int(v.size), "effect": float(v.mean()), "ci_lo": float(v.mean() - half),
+            "ci_hi": float(v.mean() + half), "d_z": float(v.mean() / sd) if sd > 0 else np.nan, "p_value": p}
+
+
+def group_tests(people: pd.DataFrame) -> pd.DataFrame:
+    """``group_tests.csv``: the two primary group tests and the Holm-adjusted secondary ones,
+    over participants (:func:`participants`)."""
+    yt = yawn_contagion_test(people)
+    smile = one_sample(people["smile_effect"].to_numpy(float) if len(people) else np.empty(0))
+    wlcc = one_sample(people["smile_wlcc_z"].to_numpy(float) if len(people) else np.empty(0))
+    rate = people["yawn_rate_diff"].to_numpy(float) if len(people) else np.empty(0)
+    rate = rate[np.isfinite(rate)]
+    nonzero = rate[rate != 0]
+    p_rate = float(stats.wilcoxon(nonzero).pvalue) if nonzero.size >= 1 else np.nan
+    rows = [
+        {"role": "primary", "measure": "yawn_contagion", "test": "exact McNemar (participants yawning in yawn vs "
+         "control windows), two-sided", "n_participants": yt.n, "effect": yt.odds_ratio, "effect_unit":
+         "discordant-pair odds ratio", "ci_lo": yt.odds_ratio_ci[0], "ci_hi": yt.odds_ratio_ci[1], "p_value": yt.p_mcnemar},
+        {"role": "primary", "measure": "smile_mimicry", "test": "one-sample t-test of participants' chance-corrected "
+         "smile responses against 0, two-sided", "n_participants": smile["n"], "effect": smile["effect"],
+         "effect_unit": f"smile units above chance (Cohen's d_z {smile['d_z']:.2f})", "ci_lo": smile["ci_lo"],
+         "ci_hi": smile["ci_hi"], "p_value": smile["p_value"]},
+        {"role": "secondary", "measure": "smile_synchrony", "test": "one-sample t-test of participants' WLCC z against "
+         "0, two-sided", "n_participants": wlcc["n"], "effect": wlcc["effect"], "effect_unit": "mean WLCC z",
+         "ci_lo": wlcc["ci_lo"], "ci_hi": wlcc["ci_hi"], "p_value": wlcc["p_value"]},
+        {"role": "secondary", "measure": "yawn_rate", "test": "Wilcoxon signed-rank of participants' yawn rate "
+         "difference (yawn minus control windows), two-sided", "n_participants": int(rate.size),
+         "effect": float(np.median(rate)) if rate.size else np.nan, "effect_unit": "median difference, yawns per min",
+         "ci_lo": np.nan, "ci_hi": np.nan, "p_value": p_rate},
+    ]
+    df = pd.DataFrame(rows)
+    df["p_holm"] = df["p_value"]
+    sec = df["role"] == "secondary"
+    df.loc[sec, "p_holm"] = holm(df.loc[sec, "p_value"].to_numpy(float))
+    return df.reindex(columns=GROUP_TESTS.names)
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm-Bonferroni adjusted p-values (NaN stays NaN and does not count)."""
+    p = np.asarray(p, float)
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    order = ok[np.argsort(p[ok], kind="stable")]
+    m = order.size
+    running = 0.0
+    for i, j in enumerate(order):
+        running = max(running, min(1.0, (m - i) * p[j]))
+        out[j] = running
+    return out
 
 
 def summarize(folders: list[Path], root: Path | None = None) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
@@ -93,7 +222,7 @@ def summarize(folders: list[Path], root: Path | None = None) -> tuple[pd.DataFra
         name = str(folder.relative_to(root)) if root is not None and folder != root else str(folder)
         try:
             res = load_results(folder)
-            rows += session_rows(res.data.meta, res.scores, res.contagion, name)
+            rows += session_rows(res.data.meta, res.scores, res.contagion, res.verdicts, name)
         except MimicryError as e:
             failures.append((name, str(e)))
         except (OSError, ValueError, KeyError) as e:  # a folder damaged in a way no check foresaw
@@ -103,45 +232,78 @@ def summarize(folders: list[Path], root: Path | None = None) -> tuple[pd.DataFra
     return df, failures
 
 
-def summary_html(summary: pd.DataFrame, failures: list[tuple[str, str]]) -> str:
-    """The study- or class-level page."""
+def _share(k: int, n: int) -> str:
+    lo, hi = wilson(k, n)
+    return f"{k} of {n} ({100 * k / n:.0f}%, 95% CI {100 * lo:.0f}-{100 * hi:.0f}%)" if n else "0 of 0"
+
+
+def _yawn_section(people: pd.DataFrame, tests: pd.DataFrame) -> list[str]:
+    test = yawn_contagion_test(people)
+    if test.n == 0:
+        return ["<p>No participant had both yawn windows and control windows.</p>"]
+    row = tests[tests["measure"] == "yawn_contagion"].iloc[0]
+    ci = (f"odds ratio {test.odds_ratio:.2f}, 95% CI {test.odds_ratio_ci[0]:.2f} to "
+          f"{'no upper limit' if test.odds_ratio_ci[1] == np.inf else f'{test.odds_ratio_ci[1]:.2f}'}"
+          if np.isfinite(test.odds_ratio_ci[0]) else "no discordant pair, so no odds ratio")
+    verdict = ("more participants yawned after yawns than in the control windows" if row["p_value"] <= 0.05
+               and test.yawn_only > test.control_only else "no difference was detected")
+    return [f"<p class=\"summary\">{_share(test.yawned_yawn, test.n)} participants yawned within the window after a "
+            f"yawn in the video, and {_share(test.yawned_control, test.n)} in the same windows of the control clips. "
+            f"{test.yawn_only} yawned only after yawns, {test.control_only} only in control windows (primary test: "
+            f"exact McNemar, {ci}, {fmt_p(test.p_mcnemar)}): {verdict}.</p>",
+            figures.yawn_shares(test.yawned_yawn, test.yawned_control, test.n),
+            html_table(pd.DataFrame({"": ["yawned in control windows", "no yawn in control windows"],
+                                     "yawned in yawn windows": [test.both, test.yawn_only],
+                                     "no yawn in yawn windows": [test.control_only, test.neither]}))]
+
+
+def _smile_section(summary: pd.DataFrame, people: pd.DataFrame, tests: pd.DataFrame) -> list[str]:
+    row = tests[tests["measure"] == "smile_mimicry"].iloc[0]
+    n = int(row["n_participants"])
+    if n == 0:
+        return ["<p>No participant had enough smiles in the video for a smile verdict.</p>"]
+    detected = int(people.loc[people["smile_effect"].notna(), "smile_detected"].sum())
+    text = (f"<p class=\"summary\">Smile mimicry was detected in {_share(detected, n)} participants (each by "
+            f"their own primary test). ")
+    if np.isfinite(row["p_value"]):
+        text += (f"Across participants, smiles rose {row['effect']:.3f} above chance after the video's smiles "
+                 f"(95% CI {row['ci_lo']:.3f} to {row['ci_hi']:.3f}, {esc(row['effect_unit'].split('(')[1][:-1])}; "
+                 f"primary test: one-sample t-test, {fmt_p(float(row['p_value']))}).")
+    else:
+        text += "Too few participants for a group test."
+    out = [text + "</p>"]
+    lags = pd.to_numeric(summary.get("smile_lag_s"), errors="coerce")
+    ok = lags.notna() & summary["face"].notna()
+    if ok.any():
+        det = (summary.get("smile_verdict", pd.Series(index=summary.index)) == "detected")[ok].to_numpy(bool)
+        out.append(figures.lag_histogram(lags[ok].to_numpy(float), det))
+        out.append("<p class=\"small\">Lags of the peak cross-correlation per face (descriptive; filled: smile "
+                   "mimicry detected by the primary test).</p>")
+    return out
+
+
+def summary_html(summary: pd.DataFrame, failures: list[tuple[str, str]], tests: pd.DataFrame | None = None) -> str:
+    """The study- or class-level page (``tests``: :func:`group_tests`, computed if not given)."""
+    people = participants(summary)
+    tests = tests if tests is not None else group_tests(people)
     parts = [(f"<h1>Mimicry summary</h1><p class=\"small\">{summary['folder'].nunique()} sessions, "
-              f"{int(summary['face'].notna().sum())} faces</p>")]
+              f"{int(summary['face'].notna().sum())} faces, {len(people)} participants (faces and sessions of one "
+              f"participant id are pooled: every test counts participants)</p>")]
     if failures:
         parts.append("<div class=\"note\"><b>Skipped " + str(len(failures)) + " unreadable session folder(s):</b><ul>"
                      + "".join(f"<li>{esc(f)}: {esc(r)}</li>" for f, r in failures) + "</ul></div>")
-    test = yawn_contagion_test(summary) if len(summary) else None
-    parts.append("<h2>Contagious yawning</h2>")
-    if test is None or test.n == 0:
-        parts.append("<p>No participant watched both yawn clips and control clips.</p>")
-    else:
-        parts.append(f"<p class=\"summary\">{test.yawned_yawn} of {test.n} participants yawned during yawn clips "
-                     f"and {test.yawned_control} of {test.n} during control clips. {test.yawn_only} yawned only "
-                     f"during yawn clips and {test.control_only} only during control clips (exact McNemar test, "
-                     f"{fmt_p(test.p_mcnemar)}).</p>")
-        parts.append(figures.yawn_shares(test.yawned_yawn, test.yawned_control, test.n))
-        parts.append(html_table(pd.DataFrame({"": ["yawned in control clips", "no yawn in control clips"],
-                                          "yawned in yawn clips": [test.both, test.yawn_only],
-                                          "no yawn in yawn clips": [test.control_only, test.neither]})))
-    parts.append("<h2>Smile mimicry</h2>")
-    lags = pd.to_numeric(summary.get("smile_lag_s"), errors="coerce")
-    ps = pd.to_numeric(summary.get("smile_p"), errors="coerce")
-    ok = lags.notna() & ps.notna()
-    if ok.any():
-        sig = ((ps[ok] <= 0.05) & (lags[ok] >= 0)).to_numpy()  # leading the video is not following it
-        parts.append(f"<p class=\"summary\">{int(sig.sum())} of {int(ok.sum())} participants smiled along with the "
-                     f"video beyond chance (p &le; 0.05, smiling after the video: lag &ge; 0 s); median lag "
-                     f"{float(np.median(lags[ok])):.2f} s.</p>")
-        parts.append(figures.lag_histogram(lags[ok].to_numpy(float), sig))
-    else:
-        parts.append("<p>No smile scores.</p>")
-    parts.append("<h2>Sessions</h2>" + html_table(summary.drop(columns=["smile_response_p"])))
+    parts += ["<h2>Contagious yawning</h2>", *_yawn_section(people, tests)]
+    parts += ["<h2>Smile mimicry</h2>", *_smile_section(summary, people, tests)]
+    parts.append("<h2>Tests</h2><p class=\"small\">group_tests.csv: one primary test per measure; secondary tests "
+                 "with Holm-adjusted p-values (p_holm).</p>" + html_table(tests))
+    parts.append("<h2>Sessions</h2>" + html_table(summary))
     return page("mimicry summary", "".join(parts))
 
 
 def write_summary(sessions_dir: str | Path, out: str | Path | None = None) -> tuple[Path, Path, list[tuple[str, str]]]:
-    """Summarise every session below ``sessions_dir`` into ``summary.csv`` (or ``out``) and the
-    ``.html`` beside it. Returns both paths and the skipped folders."""
+    """Summarise every session below ``sessions_dir`` into ``summary.csv`` (or ``out``), the group
+    tests into ``<name>_tests.csv`` and the ``.html`` page beside them. Returns the CSV and HTML
+    paths and the skipped folders."""
     root = Path(sessions_dir)
     folders = find_sessions(root)
     if not folders:
@@ -152,6 +314,8 @@ def write_summary(sessions_dir: str | Path, out: str | Path | None = None) -> tu
         raise SessionError(f"--out is a folder: {csv_path}")
     if not csv_path.parent.is_dir():
         raise SessionError(f"output folder does not exist: {csv_path.parent}")
-    write_outputs(csv_path.parent, {csv_path.name: (df, SUMMARY)})
-    html_path = write_text_atomic(csv_path.with_suffix(".html"), summary_html(df, failures))
+    tests = group_tests(participants(df))
+    write_outputs(csv_path.parent, {csv_path.name: (df, SUMMARY),
+                                    f"{csv_path.stem}_tests.csv": (tests, GROUP_TESTS)})
+    html_path = write_text_atomic(csv_path.with_suffix(".html"), summary_html(df, failures, tests))
     return csv_path, html_path, failures

@@ -205,7 +205,7 @@ def test_playlist_pause_next_and_tally():
     assert tally.add(1, 2.0, pl.phase_at(2.0)) is False  # before it
     tally.add(0, 40.0, pl.phase_at(40.0))
     tab = tally.table().set_index("face")
-    assert tab.loc["A", "events"] == 2 and tab.loc["A", "in_pauses"] == 1 and tab.loc["A", "contagious"] == 1
+    assert tab.loc["A", "events"] == 2 and tab.loc["A", "in_pauses"] == 1 and tab.loc["A", "after_video"] == 1
     assert tab.loc["class", "events"] == 3 and tab.loc["class", "first_s"] == 2.0
     tally.reset(50.0)
     assert tally.table().set_index("face").loc["class", "events"] == 0

@@ -20,7 +20,7 @@ def test_streaming_yawn_equals_offline_filter_and_rows_are_complete():
     present = np.ones(n, bool)
     present[60:75] = False  # face lost for half a second
     tracker = FaceIdTracker(min_hits=3)
-    asm = RowAssembler(tracker, window, single=True, memory_s=5.0)
+    asm = RowAssembler(tracker, 1.0, single=True, memory_s=5.0)  # 1 s: 31 frames at 30 fps
     rows = []
     for i in range(n):
         t = i / 30
@@ -31,7 +31,7 @@ def test_streaming_yawn_equals_offline_filter_and_rows_are_complete():
         else:
             tracker.update(np.empty((0, 4)), t)
         rows += [r for r, _ in asm.push(i, t, faces)]
-        assert len(rows) == max(0, i + 1 - asm.lag)  # rows come out a fixed lag behind
+        assert len(rows) == max(0, i + 1 - 30)  # rows come out a fixed 1 s behind
     rows += [r for r, _ in asm.flush()]
     df = pd.DataFrame(rows)
     assert list(df.frame) == list(range(n))
@@ -45,7 +45,7 @@ def test_streaming_yawn_equals_offline_filter_and_rows_are_complete():
 
 def test_multi_face_rows_include_lost_faces_until_memory_runs_out():
     tracker = FaceIdTracker(min_hits=1, memory_s=1.0)
-    asm = RowAssembler(tracker, 3, single=False, memory_s=1.0)
+    asm = RowAssembler(tracker, 0.1, single=False, memory_s=1.0)
     rows = []
     for i in range(90):
         t = i / 30
@@ -59,3 +59,27 @@ def test_multi_face_rows_include_lost_faces_until_memory_runs_out():
     lost = second[second.detected == 0]
     assert lost.t_s.max() <= 29 / 30 + 1.0 + 1e-9 and len(lost) >= 29
     assert df.groupby("frame").face.apply(lambda f: f.is_unique).all()
+
+
+def test_streaming_yawn_window_is_in_seconds_at_any_frame_rate():
+    """A 1.3 s opening survives and a 0.7 s one is removed at 30, 18 and 12 fps, with frames
+    dropped at random: the window is 1 s of timestamps, not a count of frames."""
+    from mimicry.signals import sustained_t
+
+    rng = np.random.default_rng(4)
+    for fps in (30.0, 18.0, 12.0):
+        t = np.arange(0, 12, 1 / fps)
+        t = np.sort(t[rng.random(t.size) > 0.1])  # 10 % of frames dropped
+        drive = np.where((t >= 2) & (t < 3.3), 0.9, 0.0) + np.where((t >= 6) & (t < 6.7), 0.9, 0.0)
+        tracker = FaceIdTracker(min_hits=1)
+        asm = RowAssembler(tracker, 1.0, single=True, memory_s=5.0)
+        rows = []
+        for i, ti in enumerate(t):
+            (key,) = tracker.update(np.array([[0.4, 0.4, 0.6, 0.6]]), ti)
+            out = asm.push(i, ti, [_face(key, drive[i])])
+            assert all(ti - r["t_s"] >= 1.0 - 1e-6 for r, _ in out)  # one second of look-ahead
+            rows += [r for r, _ in out]
+        rows += [r for r, _ in asm.flush()]
+        y = pd.DataFrame(rows).yawn.to_numpy()
+        np.testing.assert_allclose(y, sustained_t(t, drive, 1.0))
+        assert y[(t >= 2.2) & (t < 3.1)].min() == 0.9 and y[(t >= 5.5) & (t < 7.5)].max() == 0.0, fps

@@ -9,10 +9,31 @@ ROOT = __import__("pathlib").Path(__file__).parent.parent
 @pytest.mark.parametrize("name", ["contagious-yawning.toml", "smile-mimicry.toml"])
 def test_shipped_protocols_load_and_resolve(name):
     p = load_protocol(ROOT / "protocols" / name)
-    blocks, seed = resolve_blocks(p, load_library(), seed=7)
+    lib = load_library()
+    blocks, seed = resolve_blocks(p, lib, seed=7)
     kinds = {b.kind for b in blocks}
     assert "control" in kinds and len(blocks) >= 5
-    assert len({b.stimulus_id for b in blocks}) == len(blocks)  # distinct clips while there are enough
+    for kind in kinds:  # distinct clips while there are enough
+        ids = [b.stimulus_id for b in blocks if b.kind == kind]
+        assert len(set(ids)) == min(len(ids), len(lib.of_kind(kind)))
+
+
+def test_shipped_protocols_show_enough_events_for_their_primary_test():
+    """smile-mimicry: at least 12 actor smiles (a viewer who follows reaches p < 0.01, see
+    test_verdicts); contagious-yawning: about 3 minutes of yawn clips, as in the literature."""
+    import pandas as pd
+
+    lib = load_library()
+
+    def shown(name, kind):
+        blocks, _ = resolve_blocks(load_protocol(ROOT / "protocols" / name), lib, seed=3)
+        return [b.stimulus_id for b in blocks if b.kind == kind]
+
+    smiles = sum(int((pd.read_csv(lib.events_path(i)).kind == "smile").sum()) for i in shown("smile-mimicry.toml", "smile"))
+    assert smiles >= 12
+    yawn_s = sum(lib.get(i).duration_s for i in shown("contagious-yawning.toml", "yawn"))
+    yawns = sum(int((pd.read_csv(lib.events_path(i)).kind == "yawn").sum()) for i in shown("contagious-yawning.toml", "yawn"))
+    assert 170 <= yawn_s <= 300 and yawns >= 12
 
 
 def test_shuffle_is_reproducible_with_a_seed(tmp_path):

@@ -1,7 +1,9 @@
 """`mimicry run` end to end with a file-backed camera and no window (real time)."""
 
+import html
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -270,6 +272,13 @@ def test_sample_viewer_runs_the_whole_pipeline(tmp_path):
     row = scores[(scores.block.astype(str) == "all") & (scores.signal == "smile") & (scores.kind == "smile")].iloc[0]
     assert 0.5 <= row.lag_s <= 1.3 and row.r_peak > 0.5
     assert "mimicry index" in r.output
+    # the headline: smile mimicry detected by the primary test, and the report's first sentence says so
+    v = pd.read_csv(folder / "verdicts.csv").set_index("measure")
+    assert v.loc["smile_mimicry", "verdict"] == "detected" and v.loc["smile_mimicry", "p_value"] < 0.05
+    assert "face 0 smile mimicry: detected" in r.output
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    first = html.unescape(re.search(r"<div class=\"summary\"><p>(.*?)</p>", page).group(1))
+    assert first.startswith("Smiles: You smiled along with the video") and first.endswith("Smile mimicry detected.")
 
 
 def test_window_session_completes(tmp_path, short_library, xvfb):

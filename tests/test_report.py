@@ -18,7 +18,8 @@ from mimicry.cli import main
 from mimicry.report import face_gaps, fmt_p, plain_summary, write_report
 from mimicry.session import ANALYSIS_FILES, write_session
 from mimicry.simulate import simulate_session
-from mimicry.summary import find_sessions, write_summary, yawn_contagion_test
+from mimicry.summary import find_sessions, group_tests, holm, participants, wilson, write_summary, yawn_contagion_test
+from scipy.stats import binomtest, ttest_1samp
 
 FIGURE_TITLES = ("Timeline", "Cross-correlation by lag", "Around the video&#x27;s smiles and yawns",
                  "Yawns in yawn clips and control clips")
@@ -81,39 +82,45 @@ def test_report_has_all_figures(reports):
     assert "hatched: no face" in page and "viewer event" in page and "video event" in page
 
 
-def test_plain_language_numbers_match_scores(sessions, reports):
-    scores = pd.read_csv(sessions / "follow" / "scores.csv")
-    s = scores[(scores.block == "all") & (scores.kind == "smile") & (scores.signal == "smile")].iloc[0]
+def test_plain_language_numbers_match_verdicts(sessions, reports):
+    v = pd.read_csv(sessions / "follow" / "verdicts.csv").set_index("measure")
+    sm, yw = v.loc["smile_mimicry"], v.loc["yawn_contagion"]
+    assert sm.verdict == "detected" and yw.verdict == "detected"
     text = _sentences(reports["follow"])
-    m = re.search(r"You smiled along with the video, about ([\d.]+) s after the person in the video "
-                  r"\(r = ([\d.]+)\)\. That match was closer than ([\d.]+)% of shuffled comparisons \((p [<=] [\d.]+)\)",
-                  text)
+    m = re.search(r"You smiled along with the video, typically ([\d.]+) s after the person in the video: after each "
+                  r"smile in the video your smile rose ([\d.]+) more than after random moments of the same clips "
+                  r"\(95% CI ([\d.]+) to ([\d.]+); (p [<=] [\d.]+); (\d+) smiles in the video\)\. Smile mimicry "
+                  r"detected\.", text)
     assert m, text
-    assert float(m.group(1)) == round(s.lag_s, 1) and abs(s.lag_s - 0.8) < 0.1  # simulated lag 0.8 s
-    assert float(m.group(2)) == round(s.r_peak, 2)
-    assert float(m.group(3)) == round(100 * (1 - s.p_value), 1)
-    assert m.group(4) == fmt_p(s.p_value)
+    trials = pd.read_csv(sessions / "follow" / "trials.csv")
+    lat = trials[(trials.event == "smile") & (trials.responded == 1)].latency_s
+    assert float(m.group(1)) == round(lat.median(), 1) and abs(lat.median() - 0.8) < 0.3  # simulated lag 0.8 s
+    assert [float(m.group(i)) for i in (2, 3, 4)] == [round(sm.effect, 2), round(sm.ci_lo, 2), round(sm.ci_hi, 2)]
+    assert m.group(5) == fmt_p(sm.p_value) and int(m.group(6)) == sm.n_events
     c = pd.read_csv(sessions / "follow" / "contagion.csv").iloc[0]
-    m = re.search(r"You yawned (\d+) times? during yawn clips \([\d.]+ min\) and (\d+) times? during control clips.*?"
-                  r"(\d+) of the (\d+) yawns? shown were followed by a yawn from you within 15 s "
-                  r"\(median delay ([\d.]+) s\)", text)
+    m = re.search(r"You yawned (\d+) times? within 15 s after a yawn in the video \(([\d.]+) min watched\) and "
+                  r"(\d+) times? in the same windows of the control clips \(([\d.]+) min\)\. That is more than any "
+                  r"rate in the control clips \(95% CI ([\d.]+) to no upper limit; (p [<=] [\d.]+)\)\. Contagious "
+                  r"yawning detected\.", text)
     assert m, text
-    assert [int(m.group(i)) for i in (1, 2, 3, 4)] == [c.yawns_yawn_blocks, c.yawns_control_blocks,
-                                                       c.contagious_yawns, c.stimulus_yawns]
-    assert float(m.group(5)) == round(c.latency_median_s, 1)
-    assert f"Mimicry index: {c.mimicry_index:.0f} out of 100" in text
+    assert [int(m.group(1)), int(m.group(3))] == [c.yawns_yawn_windows, c.yawns_control_windows]
+    assert [float(m.group(2)), float(m.group(4))] == [round(c.minutes_yawn_windows, 1), round(c.minutes_control_windows, 1)]
+    assert float(m.group(5)) == round(yw.ci_lo, 1) and m.group(6) == fmt_p(yw.p_value)
+    assert f"Mimicry index: {c.mimicry_index:.0f} out of 100" in text and c.mimicry_index > 50
 
 
 def test_plain_language_for_an_independent_viewer(sessions, reports):
-    scores = pd.read_csv(sessions / "null" / "scores.csv")
-    s = scores[(scores.block == "all") & (scores.kind == "smile") & (scores.signal == "smile")].iloc[0]
-    assert s.p_value > 0.05
+    v = pd.read_csv(sessions / "null" / "verdicts.csv").set_index("measure")
+    sm = v.loc["smile_mimicry"]
+    assert sm.verdict == "not_detected"
     text = _sentences(reports["null"])
-    m = re.search(r"your smiles did not follow the video more than chance would: the best match \(r = (-?[\d.]+), "
-                  r".*?\) was equalled by ([\d.]+)% of shuffled comparisons \(p = ([\d.]+)\)", text)
+    m = re.search(r"your smile did not rise after the video's smiles more than after random moments \((-?[+\d.]+) "
+                  r"above chance; 95% CI (-?[\d.]+) to (-?[\d.]+); (p [<=] [\d.]+); (\d+) smiles in the video\)\. "
+                  r"No smile mimicry detected\.", text)
     assert m, text
-    assert float(m.group(1)) == round(s.r_peak, 2) and float(m.group(3)) == round(s.p_value, 3)
-    assert "You yawned 0 times during yawn clips" in text
+    assert float(m.group(1)) == round(sm.effect, 2) and m.group(4) == fmt_p(sm.p_value)
+    assert "You yawned 0 times within 15 s after a yawn" in text and "Cannot tell whether yawning was contagious" in text
+    assert "Mimicry index: 0 out of 100" in text
 
 
 def test_incomplete_and_faceless_sessions_say_so(reports):
@@ -125,14 +132,21 @@ def test_incomplete_and_faceless_sessions_say_so(reports):
     assert "Summary" not in page and page.count("<svg") == 0
 
 
+def _verdicts(*rows):
+    return pd.DataFrame([dict(zip(("face", "measure", "n_events", "effect", "ci_lo", "ci_hi", "p_value", "verdict",
+                                   "reason"), r)) for r in rows])
+
+
 def test_plain_summary_names_faces_when_there_are_several():
-    scores = pd.DataFrame({"block": ["all", "all"], "kind": ["smile", "smile"], "signal": ["smile", "smile"],
-                           "face": [0, 1], "r_peak": [0.7, 0.1], "lag_s": [0.5, -0.3], "p_value": [0.001, 0.6]})
+    verdicts = _verdicts((0, "smile_mimicry", 12, 0.2, 0.1, 0.3, 0.001, "detected", ""),
+                         (0, "yawn_contagion", 0, np.nan, np.nan, np.nan, np.nan, "insufficient_data", "no yawn in the clips shown"),
+                         (1, "smile_mimicry", 12, 0.01, -0.02, 0.04, 0.4, "not_detected", ""),
+                         (1, "yawn_contagion", 0, np.nan, np.nan, np.nan, np.nan, "insufficient_data", "no yawn in the clips shown"))
     contagion = pd.DataFrame({"face": [0, 1], "minutes_yawn_blocks": [0.0, 0.0], "minutes_control_blocks": [0.0, 0.0],
                               "mimicry_index": [np.nan, np.nan]})
-    out = plain_summary(scores, contagion)
-    assert out[0][0].startswith("Smiles: Face 0 smiled along with the video, about 0.5 s after")
-    assert "face 1's smiles did not follow" in out[1][0] and "about 0.3 s before" in out[1][0]
+    out = plain_summary(verdicts, contagion)
+    assert out[0][0].startswith("Smiles: Face 0 smiled along with the video: after each smile in the video face 0's")
+    assert "face 1's smile did not rise" in out[1][0] and "No smile mimicry detected" in out[1][0]
     assert len(out[0]) == 1  # no yawn or control clips, no index: nothing more is claimed
 
 
@@ -141,7 +155,7 @@ def test_xcorr_csv_agrees_with_scores(sessions, reports):
     xcorr = pd.read_csv(sessions / "follow" / "xcorr.csv")
     for s in scores[scores.r_peak.notna()].itertuples():
         c = xcorr[(xcorr.block.astype(str) == str(s.block)) & (xcorr.face == s.face) & (xcorr.signal == s.signal)]
-        assert len(c) == 211  # -2 ... +5 s at 30 Hz
+        assert len(c) == {"smile": 211, "yawn": 511}[s.signal]  # -2 ... +5 s (yawn +15 s) at 30 Hz
         best = c.loc[c.r.idxmax()]
         assert best.r == pytest.approx(s.r_peak, abs=1e-5) and best.lag_s == pytest.approx(s.lag_s, abs=1e-5)
         assert (c.null_lo <= c.null_hi).all()
@@ -184,17 +198,44 @@ def test_face_gaps():
     assert face_gaps(np.empty(0), 0.0, 5.0) == [(0.0, 5.0)]
 
 
-def test_mcnemar_exact():
-    # 8 participants yawned only during yawn clips, 1 only during control clips, 3 both, 4 neither
+def test_mcnemar_exact_per_participant():
+    # 8 participants yawned only in yawn windows, 1 only in control windows, 3 in both, 4 in neither
     yawn = [1] * 8 + [0] + [2] * 3 + [0] * 4
     ctrl = [0] * 8 + [1] + [1] * 3 + [0] * 4
-    df = pd.DataFrame({"face": 0, "minutes_yawn_blocks": 1.0, "minutes_control_blocks": 1.0,
-                       "yawns_yawn_blocks": yawn, "yawns_control_blocks": ctrl})
-    test = yawn_contagion_test(df)
+    df = pd.DataFrame({"folder": [f"s{i}" for i in range(16)], "participant": [f"P{i}" for i in range(16)],
+                       "face": pd.array([0] * 16, dtype="Int64"), "minutes_yawn_windows": 1.0,
+                       "minutes_control_windows": 1.0, "yawns_yawn_windows": yawn, "yawns_control_windows": ctrl})
+    test = yawn_contagion_test(participants(df))
     assert (test.n, test.yawn_only, test.control_only, test.both, test.neither) == (16, 8, 1, 3, 4)
     assert test.p_mcnemar == pytest.approx(2 * (1 + 9) / 2 ** 9)  # two-sided binomial, 1 of 9 discordant
-    df.loc[0, "minutes_control_blocks"] = 0.0  # saw no control clip: not a pair
-    assert yawn_contagion_test(df).n == 15
+    assert test.odds_ratio == pytest.approx(8.0)
+    lo, hi = binomtest(8, 9).proportion_ci(0.95, method="exact")
+    assert test.odds_ratio_ci == pytest.approx((lo / (1 - lo), hi / (1 - hi)))
+    df.loc[0, "minutes_control_windows"] = 0.0  # had no control window: not a pair
+    assert yawn_contagion_test(participants(df)).n == 15
+    # a second session (or face) of P1 (yawned only in control) is the same participant, not a 17th pair
+    again = pd.concat([df, df.iloc[[8]].assign(folder="s8b", yawns_yawn_windows=3, yawns_control_windows=0)])
+    test = yawn_contagion_test(participants(again))
+    assert test.n == 15 and test.both == 4 and test.control_only == 0
+
+
+def test_group_statistics():
+    assert wilson(0, 10)[0] == 0 and wilson(10, 10)[1] == pytest.approx(1.0)
+    assert wilson(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)  # the textbook example
+    np.testing.assert_allclose(holm(np.array([0.01, 0.04, np.nan, 0.03])), [0.03, 0.06, np.nan, 0.06])
+    people = pd.DataFrame({"unit": list("abcdef"), "n_faces": 1, "yawn_windows": True,
+                           "yawned_yawn": [True, True, True, False, False, True],
+                           "yawned_control": False, "yawn_rate_diff": [0.5, 0.4, 0.6, -0.1, 0.0, 0.3],
+                           "smile_effect": [0.2, 0.1, 0.3, 0.25, np.nan, 0.15], "smile_detected": True,
+                           "smile_wlcc_z": [1.0, 0.5, 2.0, 1.5, 0.2, 0.1]})
+    t = group_tests(people).set_index("measure")
+    assert list(t.role) == ["primary", "primary", "secondary", "secondary"]
+    eff = np.array([0.2, 0.1, 0.3, 0.25, 0.15])
+    assert t.loc["smile_mimicry", "n_participants"] == 5 and t.loc["smile_mimicry", "effect"] == pytest.approx(eff.mean())
+    assert t.loc["smile_mimicry", "p_value"] == pytest.approx(ttest_1samp(eff, 0).pvalue)
+    assert t.loc["yawn_contagion", "p_value"] == pytest.approx(2 / 2 ** 4)  # 4 of 4 discordant yawned after yawns
+    sec = t[t.role == "secondary"]
+    np.testing.assert_allclose(sec.p_holm, holm(sec.p_value.to_numpy()))
 
 
 def test_summary_lists_the_broken_session_and_writes_the_rest(sessions, reports, tmp_path):
@@ -212,9 +253,14 @@ def test_summary_lists_the_broken_session_and_writes_the_rest(sessions, reports,
     s = scores[(scores.block == "all") & (scores.kind == "smile") & (scores.signal == "smile")].iloc[0]
     assert follow.smile_r == pytest.approx(s.r_peak, abs=1e-5) and follow.participant == "P01"
     assert follow.yawns_yawn_blocks > 0 and follow.yawns_control_blocks == 0
-    page = (root / "summary.html").read_text(encoding="utf-8")
+    assert follow.smile_verdict == "detected" and follow.yawn_verdict == "detected"
+    page = html.unescape((root / "summary.html").read_text(encoding="utf-8"))
     assert "broken" in page and "Skipped 1 unreadable" in page
-    assert "1 of 2 participants yawned during yawn clips and 0 of 2 during control clips" in page
+    assert re.search(r"1 of 2 \(50%, 95% CI 9-91%\) participants yawned within the window after a yawn in the video, "
+                     r"and 0 of 2 \(0%, 95% CI 0-66%\) in the same windows", page), page
+    assert "Smile mimicry was detected in 1 of 2 (50%" in page
+    tests = pd.read_csv(root / "summary_tests.csv")
+    assert list(tests.role) == ["primary", "primary", "secondary", "secondary"]
     assert page.count("<svg") == 2
 
 
@@ -342,18 +388,45 @@ def test_user_text_is_escaped_and_shown_in_chromium(browser, tmp_path):
 
 
 def test_a_viewer_who_smiles_before_the_video_is_never_said_to_smile_along(tmp_path):
-    """A strong, significant match at a negative lag (the viewer leads by 1.3 s): the sentence
-    says it is not mimicry, and the summary page does not count it as smiling along."""
-    scores = pd.DataFrame({"block": ["all"], "kind": ["smile"], "signal": ["smile"], "face": [0], "r_peak": [0.83],
-                           "lag_s": [-1.27], "p_value": [0.000999]})
+    """A strong, significant cross-correlation at a negative lag (the viewer leads by 1.3 s) but a
+    primary test that says not detected: no sentence says the viewer smiled along."""
+    verdicts = _verdicts((0, "smile_mimicry", 12, 0.13, 0.08, 0.19, 0.048, "not_detected",
+                          "the viewer's smiles started before the actor's (median latency -1.27 s): not following"),
+                         (0, "yawn_contagion", 0, np.nan, np.nan, np.nan, np.nan, "insufficient_data", "no yawn"))
     contagion = pd.DataFrame({"face": [0], "minutes_yawn_blocks": [0.0], "minutes_control_blocks": [0.0],
-                              "mimicry_index": [np.nan]})
-    (line,) = plain_summary(scores, contagion)[0]
-    assert "smiled along" not in line and "not mimicry" in line and "about 1.3 s before" in line
+                              "mimicry_index": [0.0]})
+    (line, index) = plain_summary(verdicts, contagion)[0]
+    assert "smiled along" not in line and "No smile mimicry detected" in line and "started before the actor's" in line
+    assert index.startswith("Mimicry index: 0 out of 100")
     from mimicry.schema import SUMMARY
     from mimicry.summary import summary_html
 
-    rows = pd.DataFrame({"folder": ["a", "b"], "face": pd.array([0, 0], dtype="Int64"), "smile_lag_s": [-1.27, 0.8],
-                         "smile_p": [0.000999, 0.001]}).reindex(columns=SUMMARY.names)
+    rows = pd.DataFrame({"folder": ["a", "b"], "participant": ["P1", "P2"], "face": pd.array([0, 0], dtype="Int64"),
+                         "smile_lag_s": [-1.27, 0.8], "smile_p": [0.000999, 0.001],
+                         "smile_verdict": ["not_detected", "detected"], "smile_effect": [0.13, 0.2]}
+                        ).reindex(columns=SUMMARY.names)
     page = summary_html(rows, [])
-    assert "1 of 2 participants smiled along" in page
+    assert "Smile mimicry was detected in 1 of 2 (50%" in page
+
+
+def test_a_folder_analysed_by_an_older_mimicry_still_reports_and_summarises(sessions, reports, tmp_path):
+    """Before verdicts.csv and trials.csv: scores.csv had p_value_shuffle and no wlcc_z, contagion.csv
+    no window columns, and frames.csv only the required columns. Report and summary analyse again."""
+    root = tmp_path / "old"
+    folder = root / "s"
+    shutil.copytree(sessions / "follow", folder)
+    for name in ("verdicts.csv", "trials.csv", "analysis_config.json", "report.html"):
+        (folder / name).unlink(missing_ok=True)
+    frames = pd.read_csv(folder / "frames.csv")
+    frames[["t_s", "frame", "face", "detected", "block", "smile", "yawn"]].to_csv(folder / "frames.csv", index=False)
+    scores = pd.read_csv(folder / "scores.csv").drop(columns="wlcc_z").assign(p_value_shuffle=0.5)
+    scores.to_csv(folder / "scores.csv", index=False)
+    contagion = pd.read_csv(folder / "contagion.csv")
+    contagion.drop(columns=[c for c in contagion.columns if "windows" in c]).to_csv(folder / "contagion.csv", index=False)
+    r = run("report", folder)
+    assert r.exit_code == 0, r.output
+    assert pd.read_csv(folder / "verdicts.csv").verdict.tolist() == ["detected", "detected"]
+    assert "wlcc_z" in pd.read_csv(folder / "scores.csv").columns and pd.read_csv(folder / "trials.csv").head_yaw_deg.isna().all()
+    r = run("summary", root)
+    assert r.exit_code == 0, r.output
+    assert pd.read_csv(root / "summary.csv").smile_verdict.tolist() == ["detected"]

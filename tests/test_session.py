@@ -25,7 +25,11 @@ def run(*args):
 def test_analyze_writes_the_three_files_and_is_deterministic(session_dir):
     r = run("analyze", session_dir, "--surrogates", "200")
     assert r.exit_code == 0, r.stderr
-    assert "face 0 smile: r = " in r.output and "mimicry index" in r.output
+    assert "face 0 smile mimicry: " in r.output and "face 0 yawn contagion: " in r.output
+    assert "r = " not in r.output  # the descriptive cross-correlation is not a verdict: not printed as one
+    v = pd.read_csv(session_dir / "verdicts.csv")
+    for row in v.itertuples():
+        assert f"face 0 {row.measure.replace('_', ' ')}: {row.verdict.replace('_', ' ')}" in r.output
     first = {n: (session_dir / n).read_bytes() for n in ANALYSIS_FILES}
     scores = pd.read_csv(session_dir / "scores.csv")
     assert {"0", "1", "2", "all"} <= set(scores.block.astype(str))

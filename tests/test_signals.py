@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mimicry.signals import (
-    frame_signals, head_pose, sustained, yawn_window,
+    frame_signals, head_pose, sustained, sustained_t, yawn_window,
 )
 
 # -- pure maths ------------------------------------------------------------------------------
@@ -24,6 +24,9 @@ def test_sustained_removes_short_openings_and_keeps_long_ones_in_place():
     np.testing.assert_allclose(y_long[rise], long[rise])  # the rise is untouched: no onset shift
     assert np.argmax(y_long > 0.5) == np.argmax(long > 0.5)
     assert np.isnan(sustained(np.array([np.nan, 1.0]), 3)).sum() == 0
+    # in seconds from the timestamps: the same at a regular 30 fps, for long and short inputs
+    np.testing.assert_allclose(sustained_t(t, long, 1.0), y_long)
+    np.testing.assert_allclose(sustained_t(t[:200], bursts[:200], 1.0), sustained(bursts[:200], k))
 
 
 def test_head_pose_of_known_rotations():

@@ -1,4 +1,4 @@
-"""Yawn contagion, event-locked smile mimicry and the lay 0-100 mimicry index."""
+"""Yawn counting and crediting, and event-locked averages (the tests are in :mod:`.verdicts`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .surrogates import p_value
 
 
 @dataclass(frozen=True)
@@ -72,37 +71,31 @@ def yawn_contagion(viewer_yawns: pd.DataFrame, stimulus_yawns: pd.DataFrame, spa
 
 def credited_latencies(viewer_onsets_s: np.ndarray, stimulus_onsets_s: np.ndarray,
                        window_s: tuple[float, float]) -> list[float]:
-    """Latencies of the stimulus yawns that a viewer yawn followed, one per such stimulus yawn.
+    """Latencies of the stimulus yawns that a viewer yawn followed (see :func:`credit`), in order."""
+    lat = credit(viewer_onsets_s, stimulus_onsets_s, window_s)
+    return [float(x) for x in lat[np.isfinite(lat)]]
+
+
+def credit(viewer_onsets_s: np.ndarray, stimulus_onsets_s: np.ndarray, window_s: tuple[float, float]) -> np.ndarray:
+    """Per stimulus onset (in the given order): the latency of the viewer yawn credited to it, or NaN.
 
     Each viewer yawn is credited at most once, to the latest stimulus yawn whose onset lies
     ``window_s`` (from, to; seconds) before it; a stimulus yawn credited by several viewer yawns
-    counts once, with the latency of the earliest. So one viewer yawn never makes several
-    stimulus yawns contagious.
+    keeps the latency of the earliest. So one viewer yawn never makes several stimulus yawns
+    contagious.
     """
-    v_on = np.sort(np.asarray(viewer_onsets_s, float))
-    s_on = np.sort(np.asarray(stimulus_onsets_s, float))
+    s_raw = np.asarray(stimulus_onsets_s, float)
+    order = np.argsort(s_raw, kind="stable")
+    s_on = s_raw[order]
     lo, hi = window_s
-    first: dict[int, float] = {}
-    for v in v_on:
+    out = np.full(s_on.size, np.nan)
+    for v in np.sort(np.asarray(viewer_onsets_s, float)):
         i = int(np.searchsorted(s_on, v - lo, side="right")) - 1  # latest stimulus onset with v - s >= lo
-        if i >= 0 and v - s_on[i] <= hi and i not in first:
-            first[i] = float(v - s_on[i])
-    return [first[i] for i in sorted(first)]
-
-
-def _window_means(t: np.ndarray, v: np.ndarray, onsets: np.ndarray, window: tuple[float, float], fps: float) -> np.ndarray:
-    """Mean of ``v`` (uniform grid ``t``) in ``[onset + window[0], onset + window[1])`` per onset."""
-    if t.size == 0 or onsets.size == 0:
-        return np.full(onsets.size, np.nan)
-    i0 = np.rint((onsets + window[0] - t[0]) * fps).astype(int)
-    n = max(1, int(round((window[1] - window[0]) * fps)))
-    idx = i0[:, None] + np.arange(n)[None, :]
-    ok = (idx >= 0) & (idx < t.size)
-    vals = np.where(ok, v[np.clip(idx, 0, t.size - 1)], np.nan)
-    present = np.isfinite(vals)
-    count = present.sum(axis=1)
-    means = np.where(present, vals, 0.0).sum(axis=1) / np.maximum(count, 1)
-    return np.where(count >= 0.5 * n, means, np.nan)
+        if i >= 0 and v - s_on[i] <= hi and not np.isfinite(out[i]):
+            out[i] = float(v - s_on[i])
+    result = np.full(s_on.size, np.nan)
+    result[order] = out
+    return result
 
 
 def event_locked(t_s: np.ndarray, values: np.ndarray, onsets_s: np.ndarray, window_s: tuple[float, float],
@@ -142,72 +135,3 @@ def event_locked(t_s: np.ndarray, values: np.ndarray, onsets_s: np.ndarray, wind
     se = np.where(n >= 2, se, np.nan)
     return pd.DataFrame({"t_rel_s": rel / fps, "mean": np.where(n > 0, mean, np.nan), "ci_lo": mean - 1.96 * se,
                          "ci_hi": mean + 1.96 * se, "n": n})
-
-
-def smile_response(t_s: np.ndarray, viewer_smile: np.ndarray, actor_onsets_s: np.ndarray, eligible: pd.DataFrame,
-                   fps: float, n_surrogates: int, rng: np.random.Generator,
-                   config: ContagionConfig = DEFAULT_CONTAGION) -> dict:
-    """Event-locked smile mimicry: viewer smile rise after actor smile onsets, vs random onsets.
-
-    Parameters
-    ----------
-    t_s, viewer_smile : np.ndarray
-        The viewer's smile on a uniform grid at ``fps`` over the whole session (NaN = missing).
-    actor_onsets_s : np.ndarray
-        Actor smile onsets, session clock.
-    eligible : pd.DataFrame
-        Spans (``start_s``, ``end_s``) where random onsets may fall: the blocks that contain
-        actor smiles, so the surrogate shares the viewing context.
-
-    Returns
-    -------
-    dict
-        ``smile_response`` (mean over onsets of response-window mean minus baseline-window
-        mean), ``smile_response_p`` (share of ``n_surrogates`` random onset sets of the same size
-        with a mean response at least as large) and ``actor_smiles`` (onsets with enough data).
-    """
-    t = np.asarray(t_s, float)
-    v = np.asarray(viewer_smile, float)
-
-    def responses(onsets):
-        return (_window_means(t, v, onsets, config.smile_response_s, fps)
-                - _window_means(t, v, onsets, config.smile_baseline_s, fps))
-
-    onsets = np.asarray(actor_onsets_s, float)
-    r = responses(onsets)
-    ok = np.isfinite(r)
-    out = {"smile_response": float(r[ok].mean()) if ok.any() else np.nan, "smile_response_p": np.nan,
-           "actor_smiles": int(ok.sum())}
-    if not ok.any() or eligible.empty or n_surrogates <= 0:
-        return out
-    lo_pad, hi_pad = -config.smile_baseline_s[0], config.smile_response_s[1]
-    spans = [(s + lo_pad, e - hi_pad) for s, e in zip(eligible.start_s, eligible.end_s) if e - hi_pad > s + lo_pad]
-    if not spans:
-        return out
-    lengths = np.array([e - s for s, e in spans])
-    k = int(ok.sum())
-    which = rng.choice(len(spans), size=(n_surrogates, k), p=lengths / lengths.sum())
-    starts = np.array([s for s, _ in spans])[which]
-    rand_onsets = starts + rng.random((n_surrogates, k)) * lengths[which]
-    rr = responses(rand_onsets.ravel()).reshape(n_surrogates, k)
-    ok_rr = np.isfinite(rr)
-    sur = np.where(ok_rr.any(axis=1), np.where(ok_rr, rr, 0.0).sum(axis=1) / np.maximum(ok_rr.sum(axis=1), 1), np.nan)
-    out["smile_response_p"] = p_value(out["smile_response"], sur)
-    return out
-
-
-def mimicry_index(smile_response_value: float, actor_smiles: int, contagious_yawns: int, stimulus_yawns: int,
-                  config: ContagionConfig = DEFAULT_CONTAGION) -> float:
-    """Lay 0-100 summary, monotone in each part; NaN if the session had neither smiles nor yawns.
-
-    Smile part: ``smile_response / smile_full_response`` clipped to [0, 1] (a viewer whose smile
-    rises by 0.3 on average after the actor smiles gets the full part). Yawn part: the share of
-    stimulus yawns followed by a viewer yawn within the response window. The index is 100 times
-    the mean of the parts the session has.
-    """
-    parts = []
-    if actor_smiles > 0 and np.isfinite(smile_response_value):
-        parts.append(float(np.clip(smile_response_value / config.smile_full_response, 0.0, 1.0)))
-    if stimulus_yawns > 0:
-        parts.append(float(np.clip(contagious_yawns / stimulus_yawns, 0.0, 1.0)))
-    return 100.0 * float(np.mean(parts)) if parts else float("nan")

@@ -27,21 +27,6 @@ def random_shifts(size: int, n: int, rng: np.random.Generator, min_shift: int = 
     return rng.integers(lo, hi, size=n)
 
 
-def block_shuffles(y: np.ndarray, n: int, block_len: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` copies of ``y`` cut into segments of ``block_len`` samples, segments shuffled.
-
-    Keeps the dynamics within segments; the last, shorter segment is shuffled along with the rest.
-    """
-    y = np.asarray(y, float)
-    size = y.size
-    block_len = max(1, min(int(block_len), size))
-    n_blocks = int(np.ceil(size / block_len))
-    order = np.argsort(rng.random((n, n_blocks)), axis=1)  # one permutation per surrogate
-    idx = (order[:, :, None] * block_len + np.arange(block_len)[None, None, :]).reshape(n, -1)
-    keep = idx < size  # the short last segment leaves the same number of holes in every row
-    return y[idx[keep].reshape(n, size)]
-
-
 def p_value(observed: float, surrogate_stats: np.ndarray) -> float:
     """One-sided p: ``(1 + #{surrogate >= observed}) / (1 + #surrogates)``; NaN if undefined."""
     s = np.asarray(surrogate_stats, float)

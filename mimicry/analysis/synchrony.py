@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import fft as sfft
+from scipy.ndimage import maximum_filter1d
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,10 @@ class LagConfig:
     min_lag_s: float = -2.0
     """Most negative lag (viewer before the stimulus), seconds."""
     max_lag_s: float = 5.0
-    """Largest lag (viewer after the stimulus), seconds."""
+    """Largest lag (viewer after the stimulus) of the smile cross-correlation and of the WLCC, seconds."""
+    yawn_max_lag_s: float = 15.0
+    """Largest lag of the yawn cross-correlation, seconds: contagious yawns come seconds after
+    the yawn seen (the yawn-contagion window is 15 s too)."""
     min_pairs_s: float = 3.0
     """A lag needs at least this much paired data (seconds at the grid rate) to count."""
     window_s: float = 4.0
@@ -39,9 +43,10 @@ class LagConfig:
 DEFAULT_LAGS = LagConfig()
 
 
-def lag_frames(fps: float, config: LagConfig = DEFAULT_LAGS) -> np.ndarray:
-    """The lags, in frames, from ``min_lag_s`` to ``max_lag_s``."""
-    return np.arange(int(np.ceil(config.min_lag_s * fps - 1e-9)), int(np.floor(config.max_lag_s * fps + 1e-9)) + 1)
+def lag_frames(fps: float, config: LagConfig = DEFAULT_LAGS, signal: str = "smile") -> np.ndarray:
+    """The lags, in frames, from ``min_lag_s`` to ``max_lag_s`` (``yawn_max_lag_s`` for ``yawn``)."""
+    top = config.yawn_max_lag_s if signal == "yawn" else config.max_lag_s
+    return np.arange(int(np.ceil(config.min_lag_s * fps - 1e-9)), int(np.floor(top * fps + 1e-9)) + 1)
 
 
 @dataclass
@@ -220,7 +225,9 @@ def wlcc_windows(x: np.ndarray, y: np.ndarray, fps: float, config: LagConfig = D
     """Windowed lagged cross-correlation (Boker, Xu, Rotondo & King 2002).
 
     For windows of ``window_s`` starting every ``step_s`` on the actor series, Pearson r with the
-    viewer window shifted by each lag; each window's peak r and its lag are kept.
+    viewer window shifted by each lag (``min_lag_s`` ... ``max_lag_s``); each window's peak r and
+    its lag are kept. A window counts where both series have at least ``window_min_valid`` of
+    its samples; missing samples count as the series mean.
 
     Returns
     -------
@@ -228,29 +235,75 @@ def wlcc_windows(x: np.ndarray, y: np.ndarray, fps: float, config: LagConfig = D
         Per window: the peak r over lags and its lag in seconds (NaN where the window has too
         little data).
     """
+    return wlcc_null(x, y, fps, config, np.empty(0, dtype=np.int64))[0]
+
+
+def wlcc_null(x: np.ndarray, y: np.ndarray, fps: float, config: LagConfig, shifts: np.ndarray):
+    """:func:`wlcc_windows` and, for each circular shift of ``y`` in ``shifts`` (row k is
+    ``y[(j - shifts[k]) % N]``), the sum and count of its per-window peak r.
+
+    Every window of ``x`` is correlated with the ``y`` window at every position at once (one FFT
+    per window); a shifted ``y`` only moves which positions each window meets, so surrogates
+    cost a lookup each.
+
+    Returns
+    -------
+    (best_r, best_lag_s), (sums, counts)
+    """
     x, y = np.asarray(x, float), np.asarray(y, float)
+    shifts = np.asarray(shifts, dtype=np.int64)
     w, step = int(round(config.window_s * fps)), max(1, int(round(config.step_s * fps)))
     lags = lag_frames(fps, config)
-    lo, hi = -int(lags.min()), int(lags.max())
-    starts = np.arange(lo, x.size - w - hi + 1, step)
+    n = x.size
+    starts = np.arange(-int(lags.min()), n - w - int(lags.max()) + 1, step)
+    sums, counts = np.zeros(shifts.size), np.zeros(shifts.size, dtype=np.int64)
     if starts.size == 0 or w < 3:
-        return np.empty(0), np.empty(0)
-    xw = np.lib.stride_tricks.sliding_window_view(x, w)[starts]  # (n_win, w)
-    best_r = np.full(starts.size, -np.inf)
-    best_lag = np.full(starts.size, np.nan)
-    yw_all = np.lib.stride_tricks.sliding_window_view(y, w)
-    for lag in lags:
-        yw = yw_all[starts + lag]
-        m = np.isfinite(xw) & np.isfinite(yw)
-        cnt = m.sum(axis=1)
-        xs, ys = np.where(m, xw, 0.0), np.where(m, yw, 0.0)
-        mx = xs.sum(axis=1) / np.maximum(cnt, 1)
-        my = ys.sum(axis=1) / np.maximum(cnt, 1)
-        dx, dy = np.where(m, xw - mx[:, None], 0.0), np.where(m, yw - my[:, None], 0.0)
-        den = np.sqrt((dx ** 2).sum(axis=1) * (dy ** 2).sum(axis=1))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            r = np.where((cnt >= config.window_min_valid * w) & (den > 1e-12), (dx * dy).sum(axis=1) / den, np.nan)
-        better = np.isfinite(r) & (r > best_r)
-        best_r[better], best_lag[better] = r[better], lag / fps
-    best_r[~np.isfinite(best_lag)] = np.nan
-    return best_r, best_lag
+        return (np.empty(0), np.empty(0)), (sums, counts)
+    ym = np.isfinite(y)
+    y0 = np.where(ym, y - (y[ym].mean() if ym.any() else 0.0), 0.0)
+    wrap = np.arange(n + w) % n  # y read circularly, so that shifted windows wrap as the shift does
+    yc, mc = y0[wrap], ym[wrap].astype(float)
+
+    def win_sum(a):
+        c = np.concatenate([[0.0], np.cumsum(a)])
+        return c[w:w + n] - c[:n]
+
+    var_y = win_sum(yc ** 2) - win_sum(yc) ** 2 / w
+    y_ok = (win_sum(mc) >= config.window_min_valid * w) & (var_y > 1e-12)
+    size = sfft.next_fast_len(n + 2 * w, real=True)
+    fy = sfft.rfft(yc, size)
+    best_r, best_lag = np.full(starts.size, np.nan), np.full(starts.size, np.nan)
+    for lo in range(0, starts.size, 64):  # 64 windows at a time: an (64, N) matrix, not (n_windows, N)
+        sl = slice(lo, lo + 64)
+        r = _window_r(x, starts[sl], w, config.window_min_valid, fy, size, n, var_y, y_ok)
+        obs = r[np.arange(r.shape[0])[:, None], starts[sl][:, None] + lags[None, :]]
+        ok = np.isfinite(obs).any(axis=1)
+        k = np.argmax(np.where(np.isfinite(obs), obs, -np.inf), axis=1)
+        best_r[sl] = np.where(ok, obs[np.arange(obs.shape[0]), k], np.nan)
+        best_lag[sl] = np.where(ok, lags[k] / fps, np.nan)
+        if shifts.size:
+            # peak over lags at every position: best[i, j] = max over L of r[i, (j + L) % N]
+            span = lags.size
+            m = maximum_filter1d(np.where(np.isfinite(r), r, -np.inf), span, axis=1, mode="wrap")
+            pos = (starts[sl][:, None] - shifts[None, :] + int(lags.min()) + span // 2) % n
+            sur = m[np.arange(m.shape[0])[:, None], pos]  # (windows, shifts)
+            fin = np.isfinite(sur)
+            sums += np.where(fin, sur, 0.0).sum(axis=0)
+            counts += fin.sum(axis=0)
+    return (best_r, best_lag), (sums, counts)
+
+
+def _window_r(x, starts, w, min_valid, fy, size, n, var_y, y_ok) -> np.ndarray:
+    """Pearson r of each ``x`` window (at ``starts``) with the circular ``y`` window at every
+    position 0 ... N-1: shape (len(starts), N), NaN where either window lacks data."""
+    xw = np.lib.stride_tricks.sliding_window_view(x, w)[starts]
+    mx = np.isfinite(xw)
+    cnt = mx.sum(axis=1)
+    mean = np.where(mx, xw, 0.0).sum(axis=1) / np.maximum(cnt, 1)
+    xc = np.where(mx, xw - mean[:, None], 0.0)
+    ssx = (xc ** 2).sum(axis=1)
+    num = sfft.irfft(np.conj(sfft.rfft(xc, size, axis=1)) * fy[None, :], size, axis=1)[:, :n]
+    den = np.sqrt(np.outer(ssx, np.clip(var_y, 0.0, None)))
+    ok = (cnt >= min_valid * w)[:, None] & (ssx > 1e-12)[:, None] & y_ok[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(ok, np.clip(num / np.where(ok, den, 1.0), -1.0, 1.0), np.nan)
