@@ -14,7 +14,7 @@ from .schema import BLENDSHAPE_NAMES, LANDMARKS, TRACK
 from .signals import SignalConfig, frame_signals, sustained
 from .tracking import FaceIdTracker, FaceLandmarker, FaceObservation
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "BLENDSHAPE_NAMES", "CameraSource", "CaptureError", "FaceIdTracker", "FaceLandmarker",

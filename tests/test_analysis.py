@@ -235,3 +235,14 @@ def test_one_missing_frame_in_a_viewer_yawn_leaves_one_yawn_in_the_analysis():
     frames.loc[i, "detected"] = 0
     again = analyze(frames, s.stimulus_log, FPS, FAST).events
     assert len(again[(again.source == "viewer") & (again.kind == "yawn")]) == len(yawns)
+
+
+@pytest.mark.parametrize("block_s", [5.0, 9.2, 14.0])
+def test_blocks_shorter_than_the_longest_lag_analyse(block_s):
+    """The yawn cross-correlation reaches +15 s; a shorter block (the demo's clips, an aborted
+    one) has no pairs at the longer lags: those are empty, the rest as usual."""
+    s = simulate_session(blocks=("yawn", "control", "smile"), block_s=block_s, events_per_block=1, seed=1)
+    res = analyze(s.frames, s.stimulus_log, FPS, AnalysisConfig(n_surrogates=20, n_wlcc_surrogates=5))
+    curve = res.xcorr[(res.xcorr.block.astype(str) == "0") & (res.xcorr.signal == "yawn")]
+    if len(curve):
+        assert curve.loc[curve.lag_s > block_s - 3.0, "r"].isna().all()  # fewer than 3 s of pairs

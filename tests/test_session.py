@@ -141,3 +141,15 @@ def test_bad_analysis_config_is_one_line(session_dir, tmp_path, text, args, patt
     r = run("analyze", session_dir, "--config", cfg, *args)
     assert r.exit_code == 1 and r.stderr.count("\n") == 1 and re.search(pattern, r.stderr), r.stderr
     assert not (session_dir / "scores.csv").exists()
+
+
+def test_an_analysis_config_of_an_older_mimicry_reruns_with_a_warning(session_dir, tmp_path):
+    """0.1 had the block-shuffle segment length; it is read with a warning naming it, not an error."""
+    from mimicry.session import read_analysis_config
+
+    cfg = tmp_path / "old.json"
+    cfg.write_text(json.dumps({"analysis": {"n_surrogates": 50, "shuffle_segment_s": 4.0}}))
+    with pytest.warns(UserWarning, match="shuffle_segment_s is not used any more"):
+        config = read_analysis_config(cfg)
+    assert config.n_surrogates == 50
+    assert run("analyze", session_dir, "--config", cfg, "-q").exit_code == 0

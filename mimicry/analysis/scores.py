@@ -61,7 +61,23 @@ def block_test(x: np.ndarray, y: np.ndarray, lags: np.ndarray, fps: float, confi
     # observed peak is then compared with too few independent stretches.
     shifts = random_shifts(y.size, config.n_surrogates, rng, min_shift=1)
     windows, null = wlcc_null(x, y, fps, config.lags, shifts[:config.n_wlcc_surrogates])
-    return BlockTest(xcorr_parts(x, y, lags), xcorr_parts_shifted(x, y, lags, shifts), windows, null)
+    # lags as long as the block itself (a short block, the yawn's +15 s) have no pairs: zero sums
+    ok = np.abs(lags) < y.size
+    return BlockTest(_widen(xcorr_parts(x, y, lags[ok]), ok), _widen(xcorr_parts_shifted(x, y, lags[ok], shifts), ok),
+                     windows, null)
+
+
+def _widen(parts: XcorrParts, ok: np.ndarray) -> XcorrParts:
+    """Sums over the lags where ``ok``, put back on the full lag axis with zeros elsewhere."""
+    if ok.all():
+        return parts
+
+    def wide(a):
+        out = np.zeros(a.shape[:-1] + (ok.size,))
+        out[..., ok] = a
+        return out
+
+    return XcorrParts(*(wide(getattr(parts, k)) for k in XcorrParts._FIELDS))
 
 
 def score_row(test: BlockTest, lags: np.ndarray, fps: float, min_pairs: int, n_samples: int) -> dict:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
+import warnings
 
 from ..errors import MimicryError
 
@@ -28,14 +29,24 @@ def _plain(value):
     return value
 
 
+#: Settings of earlier versions that no longer exist, with why: read with a warning, not used.
+RETIRED = {
+    "shuffle_segment_s": "the block-shuffle p-value (p_value_shuffle) was dropped in mimicry 0.2: it ran hot",
+}
+
+
 def from_dict(cls, data: object, where: str = "analysis"):
     """Build ``cls`` (a frozen settings dataclass, nested ones included) from ``data``.
 
     Missing fields keep their defaults; an unknown field or a value of the wrong type raises
-    :class:`SettingsError` naming the field (``where`` is the path to it).
+    :class:`SettingsError` naming the field (``where`` is the path to it). A retired setting
+    (:data:`RETIRED`) is left out with a warning.
     """
     if not isinstance(data, dict):
         raise SettingsError(f"{where} must be a JSON object, got {type(data).__name__}")
+    for key in sorted(set(data) & set(RETIRED)):
+        warnings.warn(f"{where}.{key} is not used any more: {RETIRED[key]}", stacklevel=2)
+    data = {k: v for k, v in data.items() if k not in RETIRED}
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - names)
