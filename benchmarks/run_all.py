@@ -29,11 +29,15 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
+#: Real clips with hand-marked truth for validate_real.py: not redistributable, so not in the
+#: repository; $MIMICRY_DEVDATA, else the development machine's folder beside the clone.
+DEVDATA = os.environ.get("MIMICRY_DEVDATA", "../shared/devdata")
 
 #: (name, arguments, needs a display): every script in benchmarks/ but this one.
 RUNS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("validate_signals", (), False),
     ("validate_stimuli", (), False),
+    ("validate_real", (DEVDATA,), False),
     ("calibration", (), False),
     ("analysis_speed", (), False),
     ("track_speed", (), False),
@@ -87,6 +91,8 @@ def run_one(name: str, args: tuple[str, ...], display: bool) -> str:
     """Run one script; return its RESULTS.md section."""
     cmd = [sys.executable, str(HERE / f"{name}.py"), *args]
     shown = " ".join(["python", f"benchmarks/{name}.py", *args])
+    if name == "validate_real" and not (HERE.parent / args[0]).is_dir():
+        return f"## {name}\n\n`{shown}`: not run, no folder {args[0]} on this machine (set MIMICRY_DEVDATA)\n"
     xvfb, env = _start_display() if display else (None, dict(os.environ))
     t0 = time.monotonic()
     try:

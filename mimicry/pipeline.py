@@ -25,6 +25,7 @@ from .signals import (
     DEFAULT_CONFIG,
     SignalConfig,
     frame_signals,
+    is_neutral_mouth,
     lip_contrast,
     mouth_visibility,
     sustained_t,
@@ -177,6 +178,33 @@ class RowAssembler:
                 hist.pop(s, None)
 
 
+class NeutralWidth:
+    """Per-face neutral mouth width (IOD): the median over the face's closed, non-smiling frames of
+    the last ``neutral_history_s``; ``config.neutral_width`` until it has ``neutral_min_frames``.
+    The median is recomputed when a calm frame arrives or leaves, not on every frame."""
+
+    def __init__(self, config: SignalConfig = DEFAULT_CONFIG):
+        self.config = config
+        self._hist: dict[int, deque[tuple[float, float]]] = {}
+        self._value: dict[int, float] = {}
+
+    def get(self, key: int) -> float:
+        if key not in self._value:
+            hist = self._hist.get(key)
+            ok = hist is not None and len(hist) >= self.config.neutral_min_frames
+            self._value[key] = float(np.median([w for _, w in hist])) if ok else self.config.neutral_width
+        return self._value[key]
+
+    def update(self, key: int, t_s: float, width: float, neutral: bool) -> None:
+        hist = self._hist.setdefault(key, deque())
+        if neutral and math.isfinite(width):
+            hist.append((t_s, width))
+            self._value.pop(key, None)
+        while hist and hist[0][0] < t_s - self.config.neutral_history_s:
+            hist.popleft()
+            self._value.pop(key, None)
+
+
 class MouthVisibility:
     """Per-face history of lip contrast, giving each face's own usual value as reference."""
 
@@ -226,6 +254,7 @@ def iter_track_rows(source: FrameSource, config: TrackConfig = TrackConfig(),
     tracker = FaceIdTracker(min_hits=config.min_hits, memory_s=config.memory_s, single=single)
     assembler = RowAssembler(tracker, config.signals.yawn_min_s, single, config.memory_s)
     visibility = MouthVisibility(config.signals)
+    neutral = NeutralWidth(config.signals)
     # MediaPipe runs in its own thread, a frame ahead: while it infers frame n (its C++ graph
     # runs without the GIL), this thread turns frame n-1 into signals and rows. MediaPipe's
     # Python wrapper needs the GIL many times per frame, so the switch interval is shortened
@@ -242,10 +271,13 @@ def iter_track_rows(source: FrameSource, config: TrackConfig = TrackConfig(),
                 h, w = frame.image.shape[:2]
                 keys = tracker.update(np.array([f.bbox for f in faces]), frame.t_s)
                 mats = None if any(f.matrix is None for f in faces) else np.stack([f.matrix for f in faces])
-                sig = frame_signals(np.stack([f.blendshapes for f in faces]), np.stack([f.landmarks for f in faces]),
-                                    mats, w, h, config.signals)
+                blendshapes = np.stack([f.blendshapes for f in faces])
+                sig = frame_signals(blendshapes, np.stack([f.landmarks for f in faces]), mats, w, h, config.signals,
+                                    np.array([neutral.get(k) for k in keys]))
+                calm = is_neutral_mouth(blendshapes)
                 for i, (key, f) in enumerate(zip(keys, faces)):
                     values = {k: float(v[i]) for k, v in sig.items()}
+                    neutral.update(key, frame.t_s, values["mouth_width"], bool(calm[i]))
                     visible = visibility.update(key, frame.t_s, lip_contrast(frame.image, f.landmarks))
                     values["mouth_visible"] = visible
                     values["smile"] *= visible  # a covered mouth gives no smile evidence

@@ -8,10 +8,13 @@ Physiology behind the signals
 *Smile* (FACS AU12, zygomaticus major) pulls the lip corners **up** and back towards the
 cheekbones. Several other actions widen the mouth or fool a learned "mouthSmile" score: crying
 (AU15 lip-corner depressor, AU20 lip stretcher, AU16 lower lip down), grimaces and pain
-(AU20, AU9 nose wrinkle), talking, surprise (AU26 jaw drop). So ``smile`` needs two independent
-kinds of evidence at once: MediaPipe's ``mouthSmile`` scores *and* lip corners that are
-geometrically above the lip line in a frontalised face; then antagonist actions (stretch, frown,
-sneer) scale it down.
+(AU20, AU9 nose wrinkle), talking, surprise and yawns (AU26/27 jaw drop: MediaPipe's
+``mouthSmile`` reaches 0.4-0.7 in some real yawns). So ``smile`` needs two independent kinds of
+evidence at once: MediaPipe's ``mouthSmile`` scores *and* geometry: with the mouth closed, lip
+corners above the lip line in a frontalised face; with the mouth open (a laugh is a smile with
+the mouth open), where the lip line moves with the jaw, a mouth pulled wider than the face's own
+neutral width (the "back" of AU12, which a jaw drop does not do). Antagonist actions (stretch,
+frown, sneer) then scale it down.
 
 *Yawn*: the widest jaw opening people make (AU26/27), held for one to two seconds inside a 4-8 s
 rise and fall. Talking, chewing and laughing open the mouth for a fraction of a second at a time;
@@ -69,9 +72,21 @@ class SignalConfig:
     """Penalty per unit of ``mouthFrown`` (AU15: crying, sadness)."""
     sneer_weight: float = 1.0
     """Penalty per unit of ``noseSneer`` (AU9: disgust, pain)."""
-    tall_mouth: tuple[float, float] = (0.45, 0.75)
-    """Lip gap / mouth width over which a tall mouth fades the smile out: AU12 widens the mouth
-    (smiles and laughs measure 0.15-0.35), a jaw drop makes it tall (a yawn's oval about 1)."""
+    open_mouth: tuple[float, float] = (0.3, 0.5)
+    """Lip gap / mouth width over which the smile's geometric evidence moves from the lip-corner
+    lift (closed mouth) to the mouth's widening (open mouth: the lip line is no reference)."""
+    smile_widening: tuple[float, float] = (1.1, 1.3)
+    """Mouth width / the face's neutral width over which an open mouth counts as pulled wide by
+    AU12. Smiles and laughs widen the mouth by 10-40 %; a yawn's jaw drop keeps or narrows it
+    (0.9-1.09 on real yawns, 1.36 in a wide-open laugh, measured with benchmarks/validate_real.py)."""
+    smile_au12_full: float = 0.6
+    """Mean ``mouthSmile`` that counts as full learned evidence for an open-mouthed smile."""
+    neutral_width: float = 0.58
+    """Neutral mouth width (IOD) assumed until the face's own is known (adults: 0.52-0.65)."""
+    neutral_history_s: float = 30.0
+    """A face's neutral mouth width: median over its closed, non-smiling frames in this many seconds."""
+    neutral_min_frames: int = 10
+    """Closed, non-smiling frames needed before a face's own neutral width is used."""
     yawn_gap_full: float = 0.55
     """Inner-lip gap (IOD) of a wide-open yawning mouth, counted as full geometric opening."""
     yawn_open_low: float = 0.35
@@ -198,29 +213,40 @@ def mouth_geometry(front: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def smile_score(blendshapes: np.ndarray, geometry: dict[str, np.ndarray],
-                config: SignalConfig = DEFAULT_CONFIG) -> np.ndarray:
+                config: SignalConfig = DEFAULT_CONFIG, neutral_width: np.ndarray | float | None = None) -> np.ndarray:
     """Smiling intensity in [0, 1] per frame.
 
-    ``sqrt(au12 * lift) * (1 - antagonists)`` where ``au12`` is the mean ``mouthSmile`` score,
-    ``lift`` the lip-corner elevation divided by ``smile_lift_full + smile_lift_per_gap * lip_gap``
-    and clipped to [0, 1], and
-    ``antagonists`` the sum of a tall-mouth term (lip gap / width, see ``tall_mouth``) and the
-    weighted ``mouthStretch``, ``mouthFrown`` and ``noseSneer`` scores, clipped to [0, 1]. The geometric mean needs both kinds of evidence: a learned score raised by
-    a stretched (crying, grimacing) mouth without lifted corners stays low.
+    Two kinds of evidence at once, as a geometric mean: the learned ``au12`` (mean
+    ``mouthSmile``) and a geometric one. With the mouth closed, the geometric evidence is the
+    lip-corner ``lift`` above the lip line, divided by ``smile_lift_full + smile_lift_per_gap *
+    lip_gap`` and clipped to [0, 1]; with the mouth open (lip gap / width across ``open_mouth``)
+    it moves to the mouth's widening beyond the face's ``neutral_width`` (``smile_widening``):
+    AU12 pulls the corners back in a laugh, a yawn's jaw drop does not. Antagonists scale the
+    result down: weighted ``mouthStretch`` (crying, grimace), ``mouthFrown`` (crying) and
+    ``noseSneer`` (disgust, pain), clipped to [0, 1].
     """
     bs = np.asarray(blendshapes, dtype=float).reshape(-1, len(BLENDSHAPE_NAMES))
     au12 = _bs(bs, "mouthSmileLeft", "mouthSmileRight")
     needed = config.smile_lift_full + config.smile_lift_per_gap * geometry["lip_gap"]
-    lift = _clip01(geometry["corner_lift"] / needed)
-    lo, hi = config.tall_mouth
+    closed = np.sqrt(_clip01(au12) * _clip01(geometry["corner_lift"] / needed))
+    w0 = config.neutral_width if neutral_width is None else np.asarray(neutral_width, float)
+    lo, hi = config.smile_widening
+    widen = _clip01((geometry["mouth_width"] / w0 - lo) / (hi - lo))
+    opened = np.sqrt(_clip01(au12 / config.smile_au12_full) * widen)
     aspect = geometry["lip_gap"] / np.maximum(geometry["mouth_width"], 1e-6)
-    antagonists = _clip01(
-        _clip01((aspect - lo) / (hi - lo))
-        + config.stretch_weight * _bs(bs, "mouthStretchLeft", "mouthStretchRight")
-        + config.frown_weight * _bs(bs, "mouthFrownLeft", "mouthFrownRight")
-        + config.sneer_weight * _bs(bs, "noseSneerLeft", "noseSneerRight")
-    )
-    return _clip01(np.sqrt(_clip01(au12) * lift) * (1.0 - antagonists))
+    lo, hi = config.open_mouth
+    share_open = _clip01((aspect - lo) / (hi - lo))
+    antagonists = _clip01(config.stretch_weight * _bs(bs, "mouthStretchLeft", "mouthStretchRight")
+                          + config.frown_weight * _bs(bs, "mouthFrownLeft", "mouthFrownRight")
+                          + config.sneer_weight * _bs(bs, "noseSneerLeft", "noseSneerRight"))
+    return _clip01(((1 - share_open) * closed + share_open * opened) * (1.0 - antagonists))
+
+
+def is_neutral_mouth(blendshapes: np.ndarray) -> np.ndarray:
+    """Frames whose mouth is closed and not smiling (``jawOpen`` < 0.1, mean ``mouthSmile`` < 0.2):
+    the frames that give a face's neutral mouth width."""
+    bs = np.asarray(blendshapes, dtype=float).reshape(-1, len(BLENDSHAPE_NAMES))
+    return (bs[:, _BS["jawOpen"]] < 0.1) & (_bs(bs, "mouthSmileLeft", "mouthSmileRight") < 0.2)
 
 
 def mouth_opening(blendshapes: np.ndarray, geometry: dict[str, np.ndarray],
@@ -350,7 +376,8 @@ def mouth_open_score(blendshapes: np.ndarray, config: SignalConfig = DEFAULT_CON
 
 
 def frame_signals(blendshapes: np.ndarray, landmarks: np.ndarray, matrices: np.ndarray | None,
-                  width: int, height: int, config: SignalConfig = DEFAULT_CONFIG) -> dict[str, np.ndarray]:
+                  width: int, height: int, config: SignalConfig = DEFAULT_CONFIG,
+                  neutral_width: np.ndarray | float | None = None) -> dict[str, np.ndarray]:
     """All per-frame signals of N observations of a face.
 
     Parameters
@@ -363,20 +390,24 @@ def frame_signals(blendshapes: np.ndarray, landmarks: np.ndarray, matrices: np.n
         (N, 4, 4) facial transformation matrices.
     width, height : int
         Image size, pixels.
+    neutral_width : array or float, optional
+        The face's neutral mouth width, IOD (:class:`mimicry.pipeline.NeutralWidth` keeps it
+        live); ``config.neutral_width`` if not given.
 
     Returns
     -------
     dict
         ``smile``, ``blink``, ``mouth_open``, ``yawn_drive`` (instantaneous, before the
         sustained-opening filter that turns it into ``yawn``), ``yaw_deg``, ``pitch_deg``,
-        ``roll_deg``, each an (N,) array.
+        ``roll_deg`` and ``mouth_width`` (IOD), each an (N,) array.
     """
     bs = np.asarray(blendshapes, dtype=float).reshape(-1, len(BLENDSHAPE_NAMES))
     lm = np.asarray(landmarks)
     lm = lm.reshape(-1, lm.shape[-2], 3)[:, GEOMETRY_POINTS, :]  # only what the geometry uses
     geo = mouth_geometry(frontalize(lm, matrices, width, height))
-    smile = smile_score(bs, geo, config)
+    smile = smile_score(bs, geo, config, neutral_width)
     out = {
+        "mouth_width": geo["mouth_width"],
         "smile": smile,
         "blink": blink_score(bs, config),
         "mouth_open": mouth_open_score(bs, config),

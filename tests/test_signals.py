@@ -242,3 +242,46 @@ def test_uncovered_real_mouths_stay_visible(data_dir, tmp_path):
     for name in ("single_face.mp4", "face_noface.mov", "noface_face.mov"):
         df = track_file(data_dir / name, tmp_path / "v.csv")
         assert df.loc[df.detected == 1, "mouth_visible"].min() > 0.9, name
+
+
+def _open_mouth(au12: float, width: float, gap: float = 0.45, lift: float = 0.02):
+    from mimicry.schema import BLENDSHAPE_NAMES
+
+    bs = np.zeros((1, len(BLENDSHAPE_NAMES)))
+    bs[0, BLENDSHAPE_NAMES.index("mouthSmileLeft")] = bs[0, BLENDSHAPE_NAMES.index("mouthSmileRight")] = au12
+    return bs, {"mouth_width": np.array([width]), "lip_gap": np.array([gap]), "corner_lift": np.array([lift])}
+
+
+def test_an_open_mouthed_smile_is_a_smile_when_the_mouth_is_pulled_wide():
+    """A laugh (mouth open, corners pulled back: wider than the face's neutral mouth) is a smile;
+    the same learned score on an open mouth that is not wider (a yawn) is not."""
+    from mimicry.signals import smile_score
+
+    laugh = smile_score(*_open_mouth(0.5, 0.58 * 1.35), neutral_width=0.58)
+    yawn = smile_score(*_open_mouth(0.5, 0.58 * 1.0), neutral_width=0.58)
+    assert laugh[0] > 0.8 and yawn[0] == 0.0
+    # the reference is the face's own: a wide mouth by nature is not a smile
+    assert smile_score(*_open_mouth(0.5, 0.75), neutral_width=0.75)[0] == 0.0
+    # closed mouth: unchanged, lift and learned score
+    closed = smile_score(*_open_mouth(0.8, 0.58, gap=0.0, lift=0.06), neutral_width=0.58)
+    assert closed[0] == pytest.approx(np.sqrt(0.8))
+
+
+def test_neutral_width_is_the_face_s_own_after_enough_calm_frames():
+    from mimicry.pipeline import NeutralWidth
+    from mimicry.signals import DEFAULT_CONFIG, is_neutral_mouth
+    from mimicry.schema import BLENDSHAPE_NAMES
+
+    nw = NeutralWidth()
+    assert nw.get(0) == DEFAULT_CONFIG.neutral_width
+    for i in range(9):
+        nw.update(0, i / 30, 0.70, True)
+    nw.update(0, 0.3, 0.95, False)  # a smile is not a neutral frame
+    assert nw.get(0) == DEFAULT_CONFIG.neutral_width  # 9 calm frames: not yet
+    nw.update(0, 0.33, 0.70, True)
+    assert nw.get(0) == pytest.approx(0.70) and nw.get(1) == DEFAULT_CONFIG.neutral_width
+    nw.update(0, 100.0, 0.5, False)  # 30 s later the old frames are forgotten
+    assert nw.get(0) == DEFAULT_CONFIG.neutral_width
+    bs = np.zeros((2, len(BLENDSHAPE_NAMES)))
+    bs[1, BLENDSHAPE_NAMES.index("jawOpen")] = 0.3
+    assert list(is_neutral_mouth(bs)) == [True, False]
