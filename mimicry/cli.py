@@ -164,17 +164,19 @@ def track(video, out, camera, max_faces, landmarks, model, realtime, seconds, fo
 @main.command()
 @click.argument("session_dir", type=click.Path(path_type=Path))
 @click.option("--surrogates", type=click.IntRange(min=0), default=1000, show_default=True,
-              help="Surrogates per significance test (circular shifts and block shuffles each).")
+              help="Surrogates per significance test (circular shifts; random-onset and yawn-shift sets).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the surrogates.")
 @click.option("--relative-baseline", is_flag=True,
               help="Viewer event thresholds relative to the face's level during the baseline.")
+@click.option("--exclude-looking-away", is_flag=True,
+              help="Leave out frames where the head turned more than 30 degrees from its usual pose.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
               help="Rerun with the settings of this analysis_config.json (or a JSON object of settings); "
-                   "then leave out --surrogates, --seed and --relative-baseline.")
+                   "then leave out --surrogates, --seed, --relative-baseline and --exclude-looking-away.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.pass_context
 @handle_errors
-def analyze(ctx, session_dir, surrogates, seed, relative_baseline, config_file, quiet):
+def analyze(ctx, session_dir, surrogates, seed, relative_baseline, exclude_looking_away, config_file, quiet):
     """Score how much and how soon the viewer followed the stimulus in SESSION_DIR.
 
     Reads frames.csv, stimulus_log.csv and session.json; writes verdicts.csv (the primary
@@ -192,21 +194,22 @@ def analyze(ctx, session_dir, surrogates, seed, relative_baseline, config_file, 
     """
     from dataclasses import replace
 
-    from .analysis import AnalysisConfig
+    from .analysis import AnalysisConfig, AttentionConfig
     from .analysis.events import DEFAULT_EVENTS
     from .session import analyze_session, read_analysis_config
 
     if config_file is not None:
         from click.core import ParameterSource
 
-        given = [f"--{n.replace('_', '-')}" for n in ("surrogates", "seed", "relative_baseline")
+        given = [f"--{n.replace('_', '-')}" for n in ("surrogates", "seed", "relative_baseline", "exclude_looking_away")
                  if ctx.get_parameter_source(n) == ParameterSource.COMMANDLINE]
         if given:
             raise MimicryError(f"--config fixes every setting; leave out {', '.join(given)}")
         config = read_analysis_config(config_file)
     else:
         config = AnalysisConfig(n_surrogates=surrogates, seed=seed,
-                                events=replace(DEFAULT_EVENTS, relative_to_baseline=relative_baseline))
+                                events=replace(DEFAULT_EVENTS, relative_to_baseline=relative_baseline),
+                                attention=AttentionConfig(exclude=exclude_looking_away))
     paths = analyze_session(session_dir, config)
     if not quiet:
         import json

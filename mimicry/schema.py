@@ -286,7 +286,7 @@ TRIALS = CsvSchema(
         Column("latency_s", "float64", "s", "smile: onset of the viewer's first smile from 1 s before to 3 s after, from the actor's; "
                                              "yawn: latency of the viewer yawn credited to this onset"),
         Column("responded", "int64", "0/1", "smile: the viewer started smiling 0-3 s after; yawn: a viewer yawn was credited"),
-        Column("valid_share", "float64", "0-1", "share of the trial's samples with the face in view"),
+        Column("valid_share", "float64", "0-1", "share of the trial's samples with the face in view and looking at the screen (head pose within 30 degrees of its usual pose)"),
         Column("head_yaw_deg", "float64", "degrees", "mean absolute head turn in the response window (empty without pose columns)"),
     ),
 )

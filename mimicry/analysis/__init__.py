@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..schema import CONTAGION, EVENTS, TRIALS, VERDICTS
 from . import verdicts
+from .attention import DEFAULT_ATTENTION, AttentionConfig, attending
 from .alignment import MAX_GAP_S, align_blocks, block_spans, resample_gapped, viewer_series
 from .contagion import DEFAULT_CONTAGION, ContagionConfig, block_of, credit, event_locked, yawn_contagion
 from .events import DEFAULT_EVENTS, EventConfig, detect_events
@@ -28,7 +29,7 @@ SIGNALS = ("smile", "yawn")
 
 __all__ = ["AnalysisConfig", "AnalysisResult", "analyze", "synchrony_tables", "event_locked", "align_blocks",
            "block_spans", "detect_events", "xcorr_parts", "circular_shifts", "p_value", "EventConfig", "LagConfig",
-           "ContagionConfig", "VerdictConfig"]
+           "ContagionConfig", "VerdictConfig", "AttentionConfig", "attending"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class AnalysisConfig:
     events: EventConfig = DEFAULT_EVENTS
     contagion: ContagionConfig = DEFAULT_CONTAGION
     verdict: VerdictConfig = DEFAULT_VERDICT
+    attention: AttentionConfig = DEFAULT_ATTENTION
 
 
 @dataclass
@@ -92,6 +94,8 @@ class _Face:
     yawn: np.ndarray
     yaw_deg: np.ndarray
     events: dict[str, pd.DataFrame]
+    valid: np.ndarray
+    """1 where the face is in view and looking at the screen, NaN elsewhere (for ``valid_share``)."""
 
 
 def _face_series(frames, face, spans, fps, config: AnalysisConfig) -> _Face:
@@ -99,7 +103,7 @@ def _face_series(frames, face, spans, fps, config: AnalysisConfig) -> _Face:
     t, v = viewer_series(frames, face, "smile")
     if not np.isfinite(t).any():
         empty = np.empty(0)
-        return _Face(empty, empty, empty, empty, events)
+        return _Face(empty, empty, empty, empty, events, empty)
     grid = np.arange(np.nanmin(t), np.nanmax(t) + 1e-9, 1.0 / fps)
     series = {s: resample_gapped(*viewer_series(frames, face, s), grid, config.max_gap_s) for s in SIGNALS}
     if "yaw_deg" in frames.columns:
@@ -108,7 +112,11 @@ def _face_series(frames, face, spans, fps, config: AnalysisConfig) -> _Face:
                               grid, config.max_gap_s)
     else:
         yaw = np.full(grid.size, np.nan)
-    return _Face(grid, series["smile"], series["yawn"], yaw, events)
+    f = frames[frames["face"] == face]
+    looking = resample_gapped(f["t_s"].to_numpy(float), np.where(f["detected"].to_numpy() == 1,
+                              f["_attending"].to_numpy(float), np.nan), grid, config.max_gap_s)
+    valid = np.where(np.isfinite(series["smile"]) & (looking >= 0.5), 1.0, np.nan)
+    return _Face(grid, series["smile"], series["yawn"], yaw, events, valid)
 
 
 def _trial_frame(face: int, event: str, onsets, spans, d: dict, yaw_deg) -> pd.DataFrame:
@@ -129,6 +137,8 @@ def _smile_measures(face, fs: _Face, actor_onsets, smile_blocks, spans, fps, con
     null = verdicts.smile_null(fs.t, fs.smile, smile_blocks, k, fps, config.n_surrogates, rng, c)
     verdict = verdicts.smile_verdict(face, tr, null, config.verdict)
     yaw = np.abs(verdicts.window_stats(fs.t, fs.yaw_deg, actor_onsets, (0.0, c.smile_response_s[1]), fps)[0])
+    tr["valid_share"] = verdicts.window_stats(fs.t, fs.valid, actor_onsets, (c.smile_baseline_s[0], c.smile_response_s[1]),
+                                              fps, min_share=0.0)[2]
     d = (tr["response"] - tr["baseline"]).to_numpy(float)
     raw = {"smile_response": float(np.nanmean(d)) if np.isfinite(d).any() else np.nan,
            "smile_response_p": verdict["p_value"], "actor_smiles": k}
@@ -149,7 +159,8 @@ def _yawn_measures(face, fs: _Face, stim_onsets, spans, fps, config: AnalysisCon
     for event, onsets, lat in (("yawn", stim_onsets, credit(v_on, stim_onsets, c.response_window_s)),
                                ("pseudo_yawn", pseudo, credit(v_on[~in_yawn], pseudo, c.response_window_s))):
         base = verdicts.window_stats(fs.t, fs.yawn, onsets, vc.yawn_baseline_s, fps)[0]
-        resp, peak, share = verdicts.window_stats(fs.t, fs.yawn, onsets, c.response_window_s, fps)
+        resp, peak, _ = verdicts.window_stats(fs.t, fs.yawn, onsets, c.response_window_s, fps)
+        share = verdicts.window_stats(fs.t, fs.valid, onsets, c.response_window_s, fps, min_share=0.0)[2]
         yaw = np.abs(verdicts.window_stats(fs.t, fs.yaw_deg, onsets, c.response_window_s, fps)[0])
         parts.append(_trial_frame(face, event, onsets, spans, {
             "baseline": base, "response": resp, "peak": peak, "latency_s": lat,
@@ -179,6 +190,9 @@ def analyze(frames: pd.DataFrame, stimulus_log: pd.DataFrame, camera_fps: float,
     """
     frames = frames[frames["face"].notna()].copy()
     frames["face"] = frames["face"].astype(int)
+    frames["_attending"] = attending(frames, config.attention).astype(float)
+    if config.attention.exclude:  # looking away counts as a lost face everywhere
+        frames.loc[frames["_attending"] == 0, "detected"] = 0
     spans = block_spans(stimulus_log)
     aligned = align_blocks(frames, stimulus_log, camera_fps, config.max_gap_s)
     scores, xcorr = synchrony_tables(aligned, camera_fps, config)
