@@ -356,11 +356,13 @@ def report(session_dir, open_):
               help="Summary CSV to write [default: SESSIONS_DIR/summary.csv]; the .html goes beside it.")
 @handle_errors
 def summary(sessions_dir, out):
-    """Summarise every session folder below SESSIONS_DIR: summary.csv and summary.html.
+    """Summarise every session folder below SESSIONS_DIR: summary.csv, summary_tests.csv, summary.html.
 
-    One row per session x face (participant, date, protocol, status, smile r / lag / p, yawns in
-    yawn vs control clips, mimicry index); the page adds the share of participants who yawned
-    during yawn vs control clips with an exact McNemar test, and the distribution of smile lags.
+    One row per session x face (participant, date, protocol, status, verdicts, smile r / lag / p,
+    yawns in yawn vs control windows, mimicry index). The group tests count participants (faces
+    and sessions of one participant id pooled): yawn contagion by a McNemar mid-p test of who
+    yawned in yawn vs control windows (odds ratio, Wilson CIs), smile mimicry by a one-sample
+    t-test of participants' chance-corrected responses, secondary tests Holm-adjusted.
     Unreadable session folders are listed (on stderr and in the page) and skipped.
 
     \b

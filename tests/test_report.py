@@ -207,7 +207,7 @@ def test_mcnemar_exact_per_participant():
                        "minutes_control_windows": 1.0, "yawns_yawn_windows": yawn, "yawns_control_windows": ctrl})
     test = yawn_contagion_test(participants(df))
     assert (test.n, test.yawn_only, test.control_only, test.both, test.neither) == (16, 8, 1, 3, 4)
-    assert test.p_mcnemar == pytest.approx(2 * (1 + 9) / 2 ** 9)  # two-sided binomial, 1 of 9 discordant
+    assert test.p_mcnemar == pytest.approx(2 * (1 + 9 - 9 / 2) / 2 ** 9)  # two-sided mid-p, 1 of 9 discordant
     assert test.odds_ratio == pytest.approx(8.0)
     lo, hi = binomtest(8, 9).proportion_ci(0.95, method="exact")
     assert test.odds_ratio_ci == pytest.approx((lo / (1 - lo), hi / (1 - hi)))
@@ -233,7 +233,7 @@ def test_group_statistics():
     eff = np.array([0.2, 0.1, 0.3, 0.25, 0.15])
     assert t.loc["smile_mimicry", "n_participants"] == 5 and t.loc["smile_mimicry", "effect"] == pytest.approx(eff.mean())
     assert t.loc["smile_mimicry", "p_value"] == pytest.approx(ttest_1samp(eff, 0).pvalue)
-    assert t.loc["yawn_contagion", "p_value"] == pytest.approx(2 / 2 ** 4)  # 4 of 4 discordant yawned after yawns
+    assert t.loc["yawn_contagion", "p_value"] == pytest.approx(2 * 0.5 / 2 ** 4)  # mid-p: 4 of 4 discordant after yawns
     sec = t[t.role == "secondary"]
     np.testing.assert_allclose(sec.p_holm, holm(sec.p_value.to_numpy()))
 
