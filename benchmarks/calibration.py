@@ -8,7 +8,9 @@ Each null session (:func:`mimicry.simulate.null_session`) goes through the whole
 * smile-like: four smile clips (16 actor smiles) and two control clips of 30 s; the viewer smiles
   on their own at random times;
 * yawn-like: six yawn clips (3 min of yawns shown, 18 actor yawns) and six control clips; the
-  viewer yawns on their own about once a minute;
+  viewer yawns on their own about once a minute (enough yawns for a person's own test), and
+  again with a rarer 0.15 a minute (nearer people's spontaneous yawning; one yawn or none in a
+  session, so the group tests see many discordant pairs);
 
 both with AR(1) noise, jittered frame times and one to three face-loss gaps of 0.2-3 s. For each
 p-value, the share of sessions with p <= 0.05 among those where the p-value exists is the
@@ -16,7 +18,8 @@ false-positive rate. A calibrated test gives 5 %; with 500 sessions, 95 % of cal
 within 3.1-6.9 %.
 
 The group tests of `mimicry summary` are run on 500 null studies of 20 participants, each drawn
-from those null sessions (one session per participant; :func:`mimicry.summary.group_tests`).
+from those null sessions (one session per participant; :func:`mimicry.summary.group_tests`): the
+smile tests from the smile-like sessions, the yawn tests from each kind of yawn-like sessions.
 """
 
 from __future__ import annotations
@@ -48,10 +51,14 @@ GROUP = {
 }
 
 
+KINDS = {"smile": ("smile", 0.0), "yawn": ("yawn", 1.0), "rare-yawn": ("yawn", 0.15)}
+
+
 def session_pvalues(kind: str, seed: int, config: AnalysisConfig) -> tuple[dict[str, float], dict]:
-    """The p-values one null session gets (NaN where the analysis gives none), and the
-    participant's row of :func:`mimicry.summary.participants` it would give."""
-    s = null_session(kind, seed)
+    """The p-values one null session of ``kind`` (a key of :data:`KINDS`) gets (NaN where the
+    analysis gives none), and the participant's row of :func:`mimicry.summary.participants`."""
+    base, rate = KINDS[kind]
+    s = null_session(base, seed, yawns_per_min=rate)
     res = analyze(s.frames, s.stimulus_log, 30.0, config)
     v = res.verdicts.set_index("measure")
     out = {"smile_verdict": float(v.loc["smile_mimicry", "p_value"]), "yawn_verdict": float(v.loc["yawn_contagion", "p_value"])}
@@ -83,7 +90,7 @@ def rates(n_sessions: int, config: AnalysisConfig, seed: int = 0, alpha: float =
           group_size: int = 20) -> dict[str, dict[str, tuple[int, int]]]:
     """``{kind: {p-value: (hits, sessions with that p-value)}}``, and ``group`` for the group tests."""
     out, people = {}, {}
-    for kind in ("smile", "yawn"):
+    for kind in KINDS:
         counts: dict[str, list[int]] = {}
         rows = []
         for i in range(n_sessions):
@@ -95,12 +102,14 @@ def rates(n_sessions: int, config: AnalysisConfig, seed: int = 0, alpha: float =
         people[kind] = pd.DataFrame(rows)
     rng = np.random.default_rng([seed, 1])
     counts = {}
+    groups = (("smile", ("smile_mimicry", "smile_synchrony")), ("yawn", ("yawn_contagion", "yawn_rate")),
+              ("rare-yawn", ("yawn_contagion", "yawn_rate")))
     for _ in range(n_sessions):
-        for kind, measures in (("yawn", ("yawn_contagion", "yawn_rate")), ("smile", ("smile_mimicry", "smile_synchrony"))):
+        for kind, measures in groups:
             study = people[kind].iloc[rng.choice(len(people[kind]), size=group_size, replace=False)]
             tests = group_tests(study).set_index("measure")
             for m in measures:
-                _count(counts, m, float(tests.loc[m, "p_value"]), alpha)
+                _count(counts, (kind, m), float(tests.loc[m, "p_value"]), alpha)
     out["group"] = {k: (v[0], v[1]) for k, v in counts.items()}
     return out
 
@@ -118,8 +127,8 @@ def main() -> None:
     print("| p-value | null sessions | sessions with this p | false-positive rate |\n| --- | --- | --- | --- |")
     for kind, counts in table.items():
         for name, (hits, n) in counts.items():
-            label = GROUP[name] if kind == "group" else PVALUES[name]
-            what = "studies of 20 participants" if kind == "group" else f"{kind}-like"
+            label = GROUP[name[1]] if kind == "group" else PVALUES[name]
+            what = f"studies of 20 {name[0]}-like participants" if kind == "group" else f"{kind}-like"
             print(f"| {label} | {what} | {n} | {100 * hits / n:.1f} % |")
     print(f"({time.perf_counter() - t0:.0f} s)")
 

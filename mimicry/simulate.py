@@ -171,13 +171,14 @@ def _poisson_times(rng: np.random.Generator, rate_per_s: float, duration_s: floa
     return np.array(keep, float)
 
 
-def null_session(kind: str, seed: int, fps: float = 30.0) -> SimulatedSession:
+def null_session(kind: str, seed: int, fps: float = 30.0, yawns_per_min: float = 1.0) -> SimulatedSession:
     """A session in which the viewer does not mimic: for calibrating every p-value mimicry prints.
 
     ``smile``: six 30 s blocks (four smile clips with four actor smiles each, two control clips),
     a viewer smiling on their own at random times. ``yawn``: six yawn and six control clips of
-    30 s (3 min of yawns shown), a viewer yawning on their own about once a minute. Both with
-    AR(1) noise, jittered frame times and one to three face-loss gaps of 0.2-3 s.
+    30 s (3 min of yawns shown), a viewer yawning on their own ``yawns_per_min`` times a minute
+    on average. Both with AR(1) noise, jittered frame times and one to three face-loss gaps of
+    0.2-3 s.
     """
     rng = np.random.default_rng([seed, 7])
     blocks = (("smile", "control", "smile", "smile", "control", "smile") if kind == "smile"
@@ -186,4 +187,4 @@ def null_session(kind: str, seed: int, fps: float = 30.0) -> SimulatedSession:
     gaps = tuple((a, a + rng.uniform(0.2, 3.0)) for a in np.sort(rng.uniform(5.0, total - 5.0, rng.integers(1, 4))))
     return simulate_session(blocks=blocks, block_s=30.0, baseline_s=10.0, isi_s=5.0, fps=fps, smile_lag_s=None,
                             yawn_lag_s=None, events_per_block=4 if kind == "smile" else 3, jitter_s=0.008,
-                            face_loss=gaps, own_yawns_per_min=1.0 if kind == "yawn" else 0.0, seed=seed)
+                            face_loss=gaps, own_yawns_per_min=yawns_per_min if kind == "yawn" else 0.0, seed=seed)
