@@ -139,8 +139,9 @@ class RowAssembler:
     def _yawn(self, key: int, seq: int, final_seq: int) -> float:
         hist = self._drive.get(key, {})
         t0 = self._times[seq]
-        seqs = [s for s in range(min(self._times), final_seq + 1) if abs(self._times[s] - t0) <= self.lag_s + 1e-6]
-        t = np.array([self._times[s] for s in seqs])
+        near = [(s, ts) for s, ts in self._times.items() if s <= final_seq and abs(ts - t0) <= self.lag_s + 1e-6]
+        seqs = [s for s, _ in near]
+        t = np.array([ts for _, ts in near])
         v = np.array([hist.get(s, 0.0) for s in seqs])  # a frame without this face counts as a closed mouth
         return float(sustained_t(t, v, self.window_s)[seqs.index(seq)])
 

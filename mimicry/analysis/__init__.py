@@ -131,14 +131,13 @@ def _trial_frame(face: int, event: str, onsets, spans, d: dict, yaw_deg) -> pd.D
 
 def _smile_measures(face, fs: _Face, actor_onsets, smile_blocks, spans, fps, config: AnalysisConfig):
     c = config.contagion
-    tr = verdicts.smile_trials(fs.t, fs.smile, actor_onsets, fs.events["smile"]["onset_s"].to_numpy(float), fps, c)
+    tr = verdicts.smile_trials(fs.t, fs.smile, actor_onsets, fs.events["smile"]["onset_s"].to_numpy(float), fps, c,
+                               valid=fs.valid)
     k = int(np.isfinite(tr["response"] - tr["baseline"]).sum())
     rng = np.random.default_rng([config.seed, int(face), 99])
     null = verdicts.smile_null(fs.t, fs.smile, smile_blocks, k, fps, config.n_surrogates, rng, c)
     verdict = verdicts.smile_verdict(face, tr, null, config.verdict)
     yaw = np.abs(verdicts.window_stats(fs.t, fs.yaw_deg, actor_onsets, (0.0, c.smile_response_s[1]), fps)[0])
-    tr["valid_share"] = verdicts.window_stats(fs.t, fs.valid, actor_onsets, (c.smile_baseline_s[0], c.smile_response_s[1]),
-                                              fps, min_share=0.0)[2]
     d = (tr["response"] - tr["baseline"]).to_numpy(float)
     raw = {"smile_response": float(np.nanmean(d)) if np.isfinite(d).any() else np.nan,
            "smile_response_p": verdict["p_value"], "actor_smiles": k}

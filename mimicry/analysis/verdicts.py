@@ -82,20 +82,22 @@ def window_stats(t: np.ndarray, v: np.ndarray, onsets: np.ndarray, window_s: tup
 
 
 def smile_trials(t: np.ndarray, smile: np.ndarray, onsets_s: np.ndarray, viewer_onsets_s: np.ndarray,
-                 fps: float, config: ContagionConfig = DEFAULT_CONTAGION) -> pd.DataFrame:
+                 fps: float, config: ContagionConfig = DEFAULT_CONTAGION, valid: np.ndarray | None = None) -> pd.DataFrame:
     """One row per actor smile onset: ``onset_s, baseline, response, peak, latency_s, responded,
     valid_share`` for one viewer (``t``, ``smile`` on a uniform grid; ``viewer_onsets_s``: the
     viewer's smile events).
 
     ``latency_s``: onset of the viewer's first smile starting between the baseline window's start
     and the response window's end, from the actor's onset (negative: the viewer led);
-    ``responded``: such a smile started at or after the actor's onset.
+    ``responded``: such a smile started at or after the actor's onset; ``valid_share``: share of
+    the trial's samples that are finite in ``valid`` (default: in ``smile``).
     """
     onsets = np.asarray(onsets_s, float)
     base, _, _ = window_stats(t, smile, onsets, config.smile_baseline_s, fps)
     resp, _, _ = window_stats(t, smile, onsets, config.smile_response_s, fps)
     _, peak, _ = window_stats(t, smile, onsets, (0.0, config.smile_response_s[1]), fps)
-    _, _, share = window_stats(t, smile, onsets, (config.smile_baseline_s[0], config.smile_response_s[1]), fps)
+    _, _, share = window_stats(t, smile if valid is None else valid, onsets,
+                               (config.smile_baseline_s[0], config.smile_response_s[1]), fps)
     v_on = np.sort(np.asarray(viewer_onsets_s, float))
     latency = np.full(onsets.size, np.nan)
     for i, o in enumerate(onsets):
