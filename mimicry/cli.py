@@ -170,21 +170,25 @@ def track(video, out, camera, max_faces, landmarks, model, realtime, seconds, fo
               help="Viewer event thresholds relative to the face's level during the baseline.")
 @click.option("--exclude-looking-away", is_flag=True,
               help="Leave out frames where the head turned more than 30 degrees from its usual pose.")
+@click.option("--calibrated", is_flag=True,
+              help="Express smile and mouth opening relative to each face's range from the session's "
+                   "calibration phase (protocol calibration = true).")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
               help="Rerun with the settings of this analysis_config.json (or a JSON object of settings); "
-                   "then leave out --surrogates, --seed, --relative-baseline and --exclude-looking-away.")
+                   "then leave out --surrogates, --seed, --relative-baseline, --exclude-looking-away and --calibrated.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.pass_context
 @handle_errors
-def analyze(ctx, session_dir, surrogates, seed, relative_baseline, exclude_looking_away, config_file, quiet):
+def analyze(ctx, session_dir, surrogates, seed, relative_baseline, exclude_looking_away, calibrated, config_file, quiet):
     """Score how much and how soon the viewer followed the stimulus in SESSION_DIR.
 
     Reads frames.csv, stimulus_log.csv and session.json; writes verdicts.csv (the primary
     test of smile mimicry and of yawn contagion per face: detected, not detected or
     insufficient data), trials.csv (one row per actor event and face), scores.csv (descriptive
     lagged and windowed cross-correlation), events.csv (smiles and yawns of viewer and actor),
-    contagion.csv (yawn counts, smile response, 0-100 mimicry index), and
-    analysis_config.json (every setting, versions, sha256 of the inputs). Same input and
+    contagion.csv (yawn counts, smile response, 0-100 mimicry index), calibration.csv (each
+    face's range, sessions with a calibration phase only; that phase is left out of the
+    analysis), and analysis_config.json (every setting, versions, sha256 of the inputs). Same input and
     settings, same files.
 
     \b
@@ -201,15 +205,15 @@ def analyze(ctx, session_dir, surrogates, seed, relative_baseline, exclude_looki
     if config_file is not None:
         from click.core import ParameterSource
 
-        given = [f"--{n.replace('_', '-')}" for n in ("surrogates", "seed", "relative_baseline", "exclude_looking_away")
-                 if ctx.get_parameter_source(n) == ParameterSource.COMMANDLINE]
+        given = [f"--{n.replace('_', '-')}" for n in ("surrogates", "seed", "relative_baseline", "exclude_looking_away",
+                                                                "calibrated") if ctx.get_parameter_source(n) == ParameterSource.COMMANDLINE]
         if given:
             raise MimicryError(f"--config fixes every setting; leave out {', '.join(given)}")
         config = read_analysis_config(config_file)
     else:
         config = AnalysisConfig(n_surrogates=surrogates, seed=seed,
                                 events=replace(DEFAULT_EVENTS, relative_to_baseline=relative_baseline),
-                                attention=AttentionConfig(exclude=exclude_looking_away))
+                                attention=AttentionConfig(exclude=exclude_looking_away), calibrated=calibrated)
     paths = analyze_session(session_dir, config)
     if not quiet:
         import json
@@ -269,7 +273,9 @@ def run(protocol_file, participant, camera, out, no_window, fullscreen, record_v
                     model=model, max_faces=max_faces, n_surrogates=surrogates, seed=seed, window=not no_window,
                     fullscreen=fullscreen, record_video=record_video)
     session = SessionRun(cfg)  # validates everything and opens the camera before any folder exists
-    total = session.protocol.baseline_s + sum(session.stimuli[b.stimulus_id].duration_s for b in session.blocks) \
+    from .calibration import phase_duration_s
+
+    total = session.protocol.baseline_s + session.protocol.calibration * phase_duration_s() + sum(session.stimuli[b.stimulus_id].duration_s for b in session.blocks) \
         + session.protocol.isi_s * (len(session.blocks) - 1)
     click.echo(f"session: {len(session.blocks)} blocks, about {total:.0f} s; participant {session.participant}", err=True)
     old = {s: signal.signal(s, lambda *_: session.abort("interrupted")) for s in (signal.SIGINT, signal.SIGTERM)}

@@ -8,6 +8,7 @@ A protocol is a TOML file::
     isi_s = 10             # neutral screen between blocks, >= 0
     order = "shuffle"      # "fixed" | "shuffle"
     seed = 42              # optional; recorded either way
+    calibration = false    # optional: cued broad smile, wide-open mouth, relaxed face before the baseline
 
     [[block]]
     stimulus = "yawn-man-a"   # a stimulus id from the library ...
@@ -56,6 +57,8 @@ class Protocol:
     blocks: tuple[BlockSpec, ...]
     path: Path
     text: str
+    calibration: bool = False
+    """A calibration phase (:mod:`mimicry.calibration`) before the baseline."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ class ResolvedBlock:
     kind: str
 
 
-_PROTOCOL_KEYS = {"name": str, "baseline_s": float, "isi_s": float, "order": str, "seed": int}
+_PROTOCOL_KEYS = {"name": str, "baseline_s": float, "isi_s": float, "order": str, "seed": int, "calibration": bool}
 _BLOCK_KEYS = {"stimulus": str, "kind": str, "repeat": int}
 MAX_DURATION_S = 3600.0
 
@@ -121,6 +124,9 @@ def load_protocol(path: str | Path) -> Protocol:
     seed = head.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise ProtocolError(f"{where}: field 'seed' must be a whole number >= 0, got {seed!r}")
+    calibration = head.get("calibration", False)
+    if not isinstance(calibration, bool):
+        raise ProtocolError(f"{where}: field 'calibration' must be true or false, got {calibration!r}")
     raw_blocks = data.get("block")
     if not isinstance(raw_blocks, list) or not raw_blocks:
         raise ProtocolError(f"{path}: no [[block]] tables: a protocol needs at least one block")
@@ -143,7 +149,7 @@ def load_protocol(path: str | Path) -> Protocol:
         if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= 100:
             raise ProtocolError(f"{bw}: field 'repeat' must be a whole number from 1 to 100, got {repeat!r}")
         blocks.append(BlockSpec(stim, kind, repeat))
-    return Protocol(name.strip(), baseline, isi, order, seed, tuple(blocks), path, text)
+    return Protocol(name.strip(), baseline, isi, order, seed, tuple(blocks), path, text, calibration)
 
 
 def resolve_blocks(protocol: Protocol, library: Library, seed: int | None = None) -> tuple[list[ResolvedBlock], int]:

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .calibration import DEFAULT_CALIBRATION, calibration_schedule, face_ranges
 from .capture import CameraSource, FrameSource, VideoFileSource
 from .errors import MimicryError, OutputError
 from .model import resolve_model, sha256_file
@@ -406,9 +407,15 @@ class SessionRun:
             recorder = threading.Thread(target=record, name="record", daemon=True)
             recorder.start()
             log_event(0.0, "session_start", detail=self.protocol.name)
-            if self.protocol.baseline_s > 0:
-                log_event(0.0, "baseline_start")
-            next_start = self.protocol.baseline_s
+            phase_end = 0.0
+            if self.protocol.calibration:
+                meta["calibration"] = self._calibration(clock, log_event)
+                if meta["calibration"] is not None:
+                    self._write_meta(meta)
+                    phase_end = meta["calibration"]["end_s"]
+            if self.protocol.baseline_s > 0 and not self._stop.is_set():
+                log_event(phase_end, "baseline_start")
+            next_start = phase_end + self.protocol.baseline_s
             for b in self.blocks:
                 if not self._wait_until(clock, next_start):
                     break
@@ -460,6 +467,8 @@ class SessionRun:
                     "without camera frames (see camera_gaps_s and events_log.csv)")
             if counters["error"] is not None:
                 meta["error"] = str(counters["error"])
+            if meta.get("calibration"):
+                meta["calibration"]["faces"] = self._calibration_ranges(folder, meta["calibration"]["cues"])
             try:
                 self._write_meta(meta)
             except OutputError as e:  # no room even for session.json: it still says 'running'
@@ -468,6 +477,44 @@ class SessionRun:
             err = counters["error"]
             raise err if isinstance(err, MimicryError) else MimicryError(f"tracking failed: {err}")
         return folder
+
+    def _calibration(self, clock, log_event) -> dict | None:
+        """The cued calibration phase (:mod:`mimicry.calibration`); ``session.json``'s
+        ``calibration`` with the cues' actual times, or None if the session was stopped. A pause
+        during a cue restarts that cue."""
+        log_event(clock(), "calibration_start")
+        cues = []
+        for cue in calibration_schedule(DEFAULT_CALIBRATION):
+            start = clock()
+            log_event(start, "calibration_cue", detail=cue.name)
+            while (left := start + DEFAULT_CALIBRATION.cue_s - clock()) > 0:
+                if self.display is None:
+                    if self._stop.wait(min(left, 0.05)):
+                        return None
+                    continue
+                if self._handle_key(self.display.text([cue.text, "", f"{math.ceil(left)}"]), clock) > 0:
+                    start = clock()
+                    log_event(start, "calibration_cue", detail=cue.name)
+                if self._stop.is_set():
+                    return None
+                time.sleep(0.02)
+            cues.append({"cue": cue.name, "start_s": round(start, 3), "end_s": round(start + DEFAULT_CALIBRATION.cue_s, 3)})
+        end = cues[-1]["end_s"]
+        log_event(end, "calibration_end")
+        if self.display is not None:
+            self.display.fixation()
+        return {"cues": cues, "end_s": end, "cue_s": DEFAULT_CALIBRATION.cue_s, "settle_s": DEFAULT_CALIBRATION.settle_s}
+
+    @staticmethod
+    def _calibration_ranges(folder: Path, cues: list[dict]) -> list[dict]:
+        """Each face's range from the written ``frames.csv`` (NaN as null); [] if it cannot be read."""
+        try:
+            frames = pd.read_csv(folder / "frames.csv", usecols=["t_s", "face", "detected", "smile", "jawOpen"])
+        except (OSError, ValueError, pd.errors.ParserError):
+            return []
+        ranges = face_ranges(frames, cues, DEFAULT_CALIBRATION)
+        return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+                for r in ranges.to_dict("records")]
 
     def _wait_until(self, clock, t: float) -> bool:
         """Wait for session time ``t`` (later by any pause); False if the session was stopped."""
@@ -590,7 +637,7 @@ class SessionRun:
             "start_time": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "protocol": {"name": self.protocol.name, "file": str(self.protocol.path), "text": self.protocol.text,
                          "baseline_s": self.protocol.baseline_s, "isi_s": self.protocol.isi_s,
-                         "order": self.protocol.order, "seed": self.seed},
+                         "order": self.protocol.order, "seed": self.seed, "calibration": self.protocol.calibration},
             "blocks": [{"block": b.index, "stimulus_id": b.stimulus_id, "kind": b.kind,
                         "duration_s": self.stimuli[b.stimulus_id].duration_s} for b in self.blocks],
             "library": str(self.library.root),

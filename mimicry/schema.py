@@ -1,7 +1,7 @@
 """Every file format mimicry writes, defined once: column names, types, units and meanings.
 
-Readers and writers use these definitions; the README's schema tables are generated from them
-(``python -m mimicry.schema``) and a test checks the README is up to date.
+Readers and writers use these definitions; the docs' file-format tables are generated from them
+when the docs are built (``docs/hooks.py``; ``python -m mimicry.schema`` prints them).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class CsvSchema:
         return {c.name: c.dtype for c in self.columns}
 
     def markdown(self) -> str:
-        """The schema as a Markdown table (the README's tables are this text).
+        """The schema as a Markdown table (the docs' tables are this text).
 
         Runs of blendshape or landmark columns are folded into one row.
         """
@@ -77,9 +77,9 @@ class CsvSchema:
 
 
 _SIGNALS = (
-    Column("smile", "float64", "0-1", "smiling intensity (lip corners pulled up, see README: Signals); empty when not detected"),
-    Column("yawn", "float64", "0-1", "yawn intensity: wide jaw opening sustained for >= 1 s (see README: Signals)"),
-    Column("blink", "float64", "0-1", "eye closure, both eyes (see README: Signals)"),
+    Column("smile", "float64", "0-1", "smiling intensity (lip corners pulled up, see the docs: Signals); empty when not detected"),
+    Column("yawn", "float64", "0-1", "yawn intensity: wide jaw opening sustained for >= 1 s (see the docs: Signals)"),
+    Column("blink", "float64", "0-1", "eye closure, both eyes (see the docs: Signals)"),
     Column("mouth_open", "float64", "0-1", "jaw opening, MediaPipe `jawOpen` rescaled so 0.6 maps to 1"),
     Column("mouth_visible", "float64", "0-1", "1 = mouth in view; falls to 0 when a hand or object covers it (smile is scaled by it)"),
     Column("yaw_deg", "float64", "degrees", "head turn, positive towards the image's right (the person's left)"),
@@ -167,6 +167,7 @@ EVENTS_LOG = CsvSchema(
     columns=(
         Column("t_s", "float64", "s", "session clock"),
         Column("event", "str", "", "`session_start`, `baseline_start`, `block_start`, `block_end`, `pause`, `resume`, "
+                                   "`calibration_start`, `calibration_cue` (detail: `relaxed`, `smile` or `open`), `calibration_end`, "
                                    "`key`, `camera_lost`, `camera_back`, `camera_end`, `stimulus_drop`, `abort`, `session_end`; "
                                    "the demo adds `viewer_yawn` / `viewer_smile` (detail: face letter)"),
         Column("block", "Int64", "index", "block concerned, if any"),
@@ -266,6 +267,22 @@ VERDICTS = CsvSchema(
         Column("p_value", "float64", "p", "one-sided p-value of the test"),
         Column("verdict", "str", "", "`detected` (p <= 0.05, and for smiles the viewer followed), `not_detected` or `insufficient_data`"),
         Column("reason", "str", "", "why the data cannot answer, or why a significant smile match is not mimicry; empty otherwise"),
+    ),
+)
+
+CALIBRATION = CsvSchema(
+    name="calibration",
+    description="`mimicry analyze` `calibration.csv` (sessions with a calibration phase only): each face's range "
+                "from the relaxed, smile and open-mouth cues; `analyze --calibrated` expresses `smile` and mouth "
+                "opening relative to it.",
+    columns=(
+        Column("face", "int64", "id", "viewer face id"),
+        Column("smile_rest", "float64", "0-1", "median `smile` in the relaxed cue (after its first `settle_s`)"),
+        Column("smile_max", "float64", "0-1", "90th percentile of `smile` in the smile cue"),
+        Column("mouth_open_rest", "float64", "0-1", "median `jawOpen` in the relaxed cue"),
+        Column("mouth_open_max", "float64", "0-1", "90th percentile of `jawOpen` in the open-mouth cue"),
+        Column("usable", "int64", "0/1", "1 if both ranges are at least 0.15 wide, with the face in view for >= 10 frames of each cue"),
+        Column("reason", "str", "", "why the range is not usable; empty otherwise"),
     ),
 )
 
@@ -432,7 +449,7 @@ def safe_cell(value: object) -> str:
     return text
 
 
-ALL_SCHEMAS = (TRACK, LANDMARKS, FRAMES, STIMULUS_LOG, STIMULUS_EVENTS, SESSION_FRAMES, EVENTS_LOG, SCORES, EVENTS, CONTAGION, VERDICTS, TRIALS, XCORR, SUMMARY, GROUP_TESTS, BATCH_SUMMARY,
+ALL_SCHEMAS = (TRACK, LANDMARKS, FRAMES, STIMULUS_LOG, STIMULUS_EVENTS, SESSION_FRAMES, EVENTS_LOG, SCORES, EVENTS, CONTAGION, VERDICTS, TRIALS, CALIBRATION, XCORR, SUMMARY, GROUP_TESTS, BATCH_SUMMARY,
                BATCH_FAILURES, DEMO_RESULTS)
 
 if __name__ == "__main__":  # pragma: no cover

@@ -219,13 +219,16 @@ def analyze_session(folder: str | Path, config=None) -> dict[str, Path]:
 def write_analysis(data: SessionData, config=None) -> dict[str, Path]:
     """Analyse a session already read and write its analysis files (see :func:`analyze_session`)."""
     from .analysis import AnalysisConfig, analyze
-    from .schema import CONTAGION, EVENTS, SCORES, TRIALS, VERDICTS, XCORR
+    from .schema import CALIBRATION, CONTAGION, EVENTS, SCORES, TRIALS, VERDICTS, XCORR
 
     config = config or AnalysisConfig()
-    result = analyze(data.frames, data.stimulus_log, data.camera_fps, config)
-    paths = write_outputs(data.path, {"verdicts.csv": (result.verdicts, VERDICTS), "trials.csv": (result.trials, TRIALS),
-                                      "scores.csv": (result.scores, SCORES), "events.csv": (result.events, EVENTS),
-                                      "contagion.csv": (result.contagion, CONTAGION), "xcorr.csv": (result.xcorr, XCORR)})
+    result = analyze(data.frames, data.stimulus_log, data.camera_fps, config, calibration=data.meta.get("calibration"))
+    tables = {"verdicts.csv": (result.verdicts, VERDICTS), "trials.csv": (result.trials, TRIALS),
+              "scores.csv": (result.scores, SCORES), "events.csv": (result.events, EVENTS),
+              "contagion.csv": (result.contagion, CONTAGION), "xcorr.csv": (result.xcorr, XCORR)}
+    if result.calibration is not None:
+        tables["calibration.csv"] = (result.calibration, CALIBRATION)
+    paths = write_outputs(data.path, tables)
     paths.append(write_json_atomic(data.path / ANALYSIS_CONFIG, analysis_record(data.path, config)))
     return {p.name: p for p in paths}
 

@@ -177,7 +177,7 @@ class Library:
         """Write the manifest atomically (temporary file, then rename)."""
         import tomli_w
 
-        text = "# mimicry stimulus library: one [[stimulus]] table per clip (see README: Stimuli)\n\n"
+        text = "# mimicry stimulus library: one [[stimulus]] table per clip (see the docs: Your own stimuli)\n\n"
         text += tomli_w.dumps({"stimulus": [asdict(s) for s in self.stimuli]})
         tmp = self.manifest.with_name(MANIFEST + ".tmp")
         tmp.write_text(text, encoding="utf-8")

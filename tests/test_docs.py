@@ -1,4 +1,5 @@
-"""The README documents the install and test commands, every command and every schema."""
+"""The README and the docs site (docs/) document the install and test commands, every command,
+option and file format, and quote figures only from benchmarks/RESULTS.md."""
 
 import importlib.util
 import re
@@ -7,10 +8,28 @@ from pathlib import Path
 import pytest
 
 from mimicry.cli import main
-from mimicry.schema import ALL_SCHEMAS, TRACK, safe_cell
+from mimicry.schema import ALL_SCHEMAS, BLENDSHAPE_NAMES, TRACK, safe_cell
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+PAGES = {p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8") for p in sorted((ROOT / "docs").rglob("*.md"))}
+DOCS = "\n".join([README, *PAGES.values()])
+
+
+def _hooks():
+    spec = importlib.util.spec_from_file_location("docs_hooks", ROOT / "docs" / "hooks.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _commands(group, prefix="mimicry"):
+    import click
+
+    for name, cmd in group.commands.items():
+        yield f"{prefix} {name}", cmd
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, f"{prefix} {name}")
 
 
 def test_readme_has_install_and_test_commands_and_ci_runs_them():
@@ -20,14 +39,33 @@ def test_readme_has_install_and_test_commands_and_ci_runs_them():
     assert 'python -m pip install -e ".[test]"' in ci and "python -m pytest" in ci
 
 
+def test_readme_is_short():
+    assert len(README) <= 12_000, len(README)
+
+
 @pytest.mark.parametrize("schema", ALL_SCHEMAS, ids=lambda s: s.name)
-def test_readme_schema_tables_are_generated_from_schema(schema):
-    assert schema.markdown() in README, f"README out of date: run python -m mimicry.schema ({schema.name})"
+def test_every_file_format_is_generated_into_the_docs_with_every_column(schema):
+    page = _hooks().expand(PAGES["docs/reference/formats.md"])
+    assert schema.markdown() in page and schema.description in page
+    for col in schema.names:
+        assert f"`{col}`" in page or col in BLENDSHAPE_NAMES or col[1:].isdigit(), col
 
 
-def test_every_command_is_documented():
+def test_every_command_and_option_is_in_the_generated_cli_reference():
+    page = _hooks().expand(PAGES["docs/reference/cli.md"])
+    for path, cmd in _commands(main):
+        assert f"## `{path}`" in page
+        for param in cmd.params:
+            for opt in getattr(param, "opts", []):
+                if opt.startswith("-"):
+                    assert opt in page, f"{path} {opt}"
     for name in main.commands:
-        assert f"mimicry {name}" in README
+        assert f"mimicry {name}" in README, f"the README does not name mimicry {name}"
+
+
+def test_docs_hooks_fail_on_an_unknown_schema_name():
+    with pytest.raises(KeyError, match="unknown schema"):
+        _hooks().expand("<!-- schema: no_such_file -->")
 
 
 def test_track_schema_has_required_columns():
@@ -77,17 +115,17 @@ def test_run_all_runs_every_benchmark_script_and_results_has_each():
         assert "(failed" not in text.split("\n", 3)[2], f"{name} failed in RESULTS.md"
 
 
-def test_readme_quotes_figures_only_from_results():
-    blocks = re.findall(r"<!-- results: (\w+) -->(.*?)<!-- /results -->", README, flags=re.DOTALL)
+def test_docs_quote_figures_only_from_results():
+    blocks = re.findall(r"<!-- results: (\w+) -->(.*?)<!-- /results -->", DOCS, flags=re.DOTALL)
     assert len(blocks) >= 6
     sections = _results_sections()
     for name, text in blocks:
         have = {float(n) for n in NUMBER.findall(sections[name])}  # 19 quotes 19.0 too
         quoted = NUMBER.findall(re.sub(r"`[^`]*`", "", text))  # commands and names are not figures
         missing = [n for n in quoted if float(n) not in have]
-        assert not missing, f"README quotes {missing} in its {name} block; RESULTS.md's {name} section has no such figure"
+        assert not missing, f"the docs quote {missing} in a {name} block; RESULTS.md's {name} section has no such figure"
 
 
-def test_every_benchmark_the_readme_names_has_a_results_block():
-    for name in set(re.findall(r"benchmarks/(\w+)\.py", README)) - {"run_all"}:
-        assert f"<!-- results: {name} -->" in README, name
+def test_every_benchmark_the_docs_name_has_a_results_block():
+    for name in set(re.findall(r"benchmarks/(\w+)\.py", DOCS)) - {"run_all"}:
+        assert f"<!-- results: {name} -->" in DOCS, name

@@ -350,3 +350,75 @@ def test_closing_the_window_aborts_the_session_and_keeps_its_data(tmp_path, shor
     events = pd.read_csv(folder / "events_log.csv")
     assert "abort" in set(events.event)
     assert len(pd.read_csv(folder / "stimulus_log.csv")) > 10 and len(pd.read_csv(folder / "frames.csv")) > 30
+
+
+@pytest.fixture(scope="module")
+def cued_viewer(tmp_path_factory):
+    """A synthetic viewer who follows the calibration cues: a broad smile 0.5-4.8 s, a wide-open
+    mouth 5.6-9.8 s, then a neutral face (25 s, 25 fps)."""
+    import cv2
+
+    from mimicry.synth import prepare_face, render_stimulus
+    from mimicry.tracking import FaceLandmarker
+
+    img = cv2.imread(str(default_library() / "sources" / "man_neutral.png"))
+    with FaceLandmarker("image") as lm:
+        xy = lm.detect(img)[0].landmarks[:, :2] * img.shape[1::-1]
+    face, xy, _ = prepare_face(img, xy, size=256)
+    t = np.arange(0, 25, 1 / 25)
+    smile = ((t > 0.5) & (t < 4.8)).astype(float)
+    jaw = 0.6 * ((t > 5.6) & (t < 9.8))
+    zero = np.zeros_like(t)
+    plan = {"t_s": t, "jaw": jaw, "eyes": zero, "corners_out": 0.2 * smile, "corners_up": 0.2 * smile,
+            "dx": zero, "dy": zero, "roll_deg": zero}
+    path = tmp_path_factory.mktemp("viewer") / "cued.mp4"
+    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (256, 256))
+    for frame in render_stimulus(face, xy, plan):
+        vw.write(frame)
+    vw.release()
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.mediapipe
+def test_calibration_phase_records_the_faces_range_and_is_left_out(tmp_path, short_library, cued_viewer):
+    proto = tmp_path / "cal.toml"
+    proto.write_text("[protocol]\ncalibration = true\nbaseline_s = 0.5\n[[block]]\nstimulus = 'control-short'\n")
+    out = tmp_path / "sessions"
+    r = run("run", "--protocol", proto, "--camera", cued_viewer, "--no-window", "--out", out,
+            "--library", short_library, "--surrogates", "20")
+    assert r.exit_code == 0, r.stderr
+    folder = only_session(out)
+    meta = json.loads((folder / "session.json").read_text())
+    cal = meta["calibration"]
+    assert [c["cue"] for c in cal["cues"]] == ["smile", "open", "relaxed"] and meta["protocol"]["calibration"]
+    assert cal["end_s"] == pytest.approx(15.0, abs=0.2)
+    face = cal["faces"][0]
+    assert face["usable"] == 1, face
+    assert face["smile_max"] - face["smile_rest"] > 0.3 and face["mouth_open_max"] - face["mouth_open_rest"] > 0.3
+    events = pd.read_csv(folder / "events_log.csv")
+    assert events.event.tolist()[:6] == ["session_start", "calibration_start", "calibration_cue", "calibration_cue",
+                                         "calibration_cue", "calibration_end"]
+    base = events[events.event == "baseline_start"].t_s.iloc[0]
+    block = events[events.event == "block_start"].t_s.iloc[0]
+    assert base == pytest.approx(cal["end_s"], abs=0.01) and block == pytest.approx(cal["end_s"] + 0.5, abs=0.05)
+    # the wide-open mouth is in frames.csv as a yawn, but not in the analysis
+    frames = pd.read_csv(folder / "frames.csv")
+    assert frames[(frames.t_s > 6.5) & (frames.t_s < 9)].yawn.max() > 0.5
+    ev = pd.read_csv(folder / "events.csv")
+    assert not ((ev.source == "viewer") & (ev.onset_s < cal["end_s"])).any()
+    assert pd.read_csv(folder / "calibration.csv").usable.tolist() == [1]
+    r = run("analyze", folder, "--calibrated", "--surrogates", "20")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads((folder / "analysis_config.json").read_text())["analysis"]["calibrated"] is True
+
+
+def test_calibrated_analysis_of_a_session_without_calibration_is_one_line(tmp_path):
+    from mimicry.session import write_session
+    from mimicry.simulate import simulate_session
+
+    s = simulate_session(seed=2)
+    folder = write_session(tmp_path / "s", s.frames, s.stimulus_log, s.meta)
+    r = run("analyze", folder, "--calibrated")
+    assert r.exit_code != 0 and r.output.strip().count("\n") == 0
+    assert "no calibration phase" in r.output and not (folder / "verdicts.csv").exists()

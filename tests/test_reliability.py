@@ -1,6 +1,6 @@
 """Faults a session must survive, bad input that must be refused, and privacy guarantees.
 
-The README's Reliability table points at these tests.
+The Reliability page of the docs (docs/methods/reliability.md) points at these tests.
 """
 
 from __future__ import annotations

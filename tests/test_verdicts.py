@@ -220,15 +220,15 @@ def test_trials_one_row_per_actor_event_and_face():
 
 
 @pytest.mark.filterwarnings("ignore::statsmodels.tools.sm_exceptions.ConvergenceWarning")
-def test_the_readme_mixed_model_example_runs_on_trials(tmp_path):
-    """The README's statsmodels block, on the trials.csv of six simulated participants (three who
+def test_the_docs_mixed_model_example_runs_on_trials(tmp_path):
+    """The statsmodels block of docs/methods/analysis.md, on the trials.csv of six simulated participants (three who
     follow the actor's smiles, three who do not): the intercept is the mean smile response."""
     import re
     from pathlib import Path
 
     from mimicry.session import analyze_session, write_session
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).parent.parent / "docs" / "methods" / "analysis.md").read_text(encoding="utf-8")
     code = re.search(r"<!-- example: mixedlm -->\n```python\n(.*?)```", readme, flags=re.DOTALL).group(1)
     folders = []
     for i, lag in enumerate((0.7, 0.8, 0.9, None, None, None)):

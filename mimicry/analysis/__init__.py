@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..calibration import DEFAULT_CALIBRATION, CalibrationConfig, CalibrationError, face_ranges, normalize_frames
 from ..schema import CONTAGION, EVENTS, TRIALS, VERDICTS
 from . import verdicts
 from .attention import DEFAULT_ATTENTION, AttentionConfig, attending
@@ -29,12 +30,12 @@ SIGNALS = ("smile", "yawn")
 
 __all__ = ["AnalysisConfig", "AnalysisResult", "analyze", "synchrony_tables", "event_locked", "align_blocks",
            "block_spans", "detect_events", "xcorr_parts", "circular_shifts", "p_value", "EventConfig", "LagConfig",
-           "ContagionConfig", "VerdictConfig", "AttentionConfig", "attending"]
+           "ContagionConfig", "VerdictConfig", "AttentionConfig", "attending", "CalibrationConfig"]
 
 
 @dataclass(frozen=True)
 class AnalysisConfig:
-    """Every choice of the analysis, with its default (all documented in the README)."""
+    """Every choice of the analysis, with its default (all documented in the docs: Analysis)."""
 
     n_surrogates: int = 1000
     """Surrogates per test (circular shifts of the cross-correlation; random-onset sets of the smile test)."""
@@ -48,6 +49,10 @@ class AnalysisConfig:
     contagion: ContagionConfig = DEFAULT_CONTAGION
     verdict: VerdictConfig = DEFAULT_VERDICT
     attention: AttentionConfig = DEFAULT_ATTENTION
+    calibrated: bool = False
+    """Express ``smile`` (and mouth opening) relative to each face's calibration range (sessions
+    with a calibration phase; see :mod:`mimicry.calibration`)."""
+    calibration: CalibrationConfig = DEFAULT_CALIBRATION
 
 
 @dataclass
@@ -61,6 +66,8 @@ class AnalysisResult:
     trials: pd.DataFrame
     xcorr: pd.DataFrame = field(repr=False)
     aligned: pd.DataFrame = field(repr=False)
+    calibration: pd.DataFrame | None = None
+    """Each face's calibration range (:data:`mimicry.schema.CALIBRATION`); None without a calibration phase."""
 
 
 def _viewer_events(frames, face, signal, spans, config: AnalysisConfig) -> pd.DataFrame:
@@ -169,8 +176,22 @@ def _yawn_measures(face, fs: _Face, stim_onsets, spans, fps, config: AnalysisCon
     return verdict, pd.concat(parts, ignore_index=True), windows
 
 
+def _calibrate(frames: pd.DataFrame, calibration: dict | None, config: AnalysisConfig):
+    """Leave out the calibration phase (not part of the experiment: its wide-open mouth would read
+    as a yawn) and, with ``config.calibrated``, rescale to each face's range."""
+    if not calibration:
+        if config.calibrated:
+            raise CalibrationError("this session has no calibration phase; analyse without --calibrated")
+        return frames, None
+    ranges = face_ranges(frames, calibration.get("cues", []), config.calibration)
+    frames = frames[frames["t_s"] >= float(calibration["end_s"])].copy()
+    if config.calibrated:
+        frames = normalize_frames(frames, ranges)
+    return frames, ranges
+
+
 def analyze(frames: pd.DataFrame, stimulus_log: pd.DataFrame, camera_fps: float,
-            config: AnalysisConfig = AnalysisConfig()) -> AnalysisResult:
+            config: AnalysisConfig = AnalysisConfig(), calibration: dict | None = None) -> AnalysisResult:
     """Run the whole analysis of one session.
 
     Parameters
@@ -182,13 +203,22 @@ def analyze(frames: pd.DataFrame, stimulus_log: pd.DataFrame, camera_fps: float,
     camera_fps : float
         Rate of the analysis grid, Hz (the camera's nominal rate).
     config : AnalysisConfig
+    calibration : dict, optional
+        ``session.json``'s ``calibration`` (cue times, ``end_s``) if the session had a
+        calibration phase: its frames are left out and the ranges computed.
 
     Returns
     -------
     AnalysisResult
+
+    Raises
+    ------
+    CalibrationError
+        ``config.calibrated`` without a calibration phase, or a face without a usable range.
     """
     frames = frames[frames["face"].notna()].copy()
     frames["face"] = frames["face"].astype(int)
+    frames, ranges = _calibrate(frames, calibration, config)
     frames["_attending"] = attending(frames, config.attention).astype(float)
     if config.attention.exclude:  # looking away counts as a lost face everywhere
         frames.loc[frames["_attending"] == 0, "detected"] = 0
@@ -220,7 +250,8 @@ def analyze(frames: pd.DataFrame, stimulus_log: pd.DataFrame, camera_fps: float,
     trials = pd.concat([t for t in trial_parts if len(t)], ignore_index=True) if any(len(t) for t in trial_parts) \
         else pd.DataFrame(columns=TRIALS.names)
     return AnalysisResult(scores=scores, events=events, contagion=contagion, verdicts=verdict_df,
-                          trials=trials.reindex(columns=TRIALS.names), xcorr=xcorr, aligned=aligned)
+                          trials=trials.reindex(columns=TRIALS.names), xcorr=xcorr, aligned=aligned,
+                          calibration=ranges)
 
 
 def _events_table(event_parts: list[pd.DataFrame], spans: pd.DataFrame) -> pd.DataFrame:

@@ -36,7 +36,7 @@ class EventThresholds:
 
 @dataclass(frozen=True)
 class EventConfig:
-    """Event thresholds per signal (documented in the README).
+    """Event thresholds per signal (documented in the docs: Analysis).
 
     Smile: a smile is a corner lift that shows clearly (``smile`` >= 0.5) and lasts >= 0.3 s.
     Yawn: ``yawn`` >= 0.5 held for >= 1 s (the signal is already sustained-opening filtered).

@@ -1,0 +1,65 @@
+"""mkdocs hooks: the file-format tables and the CLI reference are generated from the code.
+
+``<!-- schema: NAME -->`` becomes that schema's description and table (``mimicry.schema``);
+``<!-- cli -->`` becomes every command's ``--help`` text; ``<!-- include: FILE -->`` a file at
+the top of the repository (CONTRIBUTING.md, CHANGELOG.md) without its title. Tests call
+:func:`expand` too.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+
+ROOT = Path(__file__).resolve().parent.parent
+INCLUDE_MARK = re.compile(r"<!-- include: ([\w.-]+) -->")
+
+SCHEMA_MARK = re.compile(r"<!-- schema: (\w+) -->")
+CLI_MARK = "<!-- cli -->"
+
+
+def schema_block(name: str) -> str:
+    from mimicry.schema import ALL_SCHEMAS
+
+    by_name = {s.name: s for s in ALL_SCHEMAS}
+    if name not in by_name:
+        raise KeyError(f"docs name an unknown schema {name!r} (known: {', '.join(by_name)})")
+    s = by_name[name]
+    return f"{s.description}\n\n{s.markdown()}"
+
+
+def _commands(group: click.Group, prefix: str):
+    ctx = click.Context(group, info_name=prefix)
+    for name in sorted(group.list_commands(ctx)):
+        cmd = group.get_command(ctx, name)
+        yield f"{prefix} {name}", cmd
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, f"{prefix} {name}")
+
+
+def cli_reference() -> str:
+    """Every command's help, as ``mimicry COMMAND --help`` prints it (wrapped at 100 columns)."""
+    from mimicry.cli import main
+
+    parts = []
+    for path, cmd in _commands(main, "mimicry"):
+        ctx = click.Context(cmd, info_name=path, terminal_width=100, max_content_width=100)
+        parts.append(f"## `{path}`\n\n```text\n{cmd.get_help(ctx)}\n```\n")
+    return "\n".join(parts)
+
+
+def include(name: str) -> str:
+    text = (ROOT / name).read_text(encoding="utf-8")
+    return re.sub(r"\A# .*\n+", "", text)
+
+
+def expand(markdown: str) -> str:
+    markdown = INCLUDE_MARK.sub(lambda m: include(m.group(1)), markdown)
+    text = SCHEMA_MARK.sub(lambda m: schema_block(m.group(1)), markdown)
+    return text.replace(CLI_MARK, cli_reference()) if CLI_MARK in text else text
+
+
+def on_page_markdown(markdown, page=None, config=None, files=None):  # mkdocs hook
+    return expand(markdown)
