@@ -42,8 +42,10 @@ def main() -> None:
     one = simulate_session(blocks=("smile",), block_s=600.0, baseline_s=0.0, isi_s=0.0, events_per_block=40, seed=1)
     ten = simulate_session(blocks=("smile", "control") * 5, block_s=55.0, baseline_s=5.0, isi_s=5.0, seed=1)
     n = len(one.frames)
-    print(f"session: {n} camera frames ({n / 30 / 60:.1f} min at 30 Hz), one face, {args.surrogates} surrogates, "
-          f"lags -2 ... +5 s; median of {args.repeats} runs")
+    print(
+        f"session: {n} camera frames ({n / 30 / 60:.1f} min at 30 Hz), one face, {args.surrogates} surrogates, "
+        f"lags -2 ... +5 s; median of {args.repeats} runs"
+    )
     med, runs = timed(lambda: analyze(one.frames, one.stimulus_log, 30.0, config), args.repeats)
     print(f"analyze, one 10-min block      : {med:.3f} s  runs {[round(r, 3) for r in runs]}")
     med2, runs2 = timed(lambda: analyze(ten.frames, ten.stimulus_log, 30.0, config), args.repeats)
@@ -55,7 +57,9 @@ def main() -> None:
     rng = np.random.default_rng(0)
     med3, _ = timed(lambda: xcorr_parts_shifted(x, y, lags, random_shifts(y.size, args.surrogates, rng)), args.repeats)
     med4, _ = timed(lambda: wlcc_null(x, y, 30.0, DEFAULT_LAGS, random_shifts(y.size, 200, rng)), args.repeats)
-    print(f"core: {args.surrogates} circular shifts : {med3:.3f} s  ({med3 / args.surrogates * 1e3:.3f} ms per surrogate)")
+    print(
+        f"core: {args.surrogates} circular shifts : {med3:.3f} s  ({med3 / args.surrogates * 1e3:.3f} ms per surrogate)"
+    )
     print(f"core: WLCC and 200 surrogates : {med4:.3f} s")
     print(f"goal: analyze of the 10-min session < 1 s -> {'met' if med < 1.0 else 'NOT met'} ({med:.3f} s)")
 

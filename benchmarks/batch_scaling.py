@@ -78,13 +78,19 @@ def main() -> None:
         peaks = {}
         for minutes in (1.0, args.long_minutes):
             video = looped_clip(tmp / f"long{minutes:g}.mp4", minutes * 60)
-            out = subprocess.run([sys.executable, "-c", PEAK, str(video), str(tmp / f"mem{minutes:g}")],
-                                 capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, "-c", PEAK, str(video), str(tmp / f"mem{minutes:g}")],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             peaks[minutes] = float(out.stdout.strip().splitlines()[-1])
             print(f"peak memory of one worker, {minutes:g}-minute video: {peaks[minutes]:.0f} MiB")
         ratio = peaks[args.long_minutes] / peaks[1.0]
-        print(f"  {args.long_minutes:g} min / 1 min: {ratio:.2f}x (goal: flat, ~1.0) -> "
-              f"{'met' if ratio < 1.15 else 'NOT met'}")
+        print(
+            f"  {args.long_minutes:g} min / 1 min: {ratio:.2f}x (goal: flat, ~1.0) -> "
+            f"{'met' if ratio < 1.15 else 'NOT met'}"
+        )
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ import argparse
 import time
 
 import numpy as np
-
 import pandas as pd
 
 from mimicry.analysis import AnalysisConfig, analyze
@@ -61,7 +60,10 @@ def session_pvalues(kind: str, seed: int, config: AnalysisConfig) -> tuple[dict[
     s = null_session(base, seed, yawns_per_min=rate)
     res = analyze(s.frames, s.stimulus_log, 30.0, config)
     v = res.verdicts.set_index("measure")
-    out = {"smile_verdict": float(v.loc["smile_mimicry", "p_value"]), "yawn_verdict": float(v.loc["yawn_contagion", "p_value"])}
+    out = {
+        "smile_verdict": float(v.loc["smile_mimicry", "p_value"]),
+        "yawn_verdict": float(v.loc["yawn_contagion", "p_value"]),
+    }
     pooled = res.scores[(res.scores["block"].astype(str) == "all") & (res.scores["kind"] == res.scores["signal"])]
     for row in pooled.itertuples(index=False):
         out[f"{row.signal}_xcorr"] = float(row.p_value)
@@ -69,13 +71,21 @@ def session_pvalues(kind: str, seed: int, config: AnalysisConfig) -> tuple[dict[
     smile = v.loc["smile_mimicry"]
     wlcc = pooled.loc[pooled["signal"] == "smile", "wlcc_z"]
     both = c.minutes_yawn_windows > 0 and c.minutes_control_windows > 0
-    person = {"unit": f"{kind}{seed}", "n_faces": 1, "yawn_windows": bool(both),
-              "yawned_yawn": bool(c.yawns_yawn_windows > 0), "yawned_control": bool(c.yawns_control_windows > 0),
-              "yawn_rate_diff": (c.yawns_yawn_windows / c.minutes_yawn_windows
-                                 - c.yawns_control_windows / c.minutes_control_windows) if both else np.nan,
-              "smile_effect": smile.effect if smile.verdict != "insufficient_data" else np.nan,
-              "smile_detected": smile.verdict == "detected",
-              "smile_wlcc_z": float(wlcc.iloc[0]) if len(wlcc) else np.nan}
+    person = {
+        "unit": f"{kind}{seed}",
+        "n_faces": 1,
+        "yawn_windows": bool(both),
+        "yawned_yawn": bool(c.yawns_yawn_windows > 0),
+        "yawned_control": bool(c.yawns_control_windows > 0),
+        "yawn_rate_diff": (
+            c.yawns_yawn_windows / c.minutes_yawn_windows - c.yawns_control_windows / c.minutes_control_windows
+        )
+        if both
+        else np.nan,
+        "smile_effect": smile.effect if smile.verdict != "insufficient_data" else np.nan,
+        "smile_detected": smile.verdict == "detected",
+        "smile_wlcc_z": float(wlcc.iloc[0]) if len(wlcc) else np.nan,
+    }
     return out, person
 
 
@@ -86,8 +96,9 @@ def _count(counts: dict, name: str, p: float, alpha: float) -> None:
         c[1] += 1
 
 
-def rates(n_sessions: int, config: AnalysisConfig, seed: int = 0, alpha: float = 0.05,
-          group_size: int = 20) -> dict[str, dict[str, tuple[int, int]]]:
+def rates(
+    n_sessions: int, config: AnalysisConfig, seed: int = 0, alpha: float = 0.05, group_size: int = 20
+) -> dict[str, dict[str, tuple[int, int]]]:
     """``{kind: {p-value: (hits, sessions with that p-value)}}``, and ``group`` for the group tests."""
     out, people = {}, {}
     for kind in KINDS:
@@ -102,8 +113,11 @@ def rates(n_sessions: int, config: AnalysisConfig, seed: int = 0, alpha: float =
         people[kind] = pd.DataFrame(rows)
     rng = np.random.default_rng([seed, 1])
     counts = {}
-    groups = (("smile", ("smile_mimicry", "smile_synchrony")), ("yawn", ("yawn_contagion", "yawn_rate")),
-              ("rare-yawn", ("yawn_contagion", "yawn_rate")))
+    groups = (
+        ("smile", ("smile_mimicry", "smile_synchrony")),
+        ("yawn", ("yawn_contagion", "yawn_rate")),
+        ("rare-yawn", ("yawn_contagion", "yawn_rate")),
+    )
     for _ in range(n_sessions):
         for kind, measures in groups:
             study = people[kind].iloc[rng.choice(len(people[kind]), size=group_size, replace=False)]

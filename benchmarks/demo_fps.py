@@ -33,15 +33,20 @@ def class_video(path: Path, n_faces: int, seconds: float, tile: int = 320) -> Pa
     for f in read_frames(SOURCE)[0]:  # a 24 s clip: fine in memory
         h, w = f.shape[:2]
         side = min(h, w)
-        frames.append(cv2.resize(f[(h - side) // 2:(h + side) // 2, (w - side) // 2:(w + side) // 2], (tile, tile),
-                                 interpolation=cv2.INTER_AREA))
+        frames.append(
+            cv2.resize(
+                f[(h - side) // 2 : (h + side) // 2, (w - side) // 2 : (w + side) // 2],
+                (tile, tile),
+                interpolation=cv2.INTER_AREA,
+            )
+        )
     loop = frames + frames[::-1]
     rows, cols = LAYOUT[n_faces]
     vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (cols * tile, rows * tile))
     for i in range(int(seconds * 30)):
         tiles = [loop[(i + 17 * k) % len(loop)] for k in range(rows * cols)]
         tiles = [cv2.flip(t, 1) if k % 2 else t for k, t in enumerate(tiles)]
-        vw.write(np.vstack([np.hstack(tiles[r * cols:(r + 1) * cols]) for r in range(rows)]))
+        vw.write(np.vstack([np.hstack(tiles[r * cols : (r + 1) * cols]) for r in range(rows)]))
     vw.release()
     return path
 
@@ -75,20 +80,26 @@ def main() -> None:
 
     tracking.QUIET_NATIVE_LOGS = True
     window = bool(os.environ.get("DISPLAY"))
-    print(f"demo loop, class video replayed in real time at 30 fps, {args.seconds:.0f} s each, "
-          f"window: {'yes (' + os.environ['DISPLAY'] + ')' if window else 'no'}")
+    print(
+        f"demo loop, class video replayed in real time at 30 fps, {args.seconds:.0f} s each, "
+        f"window: {'yes (' + os.environ['DISPLAY'] + ')' if window else 'no'}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for n in (1, 4, 6):
             video = class_video(Path(tmp) / f"class{n}.mp4", n, args.seconds)
-            res = run_demo(DemoConfig(camera=str(video), max_faces=max(n, 1), window=window, pause_s=2.0),
-                           should_quit=lambda: False)
+            res = run_demo(
+                DemoConfig(camera=str(video), max_faces=max(n, 1), window=window, pause_s=2.0),
+                should_quit=lambda: False,
+            )
             delivered = res.camera_frames + res.camera_dropped
             bare = bare_fps(video, n)
             fps = res.camera_frames / res.seconds
-            print(f"{n} face(s): {delivered} camera frames delivered, {res.camera_frames} tracked, "
-                  f"{res.camera_dropped} skipped ({100 * res.camera_dropped / max(delivered, 1):.1f}%); "
-                  f"{fps:.1f} tracked fps, {res.screens / res.seconds:.1f} screens/s; "
-                  f"bare MediaPipe {bare:.1f} fps (demo / min(bare, 30) = {fps / min(bare, 30.0):.2f})")
+            print(
+                f"{n} face(s): {delivered} camera frames delivered, {res.camera_frames} tracked, "
+                f"{res.camera_dropped} skipped ({100 * res.camera_dropped / max(delivered, 1):.1f}%); "
+                f"{fps:.1f} tracked fps, {res.screens / res.seconds:.1f} screens/s; "
+                f"bare MediaPipe {bare:.1f} fps (demo / min(bare, 30) = {fps / min(bare, 30.0):.2f})"
+            )
 
 
 if __name__ == "__main__":

@@ -49,8 +49,9 @@ def main() -> None:
     if window and not os.environ.get("DISPLAY"):
         if shutil.which("Xvfb"):
             os.environ["DISPLAY"] = ":87"
-            xvfb = subprocess.Popen(["Xvfb", ":87", "-screen", "0", "1280x800x24"], stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL)
+            xvfb = subprocess.Popen(
+                ["Xvfb", ":87", "-screen", "0", "1280x800x24"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
             time.sleep(1.0)
         else:
             window = False
@@ -59,10 +60,15 @@ def main() -> None:
         cam = tmp / "camera.mp4"
         make_camera_clip(cam)
         proto = tmp / "bench.toml"
-        proto.write_text("[protocol]\nname = 'bench'\nbaseline_s = 10\nisi_s = 2\n"
-                         "[[block]]\nstimulus = 'smile-man-real'\n[[block]]\nstimulus = 'yawn-man-a'\n")
-        session = SessionRun(RunConfig(protocol=proto, camera=str(cam), out=tmp / "sessions", window=window,
-                                       countdown_s=0, participant="BENCH"))
+        proto.write_text(
+            "[protocol]\nname = 'bench'\nbaseline_s = 10\nisi_s = 2\n"
+            "[[block]]\nstimulus = 'smile-man-real'\n[[block]]\nstimulus = 'yawn-man-a'\n"
+        )
+        session = SessionRun(
+            RunConfig(
+                protocol=proto, camera=str(cam), out=tmp / "sessions", window=window, countdown_s=0, participant="BENCH"
+            )
+        )
         latencies = []
         original = CsvWriter.write
 
@@ -84,13 +90,19 @@ def main() -> None:
         delivered = session.source.delivered
         dropped = meta["camera_frames_dropped"]
         lat = np.array(latencies)
-        print(f"session {meta['duration_s']:.1f} s, window: {'Xvfb 1280x720' if window else 'none'}, camera 640x480 @ 30 fps")
-        print(f"camera frames: {delivered + dropped} delivered by the camera, {delivered} processed, {dropped} dropped "
-              f"({100 * dropped / max(delivered + dropped, 1):.2f} %; goal < 1 %)")
+        print(
+            f"session {meta['duration_s']:.1f} s, window: {'Xvfb 1280x720' if window else 'none'}, camera 640x480 @ 30 fps"
+        )
+        print(
+            f"camera frames: {delivered + dropped} delivered by the camera, {delivered} processed, {dropped} dropped "
+            f"({100 * dropped / max(delivered + dropped, 1):.2f} %; goal < 1 %)"
+        )
         print(f"stimulus frames dropped: {meta['stimulus_frames_dropped']}")
-        print(f"capture -> row written: median {statistics.median(lat):.3f} s, 95th percentile {np.percentile(lat, 95):.3f} s; "
-              f"minus the yawn filter's fixed look-ahead ({session_lookahead():.3f} s): median "
-              f"{statistics.median(lat) - session_lookahead():.3f} s")
+        print(
+            f"capture -> row written: median {statistics.median(lat):.3f} s, 95th percentile {np.percentile(lat, 95):.3f} s; "
+            f"minus the yawn filter's fixed look-ahead ({session_lookahead():.3f} s): median "
+            f"{statistics.median(lat) - session_lookahead():.3f} s"
+        )
 
 
 def session_lookahead() -> float:

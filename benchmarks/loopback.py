@@ -25,17 +25,37 @@ CLIP = ROOT / "stimuli" / "clips" / "smile-man-real.mp4"
 def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         proto = Path(d) / "loop.toml"
-        proto.write_text("[protocol]\nname = 'loopback'\nbaseline_s = 0\nisi_s = 0\n[[block]]\n"
-                         "stimulus = 'smile-man-real'\n")
+        proto.write_text(
+            "[protocol]\nname = 'loopback'\nbaseline_s = 0\nisi_s = 0\n[[block]]\nstimulus = 'smile-man-real'\n"
+        )
         out = Path(d) / "sessions"
-        subprocess.run([sys.executable, "-m", "mimicry", "run", "--protocol", str(proto), "--camera", str(CLIP),
-                        "--no-window", "--out", str(out), "--surrogates", "100"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mimicry",
+                "run",
+                "--protocol",
+                str(proto),
+                "--camera",
+                str(CLIP),
+                "--no-window",
+                "--out",
+                str(out),
+                "--surrogates",
+                "100",
+            ],
+            check=True,
+            capture_output=True,
+        )
         (folder,) = [p for p in out.iterdir() if p.is_dir()]
         scores = pd.read_csv(folder / "scores.csv")
         row = scores[(scores.block.astype(str) == "all") & (scores.signal == "smile")].iloc[0]
         meta = json.loads((folder / "session.json").read_text())
-    print(f"smile clip as the camera ({meta['camera_frames']} frames, {meta['camera_frames_dropped']} dropped): "
-          f"pooled smile r = {row.r_peak:.4f} at lag {row.lag_s:+.3f} s")
+    print(
+        f"smile clip as the camera ({meta['camera_frames']} frames, {meta['camera_frames_dropped']} dropped): "
+        f"pooled smile r = {row.r_peak:.4f} at lag {row.lag_s:+.3f} s"
+    )
 
 
 if __name__ == "__main__":

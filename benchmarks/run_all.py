@@ -66,8 +66,9 @@ def _machine() -> str:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-        mem_kb = next(int(x.split()[1]) for x in Path("/proc/meminfo").read_text().splitlines()
-                      if x.startswith("MemTotal"))
+        mem_kb = next(
+            int(x.split()[1]) for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")
+        )
         mem = f"{mem_kb / 2**20:.0f} GiB"
     except (OSError, StopIteration):
         mem = "unknown memory"
@@ -80,8 +81,9 @@ def _start_display() -> tuple[subprocess.Popen | None, dict]:
     if env.get("DISPLAY") or not shutil.which("Xvfb"):
         return None, env
     display = f":{70 + os.getpid() % 20}"
-    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1600x900x24"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["Xvfb", display, "-screen", "0", "1600x900x24"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     time.sleep(1.0)
     env["DISPLAY"] = display
     return proc, env
@@ -106,7 +108,9 @@ def run_one(name: str, args: tuple[str, ...], display: bool) -> str:
     out = r.stdout.rstrip()
     if r.returncode != 0:
         out += "\n" + "\n".join(r.stderr.strip().splitlines()[-15:])
-    return f"## {name}\n\n`{shown}`{' on a virtual screen' if xvfb else ''}: {took:.0f} s{status}\n\n```text\n{out}\n```\n"
+    return (
+        f"## {name}\n\n`{shown}`{' on a virtual screen' if xvfb else ''}: {took:.0f} s{status}\n\n```text\n{out}\n```\n"
+    )
 
 
 def _old_sections() -> dict[str, str]:
@@ -132,11 +136,13 @@ def main() -> int:
         sec = run_one(name, args, display)
         failed += [name] if "**(failed" in sec.split("\n", 3)[2] else []
         sections.append(sec)
-    head = (f"# Benchmark results\n\nWritten by `python benchmarks/run_all.py` on "
-            f"{dt.datetime.now().astimezone().isoformat(timespec='minutes')}"
-            f"{' (sections: ' + ', '.join(a.only) + ')' if a.only else ''}.\n\n"
-            f"- machine: {_machine()}\n- versions: {_versions()}\n\n"
-            "Each section: the command, its wall time, and what it printed. The README quotes from here.\n\n")
+    head = (
+        f"# Benchmark results\n\nWritten by `python benchmarks/run_all.py` on "
+        f"{dt.datetime.now().astimezone().isoformat(timespec='minutes')}"
+        f"{' (sections: ' + ', '.join(a.only) + ')' if a.only else ''}.\n\n"
+        f"- machine: {_machine()}\n- versions: {_versions()}\n\n"
+        "Each section: the command, its wall time, and what it printed. The README quotes from here.\n\n"
+    )
     a.out.write_text(head + "\n".join(sections), encoding="utf-8")
     print(f"wrote {a.out}" + (f"; failed: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0

@@ -28,7 +28,7 @@ from mimicry.capture import read_frames
 
 ROOT = Path(__file__).resolve().parent.parent
 
-BARE = r'''
+BARE = r"""
 import sys, time, cv2, mediapipe as mp
 from mediapipe.tasks.python import BaseOptions, vision
 from mimicry.model import resolve_model
@@ -44,7 +44,7 @@ with vision.FaceLandmarker.create_from_options(opts) as lm:
         lm.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=cv2.cvtColor(img, cv2.COLOR_BGR2RGB)), ms)
         n += 1
 print(n)
-'''
+"""
 
 
 def make_clip(src: Path, out: Path, seconds: float, tile: int) -> int:
@@ -90,8 +90,10 @@ def main() -> None:
             out = tmp / f"out{i}.csv"
             track.append(timed([sys.executable, "-m", "mimicry", "track", str(clip), "--out", str(out), "-q"]))
         mb, mt = statistics.median(bare), statistics.median(track)
-        print(f"clip: {n} frames, {cv2.VideoCapture(str(clip)).get(cv2.CAP_PROP_FRAME_WIDTH):.0f} px wide; "
-              f"{args.repeats} alternating repeats, whole processes")
+        print(
+            f"clip: {n} frames, {cv2.VideoCapture(str(clip)).get(cv2.CAP_PROP_FRAME_WIDTH):.0f} px wide; "
+            f"{args.repeats} alternating repeats, whole processes"
+        )
         print(f"bare MediaPipe loop : median {mb:.2f} s  ({n / mb:.1f} frames/s)  runs {[round(x, 2) for x in bare]}")
         print(f"mimicry track       : median {mt:.2f} s  ({n / mt:.1f} frames/s)  runs {[round(x, 2) for x in track]}")
         print(f"throughput ratio track/bare = {mb / mt:.3f}  (goal >= 0.9)")

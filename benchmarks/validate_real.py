@@ -58,15 +58,19 @@ def main() -> None:
             for r in score_clip(track(clip, out_dir), truth[truth["clip"] == clip.name]):
                 rows.append({"clip": clip.name, **r})
     df = pd.DataFrame(rows).round(2)
-    print(f"{len(clips)} clips in {a.folder}, {int(truth['event'].eq('yawn').sum())} marked yawns; "
-          f"yawn episode: signal >= 0.5 for >= 0.5 s")
+    print(
+        f"{len(clips)} clips in {a.folder}, {int(truth['event'].eq('yawn').sum())} marked yawns; "
+        f"yawn episode: signal >= 0.5 for >= 0.5 s"
+    )
     print(df.to_string(index=False))
     print("\n| signal | yawns hit | false yawns | smile in smile spans | in laughs | in yawns | on crying |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, g in df.groupby("signal", sort=False):
         means = {e: g[f"smile_in_{e}"].mean() for e in ("smile", "laugh", "yawn", "crying")}  # mean of clip means
-        print(f"| {name} | {g['hit'].sum()} / {g['yawns'].sum()} | {g['false'].sum()} | {means['smile']:.2f} | "
-              f"{means['laugh']:.2f} | {means['yawn']:.2f} | {means['crying']:.2f} |")
+        print(
+            f"| {name} | {g['hit'].sum()} / {g['yawns'].sum()} | {g['false'].sum()} | {means['smile']:.2f} | "
+            f"{means['laugh']:.2f} | {means['yawn']:.2f} | {means['crying']:.2f} |"
+        )
     print(f"({time.perf_counter() - t0:.0f} s)")
 
 

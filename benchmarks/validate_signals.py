@@ -37,8 +37,16 @@ def still(lm, img, name):
         s = frame_signals(f.blendshapes[None], f.landmarks[None], f.matrix[None], w, h)
         held = sustained(np.full(90, s["yawn_drive"][0]), yawn_window(30))[45]
         au12 = float(f.blendshapes[44:46].mean())
-        rows.append(dict(case=name if i == 0 else f"{name} #{i}", smile=s["smile"][0], mouthSmile=au12,
-                         mouth_open=s["mouth_open"][0], yawn_if_held_3s=held, blink=s["blink"][0]))
+        rows.append(
+            dict(
+                case=name if i == 0 else f"{name} #{i}",
+                smile=s["smile"][0],
+                mouthSmile=au12,
+                mouth_open=s["mouth_open"][0],
+                yawn_if_held_3s=held,
+                blink=s["blink"][0],
+            )
+        )
     return rows
 
 
@@ -53,19 +61,30 @@ def main() -> None:
     rows = []
     img, xy = synth.neutral_face()
     with FaceLandmarker("image", max_faces=4) as lm:
-        for name in ("0-f15-hao-ph.jpg", "single_face.jpg", "astronaut.jpg", "multi_face.jpg",
-                     "0-f1-su-ph.jpg", "15-f13-anc-ph.jpg", "45-m7-di-ph.jpg"):
+        for name in (
+            "0-f15-hao-ph.jpg",
+            "single_face.jpg",
+            "astronaut.jpg",
+            "multi_face.jpg",
+            "0-f1-su-ph.jpg",
+            "15-f13-anc-ph.jpg",
+            "45-m7-di-ph.jpg",
+        ):
             rows += still(lm, cv2.imread(str(DATA / name)), name)
         rows += still(lm, img, "synthetic: neutral")
-        for name, kw in (("synthetic: grimace (corners out)", dict(jaw=0.0, corners=(0.15, 0.0))),
-                         ("synthetic: grimace, lips apart", dict(jaw=0.1, corners=(0.15, 0.0))),
-                         ("synthetic: crying (corners out+down, jaw)", dict(jaw=0.2, corners=(0.12, -0.03))),
-                         ("synthetic: yawn peak (jaw 0.55 IOD, eyes half)", dict(jaw=0.55, eyes=0.5))):
+        for name, kw in (
+            ("synthetic: grimace (corners out)", dict(jaw=0.0, corners=(0.15, 0.0))),
+            ("synthetic: grimace, lips apart", dict(jaw=0.1, corners=(0.15, 0.0))),
+            ("synthetic: crying (corners out+down, jaw)", dict(jaw=0.2, corners=(0.12, -0.03))),
+            ("synthetic: yawn peak (jaw 0.55 IOD, eyes half)", dict(jaw=0.55, eyes=0.5)),
+        ):
             rows += still(lm, synth.warp_face(img, xy, **kw), name)
         h, w = img.shape[:2]
         src = np.float32([[0, 0], [w, 0], [0, h], [w, h]])
         dst = np.float32([[0, 0], [w, 0], [w * 0.08, h * 0.92], [w * 0.92, h * 0.92]])
-        tilted = cv2.warpPerspective(img, cv2.getPerspectiveTransform(src, dst), (w, h), borderMode=cv2.BORDER_REPLICATE)
+        tilted = cv2.warpPerspective(
+            img, cv2.getPerspectiveTransform(src, dst), (w, h), borderMode=cv2.BORDER_REPLICATE
+        )
         rows += still(lm, tilted, "synthetic: neutral, tilted down")
         anger = cv2.imread(str(DATA / "15-f13-anc-ph.jpg"))
         f = lm.detect(anger)[0]
@@ -80,27 +99,51 @@ def main() -> None:
         tmp = Path(tmp)
         df = track(DATA / "single_face.mp4", tmp / "sf.csv")
         onset = int(np.argmax(df.smile.to_numpy() > 0.5))
-        clips.append(dict(case="single_face.mp4 (real smile)", smile_before=df.smile[df.t_s < 0.55].max(),
-                          smile_during=df.smile[(df.t_s > 0.8) & (df.t_s < 2.25)].mean(),
-                          onset_frame=onset, yawn_max=df.yawn.max()))
+        clips.append(
+            dict(
+                case="single_face.mp4 (real smile)",
+                smile_before=df.smile[df.t_s < 0.55].max(),
+                smile_during=df.smile[(df.t_s > 0.8) & (df.t_s < 2.25)].mean(),
+                onset_frame=onset,
+                yawn_max=df.yawn.max(),
+            )
+        )
         t = np.arange(210) / 30
         course = synth.yawn_course(t)
         df = track(synth.write_clip(tmp / "y.mp4", course, 0.5 * course, jaw_max=0.55), tmp / "y.csv")
-        clips.append(dict(case="synthetic yawn (onset 1.0 s, rise to 3.5 s)", yawn_max=df.yawn.max(),
-                          yawn_onset_s=df.t_s[df.yawn > 0.5].min(), smile_max=df.smile.max(),
-                          mouth_open_max=df.mouth_open.max()))
+        clips.append(
+            dict(
+                case="synthetic yawn (onset 1.0 s, rise to 3.5 s)",
+                yawn_max=df.yawn.max(),
+                yawn_onset_s=df.t_s[df.yawn > 0.5].min(),
+                smile_max=df.smile.max(),
+                mouth_open_max=df.mouth_open.max(),
+            )
+        )
         t = np.arange(180) / 30
         df = track(synth.write_clip(tmp / "t.mp4", synth.talking_course(t), jaw_max=0.55), tmp / "t.csv")
-        clips.append(dict(case="synthetic talking (4 Hz, as wide as the yawn)", yawn_max=df.yawn.max(),
-                          smile_max=df.smile.max(), mouth_open_max=df.mouth_open.max()))
+        clips.append(
+            dict(
+                case="synthetic talking (4 Hz, as wide as the yawn)",
+                yawn_max=df.yawn.max(),
+                smile_max=df.smile.max(),
+                mouth_open_max=df.mouth_open.max(),
+            )
+        )
         path = tmp / "hand.mp4"
         vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30, anger.shape[1::-1])
         for i in range(120):
             vw.write(anger if i < 60 else covered)
         vw.release()
         df = track(path, tmp / "hand.csv")
-        clips.append(dict(case="anger 2 s, then hand over the mouth 2 s", mouth_visible_uncovered=df.mouth_visible[:60].min(),
-                          mouth_visible_covered=df.mouth_visible[60:].max(), smile_covered=df.smile[60:].max()))
+        clips.append(
+            dict(
+                case="anger 2 s, then hand over the mouth 2 s",
+                mouth_visible_uncovered=df.mouth_visible[:60].min(),
+                mouth_visible_covered=df.mouth_visible[60:].max(),
+                smile_covered=df.smile[60:].max(),
+            )
+        )
         df = track(DATA / "single_face.mp4", tmp / "sf2.csv")
         clips.append(dict(case="single_face.mp4: mouth_visible", mouth_visible_uncovered=df.mouth_visible.min()))
         for name in ("face_noface.mov", "noface_face.mov", "no_face.mp4"):

@@ -29,8 +29,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--library", default=None)
     lib = load_library(ap.parse_args().library)
-    print("| id | kind | face found | peak jawOpen | yawns >= 1 s | peak mouthSmile | smiles >= 1 s | "
-          "resting mouthSmile (p10) | mouthSmile / mimicry smile while jawOpen >= 0.4 |")
+    print(
+        "| id | kind | face found | peak jawOpen | yawns >= 1 s | peak mouthSmile | smiles >= 1 s | "
+        "resting mouthSmile (p10) | mouthSmile / mimicry smile while jawOpen >= 0.4 |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for s in lib.stimuli:
         jaw, smile, found = bare_pass(lib.clip_path(s), s.fps)
@@ -39,9 +41,11 @@ def main() -> None:
         n = min(len(wide), len(track))
         ours = track["smile"].to_numpy(float)[:n][wide[:n]]
         during = f"{smile[wide].max():.2f} / {np.nanmax(ours):.2f}" if wide.any() else "-"
-        print(f"| {s.id} | {s.kind} | {found:.0%} | {jaw.max():.2f} | {(runs_s(jaw, s.fps, 0.4) >= 1).sum()} | "
-              f"{smile.max():.2f} | {(runs_s(smile, s.fps, 0.6) >= 1).sum()} | {np.percentile(smile, 10):.2f} | "
-              f"{during} |")
+        print(
+            f"| {s.id} | {s.kind} | {found:.0%} | {jaw.max():.2f} | {(runs_s(jaw, s.fps, 0.4) >= 1).sum()} | "
+            f"{smile.max():.2f} | {(runs_s(smile, s.fps, 0.6) >= 1).sum()} | {np.percentile(smile, 10):.2f} | "
+            f"{during} |"
+        )
 
 
 if __name__ == "__main__":

@@ -19,8 +19,9 @@ from .schema import TRACK
 from .session import SessionData, read_session
 
 
-def track(video: str | Path | int, max_faces: int = 1, seconds: float | None = None,
-          model: str | Path | None = None) -> pd.DataFrame:
+def track(
+    video: str | Path | int, max_faces: int = 1, seconds: float | None = None, model: str | Path | None = None
+) -> pd.DataFrame:
     """Signals of every face in every frame of a video (or a webcam, by index).
 
     Parameters
@@ -49,7 +50,7 @@ def track(video: str | Path | int, max_faces: int = 1, seconds: float | None = N
     """
     config = TrackConfig(max_faces=max_faces, model=Path(model) if model is not None else None)
     limit = math.inf if seconds is None else float(seconds)
-    rows = []
+    rows: list[dict] = []
     with open_source(video) as source:
         for row, _face in iter_track_rows(source, config, stop=lambda: bool(rows) and rows[-1]["t_s"] >= limit):
             if row["t_s"] < limit:
@@ -80,5 +81,10 @@ def analyze(session: SessionData | str | Path, config: AnalysisConfig | None = N
     'detected'
     """
     data = session if isinstance(session, SessionData) else read_session(session)
-    return _analyze_frames(data.frames, data.stimulus_log, data.camera_fps, config or AnalysisConfig(),
-                           calibration=data.meta.get("calibration"))
+    return _analyze_frames(
+        data.frames,
+        data.stimulus_log,
+        data.camera_fps,
+        config or AnalysisConfig(),
+        calibration=data.meta.get("calibration"),
+    )

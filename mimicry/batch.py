@@ -70,6 +70,7 @@ class BatchOutcome:
 
 # -- finding inputs --------------------------------------------------------------------------------
 
+
 def _is_session(folder: Path) -> bool:
     return (folder / SESSION_VIDEO).is_file() and (folder / "stimulus_log.csv").is_file()
 
@@ -95,9 +96,14 @@ def find_inputs(input_dir: str | Path, pattern: str | None = None, exclude: Path
     sessions = sorted(p.parent for p in root.rglob(SESSION_VIDEO) if _is_session(p.parent) and not excluded(p))
     inside_session = set(sessions)
     files = root.glob(pattern) if pattern else (p for p in root.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES)
-    videos = sorted(p for p in files if p.is_file() and not excluded(p) and not any(
-        s == p.parent or s in p.parents for s in inside_session) and not any(part.startswith(".") for part in
-                                                                             p.relative_to(root).parts))
+    videos = sorted(
+        p
+        for p in files
+        if p.is_file()
+        and not excluded(p)
+        and not any(s == p.parent or s in p.parents for s in inside_session)
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
     items = [(s, "session", s.relative_to(root).as_posix() if s != root else s.name) for s in sessions]
     stems = [v.relative_to(root).with_suffix("").as_posix() for v in videos]
     clash = {n for n in stems if stems.count(n) > 1} | {n for _, _, n in items}
@@ -137,9 +143,15 @@ def output_options(config: BatchConfig) -> dict:
     track = to_dict(TrackConfig(max_faces=config.max_faces))
     track.pop("model")  # None here: the model is recorded by its hash
     model_sha256 = BUNDLED_MODEL_SHA256 if config.model is None else _sha256(Path(config.model))
-    return {"max_faces": config.max_faces, "model_sha256": model_sha256, "report": config.report,
-            "n_surrogates": config.n_surrogates, "track": track,
-            "analysis": to_dict(AnalysisConfig(n_surrogates=config.n_surrogates)), "mimicry": __version__}
+    return {
+        "max_faces": config.max_faces,
+        "model_sha256": model_sha256,
+        "report": config.report,
+        "n_surrogates": config.n_surrogates,
+        "track": track,
+        "analysis": to_dict(AnalysisConfig(n_surrogates=config.n_surrogates)),
+        "mimicry": __version__,
+    }
 
 
 def fingerprint(item: BatchItem, config: BatchConfig = BatchConfig()) -> dict:
@@ -148,8 +160,9 @@ def fingerprint(item: BatchItem, config: BatchConfig = BatchConfig()) -> dict:
     return {"inputs": input_files(item), "options": output_options(config)}
 
 
-def is_complete(item: BatchItem, out_dir: Path, config: BatchConfig = BatchConfig(),
-                options: dict | None = None) -> bool:
+def is_complete(
+    item: BatchItem, out_dir: Path, config: BatchConfig = BatchConfig(), options: dict | None = None
+) -> bool:
     """True if ``out_dir/<name>`` holds a finished output of this very input made with these
     options (``options``: :func:`output_options` of ``config``, when already computed)."""
     done = out_dir / item.name / DONE
@@ -214,15 +227,28 @@ def _video_rows(track: pd.DataFrame) -> list[dict]:
     for face in sorted(faces.unique()):
         f = track[(track["face"] == face) & (track["detected"] == 1)].sort_values("t_s")
         t = f["t_s"].to_numpy(float)
-        rows.append({"face": int(face), "frames": n_frames, "duration_s": duration,
-                     "detected_share": len(f) / max(n_frames, 1), "smile_mean": float(f["smile"].mean()),
-                     "smile_events": len(detect_events(t, f["smile"].to_numpy(float), DEFAULT_EVENTS.for_signal("smile"))),
-                     "yawn_events": len(detect_events(t, f["yawn"].to_numpy(float), DEFAULT_EVENTS.for_signal("yawn")))})
+        rows.append(
+            {
+                "face": int(face),
+                "frames": n_frames,
+                "duration_s": duration,
+                "detected_share": len(f) / max(n_frames, 1),
+                "smile_mean": float(f["smile"].mean()),
+                "smile_events": len(detect_events(t, f["smile"].to_numpy(float), DEFAULT_EVENTS.for_signal("smile"))),
+                "yawn_events": len(detect_events(t, f["yawn"].to_numpy(float), DEFAULT_EVENTS.for_signal("yawn"))),
+            }
+        )
     return rows
 
 
-def _track(video: Path, out_csv: Path, schema, config: BatchConfig, frame_times_s=None,
-           block_at: Callable[[float], object] | None = None) -> None:
+def _track(
+    video: Path,
+    out_csv: Path,
+    schema,
+    config: BatchConfig,
+    frame_times_s=None,
+    block_at: Callable[[float], object] | None = None,
+) -> None:
     from .capture import VideoFileSource
     from .pipeline import TrackConfig, iter_track_rows
     from .tracking import FaceLandmarker
@@ -231,8 +257,10 @@ def _track(video: Path, out_csv: Path, schema, config: BatchConfig, frame_times_
     cfg = TrackConfig(max_faces=config.max_faces, model=config.model)
     # a fresh graph per video: MediaPipe's video mode carries tracking state from frame to frame,
     # so reusing one would make a file's result depend on which file the worker did before
-    with VideoFileSource(video, frame_times_s=frame_times_s) as source, \
-            FaceLandmarker("video", max_faces=config.max_faces, model_buffer=_model_bytes(config.model)) as lm:
+    with (
+        VideoFileSource(video, frame_times_s=frame_times_s) as source,
+        FaceLandmarker("video", max_faces=config.max_faces, model_buffer=_model_bytes(config.model)) as lm,
+    ):
         writer = CsvWriter(out_csv, schema, partial=False)
         try:
             for row, _face in iter_track_rows(source, cfg, landmarker=lm):
@@ -249,7 +277,7 @@ def _block_lookup(stimulus_log: pd.DataFrame) -> Callable[[float], int | None]:
     from .analysis.contagion import block_of
 
     spans = block_spans(stimulus_log)
-    return lambda t_s: (int(b) if (b := block_of(np.array([t_s]), spans)[0]) >= 0 else None)
+    return lambda t_s: int(b) if (b := block_of(np.array([t_s]), spans)[0]) >= 0 else None
 
 
 def _process_video(item: BatchItem, tmp: Path, config: BatchConfig) -> list[dict]:
@@ -290,10 +318,18 @@ def _process_session(item: BatchItem, tmp: Path, config: BatchConfig) -> list[di
     for name in ("stimulus_log.csv", "events_log.csv"):
         if (src / name).is_file():
             shutil.copy2(src / name, tmp / name)
-    meta = {"session_id": meta.get("session_id", src.name), "participant": meta.get("participant", ""),
-            "status": meta.get("status", "complete"), **meta, "camera_fps": fps,
-            "batch": {"source": str(src), "mimicry": __version__, "timing": "frames.csv of the recording"
-                      if times is not None else "nominal frame rate from session start"}}
+    meta = {
+        "session_id": meta.get("session_id", src.name),
+        "participant": meta.get("participant", ""),
+        "status": meta.get("status", "complete"),
+        **meta,
+        "camera_fps": fps,
+        "batch": {
+            "source": str(src),
+            "mimicry": __version__,
+            "timing": "frames.csv of the recording" if times is not None else "nominal frame rate from session start",
+        },
+    }
     write_json_atomic(tmp / "session.json", meta)
     analyze_session(tmp, AnalysisConfig(n_surrogates=config.n_surrogates))
     res = load_results(tmp, analyze_if_missing=False)
@@ -347,10 +383,12 @@ def process_input(item: BatchItem, out_dir: str | Path, config: BatchConfig = Ba
 
 # -- scheduling ------------------------------------------------------------------------------------
 
+
 def _pool(workers: int, config: BatchConfig) -> ProcessPoolExecutor:
     # spawn, not fork: MediaPipe and the capture threads do not survive a fork
-    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=init_worker,
-                               initargs=(config.model,))
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=get_context("spawn"), initializer=init_worker, initargs=(config.model,)
+    )
 
 
 def _run_local(items, out_dir, config, workers, task=process_input) -> Iterable[dict]:
@@ -372,8 +410,14 @@ def _run_local(items, out_dir, config, workers, task=process_input) -> Iterable[
                 with _pool(1, config) as pool:
                     yield pool.submit(task, it, out_dir, config).result()
             except BrokenProcessPool:
-                yield {"name": it.name, "input": it.path, "kind": it.kind, "rows": [], "status": "failed",
-                       "error": "the worker process died on this input"}
+                yield {
+                    "name": it.name,
+                    "input": it.path,
+                    "kind": it.kind,
+                    "rows": [],
+                    "status": "failed",
+                    "error": "the worker process died on this input",
+                }
 
 
 def _run_distributed(items, out_dir, config, scheduler) -> Iterable[dict]:
@@ -387,8 +431,14 @@ def _run_distributed(items, out_dir, config, scheduler) -> Iterable[dict]:
     except (OSError, TimeoutError, ValueError) as e:
         raise MimicryError(f"cannot connect to the Dask scheduler at {scheduler}: {e}") from None
     try:
-        futures = client.map(process_input, items, out_dir=str(out_dir), config=config, pure=False,
-                             key=[f"mimicry-{uuid.uuid4().hex[:6]}-{i}" for i in range(len(items))])
+        futures = client.map(
+            process_input,
+            items,
+            out_dir=str(out_dir),
+            config=config,
+            pure=False,
+            key=[f"mimicry-{uuid.uuid4().hex[:6]}-{i}" for i in range(len(items))],
+        )
         for f in dask_completed(futures):
             yield f.result()
     finally:
@@ -396,9 +446,15 @@ def _run_distributed(items, out_dir, config, scheduler) -> Iterable[dict]:
             client.close()
 
 
-def run_batch(items: list[BatchItem], out_dir: str | Path, config: BatchConfig = BatchConfig(),
-              workers: int | None = None, scheduler=None, resume: bool = False,
-              progress: Callable[[dict], None] | None = None) -> BatchOutcome:
+def run_batch(
+    items: list[BatchItem],
+    out_dir: str | Path,
+    config: BatchConfig = BatchConfig(),
+    workers: int | None = None,
+    scheduler=None,
+    resume: bool = False,
+    progress: Callable[[dict], None] | None = None,
+) -> BatchOutcome:
     """Process ``items`` into ``out_dir`` and write ``summary.csv`` and ``failures.csv`` there.
 
     Parameters
@@ -437,8 +493,15 @@ def run_batch(items: list[BatchItem], out_dir: str | Path, config: BatchConfig =
                 progress({"name": it.name, "status": "skipped"})
         else:
             todo.append(it)
-    results = (_run_distributed(todo, out_dir, config, scheduler) if scheduler is not None
-               else _run_local(todo, out_dir, config, workers or os.cpu_count() or 1)) if todo else []
+    results = (
+        (
+            _run_distributed(todo, out_dir, config, scheduler)
+            if scheduler is not None
+            else _run_local(todo, out_dir, config, workers or os.cpu_count() or 1)
+        )
+        if todo
+        else []
+    )
     for res in results:
         if res["status"] == "done":
             rows[res["name"]] = res["rows"]
@@ -448,9 +511,15 @@ def run_batch(items: list[BatchItem], out_dir: str | Path, config: BatchConfig =
         if progress:
             progress(res)
     summary = pd.DataFrame([r for it in items for r in rows.get(it.name, [])]).reindex(columns=BATCH_SUMMARY.names)
-    failures = pd.DataFrame([{"input": n, "path": next(i.path for i in items if i.name == n), "error": e}
-                             for n, e in sorted(outcome.failed)]).reindex(columns=BATCH_FAILURES.names)
-    paths = write_outputs(out_dir, {"summary.csv": (summary, BATCH_SUMMARY), "failures.csv": (failures, BATCH_FAILURES)})
+    failures = pd.DataFrame(
+        [
+            {"input": n, "path": next(i.path for i in items if i.name == n), "error": e}
+            for n, e in sorted(outcome.failed)
+        ]
+    ).reindex(columns=BATCH_FAILURES.names)
+    paths = write_outputs(
+        out_dir, {"summary.csv": (summary, BATCH_SUMMARY), "failures.csv": (failures, BATCH_FAILURES)}
+    )
     outcome.summary_path, outcome.failures_path = paths
     outcome.done.sort()
     return outcome

@@ -14,6 +14,7 @@ times and the ranges into ``session.json`` (key ``calibration``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -84,8 +85,9 @@ def _cue_values(frames: pd.DataFrame, cue: dict, column: str, settle_s: float) -
     return v[np.isfinite(v)]
 
 
-def face_ranges(frames: pd.DataFrame, cues: list[dict],
-                config: CalibrationConfig = DEFAULT_CALIBRATION) -> pd.DataFrame:
+def face_ranges(
+    frames: pd.DataFrame, cues: list[dict], config: CalibrationConfig = DEFAULT_CALIBRATION
+) -> pd.DataFrame:
     """Each face's range from the calibration cues.
 
     Parameters
@@ -112,18 +114,34 @@ def face_ranges(frames: pd.DataFrame, cues: list[dict],
         smile_s = _cue_values(f, by_name.get("smile", {"start_s": 0, "end_s": 0}), "smile", config.settle_s)
         rest_m = _cue_values(f, by_name.get("relaxed", {"start_s": 0, "end_s": 0}), "jawOpen", config.settle_s)
         open_m = _cue_values(f, by_name.get("open", {"start_s": 0, "end_s": 0}), "jawOpen", config.settle_s)
-        row = {"face": int(face), "smile_rest": np.nan, "smile_max": np.nan, "mouth_open_rest": np.nan,
-               "mouth_open_max": np.nan, "usable": 0, "reason": ""}
+        row: dict[str, Any] = {
+            "face": int(face),
+            "smile_rest": np.nan,
+            "smile_max": np.nan,
+            "mouth_open_rest": np.nan,
+            "mouth_open_max": np.nan,
+            "usable": 0,
+            "reason": "",
+        }
         few = [n for n, v in (("relaxed", rest_s), ("smile", smile_s), ("open", open_m)) if v.size < config.min_frames]
         if few:
             row["reason"] = f"face not found long enough during the {', '.join(few)} cue(s)"
             rows.append(row)
             continue
-        row.update(smile_rest=float(np.median(rest_s)), smile_max=float(np.percentile(smile_s, config.peak_percentile)),
-                   mouth_open_rest=float(np.median(rest_m)),
-                   mouth_open_max=float(np.percentile(open_m, config.peak_percentile)))
-        narrow = [n for n, lo, hi in (("smile", row["smile_rest"], row["smile_max"]),
-                                      ("open", row["mouth_open_rest"], row["mouth_open_max"])) if hi - lo < config.min_range]
+        row.update(
+            smile_rest=float(np.median(rest_s)),
+            smile_max=float(np.percentile(smile_s, config.peak_percentile)),
+            mouth_open_rest=float(np.median(rest_m)),
+            mouth_open_max=float(np.percentile(open_m, config.peak_percentile)),
+        )
+        narrow = [
+            n
+            for n, lo, hi in (
+                ("smile", row["smile_rest"], row["smile_max"]),
+                ("open", row["mouth_open_rest"], row["mouth_open_max"]),
+            )
+            if hi - lo < config.min_range
+        ]
         if narrow:
             row["reason"] = f"no clear {' or '.join(narrow)} during its cue (range under {config.min_range:g})"
         else:
@@ -158,5 +176,7 @@ def normalize_frames(frames: pd.DataFrame, ranges: pd.DataFrame) -> pd.DataFrame
         m = out["face"] == face
         out.loc[m, "smile"] = relative(out.loc[m, "smile"].to_numpy(float), r.smile_rest, r.smile_max)
         if "jawOpen" in out.columns:
-            out.loc[m, "mouth_open"] = relative(out.loc[m, "jawOpen"].to_numpy(float), r.mouth_open_rest, r.mouth_open_max)
+            out.loc[m, "mouth_open"] = relative(
+                out.loc[m, "jawOpen"].to_numpy(float), r.mouth_open_rest, r.mouth_open_max
+            )
     return out

@@ -19,9 +19,9 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import cv2
 import numpy as np
@@ -116,7 +116,7 @@ class FrameSource:
         pass
 
     # -- threading ----------------------------------------------------------------------------
-    def start(self) -> "FrameSource":
+    def start(self) -> FrameSource:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name=f"capture:{self.name}", daemon=True)
             self._thread.start()
@@ -186,7 +186,7 @@ class FrameSource:
             self._thread.join(timeout=5)
         self._release()
 
-    def __enter__(self) -> "FrameSource":
+    def __enter__(self) -> FrameSource:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -228,8 +228,9 @@ class VideoFileSource(FrameSource):
     after it: ``+1/fps`` where the file reports zero (no timestamps), else ``+1 ms`` (duplicate).
     """
 
-    def __init__(self, path: str | Path, realtime: bool = False, prefetch: int = 8,
-                 frame_times_s: np.ndarray | None = None):
+    def __init__(
+        self, path: str | Path, realtime: bool = False, prefetch: int = 8, frame_times_s: np.ndarray | None = None
+    ):
         super().__init__("latest" if realtime else "buffered", prefetch)
         self.frame_times_s = None if frame_times_s is None else np.asarray(frame_times_s, float)
         self.path = Path(path)
@@ -295,8 +296,14 @@ class CameraSource(FrameSource):
     and logs the gap.
     """
 
-    def __init__(self, index: int = 0, width: int | None = None, height: int | None = None,
-                 reconnect: bool = False, reconnect_s: float = 1.0):
+    def __init__(
+        self,
+        index: int = 0,
+        width: int | None = None,
+        height: int | None = None,
+        reconnect: bool = False,
+        reconnect_s: float = 1.0,
+    ):
         super().__init__("latest")
         self.index = int(index)
         self.reconnect, self.reconnect_s = reconnect, reconnect_s

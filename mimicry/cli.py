@@ -49,8 +49,11 @@ class OneLineErrors(click.Group):
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as e:
-            hint = f" (see 'mimicry {e.ctx.info_name} --help')" if e.ctx is not None and e.ctx.parent else \
-                " (see 'mimicry --help')"
+            hint = (
+                f" (see 'mimicry {e.ctx.info_name} --help')"
+                if e.ctx is not None and e.ctx.parent
+                else " (see 'mimicry --help')"
+            )
             click.echo(f"Error: {e.format_message()}{hint}", err=True)
             sys.exit(e.exit_code)
         except click.ClickException as e:
@@ -70,28 +73,55 @@ def main() -> None:
 
 
 def _model_option(f):
-    return click.option("--model", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                        help="Face Landmarker .task bundle to use instead of the bundled, hash-checked one.")(f)
+    return click.option(
+        "--model",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Face Landmarker .task bundle to use instead of the bundled, hash-checked one.",
+    )(f)
 
 
 def _library_option(f):
-    return click.option("--library", type=click.Path(file_okay=False, path_type=Path), default=None,
-                        help="Library folder [default: the shipped stimuli/].")(f)
+    return click.option(
+        "--library",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Library folder [default: the shipped stimuli/].",
+    )(f)
 
 
 @main.command()
 @click.argument("video", required=False, type=click.Path(path_type=Path))
-@click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
-              help="Output CSV [default: VIDEO with .csv; for a camera, track_camera<N>_<time>.csv].")
-@click.option("--camera", type=click.IntRange(min=0), default=None,
-              help="Track a webcam by index instead of a file (stop with Ctrl-C or --seconds).")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output CSV [default: VIDEO with .csv; for a camera, track_camera<N>_<time>.csv].",
+)
+@click.option(
+    "--camera",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Track a webcam by index instead of a file (stop with Ctrl-C or --seconds).",
+)
 @click.option("--max-faces", type=click.IntRange(1, 8), default=1, show_default=True, help="Faces tracked at once.")
-@click.option("--landmarks", type=click.Path(path_type=Path), default=None,
-              help="Also write the 478 landmarks per face per frame to this CSV (large).")
+@click.option(
+    "--landmarks",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write the 478 landmarks per face per frame to this CSV (large).",
+)
 @_model_option
-@click.option("--realtime", is_flag=True, help="Pace a file like a camera (frames are dropped if tracking falls behind).")
-@click.option("--seconds", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Stop after this many seconds of input.")
+@click.option(
+    "--realtime", is_flag=True, help="Pace a file like a camera (frames are dropped if tracking falls behind)."
+)
+@click.option(
+    "--seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Stop after this many seconds of input.",
+)
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 @handle_errors
@@ -138,8 +168,15 @@ def track(video, out, camera, max_faces, landmarks, model, realtime, seconds, fo
         from tqdm import tqdm
 
         total = getattr(source, "frame_count", 0) or None
-        bar = tqdm(total=total, unit="frame", disable=quiet or not sys.stderr.isatty(), file=sys.stderr,
-                   desc="track", leave=False)
+        bar = tqdm(
+            total=total,
+            unit="frame",
+            disable=quiet or not sys.stderr.isatty(),
+            file=sys.stderr,
+            desc="track",
+            leave=False,
+        )
+
         def progress(n: int) -> None:
             bar.update(n)
 
@@ -163,23 +200,44 @@ def track(video, out, camera, max_faces, landmarks, model, realtime, seconds, fo
 
 @main.command()
 @click.argument("session_dir", type=click.Path(path_type=Path))
-@click.option("--surrogates", type=click.IntRange(min=0), default=1000, show_default=True,
-              help="Surrogates per significance test (circular shifts; random-onset and yawn-shift sets).")
+@click.option(
+    "--surrogates",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    help="Surrogates per significance test (circular shifts; random-onset and yawn-shift sets).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the surrogates.")
-@click.option("--relative-baseline", is_flag=True,
-              help="Viewer event thresholds relative to the face's level during the baseline.")
-@click.option("--exclude-looking-away", is_flag=True,
-              help="Leave out frames where the head turned more than 30 degrees from its usual pose.")
-@click.option("--calibrated", is_flag=True,
-              help="Express smile and mouth opening relative to each face's range from the session's "
-                   "calibration phase (protocol calibration = true).")
-@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
-              help="Rerun with the settings of this analysis_config.json (or a JSON object of settings); "
-                   "then leave out --surrogates, --seed, --relative-baseline, --exclude-looking-away and --calibrated.")
+@click.option(
+    "--relative-baseline",
+    is_flag=True,
+    help="Viewer event thresholds relative to the face's level during the baseline.",
+)
+@click.option(
+    "--exclude-looking-away",
+    is_flag=True,
+    help="Leave out frames where the head turned more than 30 degrees from its usual pose.",
+)
+@click.option(
+    "--calibrated",
+    is_flag=True,
+    help="Express smile and mouth opening relative to each face's range from the session's "
+    "calibration phase (protocol calibration = true).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Rerun with the settings of this analysis_config.json (or a JSON object of settings); "
+    "then leave out --surrogates, --seed, --relative-baseline, --exclude-looking-away and --calibrated.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.pass_context
 @handle_errors
-def analyze(ctx, session_dir, surrogates, seed, relative_baseline, exclude_looking_away, calibrated, config_file, quiet):
+def analyze(
+    ctx, session_dir, surrogates, seed, relative_baseline, exclude_looking_away, calibrated, config_file, quiet
+):
     """Score how much and how soon the viewer followed the stimulus in SESSION_DIR.
 
     Reads frames.csv, stimulus_log.csv and session.json; writes verdicts.csv (the primary
@@ -205,15 +263,22 @@ def analyze(ctx, session_dir, surrogates, seed, relative_baseline, exclude_looki
     if config_file is not None:
         from click.core import ParameterSource
 
-        given = [f"--{n.replace('_', '-')}" for n in ("surrogates", "seed", "relative_baseline", "exclude_looking_away",
-                                                                "calibrated") if ctx.get_parameter_source(n) == ParameterSource.COMMANDLINE]
+        given = [
+            f"--{n.replace('_', '-')}"
+            for n in ("surrogates", "seed", "relative_baseline", "exclude_looking_away", "calibrated")
+            if ctx.get_parameter_source(n) == ParameterSource.COMMANDLINE
+        ]
         if given:
             raise MimicryError(f"--config fixes every setting; leave out {', '.join(given)}")
         config = read_analysis_config(config_file)
     else:
-        config = AnalysisConfig(n_surrogates=surrogates, seed=seed,
-                                events=replace(DEFAULT_EVENTS, relative_to_baseline=relative_baseline),
-                                attention=AttentionConfig(exclude=exclude_looking_away), calibrated=calibrated)
+        config = AnalysisConfig(
+            n_surrogates=surrogates,
+            seed=seed,
+            events=replace(DEFAULT_EVENTS, relative_to_baseline=relative_baseline),
+            attention=AttentionConfig(exclude=exclude_looking_away),
+            calibrated=calibrated,
+        )
     paths = analyze_session(session_dir, config)
     if not quiet:
         import json
@@ -226,27 +291,61 @@ def analyze(ctx, session_dir, surrogates, seed, relative_baseline, exclude_looki
 
 
 @main.command()
-@click.option("--protocol", "protocol_file", type=click.Path(path_type=Path), default=None,
-              help="Protocol TOML, or the name of a shipped one: contagious-yawning, smile-mimicry, sample "
-                   "[default: contagious-yawning].")
+@click.option(
+    "--protocol",
+    "protocol_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Protocol TOML, or the name of a shipped one: contagious-yawning, smile-mimicry, sample "
+    "[default: contagious-yawning].",
+)
 @click.option("--participant", default=None, help="Pseudonymous id (letters, digits, - and _) [default: random].")
-@click.option("--camera", default="0", show_default=True,
-              help="Webcam index, a video file replayed as a camera in real time, or 'sample' (a bundled viewer).")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("sessions"), show_default=True,
-              help="Folder for session folders.")
+@click.option(
+    "--camera",
+    default="0",
+    show_default=True,
+    help="Webcam index, a video file replayed as a camera in real time, or 'sample' (a bundled viewer).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("sessions"),
+    show_default=True,
+    help="Folder for session folders.",
+)
 @click.option("--no-window", is_flag=True, help="No display: the protocol runs and is logged on schedule.")
 @click.option("--fullscreen", is_flag=True, help="Show the stimulus window full screen.")
-@click.option("--record-video", is_flag=True,
-              help="Also save the camera video (camera.mp4) in the session folder. Off by default: images of a person.")
+@click.option(
+    "--record-video",
+    is_flag=True,
+    help="Also save the camera video (camera.mp4) in the session folder. Off by default: images of a person.",
+)
 @_library_option
 @_model_option
 @click.option("--max-faces", type=click.IntRange(1, 8), default=1, show_default=True)
-@click.option("--surrogates", type=click.IntRange(min=0), default=1000, show_default=True,
-              help="Surrogates of the analysis run at the end.")
+@click.option(
+    "--surrogates",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    help="Surrogates of the analysis run at the end.",
+)
 @click.option("--seed", type=int, default=None, help="Shuffle seed when the protocol has none.")
 @handle_errors
-def run(protocol_file, participant, camera, out, no_window, fullscreen, record_video, library, model, max_faces,
-        surrogates, seed):
+def run(
+    protocol_file,
+    participant,
+    camera,
+    out,
+    no_window,
+    fullscreen,
+    record_video,
+    library,
+    model,
+    max_faces,
+    surrogates,
+    seed,
+):
     """Play a protocol of stimuli while tracking the viewer; record a session folder; analyse it.
 
     Writes frames.csv, stimulus_log.csv, events_log.csv and session.json as it goes (flushed at
@@ -269,19 +368,39 @@ def run(protocol_file, participant, camera, out, no_window, fullscreen, record_v
         protocol_file = protocols / "contagious-yawning.toml"
     elif not protocol_file.exists() and (protocols / f"{protocol_file}.toml").is_file():
         protocol_file = protocols / f"{protocol_file}.toml"
-    cfg = RunConfig(protocol=protocol_file, camera=camera, participant=participant, out=out, library=library,
-                    model=model, max_faces=max_faces, n_surrogates=surrogates, seed=seed, window=not no_window,
-                    fullscreen=fullscreen, record_video=record_video)
+    cfg = RunConfig(
+        protocol=protocol_file,
+        camera=camera,
+        participant=participant,
+        out=out,
+        library=library,
+        model=model,
+        max_faces=max_faces,
+        n_surrogates=surrogates,
+        seed=seed,
+        window=not no_window,
+        fullscreen=fullscreen,
+        record_video=record_video,
+    )
     session = SessionRun(cfg)  # validates everything and opens the camera before any folder exists
     from .calibration import phase_duration_s
 
-    total = session.protocol.baseline_s + session.protocol.calibration * phase_duration_s() + sum(session.stimuli[b.stimulus_id].duration_s for b in session.blocks) \
+    total = (
+        session.protocol.baseline_s
+        + session.protocol.calibration * phase_duration_s()
+        + sum(session.stimuli[b.stimulus_id].duration_s for b in session.blocks)
         + session.protocol.isi_s * (len(session.blocks) - 1)
-    click.echo(f"session: {len(session.blocks)} blocks, about {total:.0f} s; participant {session.participant}", err=True)
+    )
+    click.echo(
+        f"session: {len(session.blocks)} blocks, about {total:.0f} s; participant {session.participant}", err=True
+    )
     old = {s: signal.signal(s, lambda *_: session.abort("interrupted")) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        folder = session.run(on_progress=lambda b: click.echo(f"  block {b.index + 1}/{len(session.blocks)} "
-                                                              f"({b.kind}: {b.stimulus_id}) done", err=True))
+        folder = session.run(
+            on_progress=lambda b: click.echo(
+                f"  block {b.index + 1}/{len(session.blocks)} ({b.kind}: {b.stimulus_id}) done", err=True
+            )
+        )
     finally:
         for s, h in old.items():
             signal.signal(s, h)
@@ -324,8 +443,10 @@ def verdict_text(r) -> str:
     if r.verdict == "insufficient_data":
         return f"insufficient data: {r.reason}"
     what = "response above chance" if r.measure == "smile_mimicry" else "rate ratio"
-    text = (f"{r.verdict.replace('_', ' ')} ({what} {r.effect:.2f}, 95% CI {r.ci_lo:.2f} to {r.ci_hi:.2f}, "
-            f"p = {r.p_value:.3g}, {r.n_events} events)")
+    text = (
+        f"{r.verdict.replace('_', ' ')} ({what} {r.effect:.2f}, 95% CI {r.ci_lo:.2f} to {r.ci_hi:.2f}, "
+        f"p = {r.p_value:.3g}, {r.n_events} events)"
+    )
     reason = r.reason if isinstance(r.reason, str) else ""
     return text + (f": {reason}" if reason and not (isinstance(r.p_value, float) and math.isnan(r.p_value)) else "")
 
@@ -358,8 +479,12 @@ def report(session_dir, open_):
 
 @main.command()
 @click.argument("sessions_dir", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Summary CSV to write [default: SESSIONS_DIR/summary.csv]; the .html goes beside it.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Summary CSV to write [default: SESSIONS_DIR/summary.csv]; the .html goes beside it.",
+)
 @handle_errors
 def summary(sessions_dir, out):
     """Summarise every session folder below SESSIONS_DIR: summary.csv, summary_tests.csv, summary.html.
@@ -386,15 +511,24 @@ def summary(sessions_dir, out):
 @main.command()
 @click.argument("input_dir", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Output folder.")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Local worker processes [default: number of cores].")
-@click.option("--scheduler", default=None,
-              help="Address of a Dask distributed scheduler (tcp://HOST:8786) to run on instead of locally.")
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=None, help="Local worker processes [default: number of cores]."
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    help="Address of a Dask distributed scheduler (tcp://HOST:8786) to run on instead of locally.",
+)
 @click.option("--pattern", default=None, help="Glob of the videos, relative to INPUT_DIR [default: every video file].")
 @click.option("--resume", is_flag=True, help="Skip inputs whose output is complete and unchanged.")
 @click.option("--max-faces", type=click.IntRange(1, 8), default=1, show_default=True)
-@click.option("--surrogates", type=click.IntRange(min=0), default=1000, show_default=True,
-              help="Surrogates of the session analyses.")
+@click.option(
+    "--surrogates",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    help="Surrogates of the session analyses.",
+)
 @_model_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @handle_errors
@@ -419,8 +553,9 @@ def batch(input_dir, out_dir, workers, scheduler, pattern, resume, max_faces, su
     out_dir = Path(out_dir)
     items = find_inputs(input_dir, pattern, exclude=out_dir)
     if not items:
-        raise MimicryError(f"no videos or recorded sessions found in {input_dir}"
-                           + (f" matching {pattern!r}" if pattern else ""))
+        raise MimicryError(
+            f"no videos or recorded sessions found in {input_dir}" + (f" matching {pattern!r}" if pattern else "")
+        )
     config = BatchConfig(max_faces=max_faces, model=str(model) if model else None, n_surrogates=surrogates)
     bar = tqdm(total=len(items), unit="file", disable=quiet or None, file=sys.stderr)
 
@@ -430,12 +565,15 @@ def batch(input_dir, out_dir, workers, scheduler, pattern, resume, max_faces, su
             bar.write(f"failed {res['name']}: {res['error']}", file=sys.stderr)
 
     try:
-        outcome = run_batch(items, out_dir, config, workers=workers, scheduler=scheduler, resume=resume,
-                            progress=progress)
+        outcome = run_batch(
+            items, out_dir, config, workers=workers, scheduler=scheduler, resume=resume, progress=progress
+        )
     finally:
         bar.close()
-    click.echo(f"{len(outcome.done)} done, {len(outcome.skipped)} skipped (already complete), "
-               f"{len(outcome.failed)} failed; wrote {outcome.summary_path} and {outcome.failures_path}")
+    click.echo(
+        f"{len(outcome.done)} done, {len(outcome.skipped)} skipped (already complete), "
+        f"{len(outcome.failed)} failed; wrote {outcome.summary_path} and {outcome.failures_path}"
+    )
     if outcome.failed:
         sys.exit(1)
 
@@ -448,11 +586,22 @@ def batch(input_dir, out_dir, workers, scheduler, pattern, resume, max_faces, su
 @click.option("--no-window", is_flag=True, help="No display: count in the background, print the results at the end.")
 @click.option("--no-preview", is_flag=True, help="Do not show the camera image (boxes and meters only).")
 @click.option("--save", is_flag=True, help="Write a session folder (numbers only, no images). Off by default.")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("sessions"), show_default=True,
-              help="Folder for the session folder with --save.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("sessions"),
+    show_default=True,
+    help="Folder for the session folder with --save.",
+)
 @click.option("--minutes", type=click.FloatRange(min=0.05), default=None, help="Stop after this many minutes.")
-@click.option("--pause", "pause_s", type=click.FloatRange(min=0), default=8.0, show_default=True,
-              help="Neutral screen between clips, seconds.")
+@click.option(
+    "--pause",
+    "pause_s",
+    type=click.FloatRange(min=0),
+    default=8.0,
+    show_default=True,
+    help="Neutral screen between clips, seconds.",
+)
 @_library_option
 @_model_option
 @handle_errors
@@ -474,9 +623,20 @@ def demo(kind, camera, max_faces, fullscreen, no_window, no_preview, save, out, 
     """
     from .demo import DemoConfig, run_demo
 
-    cfg = DemoConfig(kind=kind, camera=camera, max_faces=max_faces, window=not no_window, fullscreen=fullscreen,
-                     preview=not no_preview, save=save, out=out, minutes=minutes, pause_s=pause_s, library=library,
-                     model=model)
+    cfg = DemoConfig(
+        kind=kind,
+        camera=camera,
+        max_faces=max_faces,
+        window=not no_window,
+        fullscreen=fullscreen,
+        preview=not no_preview,
+        save=save,
+        out=out,
+        minutes=minutes,
+        pause_s=pause_s,
+        library=library,
+        model=model,
+    )
     stop = {"now": False}
     old = {s: signal.signal(s, lambda *_: stop.update(now=True)) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -488,9 +648,11 @@ def demo(kind, camera, max_faces, fullscreen, no_window, no_preview, save, out, 
     table = table.astype(object).where(table.notna(), "-").rename(columns={"events": f"{kind}s"})
     click.echo(table.to_string(index=False))
     delivered = result.camera_frames + result.camera_dropped
-    click.echo(f"{result.seconds:.0f} s, {result.camera_frames} of {delivered} camera frames tracked"
-               + (f" ({100 * result.camera_dropped / delivered:.1f}% skipped to keep up)" if result.camera_dropped else ""),
-               err=True)
+    click.echo(
+        f"{result.seconds:.0f} s, {result.camera_frames} of {delivered} camera frames tracked"
+        + (f" ({100 * result.camera_dropped / delivered:.1f}% skipped to keep up)" if result.camera_dropped else ""),
+        err=True,
+    )
     if result.folder is not None:
         click.echo(f"saved {result.folder}", err=True)
 
@@ -521,7 +683,9 @@ def sessions_repair(session_dirs):
         before = read_session_json(Path(d)).get("status")
         meta = repair_session(d)
         if before == "running":
-            click.echo(f"{d}: marked crashed, {meta['duration_s']:.1f} s and {meta['camera_frames']} camera frames kept")
+            click.echo(
+                f"{d}: marked crashed, {meta['duration_s']:.1f} s and {meta['camera_frames']} camera frames kept"
+            )
         else:
             click.echo(f"{d}: {meta.get('status')}, nothing to repair")
 
@@ -557,8 +721,7 @@ def stimuli_list(library, full):
         room = max(shutil.get_terminal_size().columns - sum(widths[:3]) - 8, 24)
         widths[4] = min(widths[4], max(room // 3, 10))
         widths[3] = min(widths[3], room - widths[4])
-        rows = [r[:3] + tuple(c if len(c) <= w else c[:w - 1] + "…" for c, w in zip(r[3:], widths[3:]))
-                for r in rows]
+        rows = [r[:3] + tuple(c if len(c) <= w else c[: w - 1] + "…" for c, w in zip(r[3:], widths[3:])) for r in rows]
     for r in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4])
 
@@ -583,26 +746,50 @@ def stimuli_add(file, kind, stimulus_id, source, license_, description, library,
     """
     from .stimuli import add_stimulus, default_library
 
-    s = add_stimulus(file, kind, library if library is not None else default_library(), stimulus_id, source,
-                     license_, description, force, model)
+    s = add_stimulus(
+        file,
+        kind,
+        library if library is not None else default_library(),
+        stimulus_id,
+        source,
+        license_,
+        description,
+        force,
+        model,
+    )
     click.echo(f"added {s.id} ({s.kind}, {s.duration_s:.1f} s)")
 
 
 @stimuli.command("make")
-@click.option("--photo", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A photo (or video, first frame) of one face, neutral (or smiling, with --unsmile).")
+@click.option(
+    "--photo",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A photo (or video, first frame) of one face, neutral (or smiling, with --unsmile).",
+)
 @click.option("--kind", required=True, type=click.Choice(["smile", "yawn", "control"]))
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Output .mp4.")
 @click.option("--seconds", type=click.FloatRange(5, 120), default=24.0, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--fps", type=click.FloatRange(5, 60), default=25.0, show_default=True)
 @click.option("--size", type=click.IntRange(128, 1080), default=360, show_default=True, help="Frame side, pixels.")
-@click.option("--framing", type=click.FloatRange(1.0, 4.0), default=1.9, show_default=True,
-              help="Crop side in face extents (larger: more background).")
-@click.option("--unsmile", nargs=2, type=click.FloatRange(-0.3, 0.0), default=None, metavar="OUT UP",
-              help="The photo smiles with open lips: close them and move the lip corners by OUT, UP "
-                   "inter-ocular distances (negative, e.g. -0.09 -0.12) to make the neutral face; a smile "
-                   "clip then returns to the photo's own smile.")
+@click.option(
+    "--framing",
+    type=click.FloatRange(1.0, 4.0),
+    default=1.9,
+    show_default=True,
+    help="Crop side in face extents (larger: more background).",
+)
+@click.option(
+    "--unsmile",
+    nargs=2,
+    type=click.FloatRange(-0.3, 0.0),
+    default=None,
+    metavar="OUT UP",
+    help="The photo smiles with open lips: close them and move the lip corners by OUT, UP "
+    "inter-ocular distances (negative, e.g. -0.09 -0.12) to make the neutral face; a smile "
+    "clip then returns to the photo's own smile.",
+)
 @click.option("--force", is_flag=True, help="Overwrite OUT.")
 @handle_errors
 def stimuli_make(photo, kind, out, seconds, seed, fps, size, framing, unsmile, force):
@@ -628,8 +815,18 @@ def stimuli_make(photo, kind, out, seconds, seed, fps, size, framing, unsmile, f
     if not faces:
         raise StimulusError(f"no face found in {photo}")
     h, w = image.shape[:2]
-    make_stimulus_clip(image, faces[0].landmarks[:, :2] * [w, h], kind, out, seconds, seed, fps, size, framing,
-                       Retouch(unsmile=tuple(unsmile) if unsmile else None))
+    make_stimulus_clip(
+        image,
+        faces[0].landmarks[:, :2] * [w, h],
+        kind,
+        out,
+        seconds,
+        seed,
+        fps,
+        size,
+        framing,
+        Retouch(unsmile=tuple(unsmile) if unsmile else None),
+    )
     click.echo(f"wrote {out} ({kind}, {seconds:g} s, seed {seed})")
 
 

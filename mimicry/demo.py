@@ -257,11 +257,19 @@ class Tally:
 
     def table(self) -> pd.DataFrame:
         """Per face and for the class (``face = 'class'``); columns of :data:`~mimicry.schema.DEMO_RESULTS`."""
+
         def row(face, face_id, ts):
             firsts = [t.first_s for t in ts if t.first_s is not None]
-            return {"face": face, "face_id": face_id, "kind": self.kind, "events": sum(t.events for t in ts),
-                    "in_clips": sum(t.in_clips for t in ts), "in_pauses": sum(t.in_pauses for t in ts),
-                    "after_video": sum(t.after_video for t in ts), "first_s": round(min(firsts), 2) if firsts else None}
+            return {
+                "face": face,
+                "face_id": face_id,
+                "kind": self.kind,
+                "events": sum(t.events for t in ts),
+                "in_clips": sum(t.in_clips for t in ts),
+                "in_pauses": sum(t.in_pauses for t in ts),
+                "after_video": sum(t.after_video for t in ts),
+                "first_s": round(min(firsts), 2) if firsts else None,
+            }
 
         rows = [row(letter(f), f, [t]) for f, t in sorted(self.faces.items())]
         rows.append(row("class", None, list(self.faces.values())))
@@ -278,8 +286,16 @@ def demo_clips(library: Library, kind: str) -> list[Stimulus]:
 
 # -- drawing ----------------------------------------------------------------------------------------
 
-COLOURS = [(66, 135, 245), (60, 180, 75), (230, 100, 60), (200, 80, 200), (40, 200, 220), (240, 180, 40),
-           (120, 120, 255), (255, 120, 160)]  # BGR, one per face letter
+COLOURS = [
+    (66, 135, 245),
+    (60, 180, 75),
+    (230, 100, 60),
+    (200, 80, 200),
+    (40, 200, 220),
+    (240, 180, 40),
+    (120, 120, 255),
+    (255, 120, 160),
+]  # BGR, one per face letter
 
 
 class DemoScreen:
@@ -288,8 +304,16 @@ class DemoScreen:
     def __init__(self, size=(1600, 900), preview: bool = True):
         self.size, self.preview = size, preview
 
-    def render(self, clip: np.ndarray | None, camera: np.ndarray | None, faces: list, meters: dict, tally: Tally,
-               status: str, heading: str) -> np.ndarray:
+    def render(
+        self,
+        clip: np.ndarray | None,
+        camera: np.ndarray | None,
+        faces: list,
+        meters: dict,
+        tally: Tally,
+        status: str,
+        heading: str,
+    ) -> np.ndarray:
         import cv2
 
         w, h = self.size
@@ -331,17 +355,43 @@ class DemoScreen:
             cv2.rectangle(canvas, (1110, y + 5), (1310, y + 35), (90, 90, 90), -1)
             v = float(np.clip(meters[fid], 0, 1)) if math.isfinite(meters[fid]) else 0.0
             cv2.rectangle(canvas, (1110, y + 5), (1110 + int(200 * v), y + 35), c, -1)
-            cv2.putText(canvas, f"{t.events} ({t.after_video})", (1330, y + 32), font, 1.1, (255, 255, 255), 2,
-                        cv2.LINE_AA)
+            cv2.putText(
+                canvas, f"{t.events} ({t.after_video})", (1330, y + 32), font, 1.1, (255, 255, 255), 2, cv2.LINE_AA
+            )
             y += 52
         total = sum(t.events for t in tally.faces.values())
         cont = sum(t.after_video for t in tally.faces.values())
-        cv2.putText(canvas, f"Class: {total} {word}, {cont} soon after the video's", (30, 760), font, 1.6, (255, 255, 255), 3,
-                    cv2.LINE_AA)
-        cv2.putText(canvas, f"per face: {word} (soon after the video's)", (1060, 405), font, 0.7, (200, 200, 200), 1, cv2.LINE_AA)
+        cv2.putText(
+            canvas,
+            f"Class: {total} {word}, {cont} soon after the video's",
+            (30, 760),
+            font,
+            1.6,
+            (255, 255, 255),
+            3,
+            cv2.LINE_AA,
+        )
+        cv2.putText(
+            canvas,
+            f"per face: {word} (soon after the video's)",
+            (1060, 405),
+            font,
+            0.7,
+            (200, 200, 200),
+            1,
+            cv2.LINE_AA,
+        )
         cv2.putText(canvas, status, (30, h - 30), font, 0.8, (200, 200, 200), 2, cv2.LINE_AA)
-        cv2.putText(canvas, "space pause   n next   r reset   f fullscreen   q quit", (30, h - 70), font, 0.8,
-                    (160, 160, 160), 1, cv2.LINE_AA)
+        cv2.putText(
+            canvas,
+            "space pause   n next   r reset   f fullscreen   q quit",
+            (30, h - 70),
+            font,
+            0.8,
+            (160, 160, 160),
+            1,
+            cv2.LINE_AA,
+        )
         return canvas
 
     def results(self, table: pd.DataFrame, kind: str) -> np.ndarray:
@@ -363,10 +413,19 @@ class DemoScreen:
             for x, col in zip(xs, cols):
                 v = getattr(row, col)
                 text = "-" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
-                cv2.putText(canvas, text, (x, y), font, 1.3, (255, 255, 255), 3 if row.face == "class" else 2,
-                            cv2.LINE_AA)
-        cv2.putText(canvas, "Counts, not a test: whether it was contagious needs control clips (mimicry run + summary).",
-                    (40, h - 90), font, 0.8, (200, 200, 200), 2, cv2.LINE_AA)
+                cv2.putText(
+                    canvas, text, (x, y), font, 1.3, (255, 255, 255), 3 if row.face == "class" else 2, cv2.LINE_AA
+                )
+        cv2.putText(
+            canvas,
+            "Counts, not a test: whether it was contagious needs control clips (mimicry run + summary).",
+            (40, h - 90),
+            font,
+            0.8,
+            (200, 200, 200),
+            2,
+            cv2.LINE_AA,
+        )
         cv2.putText(canvas, "press any key to close", (40, h - 40), font, 0.9, (160, 160, 160), 2, cv2.LINE_AA)
         return canvas
 
@@ -379,10 +438,11 @@ def _blit(canvas: np.ndarray, image: np.ndarray, box: tuple[int, int, int, int])
     scale = min(bw / iw, bh / ih)
     nw, nh = max(1, int(iw * scale)), max(1, int(ih * scale))
     ox, oy = x + (bw - nw) // 2, y + (bh - nh) // 2
-    canvas[oy:oy + nh, ox:ox + nw] = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA)
+    canvas[oy : oy + nh, ox : ox + nw] = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA)
 
 
 # -- the run -----------------------------------------------------------------------------------------
+
 
 @dataclass
 class DemoResult:
@@ -434,19 +494,45 @@ def run_demo(config: DemoConfig, on_screen=None, should_quit=None) -> DemoResult
         folder = writers = None
         if config.save:
             folder = create_session_folder(config.out, "demo")
-            writers = {"frames": CsvWriter(folder / "frames.csv", SESSION_FRAMES, flush_s=0.25, partial=False),
-                       "stim": CsvWriter(folder / "stimulus_log.csv", STIMULUS_LOG, flush_s=0.25, partial=False),
-                       "events": CsvWriter(folder / "events_log.csv", EVENTS_LOG, flush_s=0.25, partial=False)}
-        return _loop(config, clips, library, events_by_clip, actor_tracks, source, is_file, display, folder, writers,
-                     on_screen, should_quit)
+            writers = {
+                "frames": CsvWriter(folder / "frames.csv", SESSION_FRAMES, flush_s=0.25, partial=False),
+                "stim": CsvWriter(folder / "stimulus_log.csv", STIMULUS_LOG, flush_s=0.25, partial=False),
+                "events": CsvWriter(folder / "events_log.csv", EVENTS_LOG, flush_s=0.25, partial=False),
+            }
+        return _loop(
+            config,
+            clips,
+            library,
+            events_by_clip,
+            actor_tracks,
+            source,
+            is_file,
+            display,
+            folder,
+            writers,
+            on_screen,
+            should_quit,
+        )
     finally:
         source.close()
         if display is not None:
             display.close()
 
 
-def _loop(config, clips, library, events_by_clip, actor_tracks, source, is_file, display, folder, writers, on_screen,
-          should_quit) -> DemoResult:
+def _loop(
+    config,
+    clips,
+    library,
+    events_by_clip,
+    actor_tracks,
+    source,
+    is_file,
+    display,
+    folder,
+    writers,
+    on_screen,
+    should_quit,
+) -> DemoResult:
     import cv2
 
     from .pipeline import TrackConfig, iter_track_rows
@@ -503,11 +589,21 @@ def _loop(config, clips, library, events_by_clip, actor_tracks, source, is_file,
         finally:
             live["ended"] = True
 
-    meta = {"session_id": folder.name.rsplit("_", 1)[-1] if folder else None, "participant": "demo",
-            "status": "running", "camera_fps": float(source.nominal_fps), "demo": {"kind": kind,
-            "max_faces": config.max_faces, "pause_s": config.pause_s, "clips": [s.id for s in clips]},
-            "start_time": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-            "mimicry": __version__, "pid": os.getpid()}
+    meta = {
+        "session_id": folder.name.rsplit("_", 1)[-1] if folder else None,
+        "participant": "demo",
+        "status": "running",
+        "camera_fps": float(source.nominal_fps),
+        "demo": {
+            "kind": kind,
+            "max_faces": config.max_faces,
+            "pause_s": config.pause_s,
+            "clips": [s.id for s in clips],
+        },
+        "start_time": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "mimicry": __version__,
+        "pid": os.getpid(),
+    }
     if folder is not None:
         write_json_atomic(folder / "session.json", meta)
     source.start()
@@ -561,10 +657,18 @@ def _loop(config, clips, library, events_by_clip, actor_tracks, source, is_file,
                 if (ph.block, k) != last_logged and writers is not None:
                     a = actor_tracks[stim.id]
                     row = a.loc[k] if k in a.index else None
-                    writers["stim"].write({"t_s": now, "block": ph.block, "stimulus_id": stim.id, "kind": stim.kind,
-                                           "stimulus_frame": k, "stimulus_t_s": k / stim.fps,
-                                           "smile": None if row is None else row["smile"],
-                                           "yawn": None if row is None else row["yawn"]})
+                    writers["stim"].write(
+                        {
+                            "t_s": now,
+                            "block": ph.block,
+                            "stimulus_id": stim.id,
+                            "kind": stim.kind,
+                            "stimulus_frame": k,
+                            "stimulus_t_s": k / stim.fps,
+                            "smile": None if row is None else row["smile"],
+                            "yawn": None if row is None else row["yawn"],
+                        }
+                    )
                     last_logged = (ph.block, k)
                 if display is not None:
                     if cap_id != (ph.block, stim.id):
@@ -589,12 +693,23 @@ def _loop(config, clips, library, events_by_clip, actor_tracks, source, is_file,
             dropped = source.dropped
             delivered = live["frames"] + dropped
             pct = 100.0 * dropped / delivered if delivered else 0.0
-            state = "PAUSED" if playlist.paused_at is not None else (
-                f"clip {ph.block + 1}: {ph.stimulus.id}" if ph.kind == "clip" else "pause")
+            state = (
+                "PAUSED"
+                if playlist.paused_at is not None
+                else (f"clip {ph.block + 1}: {ph.stimulus.id}" if ph.kind == "clip" else "pause")
+            )
             status_line = f"{state}   faces {len(m)}   {now:5.0f} s" + (
-                f"   skipping camera frames to keep up: {pct:.0f}%" if pct >= 1 else "")
-            canvas = screen.render(clip_img, cam_img, faces, m, snapshot, status_line,
-                                   f"Contagious {'yawning' if kind == 'yawn' else 'smiling'}")
+                f"   skipping camera frames to keep up: {pct:.0f}%" if pct >= 1 else ""
+            )
+            canvas = screen.render(
+                clip_img,
+                cam_img,
+                faces,
+                m,
+                snapshot,
+                status_line,
+                f"Contagious {'yawning' if kind == 'yawn' else 'smiling'}",
+            )
             screens += 1
             if on_screen is not None:
                 on_screen(canvas)
@@ -643,10 +758,16 @@ def _loop(config, clips, library, events_by_clip, actor_tracks, source, is_file,
             from .session import write_outputs
 
             write_outputs(folder, {"demo_results.csv": (table, DEMO_RESULTS)})
-            meta.update({"status": status,
-                         "end_time": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-                         "duration_s": round(end, 3), "camera_frames": live["frames"],
-                         "camera_frames_dropped": int(source.dropped), "ended_by": quit_reason})
+            meta.update(
+                {
+                    "status": status,
+                    "end_time": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+                    "duration_s": round(end, 3),
+                    "camera_frames": live["frames"],
+                    "camera_frames_dropped": int(source.dropped),
+                    "ended_by": quit_reason,
+                }
+            )
             if live["error"] is not None:
                 meta["error"] = str(live["error"])
             write_json_atomic(folder / "session.json", meta)

@@ -31,10 +31,14 @@ def to_svg(fig: Figure) -> str:
     """The figure as an ``<svg>`` element (no XML prolog), text as text, deterministic ids."""
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": f"mimicry-fig{next(_ids)}"}):
-        fig.savefig(buf, format="svg", bbox_inches="tight",
-                    metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+        fig.savefig(
+            buf,
+            format="svg",
+            bbox_inches="tight",
+            metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
+        )
     text = buf.getvalue()
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]
 
 
 def _thin(t: np.ndarray, *ys: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -46,12 +50,27 @@ def _shade_blocks(ax, spans: pd.DataFrame, labels: bool) -> None:
     for sp in spans.itertuples(index=False):
         ax.axvspan(sp.start_s, sp.end_s, color=KIND_COLOURS.get(sp.kind, "#f3f4f6"), alpha=0.6, lw=0, zorder=0)
         if labels:
-            ax.text((sp.start_s + sp.end_s) / 2, 1.02, sp.kind, transform=ax.get_xaxis_transform(), ha="center",
-                    va="bottom", fontsize=9, color="#374151")
+            ax.text(
+                (sp.start_s + sp.end_s) / 2,
+                1.02,
+                sp.kind,
+                transform=ax.get_xaxis_transform(),
+                ha="center",
+                va="bottom",
+                fontsize=9,
+                color="#374151",
+            )
 
 
-def timeline(viewer: pd.DataFrame, actor: pd.DataFrame, spans: pd.DataFrame, viewer_events: pd.DataFrame,
-             actor_events: pd.DataFrame, gaps: list[tuple[float, float]], end_s: float) -> str:
+def timeline(
+    viewer: pd.DataFrame,
+    actor: pd.DataFrame,
+    spans: pd.DataFrame,
+    viewer_events: pd.DataFrame,
+    actor_events: pd.DataFrame,
+    gaps: list[tuple[float, float]],
+    end_s: float,
+) -> str:
     """Viewer smile and yawn over the session, with the actor's overlaid.
 
     Parameters
@@ -75,17 +94,43 @@ def timeline(viewer: pd.DataFrame, actor: pd.DataFrame, spans: pd.DataFrame, vie
         for a, b in gaps:
             ax.axvspan(a, b, facecolor="none", edgecolor="#6b7280", hatch="///", lw=0, zorder=1)
         if len(actor):
-            ax.plot(*_thin(actor["t_s"].to_numpy(float), actor[signal].to_numpy(float)), color=ACTOR, lw=1.2,
-                    ls="--", label="person in the video", zorder=2)
+            ax.plot(
+                *_thin(actor["t_s"].to_numpy(float), actor[signal].to_numpy(float)),
+                color=ACTOR,
+                lw=1.2,
+                ls="--",
+                label="person in the video",
+                zorder=2,
+            )
         if len(viewer):
-            ax.plot(*_thin(viewer["t_s"].to_numpy(float), viewer[signal].to_numpy(float)), color=VIEWER, lw=1.4,
-                    label="viewer", zorder=3)
+            ax.plot(
+                *_thin(viewer["t_s"].to_numpy(float), viewer[signal].to_numpy(float)),
+                color=VIEWER,
+                lw=1.4,
+                label="viewer",
+                zorder=3,
+            )
         ev = viewer_events[viewer_events["kind"] == signal]
-        ax.plot(ev["peak_s"], np.minimum(ev["peak_value"] + 0.08, 1.12), "v", color=VIEWER, ms=7, zorder=4,
-                label="viewer event" if len(ev) else None)
+        ax.plot(
+            ev["peak_s"],
+            np.minimum(ev["peak_value"] + 0.08, 1.12),
+            "v",
+            color=VIEWER,
+            ms=7,
+            zorder=4,
+            label="viewer event" if len(ev) else None,
+        )
         ev = actor_events[actor_events["kind"] == signal]
-        ax.plot(ev["peak_s"], np.minimum(ev["peak_value"] + 0.08, 1.12), "v", color=ACTOR, ms=6, mfc="none",
-                zorder=4, label="video event" if len(ev) else None)
+        ax.plot(
+            ev["peak_s"],
+            np.minimum(ev["peak_value"] + 0.08, 1.12),
+            "v",
+            color=ACTOR,
+            ms=6,
+            mfc="none",
+            zorder=4,
+            label="video event" if len(ev) else None,
+        )
         ax.set_ylim(-0.03, 1.18)
         ax.set_ylabel(f"{signal} (0-1)")
         ax.set_xlim(0, max(end_s, 1.0))
@@ -93,8 +138,9 @@ def timeline(viewer: pd.DataFrame, actor: pd.DataFrame, spans: pd.DataFrame, vie
     axes[0].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=9)
     axes[1].set_xlabel("session time (s)")
     if gaps:
-        axes[1].text(1.0, -0.32, "hatched: no face", transform=axes[1].transAxes, ha="right", fontsize=8,
-                     color="#6b7280")
+        axes[1].text(
+            1.0, -0.32, "hatched: no face", transform=axes[1].transAxes, ha="right", fontsize=8, color="#6b7280"
+        )
     return to_svg(fig)
 
 
@@ -117,23 +163,37 @@ def xcorr(curves: pd.DataFrame, scores: pd.DataFrame) -> str:
             if i == 0:
                 ax.set_title(f"{kind} clips" if kind else "no blocks", fontsize=11)
             if c.empty or not np.isfinite(c["r"]).any():
-                ax.text(0.5, 0.5, f"not scored:\nno {signal} in these clips\nor no face", transform=ax.transAxes,
-                        ha="center", va="center", color="#6b7280")
+                ax.text(
+                    0.5,
+                    0.5,
+                    f"not scored:\nno {signal} in these clips\nor no face",
+                    transform=ax.transAxes,
+                    ha="center",
+                    va="center",
+                    color="#6b7280",
+                )
             else:
                 lag = c["lag_s"].to_numpy(float)
-                ax.fill_between(lag, c["null_lo"], c["null_hi"], color=NULL, alpha=0.35, lw=0,
-                                label="shuffled 95% band")
+                ax.fill_between(
+                    lag, c["null_lo"], c["null_hi"], color=NULL, alpha=0.35, lw=0, label="shuffled 95% band"
+                )
                 p95 = float(c["null_peak_95"].iloc[0])
                 if np.isfinite(p95):
                     ax.axhline(p95, color=NULL, ls="--", lw=1, label="chance peak (95%)")
                 ax.plot(lag, c["r"], color=VIEWER, lw=1.6, label="observed r")
                 s = scores[(scores["kind"] == kind) & (scores["signal"] == signal)]
                 if len(s) and np.isfinite(s["r_peak"].iloc[0]):
-                    ax.plot([s["lag_s"].iloc[0]], [s["r_peak"].iloc[0]], "o", color="#dc2626", ms=7, zorder=5,
-                            label="peak")
-                    ax.annotate(f"r={s['r_peak'].iloc[0]:.2f}\n{s['lag_s'].iloc[0]:+.2f} s",
-                                (s["lag_s"].iloc[0], s["r_peak"].iloc[0]), textcoords="offset points",
-                                xytext=(6, -4), fontsize=8, va="top")
+                    ax.plot(
+                        [s["lag_s"].iloc[0]], [s["r_peak"].iloc[0]], "o", color="#dc2626", ms=7, zorder=5, label="peak"
+                    )
+                    ax.annotate(
+                        f"r={s['r_peak'].iloc[0]:.2f}\n{s['lag_s'].iloc[0]:+.2f} s",
+                        (s["lag_s"].iloc[0], s["r_peak"].iloc[0]),
+                        textcoords="offset points",
+                        xytext=(6, -4),
+                        fontsize=8,
+                        va="top",
+                    )
             ax.set_ylim(-1, 1)
             if j == 0:
                 ax.set_ylabel(f"{signal}: r")
@@ -146,8 +206,15 @@ def xcorr(curves: pd.DataFrame, scores: pd.DataFrame) -> str:
                 handles.append(h)
                 labels.append(lab)
     if handles:
-        fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, fontsize=9,
-                   bbox_to_anchor=(0.5, -0.06))
+        fig.legend(
+            handles,
+            labels,
+            loc="lower center",
+            ncol=len(labels),
+            frameon=False,
+            fontsize=9,
+            bbox_to_anchor=(0.5, -0.06),
+        )
     return to_svg(fig)
 
 
@@ -160,8 +227,15 @@ def event_locked(smile: pd.DataFrame, smile_n: int, yawn: pd.DataFrame, yawn_n: 
         ax.axvline(0, color=ACTOR, ls="--", lw=1)
         ax.set_title(f"viewer {what} around the video's {what} onsets (n = {n})", fontsize=10)
         if n == 0 or avg.empty or not np.isfinite(avg["mean"]).any():
-            ax.text(0.5, 0.5, f"no {what} onsets in the video" if n == 0 else "no face data",
-                    transform=ax.transAxes, ha="center", va="center", color="#6b7280")
+            ax.text(
+                0.5,
+                0.5,
+                f"no {what} onsets in the video" if n == 0 else "no face data",
+                transform=ax.transAxes,
+                ha="center",
+                va="center",
+                color="#6b7280",
+            )
         else:
             t = avg["t_rel_s"].to_numpy(float)
             ax.fill_between(t, avg["ci_lo"], avg["ci_hi"], color=VIEWER, alpha=0.2, lw=0, label="95% CI")
@@ -187,8 +261,7 @@ def yawn_raster(rows: list[dict]) -> str:
     ax.set_yticks(range(len(rows)), [r["label"] for r in rows][::-1], fontsize=9)
     ax.set_xlabel("time since the clip started (s)   |  viewer yawn onset   o  yawn onset in the video")
     if not rows:
-        ax.text(0.5, 0.5, "no yawn or control clips", transform=ax.transAxes, ha="center", va="center",
-                color="#6b7280")
+        ax.text(0.5, 0.5, "no yawn or control clips", transform=ax.transAxes, ha="center", va="center", color="#6b7280")
     ax.set_xlim(left=0)
     return to_svg(fig)
 
@@ -198,8 +271,12 @@ def yawn_shares(n_yawn: int, n_control: int, n: int) -> str:
     fig = Figure(figsize=(5, 3.2))
     ax = fig.subplots()
     shares = [n_yawn / n if n else 0.0, n_control / n if n else 0.0]
-    ax.bar(["yawn clips", "control clips"], shares, color=[KIND_COLOURS["yawn"], KIND_COLOURS["control"]],
-           edgecolor="#374151")
+    ax.bar(
+        ["yawn clips", "control clips"],
+        shares,
+        color=[KIND_COLOURS["yawn"], KIND_COLOURS["control"]],
+        edgecolor="#374151",
+    )
     for x, (s, k) in enumerate(zip(shares, (n_yawn, n_control))):
         ax.text(x, s + 0.02, f"{k}/{n}", ha="center", fontsize=11)
     ax.set_ylim(0, 1.1)
@@ -215,8 +292,13 @@ def lag_histogram(lags_s: np.ndarray, significant: np.ndarray) -> str:
     significant = np.asarray(significant, bool)
     bins = np.arange(-2.0, 5.25, 0.25)
     if lags_s.size:
-        ax.hist([lags_s[significant], lags_s[~significant]], bins=bins, stacked=True,
-                color=[VIEWER, "#bfdbfe"], label=["p < 0.05", "p >= 0.05"])
+        ax.hist(
+            [lags_s[significant], lags_s[~significant]],
+            bins=bins,
+            stacked=True,
+            color=[VIEWER, "#bfdbfe"],
+            label=["p < 0.05", "p >= 0.05"],
+        )
         ax.legend(frameon=False, fontsize=9)
     else:
         ax.text(0.5, 0.5, "no smile scores", transform=ax.transAxes, ha="center", va="center", color="#6b7280")

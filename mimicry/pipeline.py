@@ -13,9 +13,9 @@ import queue
 import sys
 import threading
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 
@@ -124,8 +124,11 @@ class RowAssembler:
             self._drive.setdefault(f.key, {})[seq] = f.signals["yawn_drive"]
         self._pending.append(_Pending(seq, frame, t_s, faces))
         out = []
-        while self._pending and seq - self._pending[0].seq >= self.min_frames \
-                and t_s - self._pending[0].t_s >= self.lag_s - 1e-6:
+        while (
+            self._pending
+            and seq - self._pending[0].seq >= self.min_frames
+            and t_s - self._pending[0].t_s >= self.lag_s - 1e-6
+        ):
             out.extend(self._finish(self._pending.popleft(), final_seq=seq))
         return out
 
@@ -234,10 +237,13 @@ def open_landmarker(source: FrameSource, config: TrackConfig) -> FaceLandmarker:
     return FaceLandmarker(mode, max_faces=config.max_faces, model=config.model)
 
 
-def iter_track_rows(source: FrameSource, config: TrackConfig = TrackConfig(),
-                    landmarker: FaceLandmarker | None = None,
-                    stop: Callable[[], bool] | None = None,
-                    on_faces: Callable | None = None) -> Iterator[tuple[dict, TrackedFace | None]]:
+def iter_track_rows(
+    source: FrameSource,
+    config: TrackConfig = TrackConfig(),
+    landmarker: FaceLandmarker | None = None,
+    stop: Callable[[], bool] | None = None,
+    on_faces: Callable | None = None,
+) -> Iterator[tuple[dict, TrackedFace | None]]:
     """Track every frame of ``source``; yield ``(row, face)`` in frame order.
 
     ``row`` is a dict with the :data:`mimicry.schema.TRACK` columns; ``face`` is the
@@ -250,7 +256,6 @@ def iter_track_rows(source: FrameSource, config: TrackConfig = TrackConfig(),
     own = landmarker is None
     if own:
         landmarker = open_landmarker(source, config)
-    fps = source.nominal_fps if math.isfinite(source.nominal_fps) and source.nominal_fps > 0 else 30.0
     single = config.max_faces == 1
     tracker = FaceIdTracker(min_hits=config.min_hits, memory_s=config.memory_s, single=single)
     assembler = RowAssembler(tracker, config.signals.yawn_min_s, single, config.memory_s)
@@ -273,8 +278,15 @@ def iter_track_rows(source: FrameSource, config: TrackConfig = TrackConfig(),
                 keys = tracker.update(np.array([f.bbox for f in faces]), frame.t_s)
                 mats = None if any(f.matrix is None for f in faces) else np.stack([f.matrix for f in faces])
                 blendshapes = np.stack([f.blendshapes for f in faces])
-                sig = frame_signals(blendshapes, np.stack([f.landmarks for f in faces]), mats, w, h, config.signals,
-                                    np.array([neutral.get(k) for k in keys]))
+                sig = frame_signals(
+                    blendshapes,
+                    np.stack([f.landmarks for f in faces]),
+                    mats,
+                    w,
+                    h,
+                    config.signals,
+                    np.array([neutral.get(k) for k in keys]),
+                )
                 calm = is_neutral_mouth(blendshapes)
                 for i, (key, f) in enumerate(zip(keys, faces)):
                     values = {k: float(v[i]) for k, v in sig.items()}
@@ -287,8 +299,13 @@ def iter_track_rows(source: FrameSource, config: TrackConfig = TrackConfig(),
                 tracker.update(np.empty((0, 4)), frame.t_s)
             if on_faces is not None:
                 h, w = frame.image.shape[:2]
-                on_faces(frame, [(tracker.face_id(tf.key), faces[i].bbox * [w, h, w, h], tf.signals)
-                                 for i, tf in enumerate(tracked)])
+                on_faces(
+                    frame,
+                    [
+                        (tracker.face_id(tf.key), faces[i].bbox * [w, h, w, h], tf.signals)
+                        for i, tf in enumerate(tracked)
+                    ],
+                )
             yield from assembler.push(frame.index, frame.t_s, tracked)
             if stop is not None and stop():
                 break
@@ -369,9 +386,14 @@ class TrackResult:
     dropped_frames: int = 0
 
 
-def track_video(source: FrameSource, out: str | Path, config: TrackConfig = TrackConfig(),
-                landmarks_out: str | Path | None = None, progress: Callable[[int], None] | None = None,
-                stop: Callable[[], bool] | None = None) -> TrackResult:
+def track_video(
+    source: FrameSource,
+    out: str | Path,
+    config: TrackConfig = TrackConfig(),
+    landmarks_out: str | Path | None = None,
+    progress: Callable[[int], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> TrackResult:
     """Track ``source`` and write the track CSV (and optionally the landmarks CSV).
 
     Files are written as ``<out>.partial`` while running and renamed when the source ends (or

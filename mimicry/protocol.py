@@ -120,7 +120,7 @@ def load_protocol(path: str | Path) -> Protocol:
     isi = _number(head.get("isi_s", 0.0), where, "isi_s", 0.0, MAX_DURATION_S)
     order = head.get("order", "fixed")
     if order not in ("fixed", "shuffle"):
-        raise ProtocolError(f"{where}: field 'order' must be \"fixed\" or \"shuffle\", got {order!r}")
+        raise ProtocolError(f'{where}: field \'order\' must be "fixed" or "shuffle", got {order!r}')
     seed = head.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise ProtocolError(f"{where}: field 'seed' must be a whole number >= 0, got {seed!r}")
@@ -172,8 +172,9 @@ def resolve_blocks(protocol: Protocol, library: Library, seed: int | None = None
         for _ in range(b.repeat):
             if b.stimulus is not None:
                 if b.stimulus not in ids:
-                    raise ProtocolError(f"{protocol.path}: block #{i + 1}: unknown stimulus {b.stimulus!r} "
-                                        f"(not in {library.manifest})")
+                    raise ProtocolError(
+                        f"{protocol.path}: block #{i + 1}: unknown stimulus {b.stimulus!r} (not in {library.manifest})"
+                    )
                 expanded.append((b.stimulus, ids[b.stimulus].kind))
                 continue
             pool = library.of_kind(b.kind)

@@ -60,8 +60,9 @@ def check_participant(pid: str) -> str:
     """A participant id: 1-40 letters, digits, ``-`` or ``_``, starting with a letter or digit
     (no paths, no spaces or accents that hint at a name, nothing a spreadsheet would run)."""
     if not isinstance(pid, str) or not PARTICIPANT_PATTERN.match(pid):
-        raise MimicryError(f"participant id must be 1-40 letters, digits, '-' or '_', starting with a letter or digit, "
-                           f"got {pid!r}")
+        raise MimicryError(
+            f"participant id must be 1-40 letters, digits, '-' or '_', starting with a letter or digit, got {pid!r}"
+        )
     return pid
 
 
@@ -134,12 +135,17 @@ class Window:
             if fullscreen:
                 cv2.setWindowProperty(title, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN)
         except cv2.error as e:
-            raise MimicryError(f"cannot open a window (no display? use --no-window): {str(e).strip().splitlines()[-1]}") from None
+            raise MimicryError(
+                f"cannot open a window (no display? use --no-window): {str(e).strip().splitlines()[-1]}"
+            ) from None
 
     def toggle_fullscreen(self) -> None:
         self.fullscreen = not self.fullscreen
-        self.cv2.setWindowProperty(self.title, self.cv2.WND_PROP_FULLSCREEN,
-                                   self.cv2.WINDOW_FULLSCREEN if self.fullscreen else self.cv2.WINDOW_NORMAL)
+        self.cv2.setWindowProperty(
+            self.title,
+            self.cv2.WND_PROP_FULLSCREEN,
+            self.cv2.WINDOW_FULLSCREEN if self.fullscreen else self.cv2.WINDOW_NORMAL,
+        )
 
     def present(self, canvas: np.ndarray) -> int:
         """Show a whole canvas; returns a key code, -1, or :data:`KEY_CLOSED`."""
@@ -204,14 +210,19 @@ class StimulusDisplay(Window):
         ih, iw = image.shape[:2]
         scale = min(w / iw, h / ih)
         nw, nh = int(iw * scale), int(ih * scale)
-        canvas[(h - nh) // 2:(h - nh) // 2 + nh, (w - nw) // 2:(w - nw) // 2 + nw] = self.cv2.resize(image, (nw, nh))
+        canvas[(h - nh) // 2 : (h - nh) // 2 + nh, (w - nw) // 2 : (w - nw) // 2 + nw] = self.cv2.resize(
+            image, (nw, nh)
+        )
         return self._present(canvas)
 
     def fixation(self) -> int:
         canvas = self._canvas()
         w, h = self.size
         arm = max(h // 30, 8)
-        for p0, p1 in (((w // 2 - arm, h // 2), (w // 2 + arm, h // 2)), ((w // 2, h // 2 - arm), (w // 2, h // 2 + arm))):
+        for p0, p1 in (
+            ((w // 2 - arm, h // 2), (w // 2 + arm, h // 2)),
+            ((w // 2, h // 2 - arm), (w // 2, h // 2 + arm)),
+        ):
             self.cv2.line(canvas, p0, p1, (0, 0, 0), max(h // 200, 2))
         return self._present(canvas)
 
@@ -222,8 +233,16 @@ class StimulusDisplay(Window):
         for i, line in enumerate(lines):
             (tw, th), _ = self.cv2.getTextSize(line, self.cv2.FONT_HERSHEY_SIMPLEX, 1.2 * scale, 2)
             y = int(h / 2 + (i - len(lines) / 2) * 60 * scale)
-            self.cv2.putText(canvas, line, ((w - tw) // 2, y), self.cv2.FONT_HERSHEY_SIMPLEX, 1.2 * scale,
-                             (20, 20, 20), 2, self.cv2.LINE_AA)
+            self.cv2.putText(
+                canvas,
+                line,
+                ((w - tw) // 2, y),
+                self.cv2.FONT_HERSHEY_SIMPLEX,
+                1.2 * scale,
+                (20, 20, 20),
+                2,
+                self.cv2.LINE_AA,
+            )
         return self._present(canvas)
 
     warning: str | None = None
@@ -232,8 +251,16 @@ class StimulusDisplay(Window):
     def _present(self, canvas: np.ndarray) -> int:
         if self.warning:
             h = canvas.shape[0]
-            self.cv2.putText(canvas, self.warning, (20, h - 20), self.cv2.FONT_HERSHEY_SIMPLEX, h / 1200,
-                             (0, 0, 230), 2, self.cv2.LINE_AA)
+            self.cv2.putText(
+                canvas,
+                self.warning,
+                (20, h - 20),
+                self.cv2.FONT_HERSHEY_SIMPLEX,
+                h / 1200,
+                (0, 0, 230),
+                2,
+                self.cv2.LINE_AA,
+            )
         self.last = canvas
         return self.present(canvas)
 
@@ -357,7 +384,9 @@ class SessionRun:
                             self.display.warning = "camera: no frames"
                     elif silent < CAMERA_GAP_S and gaps and gaps[-1][1] is None:
                         gaps[-1][1] = round(self._clock() - silent, 3)
-                        log_event(gaps[-1][1], "camera_back", detail=f"{gaps[-1][1] - gaps[-1][0]:.2f} s without frames")
+                        log_event(
+                            gaps[-1][1], "camera_back", detail=f"{gaps[-1][1] - gaps[-1][0]:.2f} s without frames"
+                        )
                         if self.display is not None:
                             self.display.warning = None
                 except OutputError as e:
@@ -370,7 +399,12 @@ class SessionRun:
         if self.display is not None:
             meta["window"] = {"size": list(self.display.size), "fullscreen": self.config.fullscreen}
             self._write_meta(meta)
-            lines = ["Please watch the videos.", "Keep your face in view and relax.", "", "Esc or q: stop   space: pause"]
+            lines = [
+                "Please watch the videos.",
+                "Keep your face in view and relax.",
+                "",
+                "Esc or q: stop   space: pause",
+            ]
             for n in range(self.config.countdown_s, 0, -1):
                 t_end = time.monotonic() + 1.0
                 while time.monotonic() < t_end:
@@ -389,8 +423,12 @@ class SessionRun:
         if self.config.record_video:
             import cv2
 
-            video = cv2.VideoWriter(str(folder / "camera.mp4"), cv2.VideoWriter_fourcc(*"mp4v"),
-                                    float(self.source.nominal_fps), (int(self.source.width), int(self.source.height)))
+            video = cv2.VideoWriter(
+                str(folder / "camera.mp4"),
+                cv2.VideoWriter_fourcc(*"mp4v"),
+                float(self.source.nominal_fps),
+                (int(self.source.width), int(self.source.height)),
+            )
             if not video.isOpened():
                 raise OutputError(f"cannot write {folder / 'camera.mp4'}")
 
@@ -450,21 +488,25 @@ class SessionRun:
                 if w.failed is not None and counters["error"] is None:
                     counters["error"] = w.failed
             duration = clock()
-            meta.update({
-                "status": status if counters["error"] is None else "crashed",
-                "end_time": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-                "duration_s": round(duration, 3),
-                "camera_frames": counters["frames"],
-                "camera_frames_dropped": int(getattr(self.source, "dropped", 0)),
-                "camera_fps_measured": round(counters["frames"] / max(counters["last_t"], 1e-9), 3)
-                if counters["frames"] > 1 else None,
-                "stimulus_frames_dropped": stimulus_drops,
-                "camera_gaps_s": [[a, b if b is not None else round(duration, 3)] for a, b in gaps],
-            })
+            meta.update(
+                {
+                    "status": status if counters["error"] is None else "crashed",
+                    "end_time": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+                    "duration_s": round(duration, 3),
+                    "camera_frames": counters["frames"],
+                    "camera_frames_dropped": int(getattr(self.source, "dropped", 0)),
+                    "camera_fps_measured": round(counters["frames"] / max(counters["last_t"], 1e-9), 3)
+                    if counters["frames"] > 1
+                    else None,
+                    "stimulus_frames_dropped": stimulus_drops,
+                    "camera_gaps_s": [[a, b if b is not None else round(duration, 3)] for a, b in gaps],
+                }
+            )
             if gaps:
                 meta.setdefault("warnings", []).append(
                     f"{len(gaps)} camera gap(s), {sum((b if b is not None else duration) - a for a, b in gaps):.1f} s "
-                    "without camera frames (see camera_gaps_s and events_log.csv)")
+                    "without camera frames (see camera_gaps_s and events_log.csv)"
+                )
             if counters["error"] is not None:
                 meta["error"] = str(counters["error"])
             if meta.get("calibration"):
@@ -498,12 +540,19 @@ class SessionRun:
                 if self._stop.is_set():
                     return None
                 time.sleep(0.02)
-            cues.append({"cue": cue.name, "start_s": round(start, 3), "end_s": round(start + DEFAULT_CALIBRATION.cue_s, 3)})
+            cues.append(
+                {"cue": cue.name, "start_s": round(start, 3), "end_s": round(start + DEFAULT_CALIBRATION.cue_s, 3)}
+            )
         end = cues[-1]["end_s"]
         log_event(end, "calibration_end")
         if self.display is not None:
             self.display.fixation()
-        return {"cues": cues, "end_s": end, "cue_s": DEFAULT_CALIBRATION.cue_s, "settle_s": DEFAULT_CALIBRATION.settle_s}
+        return {
+            "cues": cues,
+            "end_s": end,
+            "cue_s": DEFAULT_CALIBRATION.cue_s,
+            "settle_s": DEFAULT_CALIBRATION.settle_s,
+        }
 
     @staticmethod
     def _calibration_ranges(folder: Path, cues: list[dict]) -> list[dict]:
@@ -513,8 +562,10 @@ class SessionRun:
         except (OSError, ValueError, pd.errors.ParserError):
             return []
         ranges = face_ranges(frames, cues, DEFAULT_CALIBRATION)
-        return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
-                for r in ranges.to_dict("records")]
+        return [
+            {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+            for r in ranges.to_dict("records")
+        ]
 
     def _wait_until(self, clock, t: float) -> bool:
         """Wait for session time ``t`` (later by any pause); False if the session was stopped."""
@@ -603,10 +654,18 @@ class SessionRun:
                 if ok:
                     start += self._handle_key(self.display.show(img), clock)  # a pause here also shifts the clip
                 now = clock()
-            stim_w.write({"t_s": now, "block": b.index, "stimulus_id": b.stimulus_id, "kind": b.kind,
-                          "stimulus_frame": k, "stimulus_t_s": k / stim.fps,
-                          "smile": smile[k] if k < smile.size else float("nan"),
-                          "yawn": yawn[k] if k < yawn.size else float("nan")})
+            stim_w.write(
+                {
+                    "t_s": now,
+                    "block": b.index,
+                    "stimulus_id": b.stimulus_id,
+                    "kind": b.kind,
+                    "stimulus_frame": k,
+                    "stimulus_t_s": k / stim.fps,
+                    "smile": smile[k] if k < smile.size else float("nan"),
+                    "yawn": yawn[k] if k < yawn.size else float("nan"),
+                }
+            )
             shown += 1
             k += 1
         if cap is not None:
@@ -635,14 +694,33 @@ class SessionRun:
             "camera": {"index": int(cam)} if isinstance(self.source, CameraSource) else {"file": str(cam)},
             "camera_size": [int(self.source.width), int(self.source.height)],
             "start_time": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-            "protocol": {"name": self.protocol.name, "file": str(self.protocol.path), "text": self.protocol.text,
-                         "baseline_s": self.protocol.baseline_s, "isi_s": self.protocol.isi_s,
-                         "order": self.protocol.order, "seed": self.seed, "calibration": self.protocol.calibration},
-            "blocks": [{"block": b.index, "stimulus_id": b.stimulus_id, "kind": b.kind,
-                        "duration_s": self.stimuli[b.stimulus_id].duration_s} for b in self.blocks],
+            "protocol": {
+                "name": self.protocol.name,
+                "file": str(self.protocol.path),
+                "text": self.protocol.text,
+                "baseline_s": self.protocol.baseline_s,
+                "isi_s": self.protocol.isi_s,
+                "order": self.protocol.order,
+                "seed": self.seed,
+                "calibration": self.protocol.calibration,
+            },
+            "blocks": [
+                {
+                    "block": b.index,
+                    "stimulus_id": b.stimulus_id,
+                    "kind": b.kind,
+                    "duration_s": self.stimuli[b.stimulus_id].duration_s,
+                }
+                for b in self.blocks
+            ],
             "library": str(self.library.root),
-            "versions": {"mimicry": __version__, "mediapipe": getattr(mediapipe, "__version__", "?"),
-                         "opencv": cv2.__version__, "numpy": np.__version__, "pandas": pd.__version__},
+            "versions": {
+                "mimicry": __version__,
+                "mediapipe": getattr(mediapipe, "__version__", "?"),
+                "opencv": cv2.__version__,
+                "numpy": np.__version__,
+                "pandas": pd.__version__,
+            },
             "model_sha256": sha256_file(self.model_path),
             "window": None,
             "record_video": self.config.record_video,

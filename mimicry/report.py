@@ -38,9 +38,9 @@ NOTABLE_EVENTS = ("pause", "resume", "camera_lost", "camera_end", "stimulus_drop
 
 STATUS_NOTES = {
     "aborted": "This session was stopped before the end of the protocol: the results cover only the part "
-               "that was recorded.",
+    "that was recorded.",
     "running": "This session did not finish properly (its status is still 'running': the program was probably "
-               "killed or lost power). The results cover what was recorded up to then.",
+    "killed or lost power). The results cover what was recorded up to then.",
     "crashed": "This session ended with an error: the results cover what was recorded up to then.",
 }
 
@@ -86,14 +86,24 @@ def load_results(folder: str | Path, analyze_if_missing: bool = True) -> Session
             log = read_table(folder / "events_log.csv")
         except (pd.errors.EmptyDataError, pd.errors.ParserError):
             log = None
-    return SessionResults(data, out["scores.csv"], out["events.csv"], out["contagion.csv"], out["xcorr.csv"], log,
-                          out["verdicts.csv"], out["trials.csv"])
+    return SessionResults(
+        data,
+        out["scores.csv"],
+        out["events.csv"],
+        out["contagion.csv"],
+        out["xcorr.csv"],
+        log,
+        out["verdicts.csv"],
+        out["trials.csv"],
+    )
 
 
 # -- pure parts ------------------------------------------------------------------------------------
 
-def face_gaps(t_detected_s: np.ndarray, start_s: float, end_s: float,
-              min_gap_s: float = 2 * MAX_GAP_S) -> list[tuple[float, float]]:
+
+def face_gaps(
+    t_detected_s: np.ndarray, start_s: float, end_s: float, min_gap_s: float = 2 * MAX_GAP_S
+) -> list[tuple[float, float]]:
     """Spans of at least ``min_gap_s`` seconds in ``[start_s, end_s]`` with no detection."""
     t = np.sort(np.asarray(t_detected_s, float))
     edges = np.concatenate([[start_s], t, [end_s]])
@@ -129,41 +139,54 @@ def smile_sentence(v: pd.Series, trials: pd.DataFrame, you: str, your: str) -> s
     if v["verdict"] == "detected":
         lat = trials.loc[trials["responded"] == 1, "latency_s"].to_numpy(float) if len(trials) else np.empty(0)
         when = f", typically {float(np.median(lat)):.1f} s after the person in the video" if lat.size else ""
-        return (f"Smiles: {you} smiled along with the video{when}: after each smile in the video {your} smile rose "
-                f"{eff:.2f} more than after random moments of the same clips {stats}. Smile mimicry detected.")
+        return (
+            f"Smiles: {you} smiled along with the video{when}: after each smile in the video {your} smile rose "
+            f"{eff:.2f} more than after random moments of the same clips {stats}. Smile mimicry detected."
+        )
     if isinstance(v["reason"], str) and v["reason"]:
-        return (f"Smiles: {your} smile rose {eff:.2f} more after the video's smiles than after random moments "
-                f"{stats}, but {v['reason']}. No smile mimicry detected.")
-    return (f"Smiles: {your} smile did not rise after the video's smiles more than after random moments "
-            f"({eff:+.2f} above chance; {stats[1:-1]}). No smile mimicry detected.")
+        return (
+            f"Smiles: {your} smile rose {eff:.2f} more after the video's smiles than after random moments "
+            f"{stats}, but {v['reason']}. No smile mimicry detected."
+        )
+    return (
+        f"Smiles: {your} smile did not rise after the video's smiles more than after random moments "
+        f"({eff:+.2f} above chance; {stats[1:-1]}). No smile mimicry detected."
+    )
 
 
 def yawn_sentence(v: pd.Series, c: pd.Series, you: str, them: str) -> str:
     """The yawn-contagion sentence of one face, from its ``verdicts.csv`` and ``contagion.csv`` rows."""
     hi = DEFAULT_CONTAGION.response_window_s[1]
-    text = (f"Yawns: {you} yawned {_plural(int(c['yawns_yawn_windows']), 'time')} within {hi:.0f} s after a yawn "
-            f"in the video ({float(c['minutes_yawn_windows']):.1f} min watched) and "
-            f"{_plural(int(c['yawns_control_windows']), 'time')} in the same windows of the control clips "
-            f"({float(c['minutes_control_windows']):.1f} min).")
+    text = (
+        f"Yawns: {you} yawned {_plural(int(c['yawns_yawn_windows']), 'time')} within {hi:.0f} s after a yawn "
+        f"in the video ({float(c['minutes_yawn_windows']):.1f} min watched) and "
+        f"{_plural(int(c['yawns_control_windows']), 'time')} in the same windows of the control clips "
+        f"({float(c['minutes_control_windows']):.1f} min)."
+    )
     if v["verdict"] == "insufficient_data":
         return text + f" Cannot tell whether yawning was contagious: {v['reason']}."
     ratio = float(v["effect"])
     rate = "more than any rate in the control clips" if ratio == math.inf else f"{ratio:.1f} times the control rate"
     if v["verdict"] == "detected":
         return text + f" That is {rate} ({_ci(v, '{:.1f}')}{fmt_p(float(v['p_value']))}). Contagious yawning detected."
-    return (text + f" That is not more than chance would give ({fmt_p(float(v['p_value']))}). "
-            f"No contagious yawning detected.")
+    return (
+        text + f" That is not more than chance would give ({fmt_p(float(v['p_value']))}). "
+        f"No contagious yawning detected."
+    )
 
 
-def plain_summary(verdicts: pd.DataFrame, contagion: pd.DataFrame, trials: pd.DataFrame | None = None) -> dict[int, list[str]]:
+def plain_summary(
+    verdicts: pd.DataFrame, contagion: pd.DataFrame, trials: pd.DataFrame | None = None
+) -> dict[int, list[str]]:
     """A few plain-language sentences per face, each following from that face's ``verdicts.csv``
     row (the primary test of the measure), with counts from ``contagion.csv``."""
     faces = [int(f) for f in contagion["face"]]
     trials = trials if trials is not None else pd.DataFrame(columns=["face", "event", "responded", "latency_s"])
     out = {}
     for face in faces:
-        you, your, them = (("You", "your", "you") if len(faces) == 1
-                           else (f"Face {face}", f"face {face}'s", f"face {face}"))
+        you, your, them = (
+            ("You", "your", "you") if len(faces) == 1 else (f"Face {face}", f"face {face}'s", f"face {face}")
+        )
         v = verdicts[verdicts["face"] == face].set_index("measure")
         c = contagion[contagion["face"] == face].iloc[0]
         tr = trials[(trials["face"] == face) & (trials["event"] == "smile")]
@@ -172,9 +195,11 @@ def plain_summary(verdicts: pd.DataFrame, contagion: pd.DataFrame, trials: pd.Da
             lines.append(yawn_sentence(v.loc["yawn_contagion"], c, you, them))
         idx = float(c["mimicry_index"])
         if np.isfinite(idx):
-            lines.append(f"Mimicry index: {idx:.0f} out of 100, from the tests above: 0 unless one detected "
-                         f"mimicry, higher the more {your} smile rose above chance and the larger the share of "
-                         f"yawns beyond chance. It is a summary for demonstrations; the tests are the measurement.")
+            lines.append(
+                f"Mimicry index: {idx:.0f} out of 100, from the tests above: 0 unless one detected "
+                f"mimicry, higher the more {your} smile rose above chance and the larger the share of "
+                f"yawns beyond chance. It is a summary for demonstrations; the tests are the measurement."
+            )
         out[face] = lines
     return out
 
@@ -186,9 +211,13 @@ def esc(x) -> str:
 def _meta_rows(res: SessionResults, faces: list[int]) -> list[tuple[str, str]]:
     m = res.data.meta
     proto = m.get("protocol") or {}
-    rows = [("participant", m.get("participant")), ("session", m.get("session_id")),
-            ("protocol", proto.get("name") if isinstance(proto, dict) else proto),
-            ("started", m.get("start_time", "unknown")), ("status", m.get("status"))]
+    rows = [
+        ("participant", m.get("participant")),
+        ("session", m.get("session_id")),
+        ("protocol", proto.get("name") if isinstance(proto, dict) else proto),
+        ("started", m.get("start_time", "unknown")),
+        ("status", m.get("status")),
+    ]
     dur = m.get("duration_s")
     if dur is None and len(res.data.frames):
         dur = float(res.data.frames["t_s"].max())
@@ -233,8 +262,10 @@ def _with_breaks(df: pd.DataFrame, cols: list[str], max_gap_s: float) -> pd.Data
 def _actor_line(log: pd.DataFrame) -> pd.DataFrame:
     parts = []
     for _, g in log.groupby("block", sort=True):
-        parts += [g[["t_s", "smile", "yawn"]], pd.DataFrame({"t_s": [g["t_s"].max() + 1e-6], "smile": [np.nan],
-                                                            "yawn": [np.nan]})]
+        parts += [
+            g[["t_s", "smile", "yawn"]],
+            pd.DataFrame({"t_s": [g["t_s"].max() + 1e-6], "smile": [np.nan], "yawn": [np.nan]}),
+        ]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["t_s", "smile", "yawn"])
 
 
@@ -263,14 +294,21 @@ def _face_figures(res: SessionResults, face: int, spans: pd.DataFrame, end_s: fl
             avgs += [event_locked(np.empty(0), np.empty(0), onsets, window, fps), onsets.size]
     out.append(("Around the video's smiles and yawns", figures.event_locked(*avgs)))
     rows = []
+
     def yawn_onsets(ev: pd.DataFrame, start_s: float, end_s: float) -> np.ndarray:
         on = ev.loc[ev["kind"] == "yawn", "onset_s"].to_numpy(float)
         return on[(on >= start_s) & (on < end_s)] - start_s
 
     for sp in spans[spans["kind"].isin(["yawn", "control"])].itertuples(index=False):
-        rows.append({"label": f"{sp.kind}: {sp.stimulus_id}", "kind": sp.kind, "length_s": sp.end_s - sp.start_s,
-                     "viewer_s": yawn_onsets(v_ev, sp.start_s, sp.end_s),
-                     "actor_s": yawn_onsets(a_ev, sp.start_s, sp.end_s)})
+        rows.append(
+            {
+                "label": f"{sp.kind}: {sp.stimulus_id}",
+                "kind": sp.kind,
+                "length_s": sp.end_s - sp.start_s,
+                "viewer_s": yawn_onsets(v_ev, sp.start_s, sp.end_s),
+                "actor_s": yawn_onsets(a_ev, sp.start_s, sp.end_s),
+            }
+        )
     out.append(("Yawns in yawn clips and control clips", figures.yawn_raster(rows)))
     return out
 
@@ -302,16 +340,18 @@ def html_table(df: pd.DataFrame, float_fmt: str = "{:.3g}") -> str:
             else:
                 cells.append(esc(v))
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    return f"<div class=\"wide\"><table><tr>{head}</tr>{''.join(body)}</table></div>"
+    return f'<div class="wide"><table><tr>{head}</tr>{"".join(body)}</table></div>'
 
 
 def page(title: str, body: str) -> str:
     """A complete, self-contained HTML document."""
-    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>{body}"
-            f"<p class=\"small\">Made by mimicry {esc(__version__)}. This page loads nothing from the network.</p>"
-            f"</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>{body}"
+        f'<p class="small">Made by mimicry {esc(__version__)}. This page loads nothing from the network.</p>'
+        f"</body></html>\n"
+    )
 
 
 def report_html(res: SessionResults) -> str:
@@ -320,62 +360,82 @@ def report_html(res: SessionResults) -> str:
     faces = res.faces
     spans = block_spans(res.data.stimulus_log)
     end_s = _end_s(res)
-    parts = [(f"<h1>Mimicry session report</h1><p class=\"small\">participant {esc(meta.get('participant'))}, "
-              f"session {esc(meta.get('session_id'))}</p>")]
+    parts = [
+        (
+            f'<h1>Mimicry session report</h1><p class="small">participant {esc(meta.get("participant"))}, '
+            f"session {esc(meta.get('session_id'))}</p>"
+        )
+    ]
     status = str(meta.get("status"))
     if status != "complete":
-        parts.append(f"<div class=\"note\"><b>Incomplete session ({esc(status)}).</b> "
-                     f"{esc(STATUS_NOTES.get(status, 'The session did not complete.'))}</div>")
+        parts.append(
+            f'<div class="note"><b>Incomplete session ({esc(status)}).</b> '
+            f"{esc(STATUS_NOTES.get(status, 'The session did not complete.'))}</div>"
+        )
     if not faces:
-        parts.append("<div class=\"note\"><b>No face was found</b> in this session's camera frames, so there is "
-                     "nothing to score. Check that the camera sees the face, with light from the front.</div>")
+        parts.append(
+            '<div class="note"><b>No face was found</b> in this session\'s camera frames, so there is '
+            "nothing to score. Check that the camera sees the face, with light from the front.</div>"
+        )
     if spans.empty:
-        parts.append("<div class=\"note\"><b>No clip was shown</b> in this session (it ended during the "
-                     "baseline), so nothing can be compared.</div>")
+        parts.append(
+            '<div class="note"><b>No clip was shown</b> in this session (it ended during the '
+            "baseline), so nothing can be compared.</div>"
+        )
     summaries = plain_summary(res.verdicts, res.contagion, res.trials)
     for face in faces:
         heading = "<h2>Summary</h2>" if len(faces) == 1 else f"<h2>Summary: face {face}</h2>"
-        parts.append(heading + "<div class=\"summary\">" + "".join(f"<p>{esc(s)}</p>" for s in summaries[face])
-                     + "</div>")
+        parts.append(
+            heading + '<div class="summary">' + "".join(f"<p>{esc(s)}</p>" for s in summaries[face]) + "</div>"
+        )
         idx = float(res.contagion.loc[res.contagion["face"] == face, "mimicry_index"].iloc[0])
         if np.isfinite(idx):
-            parts.append(f"<p><span class=\"index\">{idx:.0f}</span> / 100 mimicry index "
-                         f"<span class=\"bar\"><span style=\"width:{idx:.0f}%\"></span></span></p>")
-    parts.append("<h2>Session</h2><table>" + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>"
-                                                      for k, v in _meta_rows(res, faces)) + "</table>")
+            parts.append(
+                f'<p><span class="index">{idx:.0f}</span> / 100 mimicry index '
+                f'<span class="bar"><span style="width:{idx:.0f}%"></span></span></p>'
+            )
+    parts.append(
+        "<h2>Session</h2><table>"
+        + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in _meta_rows(res, faces))
+        + "</table>"
+    )
     if res.events_log is not None and len(res.events_log):
         notable = res.events_log[res.events_log["event"].isin(NOTABLE_EVENTS)]
         if len(notable):
             parts.append("<h3>Notable events</h3>" + html_table(notable.astype(object).where(notable.notna(), "")))
     captions = {
         "Timeline": "Viewer (solid) and the person in the video (dashed), smile above and yawn below. Shading: "
-                    "clip kind (yellow smile, blue yawn, grey control); triangles: detected events; hatching: no face.",
+        "clip kind (yellow smile, blue yawn, grey control); triangles: detected events; hatching: no face.",
         "Cross-correlation by lag": "How well the viewer's signal matches the video's at each delay, all clips of "
-                                    "a kind pooled. Grey band: 95% of shuffled (circularly shifted) comparisons; "
-                                    "dashed line: the peak that 5% of shuffled comparisons reach; red dot: the "
-                                    "observed peak (its p-value is the share of shuffled peaks at least as high).",
+        "a kind pooled. Grey band: 95% of shuffled (circularly shifted) comparisons; "
+        "dashed line: the peak that 5% of shuffled comparisons reach; red dot: the "
+        "observed peak (its p-value is the share of shuffled peaks at least as high).",
         "Around the video's smiles and yawns": "The viewer's average signal around each onset in the video "
-                                               "(shaded: 95% confidence interval over onsets).",
+        "(shaded: 95% confidence interval over onsets).",
         "Yawns in yawn clips and control clips": "Each line is one clip; bars mark the viewer's yawn onsets, "
-                                                 "circles the yawns in the video.",
+        "circles the yawns in the video.",
     }
     for face in faces:
         if len(faces) > 1:
             parts.append(f"<h2>Face {face}</h2>")
         for title, svg in _face_figures(res, face, spans, end_s):
             tag = "h2" if len(faces) == 1 else "h3"
-            parts.append(f"<{tag}>{esc(title)}</{tag}><figure>{svg}<figcaption>{esc(captions[title])}"
-                         f"</figcaption></figure>")
+            parts.append(
+                f"<{tag}>{esc(title)}</{tag}><figure>{svg}<figcaption>{esc(captions[title])}</figcaption></figure>"
+            )
     if faces:
         pooled = res.scores[res.scores["block"].astype(str) == "all"]
-        parts.append("<h2>Tests</h2><p class=\"small\">verdicts.csv: the primary test of each measure, behind "
-                     "every sentence above.</p>" + html_table(res.verdicts))
-        parts.append("<h2>Synchrony (descriptive)</h2><p class=\"small\">Pooled rows of scores.csv (all clips of a "
-                     "kind): secondary measures that describe how closely the signals moved together; the "
-                     "verdicts above do not rest on them. The per-clip rows and every column are in the CSV files "
-                     "next to this page.</p>"
-                     + html_table(pooled[["face", "kind", "signal", "r_peak", "lag_s", "p_value", "wlcc_z",
-                                          "n_samples"]]))
+        parts.append(
+            '<h2>Tests</h2><p class="small">verdicts.csv: the primary test of each measure, behind '
+            "every sentence above.</p>" + html_table(res.verdicts)
+        )
+        parts.append(
+            '<h2>Synchrony (descriptive)</h2><p class="small">Pooled rows of scores.csv (all clips of a '
+            "kind): secondary measures that describe how closely the signals moved together; the "
+            "verdicts above do not rest on them. The per-clip rows and every column are in the CSV files "
+            "next to this page.</p>"
+            + html_table(pooled[["face", "kind", "signal", "r_peak", "lag_s", "p_value", "wlcc_z", "n_samples"]])
+        )
         per_face = res.contagion.set_index("face").T.reset_index()
         per_face.columns = ["measure", *(f"face {f}" for f in res.contagion["face"])]
         parts.append("<h2>Contagion</h2>" + html_table(per_face))

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import OutputError, SessionError
 from .csvio import RowEncoder, encode_row, trim_to_complete
+from .errors import OutputError, SessionError
 from .schema import FRAMES, SESSION_JSON_REQUIRED, STIMULUS_LOG, CsvSchema
 
 
@@ -63,7 +63,9 @@ def _read_csv(path: Path, schema: CsvSchema) -> pd.DataFrame:
             bad = values.isna() & df[col.name].notna()
             if bad.any():
                 row = int(np.flatnonzero(bad.to_numpy())[0])
-                raise SessionError(f"{path}: column {col.name} must be numeric, row {row + 2} has {df[col.name].iloc[row]!r}")
+                raise SessionError(
+                    f"{path}: column {col.name} must be numeric, row {row + 2} has {df[col.name].iloc[row]!r}"
+                )
             df[col.name] = values
     return df
 
@@ -223,9 +225,14 @@ def write_analysis(data: SessionData, config=None) -> dict[str, Path]:
 
     config = config or AnalysisConfig()
     result = analyze(data.frames, data.stimulus_log, data.camera_fps, config, calibration=data.meta.get("calibration"))
-    tables = {"verdicts.csv": (result.verdicts, VERDICTS), "trials.csv": (result.trials, TRIALS),
-              "scores.csv": (result.scores, SCORES), "events.csv": (result.events, EVENTS),
-              "contagion.csv": (result.contagion, CONTAGION), "xcorr.csv": (result.xcorr, XCORR)}
+    tables = {
+        "verdicts.csv": (result.verdicts, VERDICTS),
+        "trials.csv": (result.trials, TRIALS),
+        "scores.csv": (result.scores, SCORES),
+        "events.csv": (result.events, EVENTS),
+        "contagion.csv": (result.contagion, CONTAGION),
+        "xcorr.csv": (result.xcorr, XCORR),
+    }
     if result.calibration is not None:
         tables["calibration.csv"] = (result.calibration, CALIBRATION)
     paths = write_outputs(data.path, tables)
@@ -255,10 +262,14 @@ def analysis_record(folder: Path, config) -> dict:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             pass
-    return {"analysis": to_dict(config), "signals": to_dict(DEFAULT_CONFIG), "versions": versions,
-            "inputs": {n: sha256_file(folder / n) for n in ANALYSIS_INPUTS if (folder / n).is_file()},
-            "note": "analysis: the settings used (mimicry analyze --config FILE reruns with them); signals: the "
-                    "constants of this mimicry version, while frames.csv was computed by the version in session.json"}
+    return {
+        "analysis": to_dict(config),
+        "signals": to_dict(DEFAULT_CONFIG),
+        "versions": versions,
+        "inputs": {n: sha256_file(folder / n) for n in ANALYSIS_INPUTS if (folder / n).is_file()},
+        "note": "analysis: the settings used (mimicry analyze --config FILE reruns with them); signals: the "
+        "constants of this mimicry version, while frames.csv was computed by the version in session.json",
+    }
 
 
 def read_analysis_config(path: str | Path):
@@ -351,11 +362,19 @@ def repair_session(folder: str | Path) -> dict:
     end = None
     try:
         end = (dt.datetime.fromisoformat(meta["start_time"]) + dt.timedelta(seconds=last_t)).isoformat(
-            timespec="seconds")
+            timespec="seconds"
+        )
     except (KeyError, TypeError, ValueError):
         pass
-    meta.update({"status": "crashed", "end_time": end, "duration_s": round(last_t, 3), "camera_frames": frames_n,
-                 "error": "the recording stopped without closing (killed or lost power); repaired",
-                 "repaired": dt.datetime.now().astimezone().isoformat(timespec="seconds")})
+    meta.update(
+        {
+            "status": "crashed",
+            "end_time": end,
+            "duration_s": round(last_t, 3),
+            "camera_frames": frames_n,
+            "error": "the recording stopped without closing (killed or lost power); repaired",
+            "repaired": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        }
+    )
     write_json_atomic(folder / "session.json", meta)
     return meta

@@ -41,8 +41,7 @@ EYE_OUTER = (33, 263)
 LIP_CORNERS = (61, 291)
 LIP_INNER_UPPER, LIP_INNER_LOWER = 13, 14
 #: The landmarks the geometry uses, in this order, for :func:`frontalize` on a subset.
-GEOMETRY_POINTS = (EYE_OUTER[0], EYE_OUTER[1], LIP_CORNERS[0], LIP_CORNERS[1], LIP_INNER_UPPER,
-                   LIP_INNER_LOWER)
+GEOMETRY_POINTS = (EYE_OUTER[0], EYE_OUTER[1], LIP_CORNERS[0], LIP_CORNERS[1], LIP_INNER_UPPER, LIP_INNER_LOWER)
 _SUBSET = {p: i for i, p in enumerate(GEOMETRY_POINTS)}
 
 
@@ -212,8 +211,12 @@ def mouth_geometry(front: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def smile_score(blendshapes: np.ndarray, geometry: dict[str, np.ndarray],
-                config: SignalConfig = DEFAULT_CONFIG, neutral_width: np.ndarray | float | None = None) -> np.ndarray:
+def smile_score(
+    blendshapes: np.ndarray,
+    geometry: dict[str, np.ndarray],
+    config: SignalConfig = DEFAULT_CONFIG,
+    neutral_width: np.ndarray | float | None = None,
+) -> np.ndarray:
     """Smiling intensity in [0, 1] per frame.
 
     Two kinds of evidence at once, as a geometric mean: the learned ``au12`` (mean
@@ -236,9 +239,11 @@ def smile_score(blendshapes: np.ndarray, geometry: dict[str, np.ndarray],
     aspect = geometry["lip_gap"] / np.maximum(geometry["mouth_width"], 1e-6)
     lo, hi = config.open_mouth
     share_open = _clip01((aspect - lo) / (hi - lo))
-    antagonists = _clip01(config.stretch_weight * _bs(bs, "mouthStretchLeft", "mouthStretchRight")
-                          + config.frown_weight * _bs(bs, "mouthFrownLeft", "mouthFrownRight")
-                          + config.sneer_weight * _bs(bs, "noseSneerLeft", "noseSneerRight"))
+    antagonists = _clip01(
+        config.stretch_weight * _bs(bs, "mouthStretchLeft", "mouthStretchRight")
+        + config.frown_weight * _bs(bs, "mouthFrownLeft", "mouthFrownRight")
+        + config.sneer_weight * _bs(bs, "noseSneerLeft", "noseSneerRight")
+    )
     return _clip01(((1 - share_open) * closed + share_open * opened) * (1.0 - antagonists))
 
 
@@ -249,8 +254,9 @@ def is_neutral_mouth(blendshapes: np.ndarray) -> np.ndarray:
     return (bs[:, _BS["jawOpen"]] < 0.1) & (_bs(bs, "mouthSmileLeft", "mouthSmileRight") < 0.2)
 
 
-def mouth_opening(blendshapes: np.ndarray, geometry: dict[str, np.ndarray],
-                  config: SignalConfig = DEFAULT_CONFIG) -> np.ndarray:
+def mouth_opening(
+    blendshapes: np.ndarray, geometry: dict[str, np.ndarray], config: SignalConfig = DEFAULT_CONFIG
+) -> np.ndarray:
     """Combined jaw opening in [0, 1]: mean of ``jawOpen`` and the scaled inner-lip gap."""
     bs = np.asarray(blendshapes, dtype=float).reshape(-1, len(BLENDSHAPE_NAMES))
     return 0.5 * (_clip01(bs[:, _BS["jawOpen"]]) + _clip01(geometry["lip_gap"] / config.yawn_gap_full))
@@ -349,7 +355,7 @@ def lip_contrast(image_bgr: np.ndarray, landmarks: np.ndarray) -> float:
     return float(np.linalg.norm(lab[lips > 0].mean(axis=0) - lab[band > 0].mean(axis=0)))
 
 
-def mouth_visibility(contrast: np.ndarray, reference: np.ndarray, config: "SignalConfig | None" = None) -> np.ndarray:
+def mouth_visibility(contrast: np.ndarray, reference: np.ndarray, config: SignalConfig | None = None) -> np.ndarray:
     """How visible the mouth is, in [0, 1], from lip contrast relative to the same face's usual.
 
     ``reference`` is a high percentile of the face's recent lip contrast (see
@@ -375,9 +381,15 @@ def mouth_open_score(blendshapes: np.ndarray, config: SignalConfig = DEFAULT_CON
     return _clip01(bs[:, _BS["jawOpen"]] / config.mouth_open_full)
 
 
-def frame_signals(blendshapes: np.ndarray, landmarks: np.ndarray, matrices: np.ndarray | None,
-                  width: int, height: int, config: SignalConfig = DEFAULT_CONFIG,
-                  neutral_width: np.ndarray | float | None = None) -> dict[str, np.ndarray]:
+def frame_signals(
+    blendshapes: np.ndarray,
+    landmarks: np.ndarray,
+    matrices: np.ndarray | None,
+    width: int,
+    height: int,
+    config: SignalConfig = DEFAULT_CONFIG,
+    neutral_width: np.ndarray | float | None = None,
+) -> dict[str, np.ndarray]:
     """All per-frame signals of N observations of a face.
 
     Parameters

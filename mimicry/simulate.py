@@ -39,8 +39,9 @@ def smooth_noise(n: int, fps: float, rng: np.random.Generator, tau_s: float = 0.
     return out
 
 
-def bumps(t: np.ndarray, onsets: np.ndarray, rise_s: float, hold_s: float, fall_s: float,
-          heights: np.ndarray | None = None) -> np.ndarray:
+def bumps(
+    t: np.ndarray, onsets: np.ndarray, rise_s: float, hold_s: float, fall_s: float, heights: np.ndarray | None = None
+) -> np.ndarray:
     """Sum of smooth bumps (cosine rise, hold, cosine fall) starting at ``onsets``, clipped to [0, 1]."""
     out = np.zeros_like(t, dtype=float)
     heights = np.ones(len(onsets)) if heights is None else heights
@@ -49,12 +50,24 @@ def bumps(t: np.ndarray, onsets: np.ndarray, rise_s: float, hold_s: float, fall_
     return np.clip(out, 0, 1)
 
 
-def simulate_session(blocks: tuple[str, ...] = ("smile", "control", "smile", "yawn", "control", "yawn"),
-                     block_s: float = 30.0, baseline_s: float = 10.0, isi_s: float = 5.0, fps: float = 30.0,
-                     stimulus_fps: float = 25.0, smile_lag_s: float | None = 0.8, smile_gain: float = 0.6,
-                     noise: float = 0.08, yawn_lag_s: float | None = 4.0, events_per_block: int = 4,
-                     jitter_s: float = 0.004, face_loss: tuple[tuple[float, float], ...] = (),
-                     end_s: float | None = None, own_yawns_per_min: float = 0.0, seed: int = 0) -> SimulatedSession:
+def simulate_session(
+    blocks: tuple[str, ...] = ("smile", "control", "smile", "yawn", "control", "yawn"),
+    block_s: float = 30.0,
+    baseline_s: float = 10.0,
+    isi_s: float = 5.0,
+    fps: float = 30.0,
+    stimulus_fps: float = 25.0,
+    smile_lag_s: float | None = 0.8,
+    smile_gain: float = 0.6,
+    noise: float = 0.08,
+    yawn_lag_s: float | None = 4.0,
+    events_per_block: int = 4,
+    jitter_s: float = 0.004,
+    face_loss: tuple[tuple[float, float], ...] = (),
+    end_s: float | None = None,
+    own_yawns_per_min: float = 0.0,
+    seed: int = 0,
+) -> SimulatedSession:
     """A session with known truth.
 
     Parameters
@@ -110,9 +123,20 @@ def simulate_session(blocks: tuple[str, ...] = ("smile", "control", "smile", "ya
             on = slots[slots < block_s - 7]
             yawn = bumps(ts, on, 2.5, 1.5, 1.0)
             actor_yawn_onsets += list(st + on)
-        log_parts.append(pd.DataFrame({"t_s": st + ts, "block": b, "stimulus_id": f"{kind}-sim-{b}", "kind": kind,
-                                       "stimulus_frame": np.arange(ts.size), "stimulus_t_s": ts,
-                                       "smile": smile, "yawn": yawn}))
+        log_parts.append(
+            pd.DataFrame(
+                {
+                    "t_s": st + ts,
+                    "block": b,
+                    "stimulus_id": f"{kind}-sim-{b}",
+                    "kind": kind,
+                    "stimulus_frame": np.arange(ts.size),
+                    "stimulus_t_s": ts,
+                    "smile": smile,
+                    "yawn": yawn,
+                }
+            )
+        )
         inside = (t_cam >= st) & (t_cam < st + block_s)
         actor_smile_cam[inside] = np.interp(t_cam[inside] - st, ts, smile)
     log = pd.concat(log_parts, ignore_index=True) if log_parts else pd.DataFrame(columns=STIMULUS_LOG.names)
@@ -144,18 +168,35 @@ def simulate_session(blocks: tuple[str, ...] = ("smile", "control", "smile", "ya
     for b, st in enumerate(starts):
         inside = (t_cam >= st) & (t_cam < st + block_s)
         block_col[inside] = b
-    frames = pd.DataFrame({"t_s": t_frames, "frame": np.arange(n), "face": 0, "detected": detected,
-                           "block": block_col, "smile": np.where(detected == 1, v_smile, np.nan),
-                           "yawn": np.where(detected == 1, v_yawn, np.nan)})
+    frames = pd.DataFrame(
+        {
+            "t_s": t_frames,
+            "frame": np.arange(n),
+            "face": 0,
+            "detected": detected,
+            "block": block_col,
+            "smile": np.where(detected == 1, v_smile, np.nan),
+            "yawn": np.where(detected == 1, v_yawn, np.nan),
+        }
+    )
     frames["face"] = frames["face"].astype("Int64")
     if end_s is not None:
         frames = frames[frames.t_s < end_s].reset_index(drop=True)
         log = log[log.t_s < end_s].reset_index(drop=True)
-    meta = {"session_id": f"sim{seed}", "participant": "P-sim", "status": "complete" if end_s is None else "aborted",
-            "camera_fps": fps}
-    truth = {"actor_smile_onsets": np.array(actor_smile_onsets), "actor_yawn_onsets": np.array(actor_yawn_onsets),
-             "viewer_yawn_onsets": np.array(viewer_yawn_onsets), "viewer_own_yawn_onsets": own_yawns,
-             "block_starts": starts, "block_kinds": blocks}
+    meta = {
+        "session_id": f"sim{seed}",
+        "participant": "P-sim",
+        "status": "complete" if end_s is None else "aborted",
+        "camera_fps": fps,
+    }
+    truth = {
+        "actor_smile_onsets": np.array(actor_smile_onsets),
+        "actor_yawn_onsets": np.array(actor_yawn_onsets),
+        "viewer_yawn_onsets": np.array(viewer_yawn_onsets),
+        "viewer_own_yawn_onsets": own_yawns,
+        "block_starts": starts,
+        "block_kinds": blocks,
+    }
     return SimulatedSession(frames[FRAMES.names], log[STIMULUS_LOG.names], meta, truth)
 
 
@@ -181,10 +222,20 @@ def null_session(kind: str, seed: int, fps: float = 30.0, yawns_per_min: float =
     0.2-3 s.
     """
     rng = np.random.default_rng([seed, 7])
-    blocks = (("smile", "control", "smile", "smile", "control", "smile") if kind == "smile"
-              else ("yawn", "control") * 6)
+    blocks = ("smile", "control", "smile", "smile", "control", "smile") if kind == "smile" else ("yawn", "control") * 6
     total = 10.0 + len(blocks) * 35.0
     gaps = tuple((a, a + rng.uniform(0.2, 3.0)) for a in np.sort(rng.uniform(5.0, total - 5.0, rng.integers(1, 4))))
-    return simulate_session(blocks=blocks, block_s=30.0, baseline_s=10.0, isi_s=5.0, fps=fps, smile_lag_s=None,
-                            yawn_lag_s=None, events_per_block=4 if kind == "smile" else 3, jitter_s=0.008,
-                            face_loss=gaps, own_yawns_per_min=yawns_per_min if kind == "yawn" else 0.0, seed=seed)
+    return simulate_session(
+        blocks=blocks,
+        block_s=30.0,
+        baseline_s=10.0,
+        isi_s=5.0,
+        fps=fps,
+        smile_lag_s=None,
+        yawn_lag_s=None,
+        events_per_block=4 if kind == "smile" else 3,
+        jitter_s=0.008,
+        face_loss=gaps,
+        own_yawns_per_min=yawns_per_min if kind == "yawn" else 0.0,
+        seed=seed,
+    )

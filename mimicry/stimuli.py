@@ -47,8 +47,19 @@ class Stimulus:
     description: str
 
 
-_TYPES = {"id": str, "file": str, "kind": str, "fps": float, "duration_s": float, "width": int, "height": int,
-          "sha256": str, "source": str, "license": str, "description": str}
+_TYPES = {
+    "id": str,
+    "file": str,
+    "kind": str,
+    "fps": float,
+    "duration_s": float,
+    "width": int,
+    "height": int,
+    "sha256": str,
+    "source": str,
+    "license": str,
+    "description": str,
+}
 
 
 @dataclass(frozen=True)
@@ -113,10 +124,14 @@ def validate_entry(entry: object, index: int, manifest: Path) -> Stimulus:
         if typ is int and isinstance(v, float) and v.is_integer():
             v = int(v)
         if not isinstance(v, typ) or isinstance(v, bool):
-            raise StimulusError(f"{where}: field {key!r} must be {'a number' if typ is float else typ.__name__}, got {entry[key]!r}")
+            raise StimulusError(
+                f"{where}: field {key!r} must be {'a number' if typ is float else typ.__name__}, got {entry[key]!r}"
+            )
         values[key] = v
     if not ID_PATTERN.match(values["id"]):
-        raise StimulusError(f"{where}: field 'id' must be a slug (lower-case letters, digits, - and _), got {values['id']!r}")
+        raise StimulusError(
+            f"{where}: field 'id' must be a slug (lower-case letters, digits, - and _), got {values['id']!r}"
+        )
     if values["kind"] not in KINDS:
         raise StimulusError(f"{where}: field 'kind' must be one of {', '.join(KINDS)}, got {values['kind']!r}")
     f = Path(values["file"])
@@ -216,7 +231,9 @@ def load_library(root: str | Path | None = None, create: bool = False) -> Librar
     seen: dict[str, int] = {}
     for i, s in enumerate(stimuli):
         if s.id in seen:
-            raise StimulusError(f"{manifest}: stimulus #{i + 1}: duplicate id {s.id!r} (also stimulus #{seen[s.id] + 1})")
+            raise StimulusError(
+                f"{manifest}: stimulus #{i + 1}: duplicate id {s.id!r} (also stimulus #{seen[s.id] + 1})"
+            )
         seen[s.id] = i
     files = [s.file for s in stimuli]
     dup = sorted({f for f in files if files.count(f) > 1})
@@ -257,20 +274,28 @@ def verify_kind(track: pd.DataFrame, kind: str, rules: KindRules = DEFAULT_RULES
     if kind == "yawn":
         run = _longest_run_s(t, jaw >= rules.yawn_jaw_open)
         if run < rules.min_event_s:
-            problems.append(f"no yawn-like opening: jawOpen >= {rules.yawn_jaw_open} lasts at most {run:.2f} s "
-                            f"(need {rules.min_event_s} s)")
+            problems.append(
+                f"no yawn-like opening: jawOpen >= {rules.yawn_jaw_open} lasts at most {run:.2f} s "
+                f"(need {rules.min_event_s} s)"
+            )
     elif kind == "smile":
         run = _longest_run_s(t, smile >= rules.smile_mouth_smile)
         if run < rules.min_event_s:
-            problems.append(f"no clear smile: mouthSmile >= {rules.smile_mouth_smile} lasts at most {run:.2f} s "
-                            f"(need {rules.min_event_s} s)")
+            problems.append(
+                f"no clear smile: mouthSmile >= {rules.smile_mouth_smile} lasts at most {run:.2f} s "
+                f"(need {rules.min_event_s} s)"
+            )
     elif kind == "control":
         if jaw.max(initial=0) >= rules.control_jaw_open:
-            problems.append(f"mouth opens too wide for a control clip (jawOpen up to {jaw.max():.2f}, "
-                            f"limit {rules.control_jaw_open})")
+            problems.append(
+                f"mouth opens too wide for a control clip (jawOpen up to {jaw.max():.2f}, "
+                f"limit {rules.control_jaw_open})"
+            )
         if smile.max(initial=0) >= rules.control_mouth_smile:
-            problems.append(f"actor smiles in a control clip (mouthSmile up to {smile.max():.2f}, "
-                            f"limit {rules.control_mouth_smile})")
+            problems.append(
+                f"actor smiles in a control clip (mouthSmile up to {smile.max():.2f}, "
+                f"limit {rules.control_mouth_smile})"
+            )
     else:
         problems.append(f"unknown kind {kind!r}")
     return problems
@@ -281,9 +306,17 @@ def _slug(text: str) -> str:
     return s[:50] or "clip"
 
 
-def add_stimulus(file: str | Path, kind: str, library: str | Path | None = None, stimulus_id: str | None = None,
-                 source: str = "", license: str = "", description: str = "", force: bool = False,
-                 model: str | Path | None = None) -> Stimulus:
+def add_stimulus(
+    file: str | Path,
+    kind: str,
+    library: str | Path | None = None,
+    stimulus_id: str | None = None,
+    source: str = "",
+    license: str = "",
+    description: str = "",
+    force: bool = False,
+    model: str | Path | None = None,
+) -> Stimulus:
     """Copy a clip into a library, track its actor, check it is what ``kind`` says, and add it.
 
     The clip is probed and tracked before anything in the library changes; any refusal leaves
@@ -327,17 +360,29 @@ def add_stimulus(file: str | Path, kind: str, library: str | Path | None = None,
         if face_frac < 0.5:
             raise StimulusError(f"{file}: no face found in most frames ({face_frac:.0%} of frames)")
         if problems and not force:
-            raise StimulusError(f"{file} does not look like a {kind} clip: {problems[0]} (use --force to add it anyway)")
+            raise StimulusError(
+                f"{file} does not look like a {kind} clip: {problems[0]} (use --force to add it anyway)"
+            )
         clip_rel = Path("clips") / f"{sid}{file.suffix.lower() or '.mp4'}"
         if (lib.root / clip_rel).exists():
             raise StimulusError(f"{lib.root / clip_rel} exists already")
         shutil.copyfile(file, staging / "clip")
-        entry = Stimulus(id=sid, file=clip_rel.as_posix(), kind=kind, fps=round(float(fps), 3),
-                         duration_s=round(duration, 3), width=int(width), height=int(height),
-                         sha256=sha256_of(staging / "clip"), source=source.strip() or f"added from {file.name}",
-                         license=license.strip() or "unknown (added by the user)",
-                         description=description.strip() or f"{kind} clip added with mimicry stimuli add")
-        os.replace(write_csv_atomic(actor_events(track), staging / "events.csv", STIMULUS_EVENTS), staging / "events.csv")
+        entry = Stimulus(
+            id=sid,
+            file=clip_rel.as_posix(),
+            kind=kind,
+            fps=round(float(fps), 3),
+            duration_s=round(duration, 3),
+            width=int(width),
+            height=int(height),
+            sha256=sha256_of(staging / "clip"),
+            source=source.strip() or f"added from {file.name}",
+            license=license.strip() or "unknown (added by the user)",
+            description=description.strip() or f"{kind} clip added with mimicry stimuli add",
+        )
+        os.replace(
+            write_csv_atomic(actor_events(track), staging / "events.csv", STIMULUS_EVENTS), staging / "events.csv"
+        )
         (lib.root / "clips").mkdir(exist_ok=True)
         (lib.root / "tracks").mkdir(exist_ok=True)
         os.replace(staging / "clip", lib.root / clip_rel)

@@ -34,13 +34,19 @@ def find_sessions(root: str | Path) -> list[Path]:
     return sorted(found)
 
 
-def session_rows(meta: dict, scores: pd.DataFrame, contagion: pd.DataFrame, verdicts: pd.DataFrame,
-                 folder: str) -> list[dict]:
+def session_rows(
+    meta: dict, scores: pd.DataFrame, contagion: pd.DataFrame, verdicts: pd.DataFrame, folder: str
+) -> list[dict]:
     """``summary.csv`` rows of one session: one per face (one row with no face if none was found)."""
     proto = meta.get("protocol")
-    base = {"folder": folder, "session_id": meta.get("session_id"), "participant": meta.get("participant"),
-            "start_time": meta.get("start_time"), "protocol": proto.get("name") if isinstance(proto, dict) else proto,
-            "status": meta.get("status")}
+    base = {
+        "folder": folder,
+        "session_id": meta.get("session_id"),
+        "participant": meta.get("participant"),
+        "start_time": meta.get("start_time"),
+        "protocol": proto.get("name") if isinstance(proto, dict) else proto,
+        "status": meta.get("status"),
+    }
     if contagion.empty:
         return [{**base, "face": pd.NA}]
     rows = []
@@ -49,23 +55,48 @@ def session_rows(meta: dict, scores: pd.DataFrame, contagion: pd.DataFrame, verd
         for measure, key in (("smile_mimicry", "smile"), ("yawn_contagion", "yawn")):
             v = verdicts[(verdicts["face"] == c.face) & (verdicts["measure"] == measure)]
             if len(v):
-                row.update({f"{key}_verdict": v["verdict"].iloc[0], f"{key}_effect": v["effect"].iloc[0],
-                            f"{key}_verdict_p": v["p_value"].iloc[0]})
+                row.update(
+                    {
+                        f"{key}_verdict": v["verdict"].iloc[0],
+                        f"{key}_effect": v["effect"].iloc[0],
+                        f"{key}_verdict_p": v["p_value"].iloc[0],
+                    }
+                )
         for signal in ("smile", "yawn"):
-            s = scores[(scores["block"].astype(str) == "all") & (scores["face"] == c.face) & (scores["kind"] == signal)
-                       & (scores["signal"] == signal)]
+            s = scores[
+                (scores["block"].astype(str) == "all")
+                & (scores["face"] == c.face)
+                & (scores["kind"] == signal)
+                & (scores["signal"] == signal)
+            ]
             if len(s):
-                row.update({f"{signal}_r": s["r_peak"].iloc[0], f"{signal}_lag_s": s["lag_s"].iloc[0],
-                            f"{signal}_p": s["p_value"].iloc[0], f"{signal}_wlcc_z": s["wlcc_z"].iloc[0]})
+                row.update(
+                    {
+                        f"{signal}_r": s["r_peak"].iloc[0],
+                        f"{signal}_lag_s": s["lag_s"].iloc[0],
+                        f"{signal}_p": s["p_value"].iloc[0],
+                        f"{signal}_wlcc_z": s["wlcc_z"].iloc[0],
+                    }
+                )
         row.update({k: getattr(c, k) for k in SUMMARY_FROM_CONTAGION})
         rows.append(row)
     return rows
 
 
-SUMMARY_FROM_CONTAGION = ("yawns_yawn_blocks", "yawns_control_blocks", "minutes_yawn_blocks", "minutes_control_blocks",
-                          "yawns_yawn_windows", "yawns_control_windows", "minutes_yawn_windows",
-                          "minutes_control_windows", "stimulus_yawns", "contagious_yawns", "smile_response",
-                          "mimicry_index")
+SUMMARY_FROM_CONTAGION = (
+    "yawns_yawn_blocks",
+    "yawns_control_blocks",
+    "minutes_yawn_blocks",
+    "minutes_control_blocks",
+    "yawns_yawn_windows",
+    "yawns_control_windows",
+    "minutes_yawn_windows",
+    "minutes_control_windows",
+    "stimulus_yawns",
+    "contagious_yawns",
+    "smile_response",
+    "mimicry_index",
+)
 
 
 def participants(summary: pd.DataFrame) -> pd.DataFrame:
@@ -80,18 +111,45 @@ def participants(summary: pd.DataFrame) -> pd.DataFrame:
     ``smile_wlcc_z`` (mean).
     """
     d = summary[summary["face"].notna()].copy()
-    for col in ("participant", "smile_verdict", "yawns_yawn_windows", "yawns_control_windows", "minutes_yawn_windows",
-                "minutes_control_windows", "smile_effect", "smile_wlcc_z"):
+    for col in (
+        "participant",
+        "smile_verdict",
+        "yawns_yawn_windows",
+        "yawns_control_windows",
+        "minutes_yawn_windows",
+        "minutes_control_windows",
+        "smile_effect",
+        "smile_wlcc_z",
+    ):
         if col not in d.columns:
             d[col] = np.nan
     if d.empty:
-        return pd.DataFrame(columns=["unit", "n_faces", "yawn_windows", "yawned_yawn", "yawned_control",
-                                     "yawn_rate_diff", "smile_effect", "smile_detected", "smile_wlcc_z"])
+        return pd.DataFrame(
+            columns=[
+                "unit",
+                "n_faces",
+                "yawn_windows",
+                "yawned_yawn",
+                "yawned_control",
+                "yawn_rate_diff",
+                "smile_effect",
+                "smile_detected",
+                "smile_wlcc_z",
+            ]
+        )
     part = d["participant"].astype("string")
     d["unit"] = part.where(part.notna() & (part.str.len() > 0), "folder:" + d["folder"].astype(str))
-    num = {c: pd.to_numeric(d[c], errors="coerce") for c in ("yawns_yawn_windows", "yawns_control_windows",
-                                                                  "minutes_yawn_windows", "minutes_control_windows",
-                                                                  "smile_effect", "smile_wlcc_z")}
+    num = {
+        c: pd.to_numeric(d[c], errors="coerce")
+        for c in (
+            "yawns_yawn_windows",
+            "yawns_control_windows",
+            "minutes_yawn_windows",
+            "minutes_control_windows",
+            "smile_effect",
+            "smile_wlcc_z",
+        )
+    }
     d = d.assign(**{c: v for c, v in num.items()})
     d["smile_effect"] = d["smile_effect"].where(d["smile_verdict"] != "insufficient_data")
     rows = []
@@ -99,11 +157,19 @@ def participants(summary: pd.DataFrame) -> pd.DataFrame:
         my, mc = g["minutes_yawn_windows"].fillna(0).sum(), g["minutes_control_windows"].fillna(0).sum()
         ny, nc = g["yawns_yawn_windows"].fillna(0).sum(), g["yawns_control_windows"].fillna(0).sum()
         both = my > 0 and mc > 0
-        rows.append({"unit": unit, "n_faces": len(g), "yawn_windows": both, "yawned_yawn": bool(ny > 0),
-                     "yawned_control": bool(nc > 0), "yawn_rate_diff": ny / my - nc / mc if both else np.nan,
-                     "smile_effect": g["smile_effect"].mean(),
-                     "smile_detected": bool((g["smile_verdict"] == "detected").any()),
-                     "smile_wlcc_z": g["smile_wlcc_z"].mean()})
+        rows.append(
+            {
+                "unit": unit,
+                "n_faces": len(g),
+                "yawn_windows": both,
+                "yawned_yawn": bool(ny > 0),
+                "yawned_control": bool(nc > 0),
+                "yawn_rate_diff": ny / my - nc / mc if both else np.nan,
+                "smile_effect": g["smile_effect"].mean(),
+                "smile_detected": bool((g["smile_verdict"] == "detected").any()),
+                "smile_wlcc_z": g["smile_wlcc_z"].mean(),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -138,7 +204,7 @@ def yawn_contagion_test(people: pd.DataFrame) -> YawnTest:
     b, cc = int((y & ~c).sum()), int((~y & c).sum())
     if b + cc:
         lo, hi = binomtest(b, b + cc, 0.5).proportion_ci(0.95, method="exact")
-        odds = (lambda pi: float("inf") if pi >= 1 else pi / (1 - pi))
+        odds = lambda pi: float("inf") if pi >= 1 else pi / (1 - pi)
         or_, ci, p = odds(b / (b + cc)), (odds(lo), odds(hi)), mcnemar_mid_p(b, cc)
     else:
         or_, ci, p = float("nan"), (float("nan"), float("nan")), 1.0
@@ -169,13 +235,25 @@ def one_sample(values: np.ndarray) -> dict:
     v = np.asarray(values, float)
     v = v[np.isfinite(v)]
     if v.size < 2:
-        return {"n": int(v.size), "effect": float(v.mean()) if v.size else np.nan, "ci_lo": np.nan, "ci_hi": np.nan,
-                "d_z": np.nan, "p_value": np.nan}
+        return {
+            "n": int(v.size),
+            "effect": float(v.mean()) if v.size else np.nan,
+            "ci_lo": np.nan,
+            "ci_hi": np.nan,
+            "d_z": np.nan,
+            "p_value": np.nan,
+        }
     sd = float(v.std(ddof=1))
     half = float(stats.t.ppf(0.975, v.size - 1) * sd / np.sqrt(v.size))
     p = float(stats.ttest_1samp(v, 0.0).pvalue) if sd > 0 else np.nan
-    return {"n": int(v.size), "effect": float(v.mean()), "ci_lo": float(v.mean() - half),
-            "ci_hi": float(v.mean() + half), "d_z": float(v.mean() / sd) if sd > 0 else np.nan, "p_value": p}
+    return {
+        "n": int(v.size),
+        "effect": float(v.mean()),
+        "ci_lo": float(v.mean() - half),
+        "ci_hi": float(v.mean() + half),
+        "d_z": float(v.mean() / sd) if sd > 0 else np.nan,
+        "p_value": p,
+    }
 
 
 def group_tests(people: pd.DataFrame) -> pd.DataFrame:
@@ -189,20 +267,51 @@ def group_tests(people: pd.DataFrame) -> pd.DataFrame:
     nonzero = rate[rate != 0]
     p_rate = float(stats.wilcoxon(nonzero).pvalue) if nonzero.size >= 1 else np.nan
     rows = [
-        {"role": "primary", "measure": "yawn_contagion", "test": "McNemar mid-p (participants yawning in yawn vs "
-         "control windows), two-sided", "n_participants": yt.n, "effect": yt.odds_ratio, "effect_unit":
-         "discordant-pair odds ratio", "ci_lo": yt.odds_ratio_ci[0], "ci_hi": yt.odds_ratio_ci[1], "p_value": yt.p_mcnemar},
-        {"role": "primary", "measure": "smile_mimicry", "test": "one-sample t-test of participants' chance-corrected "
-         "smile responses against 0, two-sided", "n_participants": smile["n"], "effect": smile["effect"],
-         "effect_unit": f"smile units above chance (Cohen's d_z {smile['d_z']:.2f})", "ci_lo": smile["ci_lo"],
-         "ci_hi": smile["ci_hi"], "p_value": smile["p_value"]},
-        {"role": "secondary", "measure": "smile_synchrony", "test": "one-sample t-test of participants' WLCC z against "
-         "0, two-sided", "n_participants": wlcc["n"], "effect": wlcc["effect"], "effect_unit": "mean WLCC z",
-         "ci_lo": wlcc["ci_lo"], "ci_hi": wlcc["ci_hi"], "p_value": wlcc["p_value"]},
-        {"role": "secondary", "measure": "yawn_rate", "test": "Wilcoxon signed-rank of participants' yawn rate "
-         "difference (yawn minus control windows), two-sided", "n_participants": int(rate.size),
-         "effect": float(np.median(rate)) if rate.size else np.nan, "effect_unit": "median difference, yawns per min",
-         "ci_lo": np.nan, "ci_hi": np.nan, "p_value": p_rate},
+        {
+            "role": "primary",
+            "measure": "yawn_contagion",
+            "test": "McNemar mid-p (participants yawning in yawn vs control windows), two-sided",
+            "n_participants": yt.n,
+            "effect": yt.odds_ratio,
+            "effect_unit": "discordant-pair odds ratio",
+            "ci_lo": yt.odds_ratio_ci[0],
+            "ci_hi": yt.odds_ratio_ci[1],
+            "p_value": yt.p_mcnemar,
+        },
+        {
+            "role": "primary",
+            "measure": "smile_mimicry",
+            "test": "one-sample t-test of participants' chance-corrected smile responses against 0, two-sided",
+            "n_participants": smile["n"],
+            "effect": smile["effect"],
+            "effect_unit": f"smile units above chance (Cohen's d_z {smile['d_z']:.2f})",
+            "ci_lo": smile["ci_lo"],
+            "ci_hi": smile["ci_hi"],
+            "p_value": smile["p_value"],
+        },
+        {
+            "role": "secondary",
+            "measure": "smile_synchrony",
+            "test": "one-sample t-test of participants' WLCC z against 0, two-sided",
+            "n_participants": wlcc["n"],
+            "effect": wlcc["effect"],
+            "effect_unit": "mean WLCC z",
+            "ci_lo": wlcc["ci_lo"],
+            "ci_hi": wlcc["ci_hi"],
+            "p_value": wlcc["p_value"],
+        },
+        {
+            "role": "secondary",
+            "measure": "yawn_rate",
+            "test": "Wilcoxon signed-rank of participants' yawn rate "
+            "difference (yawn minus control windows), two-sided",
+            "n_participants": int(rate.size),
+            "effect": float(np.median(rate)) if rate.size else np.nan,
+            "effect_unit": "median difference, yawns per min",
+            "ci_lo": np.nan,
+            "ci_hi": np.nan,
+            "p_value": p_rate,
+        },
     ]
     df = pd.DataFrame(rows)
     df["p_holm"] = df["p_value"]
@@ -252,19 +361,33 @@ def _yawn_section(people: pd.DataFrame, tests: pd.DataFrame) -> list[str]:
     if test.n == 0:
         return ["<p>No participant had both yawn windows and control windows.</p>"]
     row = tests[tests["measure"] == "yawn_contagion"].iloc[0]
-    ci = (f"odds ratio {test.odds_ratio:.2f}, 95% CI {test.odds_ratio_ci[0]:.2f} to "
-          f"{'no upper limit' if test.odds_ratio_ci[1] == np.inf else f'{test.odds_ratio_ci[1]:.2f}'}"
-          if np.isfinite(test.odds_ratio_ci[0]) else "no discordant pair, so no odds ratio")
-    verdict = ("more participants yawned after yawns than in the control windows" if row["p_value"] <= 0.05
-               and test.yawn_only > test.control_only else "no difference was detected")
-    return [f"<p class=\"summary\">{_share(test.yawned_yawn, test.n)} participants yawned within the window after a "
-            f"yawn in the video, and {_share(test.yawned_control, test.n)} in the same windows of the control clips. "
-            f"{test.yawn_only} yawned only after yawns, {test.control_only} only in control windows (primary test: "
-            f"McNemar mid-p, {ci}, {fmt_p(test.p_mcnemar)}): {verdict}.</p>",
-            figures.yawn_shares(test.yawned_yawn, test.yawned_control, test.n),
-            html_table(pd.DataFrame({"": ["yawned in control windows", "no yawn in control windows"],
-                                     "yawned in yawn windows": [test.both, test.yawn_only],
-                                     "no yawn in yawn windows": [test.control_only, test.neither]}))]
+    ci = (
+        f"odds ratio {test.odds_ratio:.2f}, 95% CI {test.odds_ratio_ci[0]:.2f} to "
+        f"{'no upper limit' if test.odds_ratio_ci[1] == np.inf else f'{test.odds_ratio_ci[1]:.2f}'}"
+        if np.isfinite(test.odds_ratio_ci[0])
+        else "no discordant pair, so no odds ratio"
+    )
+    verdict = (
+        "more participants yawned after yawns than in the control windows"
+        if row["p_value"] <= 0.05 and test.yawn_only > test.control_only
+        else "no difference was detected"
+    )
+    return [
+        f'<p class="summary">{_share(test.yawned_yawn, test.n)} participants yawned within the window after a '
+        f"yawn in the video, and {_share(test.yawned_control, test.n)} in the same windows of the control clips. "
+        f"{test.yawn_only} yawned only after yawns, {test.control_only} only in control windows (primary test: "
+        f"McNemar mid-p, {ci}, {fmt_p(test.p_mcnemar)}): {verdict}.</p>",
+        figures.yawn_shares(test.yawned_yawn, test.yawned_control, test.n),
+        html_table(
+            pd.DataFrame(
+                {
+                    "": ["yawned in control windows", "no yawn in control windows"],
+                    "yawned in yawn windows": [test.both, test.yawn_only],
+                    "no yawn in yawn windows": [test.control_only, test.neither],
+                }
+            )
+        ),
+    ]
 
 
 def _smile_section(summary: pd.DataFrame, people: pd.DataFrame, tests: pd.DataFrame) -> list[str]:
@@ -273,12 +396,16 @@ def _smile_section(summary: pd.DataFrame, people: pd.DataFrame, tests: pd.DataFr
     if n == 0:
         return ["<p>No participant had enough smiles in the video for a smile verdict.</p>"]
     detected = int(people.loc[people["smile_effect"].notna(), "smile_detected"].sum())
-    text = (f"<p class=\"summary\">Smile mimicry was detected in {_share(detected, n)} participants (each by "
-            f"their own primary test). ")
+    text = (
+        f'<p class="summary">Smile mimicry was detected in {_share(detected, n)} participants (each by '
+        f"their own primary test). "
+    )
     if np.isfinite(row["p_value"]):
-        text += (f"Across participants, smiles rose {row['effect']:.3f} above chance after the video's smiles "
-                 f"(95% CI {row['ci_lo']:.3f} to {row['ci_hi']:.3f}, {esc(row['effect_unit'].split('(')[1][:-1])}; "
-                 f"primary test: one-sample t-test, {fmt_p(float(row['p_value']))}).")
+        text += (
+            f"Across participants, smiles rose {row['effect']:.3f} above chance after the video's smiles "
+            f"(95% CI {row['ci_lo']:.3f} to {row['ci_hi']:.3f}, {esc(row['effect_unit'].split('(')[1][:-1])}; "
+            f"primary test: one-sample t-test, {fmt_p(float(row['p_value']))})."
+        )
     else:
         text += "Too few participants for a group test."
     out = [text + "</p>"]
@@ -287,8 +414,10 @@ def _smile_section(summary: pd.DataFrame, people: pd.DataFrame, tests: pd.DataFr
     if ok.any():
         det = (summary.get("smile_verdict", pd.Series(index=summary.index)) == "detected")[ok].to_numpy(bool)
         out.append(figures.lag_histogram(lags[ok].to_numpy(float), det))
-        out.append("<p class=\"small\">Lags of the peak cross-correlation per face (descriptive; filled: smile "
-                   "mimicry detected by the primary test).</p>")
+        out.append(
+            '<p class="small">Lags of the peak cross-correlation per face (descriptive; filled: smile '
+            "mimicry detected by the primary test).</p>"
+        )
     return out
 
 
@@ -296,16 +425,27 @@ def summary_html(summary: pd.DataFrame, failures: list[tuple[str, str]], tests: 
     """The study- or class-level page (``tests``: :func:`group_tests`, computed if not given)."""
     people = participants(summary)
     tests = tests if tests is not None else group_tests(people)
-    parts = [(f"<h1>Mimicry summary</h1><p class=\"small\">{summary['folder'].nunique()} sessions, "
-              f"{int(summary['face'].notna().sum())} faces, {len(people)} participants (faces and sessions of one "
-              f"participant id are pooled: every test counts participants)</p>")]
+    parts = [
+        (
+            f'<h1>Mimicry summary</h1><p class="small">{summary["folder"].nunique()} sessions, '
+            f"{int(summary['face'].notna().sum())} faces, {len(people)} participants (faces and sessions of one "
+            f"participant id are pooled: every test counts participants)</p>"
+        )
+    ]
     if failures:
-        parts.append("<div class=\"note\"><b>Skipped " + str(len(failures)) + " unreadable session folder(s):</b><ul>"
-                     + "".join(f"<li>{esc(f)}: {esc(r)}</li>" for f, r in failures) + "</ul></div>")
+        parts.append(
+            '<div class="note"><b>Skipped '
+            + str(len(failures))
+            + " unreadable session folder(s):</b><ul>"
+            + "".join(f"<li>{esc(f)}: {esc(r)}</li>" for f, r in failures)
+            + "</ul></div>"
+        )
     parts += ["<h2>Contagious yawning</h2>", *_yawn_section(people, tests)]
     parts += ["<h2>Smile mimicry</h2>", *_smile_section(summary, people, tests)]
-    parts.append("<h2>Tests</h2><p class=\"small\">group_tests.csv: one primary test per measure; secondary tests "
-                 "with Holm-adjusted p-values (p_holm).</p>" + html_table(tests))
+    parts.append(
+        '<h2>Tests</h2><p class="small">group_tests.csv: one primary test per measure; secondary tests '
+        "with Holm-adjusted p-values (p_holm).</p>" + html_table(tests)
+    )
     parts.append("<h2>Sessions</h2>" + html_table(summary))
     return page("mimicry summary", "".join(parts))
 
@@ -325,7 +465,6 @@ def write_summary(sessions_dir: str | Path, out: str | Path | None = None) -> tu
     if not csv_path.parent.is_dir():
         raise SessionError(f"output folder does not exist: {csv_path.parent}")
     tests = group_tests(participants(df))
-    write_outputs(csv_path.parent, {csv_path.name: (df, SUMMARY),
-                                    f"{csv_path.stem}_tests.csv": (tests, GROUP_TESTS)})
+    write_outputs(csv_path.parent, {csv_path.name: (df, SUMMARY), f"{csv_path.stem}_tests.csv": (tests, GROUP_TESTS)})
     html_path = write_text_atomic(csv_path.with_suffix(".html"), summary_html(df, failures, tests))
     return csv_path, html_path, failures

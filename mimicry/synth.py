@@ -48,8 +48,12 @@ def crop_matrix(landmarks_px: np.ndarray, image_shape: tuple[int, ...], size: in
     return np.array([[scale, 0, size / 2 - scale * cx], [0, scale, size / 2 - scale * cy]])
 
 
-def face_crop(image: np.ndarray, landmarks_px: np.ndarray, size: int = 480, zoom: float = 1.9,
-              ) -> tuple[np.ndarray, np.ndarray]:
+def face_crop(
+    image: np.ndarray,
+    landmarks_px: np.ndarray,
+    size: int = 480,
+    zoom: float = 1.9,
+) -> tuple[np.ndarray, np.ndarray]:
     """A square crop of ``size`` pixels around the face (see :func:`crop_matrix`), and the
     landmarks in the crop's pixels."""
     xy = np.asarray(landmarks_px, float)[:, :2]
@@ -64,8 +68,9 @@ def _corner_shifts(xy: np.ndarray, corners: tuple[float, float], iod: float) -> 
     return [(xy[idx], np.array([side * out_px, -up_px])) for idx, side in ((61, -1.0), (291, 1.0))]
 
 
-def warp_face(img: np.ndarray, xy: np.ndarray, jaw: float = 0.0, eyes: float = 0.0,
-              corners: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+def warp_face(
+    img: np.ndarray, xy: np.ndarray, jaw: float = 0.0, eyes: float = 0.0, corners: tuple[float, float] = (0.0, 0.0)
+) -> np.ndarray:
     """Open the jaw by ``jaw`` inter-ocular distances (IOD), lower the upper eyelids by ``eyes``
     (0-1 of the eye opening), and move both lip corners by ``corners = (outward, up)`` IOD (a
     smile pulls them up and out, a grimace straight out, crying out and down).
@@ -118,11 +123,15 @@ def warp_face(img: np.ndarray, xy: np.ndarray, jaw: float = 0.0, eyes: float = 0
             lid = xy[upper, 1]
             drop = eyes * (xy[lower, 1] - xy[upper, 1])
             wxe = np.clip(1 - ((xx - ex) / ew) ** 2, 0, None)
-            wye = np.where(yy < lid + drop, np.clip((yy - top) / (lid - top), 0, 1),
-                           np.clip(1 - (yy - lid - drop) / (0.1 * iod), 0, 1))
+            wye = np.where(
+                yy < lid + drop,
+                np.clip((yy - top) / (lid - top), 0, 1),
+                np.clip(1 - (yy - lid - drop) / (0.1 * iod), 0, 1),
+            )
             map_y = map_y - (drop * wxe * wye).astype(np.float32)
-    out = cv2.remap(img, map_x.astype(np.float32), map_y.astype(np.float32), cv2.INTER_LINEAR,
-                    borderMode=cv2.BORDER_REPLICATE)
+    out = cv2.remap(
+        img, map_x.astype(np.float32), map_y.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     if mouth is not None:
         out = _paint_mouth(out, xx, yy, iod, *mouth)
     return out
@@ -176,8 +185,9 @@ def close_mouth(img: np.ndarray, xy: np.ndarray) -> np.ndarray:
     out = cv2.inpaint(img, mask, max(3, int(0.06 * iod)), cv2.INPAINT_TELEA)
     seam = np.array([xy[78]] + [(xy[a] + xy[b]) / 2 for a, b in _SEAM_PAIRS] + [xy[308]])
     line = out.copy()
-    cv2.polylines(line, [np.round(seam * 4).astype(np.int32)], False, (50, 40, 60), max(1, int(0.012 * iod)),
-                  cv2.LINE_AA, shift=2)
+    cv2.polylines(
+        line, [np.round(seam * 4).astype(np.int32)], False, (50, 40, 60), max(1, int(0.012 * iod)), cv2.LINE_AA, shift=2
+    )
     return cv2.addWeighted(out, 0.35, line, 0.65, 0)
 
 
@@ -221,8 +231,9 @@ def hump(t_s: np.ndarray, onset_s: float, rise_s: float, hold_s: float, fall_s: 
     return out
 
 
-def yawn_course(t_s: np.ndarray, onset_s: float = 1.0, rise_s: float = 2.5, hold_s: float = 1.5,
-                fall_s: float = 1.0) -> np.ndarray:
+def yawn_course(
+    t_s: np.ndarray, onset_s: float = 1.0, rise_s: float = 2.5, hold_s: float = 1.5, fall_s: float = 1.0
+) -> np.ndarray:
     """Yawn time course in [0, 1]: slow cosine rise, hold, faster fall."""
     return hump(t_s, onset_s, rise_s, hold_s, fall_s)
 
@@ -305,12 +316,22 @@ def plan_stimulus(kind: str, seconds: float, fps: float, rng: np.random.Generato
         while on < seconds - 1.0:
             jaw = np.maximum(jaw, rng.uniform(0.02, 0.06) * hump(t, on, 0.15, rng.uniform(0.1, 0.4), 0.2))
             on += rng.uniform(0.6, 3.0)
-    return {"t_s": t, "jaw": jaw, "eyes": eyes, "corners_out": out_, "corners_up": up_, "dx": dx, "dy": dy,
-            "roll_deg": roll, "event": event}
+    return {
+        "t_s": t,
+        "jaw": jaw,
+        "eyes": eyes,
+        "corners_out": out_,
+        "corners_up": up_,
+        "dx": dx,
+        "dy": dy,
+        "roll_deg": roll,
+        "event": event,
+    }
 
 
-def prepare_face(photo: np.ndarray, landmarks_px: np.ndarray, size: int = 360, zoom: float = 1.9,
-                 retouch: Retouch = Retouch()) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def prepare_face(
+    photo: np.ndarray, landmarks_px: np.ndarray, size: int = 360, zoom: float = 1.9, retouch: Retouch = Retouch()
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The square face crop to animate, its landmarks (pixels), and, for a photo that smiles with
     open lips (``retouch.unsmile``), the crop with the photo's own smile (same geometry; the
     neutral crop has its lips closed and the smile warped away)."""
@@ -326,8 +347,9 @@ def _ramp(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return u * u * (3 - 2 * u)
 
 
-def render_stimulus(face: np.ndarray, xy: np.ndarray, plan: dict[str, np.ndarray],
-                    smile_face: np.ndarray | None = None):
+def render_stimulus(
+    face: np.ndarray, xy: np.ndarray, plan: dict[str, np.ndarray], smile_face: np.ndarray | None = None
+):
     """Yield the BGR frames of a planned clip from a face crop and its landmarks (pixels).
 
     With ``smile_face`` (the same face smiling with open lips, same geometry) and a ``teeth``
@@ -339,8 +361,13 @@ def render_stimulus(face: np.ndarray, xy: np.ndarray, plan: dict[str, np.ndarray
         if smile_face is not None and "teeth" in plan and plan["teeth"][i] > 0:
             a = float(plan["teeth"][i])
             base = cv2.addWeighted(face, 1.0 - a, smile_face, a, 0)
-        img = warp_face(base, xy, float(plan["jaw"][i]), min(float(plan["eyes"][i]), 1.0),
-                        (float(plan["corners_out"][i]), float(plan["corners_up"][i])))
+        img = warp_face(
+            base,
+            xy,
+            float(plan["jaw"][i]),
+            min(float(plan["eyes"][i]), 1.0),
+            (float(plan["corners_out"][i]), float(plan["corners_up"][i])),
+        )
         if plan["eyes"][i] >= 0.9:
             img = close_eyes(img, xy)
         m = cv2.getRotationMatrix2D((w / 2, h / 2), float(plan["roll_deg"][i]), 1.0)
@@ -348,9 +375,18 @@ def render_stimulus(face: np.ndarray, xy: np.ndarray, plan: dict[str, np.ndarray
         yield cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def make_stimulus_clip(photo: np.ndarray, landmarks_px: np.ndarray, kind: str, out_path, seconds: float = 24.0,
-                       seed: int = 0, fps: float = 25.0, size: int = 360, zoom: float = 1.9,
-                       retouch: Retouch = Retouch()) -> dict[str, np.ndarray]:
+def make_stimulus_clip(
+    photo: np.ndarray,
+    landmarks_px: np.ndarray,
+    kind: str,
+    out_path,
+    seconds: float = 24.0,
+    seed: int = 0,
+    fps: float = 25.0,
+    size: int = 360,
+    zoom: float = 1.9,
+    retouch: Retouch = Retouch(),
+) -> dict[str, np.ndarray]:
     """Synthesise a ``kind`` clip from a photo of a face and write it as MP4 (mp4v).
 
     ``zoom``: crop side in face extents (framing); ``retouch``: how the photo is brought to a

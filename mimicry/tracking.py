@@ -124,9 +124,15 @@ class FaceLandmarker:
     integer milliseconds and bumps any that do not increase by 1 ms.
     """
 
-    def __init__(self, mode: str = "video", max_faces: int = 1, model: str | Path | None = None,
-                 min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5,
-                 model_buffer: bytes | None = None):
+    def __init__(
+        self,
+        mode: str = "video",
+        max_faces: int = 1,
+        model: str | Path | None = None,
+        min_detection_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+        model_buffer: bytes | None = None,
+    ):
         import mediapipe as mp
         from mediapipe.tasks.python import BaseOptions, vision
 
@@ -140,10 +146,14 @@ class FaceLandmarker:
         self._mp = mp
         self._last_ms = -1
         self._results: queue.Queue = queue.Queue()
-        running = {"video": vision.RunningMode.VIDEO, "live": vision.RunningMode.LIVE_STREAM,
-                   "image": vision.RunningMode.IMAGE}[mode]
+        running = {
+            "video": vision.RunningMode.VIDEO,
+            "live": vision.RunningMode.LIVE_STREAM,
+            "image": vision.RunningMode.IMAGE,
+        }[mode]
         options = vision.FaceLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(self.model_path)) if model_buffer is None
+            base_options=BaseOptions(model_asset_path=str(self.model_path))
+            if model_buffer is None
             else BaseOptions(model_asset_buffer=model_buffer),
             running_mode=running,
             num_faces=self.max_faces,
@@ -211,7 +221,7 @@ class FaceLandmarker:
             self._landmarker.close()
             self._landmarker = None
 
-    def __enter__(self) -> "FaceLandmarker":
+    def __enter__(self) -> FaceLandmarker:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -280,8 +290,11 @@ class FaceIdTracker:
         the track is confirmed (it stays ``None`` for tracks that never were).
         """
         boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
-        self._tracks = [tr for tr in self._tracks if t_s - tr.last_t_s <= self.memory_s
-                        and (tr.face_id is not None or t_s - tr.last_t_s <= 0.5)]
+        self._tracks = [
+            tr
+            for tr in self._tracks
+            if t_s - tr.last_t_s <= self.memory_s and (tr.face_id is not None or t_s - tr.last_t_s <= 0.5)
+        ]
         keys: list[int] = [-1] * len(boxes)
         unmatched = set(range(len(boxes)))
         recent = [tr for tr in self._tracks if t_s - tr.last_t_s <= 0.5]
@@ -354,8 +367,9 @@ class FaceIdTracker:
 
     def known_ids(self, t_s: float) -> list[int]:
         """Ids of confirmed faces that are present or lost for at most ``memory_s`` at ``t_s``."""
-        return sorted({tr.face_id for tr in self._tracks
-                       if tr.face_id is not None and t_s - tr.last_t_s <= self.memory_s})
+        return sorted(
+            {tr.face_id for tr in self._tracks if tr.face_id is not None and t_s - tr.last_t_s <= self.memory_s}
+        )
 
     def __post_init__(self) -> None:
         self._ids: dict[int, int] = {}

@@ -17,15 +17,19 @@ EPISODE_MIN_S = 0.5
 TRUTH_EVENTS = ("yawn", "ambiguous", "laugh", "smile", "crying")
 
 
-def episodes(t_s: np.ndarray, values: np.ndarray, level: float = EPISODE_LEVEL,
-             min_s: float = EPISODE_MIN_S) -> list[tuple[float, float]]:
+def episodes(
+    t_s: np.ndarray, values: np.ndarray, level: float = EPISODE_LEVEL, min_s: float = EPISODE_MIN_S
+) -> list[tuple[float, float]]:
     """``(start_s, end_s)`` of the runs at or above ``level`` lasting at least ``min_s`` (from the
     first to the last sample of the run; missing values end a run)."""
     t = np.asarray(t_s, float)
     above = np.nan_to_num(np.asarray(values, float), nan=-1.0) >= level
     d = np.diff(np.concatenate([[0], above.astype(np.int8), [0]]))
-    return [(float(t[a]), float(t[b - 1])) for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1))
-            if t[b - 1] - t[a] >= min_s - 1e-9]
+    return [
+        (float(t[a]), float(t[b - 1]))
+        for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1))
+        if t[b - 1] - t[a] >= min_s - 1e-9
+    ]
 
 
 def _overlaps(a: float, b: float, spans: pd.DataFrame) -> np.ndarray:
@@ -62,10 +66,15 @@ def score_clip(track: pd.DataFrame, truth: pd.DataFrame) -> list[dict]:
     if "face" in d:
         d = d[d["face"] == d["face"].min()] if len(d) else d
     t = d["t_s"].to_numpy(float)
-    raw_smile = d[["mouthSmileLeft", "mouthSmileRight"]].mean(axis=1).to_numpy(float) \
-        if {"mouthSmileLeft", "mouthSmileRight"} <= set(d.columns) else np.full(t.size, np.nan)
-    signals = {"mimicry": (d["yawn"].to_numpy(float), d["smile"].to_numpy(float)),
-               "mediapipe": (d["jawOpen"].to_numpy(float) if "jawOpen" in d else np.full(t.size, np.nan), raw_smile)}
+    raw_smile = (
+        d[["mouthSmileLeft", "mouthSmileRight"]].mean(axis=1).to_numpy(float)
+        if {"mouthSmileLeft", "mouthSmileRight"} <= set(d.columns)
+        else np.full(t.size, np.nan)
+    )
+    signals = {
+        "mimicry": (d["yawn"].to_numpy(float), d["smile"].to_numpy(float)),
+        "mediapipe": (d["jawOpen"].to_numpy(float) if "jawOpen" in d else np.full(t.size, np.nan), raw_smile),
+    }
     rows = []
     for name, (yawn, smile) in signals.items():
         row = {"signal": name, **score_yawns(t, yawn, truth)}
@@ -74,5 +83,3 @@ def score_clip(track: pd.DataFrame, truth: pd.DataFrame) -> list[dict]:
             row[f"smile_in_{event}"] = mean_in_spans(t, smile, spans) if len(spans) else float("nan")
         rows.append(row)
     return rows
-
-

@@ -13,8 +13,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from .errors import OutputError
 from .csvio import RowEncoder
+from .errors import OutputError
 from .schema import CsvSchema
 
 
@@ -103,8 +103,9 @@ class CsvWriter:
                 os.lseek(self._fd, self._durable, os.SEEK_SET)
             except OSError:
                 pass
-            self._error = OutputError(f"cannot write {self.partial}: {e.strerror or e}; "
-                                      f"the {self._durable} bytes written before are intact")
+            self._error = OutputError(
+                f"cannot write {self.partial}: {e.strerror or e}; the {self._durable} bytes written before are intact"
+            )
             raise self._error from None
         self._durable += len(data)
         self._last_flush = time.monotonic()

@@ -99,7 +99,7 @@ def real_smile_clip(video: Path, out: Path, seconds: float, seed: int, zoom: flo
     while len(seq) < total:
         seq += _pingpong(neutral, int(rng.uniform(2.0, 5.0) * fps), rng)
         seq += onset + _pingpong(held, int(rng.uniform(1.0, 3.5) * fps), rng) + onset[::-1]
-    seq = seq[:total - int(1.0 * fps)] + _pingpong(neutral, int(1.0 * fps), rng)
+    seq = seq[: total - int(1.0 * fps)] + _pingpong(neutral, int(1.0 * fps), rng)
     vw = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, (size, size))
     for f in seq:
         vw.write(cv2.warpAffine(f, m, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE))
@@ -115,10 +115,14 @@ def main() -> int:
                 clip = tmp / f"{sid}.mp4"
                 if photo.endswith(".mp4"):
                     real_smile_clip(HERE / "sources" / photo, clip, seconds, seed, zoom, lm)
-                    source = (f"stimuli/sources/{photo}: {SOURCES[photo]}; re-timed from its own frames by "
-                              f"stimuli/build.py, framing {zoom}, seed {seed}")
-                    description = ("real smiles (teeth showing) of one man, re-timed from his own neutral and "
-                                   "smiling frames: rests of 2-5 s, smiles held 1-3.5 s")
+                    source = (
+                        f"stimuli/sources/{photo}: {SOURCES[photo]}; re-timed from its own frames by "
+                        f"stimuli/build.py, framing {zoom}, seed {seed}"
+                    )
+                    description = (
+                        "real smiles (teeth showing) of one man, re-timed from his own neutral and "
+                        "smiling frames: rests of 2-5 s, smiles held 1-3.5 s"
+                    )
                 else:
                     image = cv2.imread(str(HERE / "sources" / photo))
                     if mirror:
@@ -126,10 +130,13 @@ def main() -> int:
                     face = lm.detect(image)[0]
                     h, w = image.shape[:2]
                     retouch = RETOUCH.get(photo, Retouch())
-                    make_stimulus_clip(image, face.landmarks[:, :2] * [w, h], kind, clip, seconds, seed, zoom=zoom,
-                                       retouch=retouch)
-                    source = (f"stimuli/sources/{photo}{' (mirrored)' if mirror else ''}: {SOURCES[photo]}; "
-                              f"synthesised by stimuli/build.py, framing {zoom}, seed {seed}")
+                    make_stimulus_clip(
+                        image, face.landmarks[:, :2] * [w, h], kind, clip, seconds, seed, zoom=zoom, retouch=retouch
+                    )
+                    source = (
+                        f"stimuli/sources/{photo}{' (mirrored)' if mirror else ''}: {SOURCES[photo]}; "
+                        f"synthesised by stimuli/build.py, framing {zoom}, seed {seed}"
+                    )
                     if retouch.unsmile:
                         source += f", neutral face: lips closed, corners moved {retouch.unsmile} IOD"
                     description = DESCRIBE["smile-open" if kind == "smile" and retouch.unsmile else kind]

@@ -44,7 +44,9 @@ def main() -> None:
         ev = pd.read_csv(lib.events_path(b.stimulus_id))
         for e in ev.itertuples():
             if e.kind == "smile" and b.kind == "smile":
-                smile = np.maximum(smile, 0.95 * hump(tt, st + e.onset_s + SMILE_LAG_S, 0.4, rng.uniform(1.2, 2.0), 0.6))
+                smile = np.maximum(
+                    smile, 0.95 * hump(tt, st + e.onset_s + SMILE_LAG_S, 0.4, rng.uniform(1.2, 2.0), 0.6)
+                )
             if e.kind == "yawn" and b.kind == "yawn":
                 yawn = np.maximum(yawn, hump(tt, st + e.onset_s + YAWN_LAG_S, 2.5, 1.5, 1.0))
     plan["corners_out"] = plan["corners_up"] = 0.15 * smile

@@ -25,8 +25,11 @@ def bare_pass(path, fps: float, stride: int = 1) -> tuple[np.ndarray, np.ndarray
 
     from mimicry.model import bundled_model_path
 
-    opts = vision.FaceLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(bundled_model_path())),
-                                        running_mode=vision.RunningMode.VIDEO, output_face_blendshapes=True)
+    opts = vision.FaceLandmarkerOptions(
+        base_options=BaseOptions(model_asset_path=str(bundled_model_path())),
+        running_mode=vision.RunningMode.VIDEO,
+        output_face_blendshapes=True,
+    )
     jaw, smile, found, i = [], [], 0, 0
     with vision.FaceLandmarker.create_from_options(opts) as lm:
         cap = cv2.VideoCapture(str(path))
@@ -36,8 +39,10 @@ def bare_pass(path, fps: float, stride: int = 1) -> tuple[np.ndarray, np.ndarray
                 break
             if k % stride:
                 continue
-            res = lm.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB,
-                                               data=cv2.cvtColor(img, cv2.COLOR_BGR2RGB)), int(k * 1000 / fps))
+            res = lm.detect_for_video(
+                mp.Image(image_format=mp.ImageFormat.SRGB, data=cv2.cvtColor(img, cv2.COLOR_BGR2RGB)),
+                int(k * 1000 / fps),
+            )
             i += 1
             d = {c.category_name: c.score for c in res.face_blendshapes[0]} if res.face_blendshapes else {}
             found += bool(d)

@@ -16,6 +16,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import synth  # noqa: E402
 from guard.sitecustomize import local  # noqa: E402
+
 from mimicry.capture import read_frames  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
@@ -128,10 +129,17 @@ def pytest_configure(config):
 # tests that use these fixtures are marked: slow fixtures make the test slow; the others say
 # which part of the machine it needs (python -m pytest -m "not slow" is the fast tier)
 FIXTURE_MARKS = {
-    "landmarker": ("mediapipe",), "yawn_track": ("mediapipe", "slow"), "talking_track": ("mediapipe", "slow"),
-    "side_by_side": ("mediapipe",), "short_library": ("mediapipe", "slow"), "xvfb": ("gui", "slow"),
-    "browser": ("browser", "slow"), "recorded_session": ("mediapipe", "slow"), "local_out": ("mediapipe", "slow"),
-    "inputs": ("mediapipe", "slow"), "classroom": ("mediapipe", "slow"),
+    "landmarker": ("mediapipe",),
+    "yawn_track": ("mediapipe", "slow"),
+    "talking_track": ("mediapipe", "slow"),
+    "side_by_side": ("mediapipe",),
+    "short_library": ("mediapipe", "slow"),
+    "xvfb": ("gui", "slow"),
+    "browser": ("browser", "slow"),
+    "recorded_session": ("mediapipe", "slow"),
+    "local_out": ("mediapipe", "slow"),
+    "inputs": ("mediapipe", "slow"),
+    "classroom": ("mediapipe", "slow"),
 }
 
 
@@ -153,6 +161,7 @@ def no_network(monkeypatch):
             if self.family in (socket.AF_INET, socket.AF_INET6) and not local(address):
                 raise AssertionError(f"network access attempted: {address!r}")
             return original(self, address, *args)
+
         return connect
 
     monkeypatch.setattr(socket.socket, "connect", guard(socket.socket.connect))

@@ -9,7 +9,7 @@ a real yawn also changes skin, tongue, teeth and head pose in ways a warp does n
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import cv2
@@ -20,7 +20,7 @@ from mimicry.synth import close_eyes, face_crop, talking_course, warp_face, yawn
 DATA = Path(__file__).parent / "data"
 
 
-@lru_cache(maxsize=None)
+@cache
 def neutral_face() -> tuple[np.ndarray, np.ndarray]:
     """A neutral face crop (BGR) and its landmarks in pixels (478, 2)."""
     from mimicry.tracking import FaceLandmarker
@@ -35,8 +35,9 @@ def neutral_face() -> tuple[np.ndarray, np.ndarray]:
     return face_crop(frame, face.landmarks[:, :2] * [w, h], size=480)
 
 
-def write_clip(path: Path, jaw: np.ndarray, eyes: np.ndarray | None = None, fps: float = 30.0,
-               jaw_max: float = 0.6) -> Path:
+def write_clip(
+    path: Path, jaw: np.ndarray, eyes: np.ndarray | None = None, fps: float = 30.0, jaw_max: float = 0.6
+) -> Path:
     """Write an MP4 of the neutral face warped frame by frame."""
     img, xy = neutral_face()
     vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (img.shape[1], img.shape[0]))
@@ -51,12 +52,26 @@ def write_clip(path: Path, jaw: np.ndarray, eyes: np.ndarray | None = None, fps:
 def cover_mouth(img: np.ndarray, xy: np.ndarray) -> np.ndarray:
     """A skin-coloured hand (an ellipse with finger creases, colour from the forehead) over the mouth."""
     iod = np.linalg.norm(xy[263] - xy[33])
-    fore = img[int(xy[10, 1] + 0.1 * iod):int(xy[10, 1] + 0.25 * iod),
-               int(xy[10, 0] - 0.2 * iod):int(xy[10, 0] + 0.2 * iod)].reshape(-1, 3).mean(axis=0)
+    fore = (
+        img[
+            int(xy[10, 1] + 0.1 * iod) : int(xy[10, 1] + 0.25 * iod),
+            int(xy[10, 0] - 0.2 * iod) : int(xy[10, 0] + 0.2 * iod),
+        ]
+        .reshape(-1, 3)
+        .mean(axis=0)
+    )
     out = img.copy()
     c = ((xy[61] + xy[291]) / 2).astype(int)
-    cv2.ellipse(out, (int(c[0]), int(c[1])), (int(0.75 * iod), int(0.45 * iod)), 0, 0, 360,
-                tuple(int(v * 0.95) for v in fore), -1)
+    cv2.ellipse(
+        out,
+        (int(c[0]), int(c[1])),
+        (int(0.75 * iod), int(0.45 * iod)),
+        0,
+        0,
+        360,
+        tuple(int(v * 0.95) for v in fore),
+        -1,
+    )
     for k in range(-2, 3):
         y = int(c[1] + k * 0.16 * iod)
         cv2.line(out, (int(c[0] - 0.7 * iod), y), (int(c[0] + 0.7 * iod), y), tuple(int(v * 0.75) for v in fore), 2)

@@ -104,8 +104,14 @@ def test_events_hysteresis_minimum_duration_and_gaps():
 def test_following_viewer_lag_recovered_and_significant():
     # a single 30 s block cannot reach p < 0.01 with a 7 s lag search (a fifth of all circular
     # shifts keep the real peak inside the lag window); pooled blocks can
-    s = simulate_session(blocks=("smile", "control", "smile", "smile", "control", "smile"), block_s=40.0,
-                         smile_lag_s=0.8, smile_gain=0.6, noise=0.08, seed=3)
+    s = simulate_session(
+        blocks=("smile", "control", "smile", "smile", "control", "smile"),
+        block_s=40.0,
+        smile_lag_s=0.8,
+        smile_gain=0.6,
+        noise=0.08,
+        seed=3,
+    )
     res = analyze(s.frames, s.stimulus_log, FPS, AnalysisConfig())
     row = pooled(res.scores, "smile")
     assert abs(row.lag_s - 0.8) <= 1 / FPS + 1e-9
@@ -139,8 +145,9 @@ def test_independent_viewer_is_significant_at_about_the_nominal_rate():
 
 
 def test_yawn_contagion_counts_and_latencies_are_exact():
-    s = simulate_session(blocks=("yawn", "control", "yawn", "control"), smile_lag_s=None, yawn_lag_s=4.0,
-                         events_per_block=3, seed=5)
+    s = simulate_session(
+        blocks=("yawn", "control", "yawn", "control"), smile_lag_s=None, yawn_lag_s=4.0, events_per_block=3, seed=5
+    )
     res = analyze(s.frames, s.stimulus_log, FPS, FAST)
     c = res.contagion.iloc[0]
     n = len(s.truth["actor_yawn_onsets"])
@@ -159,8 +166,7 @@ def test_yawn_contagion_counts_and_latencies_are_exact():
 
 
 def test_face_loss_uneven_times_and_early_end():
-    s = simulate_session(smile_lag_s=0.8, jitter_s=0.012, face_loss=((15.0, 17.0), (85.0, 85.2)),
-                         end_s=165.0, seed=7)
+    s = simulate_session(smile_lag_s=0.8, jitter_s=0.012, face_loss=((15.0, 17.0), (85.0, 85.2)), end_s=165.0, seed=7)
     frames = s.frames.sample(frac=0.9, random_state=1).sort_index()  # 10 % of frames dropped
     res = analyze(frames, s.stimulus_log, FPS, FAST)
     assert set(res.scores.block) == {"0", "1", "2", "3", "4", "all"}  # block 4 cut after 15 s, 5 never started

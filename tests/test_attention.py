@@ -40,7 +40,13 @@ def test_looking_away_lowers_valid_share_and_can_be_left_out():
     tr = tr.set_index("onset_s")
     assert tr.loc[first, "valid_share"] < 0.35 and (tr.drop(index=first).valid_share > 0.95).all()
     kept = res.verdicts.set_index("measure").loc["smile_mimicry", "n_events"]
-    out = analyze(frames, s.stimulus_log, FPS, AnalysisConfig(n_surrogates=100, n_wlcc_surrogates=5,
-                                                               attention=AttentionConfig(exclude=True)))
+    out = analyze(
+        frames,
+        s.stimulus_log,
+        FPS,
+        AnalysisConfig(n_surrogates=100, n_wlcc_surrogates=5, attention=AttentionConfig(exclude=True)),
+    )
     assert out.verdicts.set_index("measure").loc["smile_mimicry", "n_events"] == kept - 1  # that trial is out
-    assert out.trials.set_index("onset_s").loc[first, "response"] != out.trials.set_index("onset_s").loc[first, "response"]
+    assert (
+        out.trials.set_index("onset_s").loc[first, "response"] != out.trials.set_index("onset_s").loc[first, "response"]
+    )

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import importorneed
 from click.testing import CliRunner
+from conftest import importorneed
 
 from mimicry.batch import (
     BatchConfig,
@@ -47,8 +47,23 @@ def recorded_session(tmp_path_factory, short_library) -> Path:
     d = tmp_path_factory.mktemp("recorded")
     proto = d / "one.toml"
     proto.write_text("[protocol]\nbaseline_s = 1.0\n[[block]]\nstimulus = 'smile-short'\n")
-    r = run("run", "--protocol", proto, "--camera", CAMERA, "--no-window", "--out", d / "sessions",
-            "--library", short_library, "--surrogates", "10", "--record-video", "--participant", "P-batch")
+    r = run(
+        "run",
+        "--protocol",
+        proto,
+        "--camera",
+        CAMERA,
+        "--no-window",
+        "--out",
+        d / "sessions",
+        "--library",
+        short_library,
+        "--surrogates",
+        "10",
+        "--record-video",
+        "--participant",
+        "P-batch",
+    )
     assert r.exit_code == 0, r.stderr
     (folder,) = [p for p in (d / "sessions").iterdir() if p.is_dir()]
     return folder
@@ -76,8 +91,13 @@ def local_out(inputs, tmp_path_factory) -> tuple[Path, object]:
 
 def test_find_inputs(inputs, tmp_path):
     items = find_inputs(inputs)
-    assert [(i.name, i.kind) for i in items] == [("corrupt", "video"), ("no_face", "video"), ("sessions/S1", "session"),
-                                                 ("single_face", "video"), ("sub/face_noface", "video")]
+    assert [(i.name, i.kind) for i in items] == [
+        ("corrupt", "video"),
+        ("no_face", "video"),
+        ("sessions/S1", "session"),
+        ("single_face", "video"),
+        ("sub/face_noface", "video"),
+    ]
     assert [i.name for i in find_inputs(inputs, "**/*.mov")] == ["sessions/S1", "sub/face_noface"]
     # two videos with one stem keep their suffixes; the output folder and hidden folders are left out
     d = tmp_path / "in"
@@ -117,8 +137,15 @@ def test_batch_track_equals_mimicry_track(local_out, tmp_path):
 def test_session_is_retracked_on_the_session_clock(local_out, recorded_session):
     out, _ = local_out
     s = out / "sessions" / "S1"
-    for name in ("frames.csv", "stimulus_log.csv", "session.json", "scores.csv", "contagion.csv", "xcorr.csv",
-                 "report.html"):
+    for name in (
+        "frames.csv",
+        "stimulus_log.csv",
+        "session.json",
+        "scores.csv",
+        "contagion.csv",
+        "xcorr.csv",
+        "report.html",
+    ):
         assert (s / name).is_file(), name
     live = read(recorded_session / "frames.csv").drop_duplicates("frame").set_index("frame")
     again = read(s / "frames.csv").drop_duplicates("frame").set_index("frame")
@@ -216,8 +243,9 @@ def _with_seed(cls, seed):
     """The analysis configuration class with another default seed (a changed constant)."""
     import dataclasses
 
-    return dataclasses.make_dataclass(cls.__name__, [("seed", int, dataclasses.field(default=seed))], bases=(cls,),
-                                      frozen=True)
+    return dataclasses.make_dataclass(
+        cls.__name__, [("seed", int, dataclasses.field(default=seed))], bases=(cls,), frozen=True
+    )
 
 
 @pytest.mark.slow
@@ -263,7 +291,10 @@ def test_a_worker_that_dies_costs_only_its_own_input(tmp_path):
     results = list(_run_local(find_inputs(d), out, BatchConfig(n_surrogates=10), 2, task=_dies_on_poison))
     by_name = {r["name"]: r for r in results}
     assert len(results) == 3 and set(by_name) == {"a", "b", "poison"}
-    assert by_name["poison"]["status"] == "failed" and by_name["poison"]["error"] == "the worker process died on this input"
+    assert (
+        by_name["poison"]["status"] == "failed"
+        and by_name["poison"]["error"] == "the worker process died on this input"
+    )
     assert by_name["a"]["status"] == by_name["b"]["status"] == "done"
     assert sorted(p.name for p in out.iterdir()) == ["a", "b"]  # nothing half-written for the poison
     assert (out / "a" / "done.json").is_file() and (out / "b" / "track.csv").is_file()
@@ -274,8 +305,9 @@ def test_distributed_gives_the_same_outputs_as_local(inputs, local_out, tmp_path
     out = tmp_path / "dist"
     items = find_inputs(inputs)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        r = run("batch", inputs, "--out", out, "--scheduler", cluster.scheduler_address, "--surrogates", SURROGATES,
-                "-q")
+        r = run(
+            "batch", inputs, "--out", out, "--scheduler", cluster.scheduler_address, "--surrogates", SURROGATES, "-q"
+        )
     assert r.exit_code == 1 and "3 done, 0 skipped (already complete), 2 failed" in r.output, r.output
     local = local_out[0]
     for it in items:
@@ -296,6 +328,7 @@ def test_bad_batch_input(tmp_path, inputs):
     assert r.exit_code == 1 and "is not a folder" in r.stderr
     r = run("batch", inputs, "--out", tmp_path / "o", "--pattern", "single_face.mp4", "--model", tmp_path / "file")
     assert r.exit_code == 1 and "model" in r.stderr and "Traceback" not in r.output
-    r = run("batch", inputs, "--out", tmp_path / "o", "--pattern", "single_face.mp4", "--scheduler",
-            "tcp://127.0.0.1:9")
+    r = run(
+        "batch", inputs, "--out", tmp_path / "o", "--pattern", "single_face.mp4", "--scheduler", "tcp://127.0.0.1:9"
+    )
     assert r.exit_code == 1 and "cannot connect to the Dask scheduler" in r.stderr

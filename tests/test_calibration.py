@@ -30,8 +30,17 @@ def calibration_frames(smile_peak=0.8, smile_rest=0.1, jaw_peak=0.7, jaw_rest=0.
     smile = np.where(t < 5, smile_peak, smile_rest)
     smile[t < 0.8] = smile_rest  # reacting to the first cue
     jaw = np.where((t >= 5.6) & (t < 10), jaw_peak, jaw_rest)
-    return pd.DataFrame({"t_s": t, "frame": np.arange(t.size), "face": face, "detected": 1, "smile": smile,
-                         "yawn": np.where(jaw > 0.5, 1.0, 0.0), "jawOpen": jaw})
+    return pd.DataFrame(
+        {
+            "t_s": t,
+            "frame": np.arange(t.size),
+            "face": face,
+            "detected": 1,
+            "smile": smile,
+            "yawn": np.where(jaw > 0.5, 1.0, 0.0),
+            "jawOpen": jaw,
+        }
+    )
 
 
 def test_schedule_is_smile_then_open_mouth_then_rest_back_to_back():
@@ -78,8 +87,9 @@ def test_normalize_rescales_each_face_by_its_own_range():
 
 def calibrated_session(**kw):
     """A simulated session whose first 15 s are the calibration phase (the open-mouth cue reads as a yawn)."""
-    s = simulate_session(blocks=("smile", "control", "smile", "control", "smile"), baseline_s=20.0, yawn_lag_s=None,
-                         seed=5, **kw)
+    s = simulate_session(
+        blocks=("smile", "control", "smile", "control", "smile"), baseline_s=20.0, yawn_lag_s=None, seed=5, **kw
+    )
     f = s.frames.copy()
     f["jawOpen"] = 0.02
     cal = calibration_frames()
@@ -103,8 +113,9 @@ def test_analysis_leaves_the_calibration_phase_out():
 def test_calibrated_analysis_expresses_smile_relative_to_the_range():
     frames, log, cal = calibrated_session(smile_gain=0.35)
     plain = analyze(frames, log, 30.0, FAST, calibration=cal)
-    rel = analyze(frames, log, 30.0, AnalysisConfig(n_surrogates=200, n_wlcc_surrogates=20, calibrated=True),
-                  calibration=cal)
+    rel = analyze(
+        frames, log, 30.0, AnalysisConfig(n_surrogates=200, n_wlcc_surrogates=20, calibrated=True), calibration=cal
+    )
     r = rel.calibration.iloc[0]
     p_eff = plain.verdicts.set_index("measure").at["smile_mimicry", "effect"]
     r_eff = rel.verdicts.set_index("measure").at["smile_mimicry", "effect"]

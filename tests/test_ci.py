@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parent.parent
-PROBE = '''
+PROBE = """
 import sys
 sys.path.insert(0, {tests!r})
 from conftest import need
 
 def test_needs_a_missing_tool():
     need(False, "no such tool here")
-'''
+"""
 
 
 @pytest.mark.parametrize("strict, outcome", [("", "1 skipped"), ("1", "1 failed")])
@@ -26,8 +26,14 @@ def test_a_missing_tool_skips_locally_and_fails_under_strict(tmp_path, strict, o
     env = {k: v for k, v in os.environ.items() if k != "MIMICRY_TEST_STRICT"}
     if strict:
         env["MIMICRY_TEST_STRICT"] = strict
-    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rsf", str(tmp_path)],
-                       capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rsf", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert outcome in r.stdout, r.stdout
     assert "no such tool here" in r.stdout
 
@@ -51,8 +57,10 @@ def test_a_subprocess_that_reaches_for_the_network_is_caught():
     """Every Python process a test starts loads the guard: a connection beyond this machine is
     refused before any packet leaves and logged, so the test that started it fails."""
     log = Path(os.environ["MIMICRY_TEST_NET_LOG"])
-    code = ("import socket\ntry:\n    socket.create_connection(('192.0.2.1', 80), timeout=1)\n"
-            "except OSError as e:\n    print(e)\n")
+    code = (
+        "import socket\ntry:\n    socket.create_connection(('192.0.2.1', 80), timeout=1)\n"
+        "except OSError as e:\n    print(e)\n"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "network access attempted in a test" in r.stdout
     assert "192.0.2.1" in log.read_text()

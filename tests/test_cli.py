@@ -46,8 +46,21 @@ def test_track_writes_schema_and_landmarks(data_dir, tmp_path):
     assert r.exit_code == 0, r.output + r.stderr
     df = pd.read_csv(out)
     assert list(df.columns) == TRACK.names
-    for col in ("t_s", "frame", "face", "detected", "smile", "yawn", "blink", "mouth_open",
-                "yaw_deg", "pitch_deg", "roll_deg", "jawOpen", "mouthSmileLeft"):
+    for col in (
+        "t_s",
+        "frame",
+        "face",
+        "detected",
+        "smile",
+        "yawn",
+        "blink",
+        "mouth_open",
+        "yaw_deg",
+        "pitch_deg",
+        "roll_deg",
+        "jawOpen",
+        "mouthSmileLeft",
+    ):
         assert col in df.columns
     assert list(df.columns[-52:]) == list(BLENDSHAPE_NAMES)
     assert len(df) == 72
@@ -73,9 +86,23 @@ def test_default_output_name(data_dir, tmp_path):
     assert (tmp_path / "my clip é.csv").exists()
 
 
-@pytest.mark.parametrize("case", ["missing", "directory", "empty", "corrupt", "out_dir_missing",
-                                  "out_is_dir", "camera", "no_input", "both_inputs", "bad_model",
-                                  "max_faces", "landmarks_same"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing",
+        "directory",
+        "empty",
+        "corrupt",
+        "out_dir_missing",
+        "out_is_dir",
+        "camera",
+        "no_input",
+        "both_inputs",
+        "bad_model",
+        "max_faces",
+        "landmarks_same",
+    ],
+)
 @pytest.mark.mediapipe
 def test_bad_input_gives_one_clear_line(case, data_dir, tmp_path):
     clip = data_dir / "single_face.mp4"
@@ -107,8 +134,13 @@ def test_bad_input_gives_one_clear_line(case, data_dir, tmp_path):
 
 def _spawn(args, tmp_path):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    return subprocess.Popen([sys.executable, "-m", "mimicry", "track", *map(str, args)], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "mimicry", "track", *map(str, args)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
 
 
 def _wait_for_rows(partial: Path, rows: int, timeout_s: float = 30.0) -> None:

@@ -12,13 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mimicry.csvio import complete_end, encode_row, trim_to_complete
-from mimicry.schema import EVENTS_LOG, CsvSchema, Column, safe_cell
+from mimicry.schema import EVENTS_LOG, Column, CsvSchema, safe_cell
 from mimicry.session import read_table, repair_session, write_outputs
 from mimicry.writers import CsvWriter
 
 TEXT = CsvSchema("t", "three text columns", tuple(Column(n, "str", "", "") for n in ("a", "b", "c")))
 # any text, with the characters that break naive CSV much more often than chance would give them
-NASTY = st.text(alphabet=st.one_of(st.sampled_from(list(',"\r\n\t=+-@\' ;')), st.characters()), max_size=12)
+NASTY = st.text(alphabet=st.one_of(st.sampled_from(list(",\"\r\n\t=+-@' ;")), st.characters()), max_size=12)
 ROWS = st.lists(st.tuples(NASTY, NASTY, NASTY), min_size=1, max_size=6)
 
 
@@ -95,8 +95,17 @@ def test_repaired_session_appends_a_parseable_record(tmp_path):
     w.close()
     with open(folder / "events_log.csv", "ab") as f:
         f.write(b'0.7,key,,"half')  # killed mid-record
-    (folder / "session.json").write_text(json.dumps({"session_id": "s", "participant": "P", "status": "running",
-                                                     "camera_fps": 30, "start_time": "2026-01-01T00:00:00"}))
+    (folder / "session.json").write_text(
+        json.dumps(
+            {
+                "session_id": "s",
+                "participant": "P",
+                "status": "running",
+                "camera_fps": 30,
+                "start_time": "2026-01-01T00:00:00",
+            }
+        )
+    )
     repair_session(folder)
     df = read_table(folder / "events_log.csv")
     assert list(df.columns) == EVENTS_LOG.names

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import synth
-from conftest import need
 from click.testing import CliRunner
+from conftest import need
 
 from mimicry.analysis.events import DEFAULT_EVENTS, detect_events
 from mimicry.cli import main
@@ -36,8 +36,10 @@ def read(path: Path) -> pd.DataFrame:
 
 def _synthetic(jaw: np.ndarray, size: int) -> list[np.ndarray]:
     img, xy = synth.neutral_face()
-    return [cv2.resize(synth.warp_face(img, xy, 0.6 * float(j), 0.5 * float(j)), (size, size),
-                       interpolation=cv2.INTER_AREA) for j in jaw]
+    return [
+        cv2.resize(synth.warp_face(img, xy, 0.6 * float(j), 0.5 * float(j)), (size, size), interpolation=cv2.INTER_AREA)
+        for j in jaw
+    ]
 
 
 def _smiler(n: int, size: int) -> list[np.ndarray]:
@@ -49,7 +51,7 @@ def _smiler(n: int, size: int) -> list[np.ndarray]:
         if not ok:
             break
         h, w = f.shape[:2]
-        frames.append(cv2.resize(f[:, (w - h) // 2:(w + h) // 2], (size, size), interpolation=cv2.INTER_AREA))
+        frames.append(cv2.resize(f[:, (w - h) // 2 : (w + h) // 2], (size, size), interpolation=cv2.INTER_AREA))
     loop = frames + frames[::-1]
     return [loop[i % len(loop)] for i in range(n)]
 
@@ -79,8 +81,20 @@ def classroom(tmp_path_factory) -> dict[str, Path]:
 
 
 def _run_saved(video: Path, out: Path, max_faces: int):
-    r = run("demo", "yawn", "--camera", video, "--no-window", "--save", "--out", out, "--max-faces", max_faces,
-            "--pause", "2")
+    r = run(
+        "demo",
+        "yawn",
+        "--camera",
+        video,
+        "--no-window",
+        "--save",
+        "--out",
+        out,
+        "--max-faces",
+        max_faces,
+        "--pause",
+        "2",
+    )
     assert r.exit_code == 0, r.output
     (folder,) = [p for p in out.iterdir() if p.is_dir()]
     return r, folder
@@ -120,8 +134,13 @@ def test_classroom_ids_hold_and_the_yawn_is_counted_for_its_face_only(classroom,
         print(f"\n90th-percentile smile per face: {smile.round(2).to_dict()}")
         assert smiler != yawner and smile[smiler] > 0.5 and (rest[rest.index.isin(main_ids)] < 0.3).all()
     # a saved demo is a session folder the analysis can read
-    assert set(p.name for p in folder.iterdir()) == {"frames.csv", "stimulus_log.csv", "events_log.csv",
-                                                     "session.json", "demo_results.csv"}
+    assert set(p.name for p in folder.iterdir()) == {
+        "frames.csv",
+        "stimulus_log.csv",
+        "events_log.csv",
+        "session.json",
+        "demo_results.csv",
+    }
     assert run("analyze", folder, "--surrogates", "10").exit_code == 0
 
 
@@ -142,8 +161,14 @@ def test_without_save_nothing_is_written(classroom, tmp_path):
         return {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
 
     before = files()
-    r = subprocess.run([sys.executable, "-m", "mimicry", "demo", "--camera", str(clip), "--no-window", "--minutes",
-                        "0.08"], cwd=work, env=env, capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "mimicry", "demo", "--camera", str(clip), "--no-window", "--minutes", "0.08"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     assert "class" in r.stdout
     assert files() == before
@@ -165,8 +190,19 @@ def test_online_events_match_the_offline_detector():
 
 
 def _stim(sid: str, seconds: float) -> Stimulus:
-    return Stimulus(id=sid, file=f"clips/{sid}.mp4", kind="yawn", fps=25.0, duration_s=seconds, width=10, height=10,
-                    sha256="0" * 64, source="test", license="MIT", description="")
+    return Stimulus(
+        id=sid,
+        file=f"clips/{sid}.mp4",
+        kind="yawn",
+        fps=25.0,
+        duration_s=seconds,
+        width=10,
+        height=10,
+        sha256="0" * 64,
+        source="test",
+        license="MIT",
+        description="",
+    )
 
 
 def test_playlist_reports_stimulus_events_when_shown():
@@ -187,7 +223,9 @@ def test_playlist_reports_stimulus_events_when_shown():
     skipped.start(0.0)
     assert skipped.shown_events(3.0) == [2.0]
     skipped.skip(5.0)  # a again from 5 s: its event at 8 s of the skipped run never came
-    assert skipped.shown_events(7.5) == [7.0] and skipped.shown_events(12.9) == [] and skipped.shown_events(13.0) == [13.0]
+    assert (
+        skipped.shown_events(7.5) == [7.0] and skipped.shown_events(12.9) == [] and skipped.shown_events(13.0) == [13.0]
+    )
 
 
 def test_playlist_pause_next_and_tally():
@@ -215,13 +253,18 @@ def test_playlist_pause_next_and_tally():
 def test_window_renders_and_quits_on_a_key(classroom, tmp_path):
     import shutil
 
-    need(bool(shutil.which("Xvfb") and shutil.which("xdotool")),
-         "Xvfb and xdotool are needed for window tests (apt-get install xvfb xdotool)")
+    need(
+        bool(shutil.which("Xvfb") and shutil.which("xdotool")),
+        "Xvfb and xdotool are needed for window tests (apt-get install xvfb xdotool)",
+    )
     display = f":{50 + os.getpid() % 40}"
     fbdir = tmp_path / "fb"
     fbdir.mkdir()
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1600x900x24", "-fbdir", str(fbdir)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    xvfb = subprocess.Popen(
+        ["Xvfb", display, "-screen", "0", "1600x900x24", "-fbdir", str(fbdir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(1.0)
     try:
         env = dict(os.environ, DISPLAY=display, PYTHONUNBUFFERED="1")
@@ -234,9 +277,25 @@ def test_window_renders_and_quits_on_a_key(classroom, tmp_path):
                 break
             frames.append(f)
         _write(long, frames * 3)
-        p = subprocess.Popen([sys.executable, "-m", "mimicry", "demo", "--camera", str(long), "--pause", "2",
-                              "--save", "--out", str(tmp_path / "saved")],
-                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        p = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "mimicry",
+                "demo",
+                "--camera",
+                str(long),
+                "--pause",
+                "2",
+                "--save",
+                "--out",
+                str(tmp_path / "saved"),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         xdo = lambda *a: subprocess.run(["xdotool", *a], env=env, capture_output=True, text=True)
         win = ""
         deadline = time.monotonic() + 60
@@ -269,8 +328,14 @@ def test_window_renders_and_quits_on_a_key(classroom, tmp_path):
         (folder,) = (tmp_path / "saved").iterdir()
         log = pd.read_csv(folder / "events_log.csv", keep_default_na=False)
         seq = [(r.event, r.block) for r in log.itertuples() if r.event in ("block_start", "block_end", "key")]
-        assert seq == [("block_start", "0"), ("key", ""), ("block_end", "0"), ("block_start", "1"), ("key", ""),
-                       ("block_end", "1")], seq
+        assert seq == [
+            ("block_start", "0"),
+            ("key", ""),
+            ("block_end", "0"),
+            ("block_start", "1"),
+            ("key", ""),
+            ("block_end", "1"),
+        ], seq
         t = log.set_index("event")["t_s"]
         assert log.event.iloc[-1] == "session_end" and log.t_s.iloc[-1] == log.t_s.iloc[-2]
         assert 1.0 < t["block_start"].iloc[1] - t["block_start"].iloc[0] < 30
@@ -286,5 +351,5 @@ def _screenshot(fbdir: Path) -> np.ndarray:
     header_size, width, height, bpp, bytes_per_line, ncolors = head[0], head[4], head[5], head[11], head[12], head[19]
     assert bpp == 32
     start = int(header_size + 12 * ncolors)
-    px = np.frombuffer(raw[start:start + int(bytes_per_line * height)], np.uint8).reshape(int(height), -1, 4)
-    return np.ascontiguousarray(px[:, :int(width), :3])  # BGRX in memory
+    px = np.frombuffer(raw[start : start + int(bytes_per_line * height)], np.uint8).reshape(int(height), -1, 4)
+    return np.ascontiguousarray(px[:, : int(width), :3])  # BGRX in memory

@@ -69,14 +69,27 @@ def test_docs_hooks_fail_on_an_unknown_schema_name():
 
 
 def test_track_schema_has_required_columns():
-    for col in ("t_s", "frame", "face", "detected", "smile", "yawn", "blink", "mouth_open",
-                "yaw_deg", "pitch_deg", "roll_deg", "jawOpen", "mouthSmileLeft"):
+    for col in (
+        "t_s",
+        "frame",
+        "face",
+        "detected",
+        "smile",
+        "yawn",
+        "blink",
+        "mouth_open",
+        "yaw_deg",
+        "pitch_deg",
+        "roll_deg",
+        "jawOpen",
+        "mouthSmileLeft",
+    ):
         assert col in TRACK.names
     assert len(TRACK.names) == len(set(TRACK.names)) == 12 + 52
 
 
 def test_safe_cell_blocks_formula_injection():
-    assert safe_cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert safe_cell('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
     assert safe_cell("+1+2") == "'+1+2"  # a spreadsheet would compute it
     assert safe_cell("+12") == "+12"  # a plain signed number stays a number
     assert safe_cell("@SUM(A1)") == "'@SUM(A1)"
@@ -123,7 +136,9 @@ def test_docs_quote_figures_only_from_results():
         have = {float(n) for n in NUMBER.findall(sections[name])}  # 19 quotes 19.0 too
         quoted = NUMBER.findall(re.sub(r"`[^`]*`", "", text))  # commands and names are not figures
         missing = [n for n in quoted if float(n) not in have]
-        assert not missing, f"the docs quote {missing} in a {name} block; RESULTS.md's {name} section has no such figure"
+        assert not missing, (
+            f"the docs quote {missing} in a {name} block; RESULTS.md's {name} section has no such figure"
+        )
 
 
 def test_every_benchmark_the_docs_name_has_a_results_block():

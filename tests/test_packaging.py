@@ -18,12 +18,22 @@ def wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("wheel")
     # from a copy without build/ (stale files there would go into the wheel) or other output
     src = out / "src"
-    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", "sessions",
-                                                             "__pycache__", ".pytest_cache", ".venv", "out"))
+    shutil.copytree(
+        ROOT,
+        src,
+        ignore=shutil.ignore_patterns(
+            ".git", "build", "dist", "*.egg-info", "sessions", "__pycache__", ".pytest_cache", ".venv", "out"
+        ),
+    )
     # no build isolation: the test extras bring setuptools, so no package index is needed (and none is used)
-    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out),
-                        str(src)], env={**os.environ, "PIP_NO_INDEX": "1"},
-                       capture_output=True, text=True, timeout=600, check=False)
+    r = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(src)],
+        env={**os.environ, "PIP_NO_INDEX": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     (whl,) = out.glob("mimicry-*.whl")
     return whl
@@ -40,8 +50,13 @@ def test_wheel_holds_every_manifest_file(wheel):
         assert f"mimicry/_stimuli/tracks/{s['id']}.events.csv" in names
     for p in (ROOT / "protocols").glob("*.toml"):
         assert f"mimicry/_protocols/{p.name}" in names
-    assert {"mimicry/_stimuli/manifest.toml", "mimicry/_stimuli/sample_viewer.mp4",
-            "mimicry/_stimuli/sources/README.md", "mimicry/models/face_landmarker.task"} <= names
+    assert "mimicry/py.typed" in names  # PEP 561: type checkers read mimicry's annotations
+    assert {
+        "mimicry/_stimuli/manifest.toml",
+        "mimicry/_stimuli/sample_viewer.mp4",
+        "mimicry/_stimuli/sources/README.md",
+        "mimicry/models/face_landmarker.task",
+    } <= names
 
 
 def test_installed_wheel_finds_its_library_and_protocols(wheel, tmp_path):
@@ -51,13 +66,21 @@ def test_installed_wheel_finds_its_library_and_protocols(wheel, tmp_path):
     zipfile.ZipFile(wheel).extractall(site)
     env = {k: v for k, v in os.environ.items() if k not in ("MIMICRY_LIBRARY", "PYTHONPATH")}
     env["PYTHONPATH"] = str(site)
-    code = ("import mimicry, mimicry.stimuli as s; from mimicry.protocol import load_protocol;"
-            "print(mimicry.__file__); print(s.default_library());"
-            "print(load_protocol(s.shipped_folder('protocols') / 'sample.toml').name)")
+    code = (
+        "import mimicry, mimicry.stimuli as s; from mimicry.protocol import load_protocol;"
+        "print(mimicry.__file__); print(s.default_library());"
+        "print(load_protocol(s.shipped_folder('protocols') / 'sample.toml').name)"
+    )
     r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
     assert r.returncode == 0, r.stderr[-2000:]
     file, library, name = r.stdout.split()
     assert Path(file).is_relative_to(site) and Path(library) == site / "mimicry" / "_stimuli" and name == "sample"
-    r = subprocess.run([sys.executable, "-m", "mimicry", "stimuli", "check"], cwd=tmp_path, env=env,
-                       capture_output=True, text=True, check=False)
+    r = subprocess.run(
+        [sys.executable, "-m", "mimicry", "stimuli", "check"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert r.returncode == 0 and "stimuli ok" in r.stdout, r.stdout + r.stderr[-2000:]

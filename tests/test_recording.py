@@ -12,8 +12,8 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import assert_numbers_only, need
 from click.testing import CliRunner
+from conftest import assert_numbers_only, need
 
 from mimicry.cli import main
 from mimicry.stimuli import default_library
@@ -44,6 +44,7 @@ def no_connection_at_all(monkeypatch):
             if self.family == socket.AF_UNIX:
                 return original(self, *args)
             refuse(self, *args)
+
         return connect
 
     monkeypatch.setattr(socket.socket, "connect", refuse_inet(socket.socket.connect))
@@ -57,7 +58,9 @@ def no_connection_at_all(monkeypatch):
 def test_loopback_clocks_are_aligned(tmp_path):
     """The stimulus replayed as the camera: the viewer equals the actor at lag 0."""
     proto = tmp_path / "loop.toml"
-    proto.write_text("[protocol]\nname = 'loopback'\nbaseline_s = 0\nisi_s = 0\n[[block]]\nstimulus = 'smile-man-real'\n")
+    proto.write_text(
+        "[protocol]\nname = 'loopback'\nbaseline_s = 0\nisi_s = 0\n[[block]]\nstimulus = 'smile-man-real'\n"
+    )
     out = tmp_path / "sessions"
     r = run("run", "--protocol", proto, "--camera", CLIP, "--no-window", "--out", out, "--surrogates", "100")
     assert r.exit_code == 0, r.stderr
@@ -75,11 +78,27 @@ def test_loopback_clocks_are_aligned(tmp_path):
 
 def test_two_blocks_with_baseline_and_pause_follow_the_protocol(tmp_path, short_library):
     proto = tmp_path / "two.toml"
-    proto.write_text("[protocol]\nbaseline_s = 1.5\nisi_s = 2.0\n[[block]]\nstimulus = 'smile-short'\n"
-                     "[[block]]\nstimulus = 'control-short'\n")
+    proto.write_text(
+        "[protocol]\nbaseline_s = 1.5\nisi_s = 2.0\n[[block]]\nstimulus = 'smile-short'\n"
+        "[[block]]\nstimulus = 'control-short'\n"
+    )
     out = tmp_path / "sessions"
-    r = run("run", "--protocol", proto, "--camera", CLIP, "--no-window", "--out", out, "--library", short_library,
-            "--surrogates", "20", "--participant", "T-01")
+    r = run(
+        "run",
+        "--protocol",
+        proto,
+        "--camera",
+        CLIP,
+        "--no-window",
+        "--out",
+        out,
+        "--library",
+        short_library,
+        "--surrogates",
+        "20",
+        "--participant",
+        "T-01",
+    )
     assert r.exit_code == 0, r.stderr
     folder = only_session(out)
     assert "_T-01_" in folder.name
@@ -102,9 +121,28 @@ def test_interrupted_session_is_aborted_with_data_kept(tmp_path, short_library):
     proto = tmp_path / "two.toml"
     proto.write_text("[protocol]\nbaseline_s = 1\nisi_s = 1\n[[block]]\nkind = 'smile'\n[[block]]\nkind = 'control'\n")
     out = tmp_path / "sessions"
-    proc = subprocess.Popen([sys.executable, "-m", "mimicry", "run", "--protocol", str(proto), "--camera", str(CLIP),
-                             "--no-window", "--out", str(out), "--library", str(short_library), "--surrogates", "20"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mimicry",
+            "run",
+            "--protocol",
+            str(proto),
+            "--camera",
+            str(CLIP),
+            "--no-window",
+            "--out",
+            str(out),
+            "--library",
+            str(short_library),
+            "--surrogates",
+            "20",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         folders = list(out.glob("*/frames.csv")) if out.exists() else []
@@ -123,17 +161,20 @@ def test_interrupted_session_is_aborted_with_data_kept(tmp_path, short_library):
     assert "abort" in set(pd.read_csv(folder / "events_log.csv").event)
 
 
-@pytest.mark.parametrize("case, pattern", [
-    ("missing_protocol", "protocol not found"),
-    ("broken_protocol", "TOML syntax error"),
-    ("negative", "baseline_s"),
-    ("unknown_id", "unknown stimulus"),
-    ("camera", "camera 7"),
-    ("corrupt_video", "corrupt"),
-    ("participant", "participant id"),
-    ("out_is_file", "not a folder"),
-    ("window", "no display .*--no-window"),
-])
+@pytest.mark.parametrize(
+    "case, pattern",
+    [
+        ("missing_protocol", "protocol not found"),
+        ("broken_protocol", "TOML syntax error"),
+        ("negative", "baseline_s"),
+        ("unknown_id", "unknown stimulus"),
+        ("camera", "camera 7"),
+        ("corrupt_video", "corrupt"),
+        ("participant", "participant id"),
+        ("out_is_file", "not a folder"),
+        ("window", "no display .*--no-window"),
+    ],
+)
 def test_bad_input_one_line_no_session_folder(tmp_path, case, pattern, monkeypatch):
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
@@ -180,11 +221,14 @@ def xvfb():
     """A virtual X screen for window tests (Xvfb and xdotool from Debian; .ci/run installs them)."""
     import shutil
 
-    need(bool(shutil.which("Xvfb") and shutil.which("xdotool")),
-         "Xvfb and xdotool are needed for window tests (apt-get install xvfb xdotool)")
+    need(
+        bool(shutil.which("Xvfb") and shutil.which("xdotool")),
+        "Xvfb and xdotool are needed for window tests (apt-get install xvfb xdotool)",
+    )
     display = f":{90 + os.getpid() % 100}"
-    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x800x24"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["Xvfb", display, "-screen", "0", "1280x800x24"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     time.sleep(1.0)
     yield display
     proc.terminate()
@@ -197,13 +241,33 @@ def _xdo(display, *args):
 
 def test_window_session_pauses_resumes_and_aborts_on_a_key(tmp_path, short_library, xvfb):
     proto = tmp_path / "w.toml"
-    proto.write_text("[protocol]\nbaseline_s = 1\nisi_s = 1\n[[block]]\nstimulus = 'smile-short'\n"
-                     "[[block]]\nstimulus = 'control-short'\n")
+    proto.write_text(
+        "[protocol]\nbaseline_s = 1\nisi_s = 1\n[[block]]\nstimulus = 'smile-short'\n"
+        "[[block]]\nstimulus = 'control-short'\n"
+    )
     out = tmp_path / "sessions"
     env = dict(os.environ, DISPLAY=xvfb, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "mimicry", "run", "--protocol", str(proto), "--camera", str(CLIP),
-                             "--out", str(out), "--library", str(short_library), "--surrogates", "20"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mimicry",
+            "run",
+            "--protocol",
+            str(proto),
+            "--camera",
+            str(CLIP),
+            "--out",
+            str(out),
+            "--library",
+            str(short_library),
+            "--surrogates",
+            "20",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
     deadline = time.monotonic() + 60
     win = ""
     while time.monotonic() < deadline and not win:
@@ -228,7 +292,11 @@ def test_window_session_pauses_resumes_and_aborts_on_a_key(tmp_path, short_libra
     log = pd.read_csv(folder / "stimulus_log.csv")
     assert len(log) > 25 and len(pd.read_csv(folder / "frames.csv")) > 60  # data kept
     # the pause shifted the clip: frames after it continue where they stopped (no burst of drops)
-    drops = events.loc[events.event == "stimulus_drop", "detail"].astype(int).sum() if "stimulus_drop" in set(events.event) else 0
+    drops = (
+        events.loc[events.event == "stimulus_drop", "detail"].astype(int).sum()
+        if "stimulus_drop" in set(events.event)
+        else 0
+    )
     assert drops < 10
 
 
@@ -236,8 +304,21 @@ def test_record_video_only_when_asked(tmp_path, short_library):
     proto = tmp_path / "one.toml"
     proto.write_text("[protocol]\nbaseline_s = 0.5\n[[block]]\nstimulus = 'control-short'\n")
     out = tmp_path / "sessions"
-    r = run("run", "--protocol", proto, "--camera", CLIP, "--no-window", "--out", out, "--library", short_library,
-            "--surrogates", "10", "--record-video")
+    r = run(
+        "run",
+        "--protocol",
+        proto,
+        "--camera",
+        CLIP,
+        "--no-window",
+        "--out",
+        out,
+        "--library",
+        short_library,
+        "--surrogates",
+        "10",
+        "--record-video",
+    )
     assert r.exit_code == 0, r.stderr
     folder = only_session(out)
     meta = json.loads((folder / "session.json").read_text())
@@ -286,9 +367,29 @@ def test_window_session_completes(tmp_path, short_library, xvfb):
     proto.write_text("[protocol]\nbaseline_s = 1\n[[block]]\nstimulus = 'smile-short'\n")
     out = tmp_path / "sessions"
     env = dict(os.environ, DISPLAY=xvfb)
-    done = subprocess.run([sys.executable, "-m", "mimicry", "run", "--protocol", str(proto), "--camera", str(CLIP),
-                           "--out", str(out), "--library", str(short_library), "--surrogates", "20", "--fullscreen"],
-                          capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mimicry",
+            "run",
+            "--protocol",
+            str(proto),
+            "--camera",
+            str(CLIP),
+            "--out",
+            str(out),
+            "--library",
+            str(short_library),
+            "--surrogates",
+            "20",
+            "--fullscreen",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     folder = only_session(out)
     meta = json.loads((folder / "session.json").read_text())
@@ -301,7 +402,8 @@ def test_window_session_completes(tmp_path, short_library, xvfb):
 def _close_like_a_window_manager(display: str, title: str) -> int:
     """Send WM_DELETE_WINDOW to every top-level window called ``title``, as a window manager does
     when its close button is clicked (Xvfb has no window manager). Returns how many were asked."""
-    from Xlib import X, display as xdisplay
+    from Xlib import X
+    from Xlib import display as xdisplay
     from Xlib.protocol import event
 
     d = xdisplay.Display(display)
@@ -317,8 +419,9 @@ def _close_like_a_window_manager(display: str, title: str) -> int:
         except Exception:  # a window that went away meanwhile
             continue
         if name and title in str(name) and wm_delete in protocols:
-            w.send_event(event.ClientMessage(window=w, client_type=wm_protocols, data=(32, [wm_delete, X.CurrentTime,
-                                                                                         0, 0, 0])))
+            w.send_event(
+                event.ClientMessage(window=w, client_type=wm_protocols, data=(32, [wm_delete, X.CurrentTime, 0, 0, 0]))
+            )
             asked += 1
     d.flush()
     d.close()
@@ -331,9 +434,27 @@ def test_closing_the_window_aborts_the_session_and_keeps_its_data(tmp_path, shor
     env = dict(os.environ, DISPLAY=xvfb, PYTHONUNBUFFERED="1")
     proto = tmp_path / "one.toml"
     proto.write_text("[protocol]\nbaseline_s = 1\n[[block]]\nstimulus = 'smile-short'\n")
-    proc = subprocess.Popen([sys.executable, "-m", "mimicry", "run", "--protocol", str(proto), "--camera", str(CLIP),
-                             "--out", str(out), "--library", str(short_library), "--surrogates", "20"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mimicry",
+            "run",
+            "--protocol",
+            str(proto),
+            "--camera",
+            str(CLIP),
+            "--out",
+            str(out),
+            "--library",
+            str(short_library),
+            "--surrogates",
+            "20",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not _xdo(xvfb, "search", "--name", "mimicry").stdout.strip():
         time.sleep(0.3)
@@ -369,8 +490,16 @@ def cued_viewer(tmp_path_factory):
     smile = ((t > 0.5) & (t < 4.8)).astype(float)
     jaw = 0.6 * ((t > 5.6) & (t < 9.8))
     zero = np.zeros_like(t)
-    plan = {"t_s": t, "jaw": jaw, "eyes": zero, "corners_out": 0.2 * smile, "corners_up": 0.2 * smile,
-            "dx": zero, "dy": zero, "roll_deg": zero}
+    plan = {
+        "t_s": t,
+        "jaw": jaw,
+        "eyes": zero,
+        "corners_out": 0.2 * smile,
+        "corners_up": 0.2 * smile,
+        "dx": zero,
+        "dy": zero,
+        "roll_deg": zero,
+    }
     path = tmp_path_factory.mktemp("viewer") / "cued.mp4"
     vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (256, 256))
     for frame in render_stimulus(face, xy, plan):
@@ -385,8 +514,20 @@ def test_calibration_phase_records_the_faces_range_and_is_left_out(tmp_path, sho
     proto = tmp_path / "cal.toml"
     proto.write_text("[protocol]\ncalibration = true\nbaseline_s = 0.5\n[[block]]\nstimulus = 'control-short'\n")
     out = tmp_path / "sessions"
-    r = run("run", "--protocol", proto, "--camera", cued_viewer, "--no-window", "--out", out,
-            "--library", short_library, "--surrogates", "20")
+    r = run(
+        "run",
+        "--protocol",
+        proto,
+        "--camera",
+        cued_viewer,
+        "--no-window",
+        "--out",
+        out,
+        "--library",
+        short_library,
+        "--surrogates",
+        "20",
+    )
     assert r.exit_code == 0, r.stderr
     folder = only_session(out)
     meta = json.loads((folder / "session.json").read_text())
@@ -397,8 +538,14 @@ def test_calibration_phase_records_the_faces_range_and_is_left_out(tmp_path, sho
     assert face["usable"] == 1, face
     assert face["smile_max"] - face["smile_rest"] > 0.3 and face["mouth_open_max"] - face["mouth_open_rest"] > 0.3
     events = pd.read_csv(folder / "events_log.csv")
-    assert events.event.tolist()[:6] == ["session_start", "calibration_start", "calibration_cue", "calibration_cue",
-                                         "calibration_cue", "calibration_end"]
+    assert events.event.tolist()[:6] == [
+        "session_start",
+        "calibration_start",
+        "calibration_cue",
+        "calibration_cue",
+        "calibration_cue",
+        "calibration_end",
+    ]
     base = events[events.event == "baseline_start"].t_s.iloc[0]
     block = events[events.event == "block_start"].t_s.iloc[0]
     assert base == pytest.approx(cal["end_s"], abs=0.01) and block == pytest.approx(cal["end_s"] + 0.5, abs=0.05)

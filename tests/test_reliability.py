@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import importorneed
 from click.testing import CliRunner
+from conftest import importorneed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -49,17 +49,35 @@ def read(path: Path) -> pd.DataFrame:
 
 def _protocol(tmp_path: Path, name: str = "one") -> Path:
     p = tmp_path / "one.toml"
-    p.write_text(f"[protocol]\nname = {json.dumps(name)}\nbaseline_s = 1.0\n[[block]]\nstimulus = 'smile-short'\n",
-                 encoding="utf-8")
+    p.write_text(
+        f"[protocol]\nname = {json.dumps(name)}\nbaseline_s = 1.0\n[[block]]\nstimulus = 'smile-short'\n",
+        encoding="utf-8",
+    )
     return p
 
 
 def _start_run(tmp_path: Path, library: Path, name: str = "one", preexec=None) -> tuple[subprocess.Popen, Path]:
     out = tmp_path / "sessions"
-    cmd = [sys.executable, "-m", "mimicry", "run", "--protocol", str(_protocol(tmp_path, name)), "--camera", str(CAMERA),
-           "--no-window", "--out", str(out), "--library", str(library), "--surrogates", "10"]
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                         preexec_fn=preexec)
+    cmd = [
+        sys.executable,
+        "-m",
+        "mimicry",
+        "run",
+        "--protocol",
+        str(_protocol(tmp_path, name)),
+        "--camera",
+        str(CAMERA),
+        "--no-window",
+        "--out",
+        str(out),
+        "--library",
+        str(library),
+        "--surrogates",
+        "10",
+    ]
+    p = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=preexec
+    )
     return p, out
 
 
@@ -92,8 +110,10 @@ def test_sigkill_loses_about_a_second_and_the_session_is_repaired(tmp_path, shor
         read(folder / name)
     frames, stim = read(folder / "frames.csv"), read(folder / "stimulus_log.csv")
     lost_s = float(stim.t_s.max() - frames.t_s.max())
-    print(f"\nSIGKILL: last stimulus row at {stim.t_s.max():.2f} s, last camera row at {frames.t_s.max():.2f} s: "
-          f"{lost_s:.2f} s of camera rows lost (1 s of it is the yawn filter's look-ahead)")
+    print(
+        f"\nSIGKILL: last stimulus row at {stim.t_s.max():.2f} s, last camera row at {frames.t_s.max():.2f} s: "
+        f"{lost_s:.2f} s of camera rows lost (1 s of it is the yawn filter's look-ahead)"
+    )
     assert frames.t_s.max() > 2.0 and lost_s <= 1.0 + 0.25 + 0.35
     # the protocol name is text from the user: guarded in the CSV
     events = read(folder / "events_log.csv").set_index("event")
@@ -119,8 +139,13 @@ def test_analyze_repairs_a_killed_session(tmp_path):
     from mimicry.simulate import simulate_session
 
     s = simulate_session(blocks=("smile", "control"), seed=2, end_s=40.0)
-    meta = {**s.meta, "status": "running", "pid": 2 ** 22 + 7, "host": socket.gethostname(),
-            "start_time": "2026-11-25T14:00:00+00:00"}
+    meta = {
+        **s.meta,
+        "status": "running",
+        "pid": 2**22 + 7,
+        "host": socket.gethostname(),
+        "start_time": "2026-11-25T14:00:00+00:00",
+    }
     folder = write_session(tmp_path / "s", s.frames, s.stimulus_log, meta)
     with open(folder / "frames.csv", "a") as f:
         f.write("39.99,1199,0,1,1,0.2")  # half a row: the process died mid-write
@@ -135,8 +160,14 @@ def test_analyze_repairs_a_killed_session(tmp_path):
 def test_repair_refuses_a_session_still_recording(tmp_path):
     folder = tmp_path / "s"
     folder.mkdir()
-    meta = {"session_id": "x", "participant": "P", "status": "running", "camera_fps": 30.0, "pid": os.getpid(),
-            "host": socket.gethostname()}
+    meta = {
+        "session_id": "x",
+        "participant": "P",
+        "status": "running",
+        "camera_fps": 30.0,
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+    }
     (folder / "session.json").write_text(json.dumps(meta))
     with pytest.raises(SessionError, match="still recording"):
         repair_session(folder)
@@ -157,6 +188,7 @@ def _limit_file_size(limit_bytes: int):
     def preexec():
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+
     return preexec
 
 
@@ -229,12 +261,33 @@ def test_concurrent_session_folders_never_collide(tmp_path):
 # -- bad input: parsers never crash ----------------------------------------------------------------
 
 _toml_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(-10 ** 6, 10 ** 6), st.floats(allow_nan=True),
-              st.text(max_size=12)),
+    st.one_of(st.none(), st.booleans(), st.integers(-(10**6), 10**6), st.floats(allow_nan=True), st.text(max_size=12)),
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
-    max_leaves=12)
-_keys = st.sampled_from(["name", "baseline_s", "isi_s", "order", "seed", "stimulus", "kind", "repeat", "id", "file",
-                         "fps", "duration_s", "width", "height", "sha256", "source", "license", "description", "x"])
+    max_leaves=12,
+)
+_keys = st.sampled_from(
+    [
+        "name",
+        "baseline_s",
+        "isi_s",
+        "order",
+        "seed",
+        "stimulus",
+        "kind",
+        "repeat",
+        "id",
+        "file",
+        "fps",
+        "duration_s",
+        "width",
+        "height",
+        "sha256",
+        "source",
+        "license",
+        "description",
+        "x",
+    ]
+)
 
 
 def _dump(doc) -> str:
@@ -253,9 +306,12 @@ def _dump(doc) -> str:
         return "[protocol]\n"
 
 
-_protocol_docs = st.fixed_dictionaries({
-    "protocol": st.dictionaries(_keys, _toml_values, max_size=6),
-    "block": st.lists(st.dictionaries(_keys, _toml_values, max_size=4), max_size=4)})
+_protocol_docs = st.fixed_dictionaries(
+    {
+        "protocol": st.dictionaries(_keys, _toml_values, max_size=6),
+        "block": st.lists(st.dictionaries(_keys, _toml_values, max_size=4), max_size=4),
+    }
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -281,8 +337,7 @@ def test_protocol_parser_never_crashes_on_any_text(tmp_path, text):
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(entries=st.lists(st.dictionaries(_keys, _toml_values, max_size=10), max_size=3),
-       junk=st.text(max_size=40))
+@given(entries=st.lists(st.dictionaries(_keys, _toml_values, max_size=10), max_size=3), junk=st.text(max_size=40))
 def test_manifest_parser_never_crashes(tmp_path, entries, junk):
     lib = tmp_path / "lib"
     lib.mkdir(exist_ok=True)
@@ -328,8 +383,22 @@ def test_truncated_video_with_its_index_at_the_start_keeps_the_frames_it_has(tmp
     """A recording cut short (copy interrupted, disk full) whose index comes first (faststart MP4,
     as phones and streaming write): the frames that are there are tracked."""
     whole = tmp_path / "whole.mp4"
-    subprocess.run([_ffmpeg(), "-v", "error", "-i", str(DATA / "face_noface.mov"), "-an", "-c:v", "libx264",
-                    "-movflags", "+faststart", str(whole)], check=True)
+    subprocess.run(
+        [
+            _ffmpeg(),
+            "-v",
+            "error",
+            "-i",
+            str(DATA / "face_noface.mov"),
+            "-an",
+            "-c:v",
+            "libx264",
+            "-movflags",
+            "+faststart",
+            str(whole),
+        ],
+        check=True,
+    )
     raw = whole.read_bytes()
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(raw[: len(raw) * 2 // 3])
@@ -374,8 +443,20 @@ def test_very_large_frames_are_downscaled_for_tracking_only(tmp_path):
 @pytest.mark.slow
 def test_camera_that_ends_early(tmp_path, short_library):
     out = tmp_path / "sessions"
-    r = run("run", "--protocol", _protocol(tmp_path), "--camera", DATA / "single_face.mp4", "--no-window", "--out", out,
-            "--library", short_library, "--surrogates", "10")
+    r = run(
+        "run",
+        "--protocol",
+        _protocol(tmp_path),
+        "--camera",
+        DATA / "single_face.mp4",
+        "--no-window",
+        "--out",
+        out,
+        "--library",
+        short_library,
+        "--surrogates",
+        "10",
+    )
     assert r.exit_code == 0, r.stderr
     (folder,) = [p for p in out.iterdir() if p.is_dir()]
     events = read(folder / "events_log.csv")
@@ -419,8 +500,20 @@ def test_camera_gap_is_logged_and_tracking_resumes(tmp_path, short_library, monk
 
     monkeypatch.setattr(SessionRun, "_open_camera", staticmethod(lambda camera: StallingCamera(camera, realtime=True)))
     out = tmp_path / "sessions"
-    r = run("run", "--protocol", _protocol(tmp_path), "--camera", CAMERA, "--no-window", "--out", out,
-            "--library", short_library, "--surrogates", "10")
+    r = run(
+        "run",
+        "--protocol",
+        _protocol(tmp_path),
+        "--camera",
+        CAMERA,
+        "--no-window",
+        "--out",
+        out,
+        "--library",
+        short_library,
+        "--surrogates",
+        "10",
+    )
     assert r.exit_code == 0, r.stderr
     (folder,) = [p for p in out.iterdir() if p.is_dir()]
     events = read(folder / "events_log.csv")
@@ -463,8 +556,23 @@ def test_rotated_phone_video_is_tracked_upright(tmp_path):
         vw.write(cv2.rotate(f, cv2.ROTATE_90_CLOCKWISE))
     vw.release()
     phone = tmp_path / "phone.mp4"
-    subprocess.run([ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-display_rotation", "90", "-i", str(side),
-                    "-c", "copy", str(phone)], check=True)
+    subprocess.run(
+        [
+            ffmpeg,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-display_rotation",
+            "90",
+            "-i",
+            str(side),
+            "-c",
+            "copy",
+            str(phone),
+        ],
+        check=True,
+    )
     for clip in (side, phone):
         assert run("track", clip, "--quiet").exit_code == 0
     lying, upright = read(tmp_path / "side.csv"), read(tmp_path / "phone.csv")
@@ -477,17 +585,53 @@ def test_variable_frame_rate_keeps_the_container_times(tmp_path):
     """A phone drops to a lower rate in dim light: a 0.5 s hole in the times after frame 36."""
     ffmpeg = _ffmpeg()
     vfr = tmp_path / "vfr.mp4"
-    subprocess.run([ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-i", str(DATA / "single_face.mp4"), "-vf",
-                    "setpts='(N/30+gte(N\\,36)*0.5)/TB'", "-fps_mode", "passthrough", "-c:v", "mpeg4", "-q:v", "3",
-                    str(vfr)], check=True)
+    subprocess.run(
+        [
+            ffmpeg,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-i",
+            str(DATA / "single_face.mp4"),
+            "-vf",
+            "setpts='(N/30+gte(N\\,36)*0.5)/TB'",
+            "-fps_mode",
+            "passthrough",
+            "-c:v",
+            "mpeg4",
+            "-q:v",
+            "3",
+            str(vfr),
+        ],
+        check=True,
+    )
     assert run("track", vfr, "--quiet").exit_code == 0
     t = read(tmp_path / "vfr.csv").t_s.to_numpy()
     expected = [n / 30 + (0.5 if n >= 36 else 0.0) for n in range(72)]
     assert len(t) == 72 and max(abs(a - b) for a, b in zip(t, expected)) < 0.002
 
 
-@pytest.mark.parametrize("pid", ["../x", "a/b", "a\\b", "..", "P\x00", "P\n1", "P\t", "=HYPERLINK(\"x\")", "",
-                                 "x" * 41, "Jöhn Smith", "P 1", "P1\n", "-rf", "_x"])
+@pytest.mark.parametrize(
+    "pid",
+    [
+        "../x",
+        "a/b",
+        "a\\b",
+        "..",
+        "P\x00",
+        "P\n1",
+        "P\t",
+        '=HYPERLINK("x")',
+        "",
+        "x" * 41,
+        "Jöhn Smith",
+        "P 1",
+        "P1\n",
+        "-rf",
+        "_x",
+    ],
+)
 def test_participant_ids_that_could_escape_or_identify_are_refused(pid):
     from mimicry.recording import check_participant
 
@@ -505,13 +649,12 @@ def test_accepted_participant_ids_are_safe_folder_name_parts(pid):
         ok = check_participant(pid)
     except MimicryError:
         return
-    assert ok == pid and "/" not in ok and "." not in ok and ok.isascii() and ok.isprintable() and not ok[0] in "=+-@"
+    assert ok == pid and "/" not in ok and "." not in ok and ok.isascii() and ok.isprintable() and ok[0] not in "=+-@"
 
 
 def test_unplugged_webcam_is_reopened_until_it_delivers(monkeypatch):
     """The webcam path without a webcam: OpenCV's VideoCapture replaced by a device that dies
     after 10 frames and works again from the third reopening."""
-    import numpy as np
 
     from mimicry import capture
 
@@ -530,8 +673,11 @@ def test_unplugged_webcam_is_reopened_until_it_delivers(monkeypatch):
             return True
 
         def get(self, prop):
-            return {capture.cv2.CAP_PROP_FPS: 100.0, capture.cv2.CAP_PROP_FRAME_WIDTH: 8,
-                    capture.cv2.CAP_PROP_FRAME_HEIGHT: 6}.get(prop, 0.0)
+            return {
+                capture.cv2.CAP_PROP_FPS: 100.0,
+                capture.cv2.CAP_PROP_FRAME_WIDTH: 8,
+                capture.cv2.CAP_PROP_FRAME_HEIGHT: 6,
+            }.get(prop, 0.0)
 
         def read(self):
             self.n += 1
@@ -578,14 +724,34 @@ def assert_standard_csv(path: Path) -> pd.DataFrame:
 
 @pytest.mark.slow
 def test_session_with_nasty_text_writes_csvs_every_reader_parses(tmp_path, short_library):
-    r = run("run", "--protocol", _protocol(tmp_path, NASTY), "--camera", CAMERA, "--no-window", "--out",
-            tmp_path / "sessions", "--library", short_library, "--surrogates", "10")
+    r = run(
+        "run",
+        "--protocol",
+        _protocol(tmp_path, NASTY),
+        "--camera",
+        CAMERA,
+        "--no-window",
+        "--out",
+        tmp_path / "sessions",
+        "--library",
+        short_library,
+        "--surrogates",
+        "10",
+    )
     assert r.exit_code == 0, r.output
     folder = _session_folder(tmp_path / "sessions")
     assert run("summary", tmp_path / "sessions", "--out", tmp_path / "summary.csv").exit_code == 0
     written = sorted(folder.glob("*.csv")) + [tmp_path / "summary.csv"]
-    assert {p.name for p in written} >= {"frames.csv", "stimulus_log.csv", "events_log.csv", "scores.csv",
-                                         "events.csv", "contagion.csv", "xcorr.csv", "summary.csv"}
+    assert {p.name for p in written} >= {
+        "frames.csv",
+        "stimulus_log.csv",
+        "events_log.csv",
+        "scores.csv",
+        "events.csv",
+        "contagion.csv",
+        "xcorr.csv",
+        "summary.csv",
+    }
     for p in written:
         assert_standard_csv(p)
     events = assert_standard_csv(folder / "events_log.csv").set_index("event")

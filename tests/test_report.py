@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import need
 from click.testing import CliRunner
+from conftest import need
+from scipy.stats import binomtest, ttest_1samp
 
 from mimicry.analysis.contagion import event_locked
 from mimicry.cli import main
@@ -19,10 +20,13 @@ from mimicry.report import face_gaps, fmt_p, plain_summary, write_report
 from mimicry.session import ANALYSIS_FILES, write_session
 from mimicry.simulate import simulate_session
 from mimicry.summary import find_sessions, group_tests, holm, participants, wilson, write_summary, yawn_contagion_test
-from scipy.stats import binomtest, ttest_1samp
 
-FIGURE_TITLES = ("Timeline", "Cross-correlation by lag", "Around the video&#x27;s smiles and yawns",
-                 "Yawns in yawn clips and control clips")
+FIGURE_TITLES = (
+    "Timeline",
+    "Cross-correlation by lag",
+    "Around the video&#x27;s smiles and yawns",
+    "Yawns in yawn clips and control clips",
+)
 
 
 def run(*args):
@@ -39,8 +43,9 @@ def sessions(tmp_path_factory) -> Path:
     s = simulate_session(seed=2, smile_lag_s=None, yawn_lag_s=None, end_s=150)
     write_session(root / "null", s.frames, s.stimulus_log, {**s.meta, "participant": "P02"})
     s = simulate_session(seed=3, blocks=("smile", "yawn"))
-    frames = s.frames.assign(face=pd.array([pd.NA] * len(s.frames), dtype="Int64"), detected=0, smile=np.nan,
-                             yawn=np.nan)
+    frames = s.frames.assign(
+        face=pd.array([pd.NA] * len(s.frames), dtype="Int64"), detected=0, smile=np.nan, yawn=np.nan
+    )
     write_session(root / "noface", frames, s.stimulus_log, {**s.meta, "participant": "P03", "status": "running"})
     (root / "broken").mkdir()
     (root / "broken" / "frames.csv").write_text("t_s,frame\n0.0,0\n")
@@ -66,7 +71,7 @@ def test_report_runs_the_analysis_first(sessions, reports):
 def test_report_is_self_contained(reports, name):
     page = reports[name]
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
-    for needle in ("src=\"http", "href=\"http", "url(http", "@import", "<script", "<link", "<iframe"):
+    for needle in ('src="http', 'href="http', "url(http", "@import", "<script", "<link", "<iframe"):
         assert needle not in page, needle
     # namespaces inside the SVGs are identifiers, not loads; nothing else may name a web address
     stripped = re.sub(r"xmlns(:\w+)?=\"[^\"]*\"", "", page)
@@ -87,10 +92,13 @@ def test_plain_language_numbers_match_verdicts(sessions, reports):
     sm, yw = v.loc["smile_mimicry"], v.loc["yawn_contagion"]
     assert sm.verdict == "detected" and yw.verdict == "detected"
     text = _sentences(reports["follow"])
-    m = re.search(r"You smiled along with the video, typically ([\d.]+) s after the person in the video: after each "
-                  r"smile in the video your smile rose ([\d.]+) more than after random moments of the same clips "
-                  r"\(95% CI ([\d.]+) to ([\d.]+); (p [<=] [\d.]+); (\d+) smiles in the video\)\. Smile mimicry "
-                  r"detected\.", text)
+    m = re.search(
+        r"You smiled along with the video, typically ([\d.]+) s after the person in the video: after each "
+        r"smile in the video your smile rose ([\d.]+) more than after random moments of the same clips "
+        r"\(95% CI ([\d.]+) to ([\d.]+); (p [<=] [\d.]+); (\d+) smiles in the video\)\. Smile mimicry "
+        r"detected\.",
+        text,
+    )
     assert m, text
     trials = pd.read_csv(sessions / "follow" / "trials.csv")
     lat = trials[(trials.event == "smile") & (trials.responded == 1)].latency_s
@@ -98,13 +106,19 @@ def test_plain_language_numbers_match_verdicts(sessions, reports):
     assert [float(m.group(i)) for i in (2, 3, 4)] == [round(sm.effect, 2), round(sm.ci_lo, 2), round(sm.ci_hi, 2)]
     assert m.group(5) == fmt_p(sm.p_value) and int(m.group(6)) == sm.n_events
     c = pd.read_csv(sessions / "follow" / "contagion.csv").iloc[0]
-    m = re.search(r"You yawned (\d+) times? within 15 s after a yawn in the video \(([\d.]+) min watched\) and "
-                  r"(\d+) times? in the same windows of the control clips \(([\d.]+) min\)\. That is more than any "
-                  r"rate in the control clips \(95% CI ([\d.]+) to no upper limit; (p [<=] [\d.]+)\)\. Contagious "
-                  r"yawning detected\.", text)
+    m = re.search(
+        r"You yawned (\d+) times? within 15 s after a yawn in the video \(([\d.]+) min watched\) and "
+        r"(\d+) times? in the same windows of the control clips \(([\d.]+) min\)\. That is more than any "
+        r"rate in the control clips \(95% CI ([\d.]+) to no upper limit; (p [<=] [\d.]+)\)\. Contagious "
+        r"yawning detected\.",
+        text,
+    )
     assert m, text
     assert [int(m.group(1)), int(m.group(3))] == [c.yawns_yawn_windows, c.yawns_control_windows]
-    assert [float(m.group(2)), float(m.group(4))] == [round(c.minutes_yawn_windows, 1), round(c.minutes_control_windows, 1)]
+    assert [float(m.group(2)), float(m.group(4))] == [
+        round(c.minutes_yawn_windows, 1),
+        round(c.minutes_control_windows, 1),
+    ]
     assert float(m.group(5)) == round(yw.ci_lo, 1) and m.group(6) == fmt_p(yw.p_value)
     assert f"Mimicry index: {c.mimicry_index:.0f} out of 100" in text and c.mimicry_index > 50
 
@@ -114,12 +128,17 @@ def test_plain_language_for_an_independent_viewer(sessions, reports):
     sm = v.loc["smile_mimicry"]
     assert sm.verdict == "not_detected"
     text = _sentences(reports["null"])
-    m = re.search(r"your smile did not rise after the video's smiles more than after random moments \((-?[+\d.]+) "
-                  r"above chance; 95% CI (-?[\d.]+) to (-?[\d.]+); (p [<=] [\d.]+); (\d+) smiles in the video\)\. "
-                  r"No smile mimicry detected\.", text)
+    m = re.search(
+        r"your smile did not rise after the video's smiles more than after random moments \((-?[+\d.]+) "
+        r"above chance; 95% CI (-?[\d.]+) to (-?[\d.]+); (p [<=] [\d.]+); (\d+) smiles in the video\)\. "
+        r"No smile mimicry detected\.",
+        text,
+    )
     assert m, text
     assert float(m.group(1)) == round(sm.effect, 2) and m.group(4) == fmt_p(sm.p_value)
-    assert "You yawned 0 times within 15 s after a yawn" in text and "Cannot tell whether yawning was contagious" in text
+    assert (
+        "You yawned 0 times within 15 s after a yawn" in text and "Cannot tell whether yawning was contagious" in text
+    )
     assert "Mimicry index: 0 out of 100" in text
 
 
@@ -133,17 +152,29 @@ def test_incomplete_and_faceless_sessions_say_so(reports):
 
 
 def _verdicts(*rows):
-    return pd.DataFrame([dict(zip(("face", "measure", "n_events", "effect", "ci_lo", "ci_hi", "p_value", "verdict",
-                                   "reason"), r)) for r in rows])
+    return pd.DataFrame(
+        [
+            dict(zip(("face", "measure", "n_events", "effect", "ci_lo", "ci_hi", "p_value", "verdict", "reason"), r))
+            for r in rows
+        ]
+    )
 
 
 def test_plain_summary_names_faces_when_there_are_several():
-    verdicts = _verdicts((0, "smile_mimicry", 12, 0.2, 0.1, 0.3, 0.001, "detected", ""),
-                         (0, "yawn_contagion", 0, np.nan, np.nan, np.nan, np.nan, "insufficient_data", "no yawn in the clips shown"),
-                         (1, "smile_mimicry", 12, 0.01, -0.02, 0.04, 0.4, "not_detected", ""),
-                         (1, "yawn_contagion", 0, np.nan, np.nan, np.nan, np.nan, "insufficient_data", "no yawn in the clips shown"))
-    contagion = pd.DataFrame({"face": [0, 1], "minutes_yawn_blocks": [0.0, 0.0], "minutes_control_blocks": [0.0, 0.0],
-                              "mimicry_index": [np.nan, np.nan]})
+    verdicts = _verdicts(
+        (0, "smile_mimicry", 12, 0.2, 0.1, 0.3, 0.001, "detected", ""),
+        (0, "yawn_contagion", 0, np.nan, np.nan, np.nan, np.nan, "insufficient_data", "no yawn in the clips shown"),
+        (1, "smile_mimicry", 12, 0.01, -0.02, 0.04, 0.4, "not_detected", ""),
+        (1, "yawn_contagion", 0, np.nan, np.nan, np.nan, np.nan, "insufficient_data", "no yawn in the clips shown"),
+    )
+    contagion = pd.DataFrame(
+        {
+            "face": [0, 1],
+            "minutes_yawn_blocks": [0.0, 0.0],
+            "minutes_control_blocks": [0.0, 0.0],
+            "mimicry_index": [np.nan, np.nan],
+        }
+    )
     out = plain_summary(verdicts, contagion)
     assert out[0][0].startswith("Smiles: Face 0 smiled along with the video: after each smile in the video face 0's")
     assert "face 1's smile did not rise" in out[1][0] and "No smile mimicry detected" in out[1][0]
@@ -165,7 +196,9 @@ def test_xcorr_csv_agrees_with_scores(sessions, reports):
         assert (s.p_value <= 0.05) == (s.r_peak > band.null_peak_95.iloc[0])
     null_scores = pd.read_csv(sessions / "null" / "scores.csv")
     null_x = pd.read_csv(sessions / "null" / "xcorr.csv")
-    s = null_scores[(null_scores.block == "all") & (null_scores.kind == "smile") & (null_scores.signal == "smile")].iloc[0]
+    s = null_scores[
+        (null_scores.block == "all") & (null_scores.kind == "smile") & (null_scores.signal == "smile")
+    ].iloc[0]
     band = null_x[(null_x.block == "all") & (null_x.kind == "smile") & (null_x.signal == "smile")]
     assert s.p_value > 0.05 and s.r_peak <= band.null_peak_95.iloc[0]
 
@@ -202,12 +235,20 @@ def test_mcnemar_exact_per_participant():
     # 8 participants yawned only in yawn windows, 1 only in control windows, 3 in both, 4 in neither
     yawn = [1] * 8 + [0] + [2] * 3 + [0] * 4
     ctrl = [0] * 8 + [1] + [1] * 3 + [0] * 4
-    df = pd.DataFrame({"folder": [f"s{i}" for i in range(16)], "participant": [f"P{i}" for i in range(16)],
-                       "face": pd.array([0] * 16, dtype="Int64"), "minutes_yawn_windows": 1.0,
-                       "minutes_control_windows": 1.0, "yawns_yawn_windows": yawn, "yawns_control_windows": ctrl})
+    df = pd.DataFrame(
+        {
+            "folder": [f"s{i}" for i in range(16)],
+            "participant": [f"P{i}" for i in range(16)],
+            "face": pd.array([0] * 16, dtype="Int64"),
+            "minutes_yawn_windows": 1.0,
+            "minutes_control_windows": 1.0,
+            "yawns_yawn_windows": yawn,
+            "yawns_control_windows": ctrl,
+        }
+    )
     test = yawn_contagion_test(participants(df))
     assert (test.n, test.yawn_only, test.control_only, test.both, test.neither) == (16, 8, 1, 3, 4)
-    assert test.p_mcnemar == pytest.approx(2 * (1 + 9 - 9 / 2) / 2 ** 9)  # two-sided mid-p, 1 of 9 discordant
+    assert test.p_mcnemar == pytest.approx(2 * (1 + 9 - 9 / 2) / 2**9)  # two-sided mid-p, 1 of 9 discordant
     assert test.odds_ratio == pytest.approx(8.0)
     lo, hi = binomtest(8, 9).proportion_ci(0.95, method="exact")
     assert test.odds_ratio_ci == pytest.approx((lo / (1 - lo), hi / (1 - hi)))
@@ -223,17 +264,27 @@ def test_group_statistics():
     assert wilson(0, 10)[0] == 0 and wilson(10, 10)[1] == pytest.approx(1.0)
     assert wilson(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)  # the textbook example
     np.testing.assert_allclose(holm(np.array([0.01, 0.04, np.nan, 0.03])), [0.03, 0.06, np.nan, 0.06])
-    people = pd.DataFrame({"unit": list("abcdef"), "n_faces": 1, "yawn_windows": True,
-                           "yawned_yawn": [True, True, True, False, False, True],
-                           "yawned_control": False, "yawn_rate_diff": [0.5, 0.4, 0.6, -0.1, 0.0, 0.3],
-                           "smile_effect": [0.2, 0.1, 0.3, 0.25, np.nan, 0.15], "smile_detected": True,
-                           "smile_wlcc_z": [1.0, 0.5, 2.0, 1.5, 0.2, 0.1]})
+    people = pd.DataFrame(
+        {
+            "unit": list("abcdef"),
+            "n_faces": 1,
+            "yawn_windows": True,
+            "yawned_yawn": [True, True, True, False, False, True],
+            "yawned_control": False,
+            "yawn_rate_diff": [0.5, 0.4, 0.6, -0.1, 0.0, 0.3],
+            "smile_effect": [0.2, 0.1, 0.3, 0.25, np.nan, 0.15],
+            "smile_detected": True,
+            "smile_wlcc_z": [1.0, 0.5, 2.0, 1.5, 0.2, 0.1],
+        }
+    )
     t = group_tests(people).set_index("measure")
     assert list(t.role) == ["primary", "primary", "secondary", "secondary"]
     eff = np.array([0.2, 0.1, 0.3, 0.25, 0.15])
-    assert t.loc["smile_mimicry", "n_participants"] == 5 and t.loc["smile_mimicry", "effect"] == pytest.approx(eff.mean())
+    assert t.loc["smile_mimicry", "n_participants"] == 5 and t.loc["smile_mimicry", "effect"] == pytest.approx(
+        eff.mean()
+    )
     assert t.loc["smile_mimicry", "p_value"] == pytest.approx(ttest_1samp(eff, 0).pvalue)
-    assert t.loc["yawn_contagion", "p_value"] == pytest.approx(2 * 0.5 / 2 ** 4)  # mid-p: 4 of 4 discordant after yawns
+    assert t.loc["yawn_contagion", "p_value"] == pytest.approx(2 * 0.5 / 2**4)  # mid-p: 4 of 4 discordant after yawns
     sec = t[t.role == "secondary"]
     np.testing.assert_allclose(sec.p_holm, holm(sec.p_value.to_numpy()))
 
@@ -256,8 +307,11 @@ def test_summary_lists_the_broken_session_and_writes_the_rest(sessions, reports,
     assert follow.smile_verdict == "detected" and follow.yawn_verdict == "detected"
     page = html.unescape((root / "summary.html").read_text(encoding="utf-8"))
     assert "broken" in page and "Skipped 1 unreadable" in page
-    assert re.search(r"1 of 2 \(50%, 95% CI 9-91%\) participants yawned within the window after a yawn in the video, "
-                     r"and 0 of 2 \(0%, 95% CI 0-66%\) in the same windows", page), page
+    assert re.search(
+        r"1 of 2 \(50%, 95% CI 9-91%\) participants yawned within the window after a yawn in the video, "
+        r"and 0 of 2 \(0%, 95% CI 0-66%\) in the same windows",
+        page,
+    ), page
     assert "Smile mimicry was detected in 1 of 2 (50%" in page
     tests = pd.read_csv(root / "summary_tests.csv")
     assert list(tests.role) == ["primary", "primary", "secondary", "secondary"]
@@ -293,6 +347,7 @@ def test_report_cli(sessions, tmp_path):
 
 
 # -- rendering in a real browser -------------------------------------------------------------------
+
 
 def _chromium() -> str | None:
     return next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
@@ -352,7 +407,7 @@ def test_pages_render_in_chromium(browser, sessions, reports, name, tmp_path):
         assert ((blue - red) > 80).sum() > 2000  # blue viewer lines / bars
 
 
-SCRIPT = "<script>alert(1)</script><img src=x onerror=\"alert(2)\">"
+SCRIPT = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 AMP_ID = 'yawn&"<>x'
 
 
@@ -370,8 +425,8 @@ def test_user_text_is_escaped_and_shown_in_chromium(browser, tmp_path):
     for path in pages:
         page = browser.new_page()
         dialogs, errors = [], []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("dialog", lambda d, dialogs=dialogs: (dialogs.append(d.message), d.dismiss()))
+        page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
         page.goto(path.resolve().as_uri(), wait_until="load")
         page.wait_for_timeout(300)
         found = page.evaluate("""() => ({scripts: document.querySelectorAll('script').length,
@@ -390,21 +445,40 @@ def test_user_text_is_escaped_and_shown_in_chromium(browser, tmp_path):
 def test_a_viewer_who_smiles_before_the_video_is_never_said_to_smile_along(tmp_path):
     """A strong, significant cross-correlation at a negative lag (the viewer leads by 1.3 s) but a
     primary test that says not detected: no sentence says the viewer smiled along."""
-    verdicts = _verdicts((0, "smile_mimicry", 12, 0.13, 0.08, 0.19, 0.048, "not_detected",
-                          "the viewer's smiles started before the actor's (median latency -1.27 s): not following"),
-                         (0, "yawn_contagion", 0, np.nan, np.nan, np.nan, np.nan, "insufficient_data", "no yawn"))
-    contagion = pd.DataFrame({"face": [0], "minutes_yawn_blocks": [0.0], "minutes_control_blocks": [0.0],
-                              "mimicry_index": [0.0]})
+    verdicts = _verdicts(
+        (
+            0,
+            "smile_mimicry",
+            12,
+            0.13,
+            0.08,
+            0.19,
+            0.048,
+            "not_detected",
+            "the viewer's smiles started before the actor's (median latency -1.27 s): not following",
+        ),
+        (0, "yawn_contagion", 0, np.nan, np.nan, np.nan, np.nan, "insufficient_data", "no yawn"),
+    )
+    contagion = pd.DataFrame(
+        {"face": [0], "minutes_yawn_blocks": [0.0], "minutes_control_blocks": [0.0], "mimicry_index": [0.0]}
+    )
     (line, index) = plain_summary(verdicts, contagion)[0]
     assert "smiled along" not in line and "No smile mimicry detected" in line and "started before the actor's" in line
     assert index.startswith("Mimicry index: 0 out of 100")
     from mimicry.schema import SUMMARY
     from mimicry.summary import summary_html
 
-    rows = pd.DataFrame({"folder": ["a", "b"], "participant": ["P1", "P2"], "face": pd.array([0, 0], dtype="Int64"),
-                         "smile_lag_s": [-1.27, 0.8], "smile_p": [0.000999, 0.001],
-                         "smile_verdict": ["not_detected", "detected"], "smile_effect": [0.13, 0.2]}
-                        ).reindex(columns=SUMMARY.names)
+    rows = pd.DataFrame(
+        {
+            "folder": ["a", "b"],
+            "participant": ["P1", "P2"],
+            "face": pd.array([0, 0], dtype="Int64"),
+            "smile_lag_s": [-1.27, 0.8],
+            "smile_p": [0.000999, 0.001],
+            "smile_verdict": ["not_detected", "detected"],
+            "smile_effect": [0.13, 0.2],
+        }
+    ).reindex(columns=SUMMARY.names)
     page = summary_html(rows, [])
     assert "Smile mimicry was detected in 1 of 2 (50%" in page
 
@@ -422,11 +496,16 @@ def test_a_folder_analysed_by_an_older_mimicry_still_reports_and_summarises(sess
     scores = pd.read_csv(folder / "scores.csv").drop(columns="wlcc_z").assign(p_value_shuffle=0.5)
     scores.to_csv(folder / "scores.csv", index=False)
     contagion = pd.read_csv(folder / "contagion.csv")
-    contagion.drop(columns=[c for c in contagion.columns if "windows" in c]).to_csv(folder / "contagion.csv", index=False)
+    contagion.drop(columns=[c for c in contagion.columns if "windows" in c]).to_csv(
+        folder / "contagion.csv", index=False
+    )
     r = run("report", folder)
     assert r.exit_code == 0, r.output
     assert pd.read_csv(folder / "verdicts.csv").verdict.tolist() == ["detected", "detected"]
-    assert "wlcc_z" in pd.read_csv(folder / "scores.csv").columns and pd.read_csv(folder / "trials.csv").head_yaw_deg.isna().all()
+    assert (
+        "wlcc_z" in pd.read_csv(folder / "scores.csv").columns
+        and pd.read_csv(folder / "trials.csv").head_yaw_deg.isna().all()
+    )
     r = run("summary", root)
     assert r.exit_code == 0, r.output
     assert pd.read_csv(root / "summary.csv").smile_verdict.tolist() == ["detected"]

@@ -45,16 +45,19 @@ def test_analyze_works_on_only_the_required_columns(session_dir):
     assert run("analyze", session_dir, "--surrogates", "50", "-q").exit_code == 0
 
 
-@pytest.mark.parametrize("case, pattern", [
-    ("missing_folder", "not found"),
-    ("no_frames", "no frames.csv"),
-    ("missing_column", "missing column.*smile"),
-    ("not_numeric", "column t_s must be numeric"),
-    ("empty_csv", "empty"),
-    ("bad_json", "not valid JSON"),
-    ("bad_fps", "camera_fps"),
-    ("missing_key", "missing key.*participant"),
-])
+@pytest.mark.parametrize(
+    "case, pattern",
+    [
+        ("missing_folder", "not found"),
+        ("no_frames", "no frames.csv"),
+        ("missing_column", "missing column.*smile"),
+        ("not_numeric", "column t_s must be numeric"),
+        ("empty_csv", "empty"),
+        ("bad_json", "not valid JSON"),
+        ("bad_fps", "camera_fps"),
+        ("missing_key", "missing key.*participant"),
+    ],
+)
 def test_bad_sessions_one_line_error_nothing_written(session_dir, tmp_path, case, pattern):
     target = session_dir
     if case == "missing_folder":
@@ -126,13 +129,16 @@ def test_analysis_config_records_every_setting_and_reruns_exactly(session_dir, t
     assert {n: (session_dir / n).read_bytes() for n in ANALYSIS_FILES} == first
 
 
-@pytest.mark.parametrize("text, args, pattern", [
-    ('{"analysis": {"n_surrogate": 10}}', (), "unknown setting\\(s\\) n_surrogate"),
-    ('{"events": {"smile": {"on": "high"}}}', (), "events.smile.on must be a number"),
-    ('{"contagion": {"response_window_s": [0, 15, 30]}}', (), "response_window_s must be a list of 2"),
-    ("not json", (), "not valid JSON"),
-    ("{}", ("--seed", "3"), "--config fixes every setting; leave out --seed"),
-])
+@pytest.mark.parametrize(
+    "text, args, pattern",
+    [
+        ('{"analysis": {"n_surrogate": 10}}', (), "unknown setting\\(s\\) n_surrogate"),
+        ('{"events": {"smile": {"on": "high"}}}', (), "events.smile.on must be a number"),
+        ('{"contagion": {"response_window_s": [0, 15, 30]}}', (), "response_window_s must be a list of 2"),
+        ("not json", (), "not valid JSON"),
+        ("{}", ("--seed", "3"), "--config fixes every setting; leave out --seed"),
+    ],
+)
 def test_bad_analysis_config_is_one_line(session_dir, tmp_path, text, args, pattern):
     import re
 

@@ -5,7 +5,11 @@ import numpy as np
 import pytest
 
 from mimicry.signals import (
-    frame_signals, head_pose, sustained, sustained_t, yawn_window,
+    frame_signals,
+    head_pose,
+    sustained,
+    sustained_t,
+    yawn_window,
 )
 
 # -- pure maths ------------------------------------------------------------------------------
@@ -52,14 +56,17 @@ def _signals(landmarker, image):
     return [frame_signals(f.blendshapes[None], f.landmarks[None], f.matrix[None], w, h) for f in faces]
 
 
-@pytest.mark.parametrize("name, smile_range, mouth_open_range", [
-    ("0-f1-su-ph.jpg", (0.0, 0.2), (0.6, 1.0)),  # surprise: open mouth, not a smile
-    ("0-f15-hao-ph.jpg", (0.6, 1.0), (0.0, 0.3)),  # happy
-    ("15-f13-anc-ph.jpg", (0.0, 0.2), (0.0, 0.3)),  # anger
-    ("45-m7-di-ph.jpg", (0.0, 0.2), (0.0, 0.3)),  # disgust
-    ("single_face.jpg", (0.6, 1.0), (0.0, 0.3)),
-    ("astronaut.jpg", (0.6, 1.0), (0.0, 0.3)),
-])
+@pytest.mark.parametrize(
+    "name, smile_range, mouth_open_range",
+    [
+        ("0-f1-su-ph.jpg", (0.0, 0.2), (0.6, 1.0)),  # surprise: open mouth, not a smile
+        ("0-f15-hao-ph.jpg", (0.6, 1.0), (0.0, 0.3)),  # happy
+        ("15-f13-anc-ph.jpg", (0.0, 0.2), (0.0, 0.3)),  # anger
+        ("45-m7-di-ph.jpg", (0.0, 0.2), (0.0, 0.3)),  # disgust
+        ("single_face.jpg", (0.6, 1.0), (0.0, 0.3)),
+        ("astronaut.jpg", (0.6, 1.0), (0.0, 0.3)),
+    ],
+)
 def test_posed_photos(landmarker, data_dir, name, smile_range, mouth_open_range):
     (s,) = _signals(landmarker, cv2.imread(str(data_dir / name)))
     assert smile_range[0] <= s["smile"][0] <= smile_range[1]
@@ -269,8 +276,8 @@ def test_an_open_mouthed_smile_is_a_smile_when_the_mouth_is_pulled_wide():
 
 def test_neutral_width_is_the_face_s_own_after_enough_calm_frames():
     from mimicry.pipeline import NeutralWidth
-    from mimicry.signals import DEFAULT_CONFIG, is_neutral_mouth
     from mimicry.schema import BLENDSHAPE_NAMES
+    from mimicry.signals import DEFAULT_CONFIG, is_neutral_mouth
 
     nw = NeutralWidth()
     assert nw.get(0) == DEFAULT_CONFIG.neutral_width

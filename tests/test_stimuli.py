@@ -74,27 +74,33 @@ def test_independent_mediapipe_pass_confirms_every_clip_kind():
             assert max(jaw) < 0.3 and max(smile) < 0.5, s.id
 
 
-@pytest.mark.parametrize("text, pattern", [
-    ("[[stimulus]\nid = 1", "TOML syntax error"),
-    ("[[stimulus]]\nid = 'a'\n", "stimulus #1 \\(id 'a'\\): missing field"),
-    ("colour = 'red'\n", "unknown top-level key"),
-])
+@pytest.mark.parametrize(
+    "text, pattern",
+    [
+        ("[[stimulus]\nid = 1", "TOML syntax error"),
+        ("[[stimulus]]\nid = 'a'\n", "stimulus #1 \\(id 'a'\\): missing field"),
+        ("colour = 'red'\n", "unknown top-level key"),
+    ],
+)
 def test_manifest_errors_name_the_problem(tmp_path, text, pattern):
     (tmp_path / MANIFEST).write_text(text)
     with pytest.raises(StimulusError, match=pattern):
         load_library(tmp_path)
 
 
-@pytest.mark.parametrize("field, value, pattern", [
-    ("kind", "laugh", "field 'kind' must be one of"),
-    ("fps", "fast", "field 'fps' must be a number"),
-    ("fps", -3, "field 'fps' must be between"),
-    ("id", "Bad Id!", "field 'id' must be a slug"),
-    ("sha256", "abc", "field 'sha256'"),
-    ("file", "../../etc/passwd", "field 'file' must be a path inside"),
-    ("extra", 1, "unknown field"),
-    ("width", 0, "field 'width'"),
-])
+@pytest.mark.parametrize(
+    "field, value, pattern",
+    [
+        ("kind", "laugh", "field 'kind' must be one of"),
+        ("fps", "fast", "field 'fps' must be a number"),
+        ("fps", -3, "field 'fps' must be between"),
+        ("id", "Bad Id!", "field 'id' must be a slug"),
+        ("sha256", "abc", "field 'sha256'"),
+        ("file", "../../etc/passwd", "field 'file' must be a path inside"),
+        ("extra", 1, "unknown field"),
+        ("width", 0, "field 'width'"),
+    ],
+)
 def test_manifest_entry_validation(tmp_path, field, value, pattern):
     import tomllib
 
@@ -124,10 +130,44 @@ def short_clips(tmp_path_factory):
     """A 6 s control clip and a 9 s yawn clip made with `mimicry stimuli make`."""
     d = tmp_path_factory.mktemp("clips")
     src = default_library() / "sources" / "man_neutral.png"
-    assert run("stimuli", "make", "--photo", src, "--kind", "control", "--out", d / "ctl.mp4",
-               "--seconds", "6", "--seed", "5", "--size", "256").exit_code == 0
-    assert run("stimuli", "make", "--photo", src, "--kind", "yawn", "--out", d / "yawn.mp4",
-               "--seconds", "9", "--seed", "5", "--size", "256").exit_code == 0
+    assert (
+        run(
+            "stimuli",
+            "make",
+            "--photo",
+            src,
+            "--kind",
+            "control",
+            "--out",
+            d / "ctl.mp4",
+            "--seconds",
+            "6",
+            "--seed",
+            "5",
+            "--size",
+            "256",
+        ).exit_code
+        == 0
+    )
+    assert (
+        run(
+            "stimuli",
+            "make",
+            "--photo",
+            src,
+            "--kind",
+            "yawn",
+            "--out",
+            d / "yawn.mp4",
+            "--seconds",
+            "9",
+            "--seed",
+            "5",
+            "--size",
+            "256",
+        ).exit_code
+        == 0
+    )
     return d
 
 
@@ -135,8 +175,25 @@ def short_clips(tmp_path_factory):
 def test_make_is_deterministic(short_clips, tmp_path):
     src = default_library() / "sources" / "man_neutral.png"
     out = tmp_path / "again.mp4"
-    assert run("stimuli", "make", "--photo", src, "--kind", "control", "--out", out, "--seconds", "6",
-               "--seed", "5", "--size", "256").exit_code == 0
+    assert (
+        run(
+            "stimuli",
+            "make",
+            "--photo",
+            src,
+            "--kind",
+            "control",
+            "--out",
+            out,
+            "--seconds",
+            "6",
+            "--seed",
+            "5",
+            "--size",
+            "256",
+        ).exit_code
+        == 0
+    )
 
     def frames(p):
         cap, out_ = cv2.VideoCapture(str(p)), []
@@ -149,8 +206,22 @@ def test_make_is_deterministic(short_clips, tmp_path):
     a, b = frames(short_clips / "ctl.mp4"), frames(out)
     assert a.shape == b.shape and a.shape[0] == 150 and np.array_equal(a, b)
     other = tmp_path / "seed6.mp4"
-    run("stimuli", "make", "--photo", src, "--kind", "control", "--out", other, "--seconds", "6", "--seed", "6",
-        "--size", "256")
+    run(
+        "stimuli",
+        "make",
+        "--photo",
+        src,
+        "--kind",
+        "control",
+        "--out",
+        other,
+        "--seconds",
+        "6",
+        "--seed",
+        "6",
+        "--size",
+        "256",
+    )
     assert not np.array_equal(a, frames(other))
 
 
@@ -158,8 +229,21 @@ def test_make_is_deterministic(short_clips, tmp_path):
 @pytest.mark.mediapipe
 def test_add_good_clip_and_refusals_leave_the_manifest_untouched(short_clips, tmp_path, data_dir):
     lib = tmp_path / "lib"
-    r = run("stimuli", "add", short_clips / "ctl.mp4", "--kind", "control", "--library", lib, "--id", "calm-1",
-            "--source", "test", "--license", "MIT")
+    r = run(
+        "stimuli",
+        "add",
+        short_clips / "ctl.mp4",
+        "--kind",
+        "control",
+        "--library",
+        lib,
+        "--id",
+        "calm-1",
+        "--source",
+        "test",
+        "--license",
+        "MIT",
+    )
     assert r.exit_code == 0, r.stderr
     loaded = load_library(lib)
     assert [s.id for s in loaded.stimuli] == ["calm-1"] and loaded.track_path("calm-1").is_file()
@@ -263,9 +347,17 @@ def test_unsmile_retouch_gives_a_neutral_face_and_the_photo_s_own_smile(landmark
     # the smile course: level 0 is the neutral face, level 1 the photo's own pixels
     t = np.arange(60) / 10.0
     level, zero = hump(t, 1.0, 0.5, 2.0, 0.5), np.zeros(60)
-    plan = {"t_s": t, "jaw": zero, "eyes": zero, "dx": zero, "dy": zero, "roll_deg": zero,
-            "corners_out": rest[0] * (1 - level), "corners_up": rest[1] * (1 - level),
-            "teeth": np.clip((level - 0.25) / 0.45, 0, 1)}
+    plan = {
+        "t_s": t,
+        "jaw": zero,
+        "eyes": zero,
+        "dx": zero,
+        "dy": zero,
+        "roll_deg": zero,
+        "corners_out": rest[0] * (1 - level),
+        "corners_up": rest[1] * (1 - level),
+        "teeth": np.clip((level - 0.25) / 0.45, 0, 1),
+    }
     frames = list(render_stimulus(closed, cxy, plan, smiling))
     peak, calm = int(np.argmax(level)), int(np.argmin(level))
     assert level[peak] == 1.0 and level[calm] == 0.0
@@ -279,8 +371,25 @@ def test_unsmile_retouch_gives_a_neutral_face_and_the_photo_s_own_smile(landmark
 
 def test_make_unsmile_from_the_cli(tmp_path, landmarker, data_dir):
     out = tmp_path / "s.mp4"
-    r = run("stimuli", "make", "--photo", data_dir / "astronaut.jpg", "--kind", "smile", "--out", out,
-            "--seconds", "6", "--seed", "2", "--size", "240", "--unsmile", "-0.09", "-0.12")
+    r = run(
+        "stimuli",
+        "make",
+        "--photo",
+        data_dir / "astronaut.jpg",
+        "--kind",
+        "smile",
+        "--out",
+        out,
+        "--seconds",
+        "6",
+        "--seed",
+        "2",
+        "--size",
+        "240",
+        "--unsmile",
+        "-0.09",
+        "-0.12",
+    )
     assert r.exit_code == 0, r.stderr
     cap, smiles = cv2.VideoCapture(str(out)), []
     while True:
@@ -289,6 +398,17 @@ def test_make_unsmile_from_the_cli(tmp_path, landmarker, data_dir):
             break
         smiles.append(_smile_jaw(landmarker, f)[0])
     assert len(smiles) == 150 and min(smiles) < 0.3 and max(smiles) > 0.8, (min(smiles), max(smiles))
-    r = run("stimuli", "make", "--photo", data_dir / "astronaut.jpg", "--kind", "smile", "--out", tmp_path / "x.mp4",
-            "--unsmile", "0.1", "-0.1")
+    r = run(
+        "stimuli",
+        "make",
+        "--photo",
+        data_dir / "astronaut.jpg",
+        "--kind",
+        "smile",
+        "--out",
+        tmp_path / "x.mp4",
+        "--unsmile",
+        "0.1",
+        "-0.1",
+    )
     assert r.exit_code == 2 and "--unsmile" in r.stderr

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-
 from conftest import track_file
+
 from mimicry.capture import read_frames
 from mimicry.tracking import FaceIdTracker, iou
 
@@ -53,11 +53,14 @@ def test_tracker_keeps_ids_while_faces_move_cross_and_return():
 # truth checked by eye, frame by frame: face_noface cuts to black after frame 71;
 # noface_face shows a cartoon until frame 95 (MediaPipe alone finds a "face" in frame 90),
 # the man in frames 96-167, black in frame 168
-@pytest.mark.parametrize("name, present", [
-    ("face_noface.mov", lambda f: f <= 71),
-    ("noface_face.mov", lambda f: (f >= 96) & (f <= 167)),
-    ("no_face.mp4", lambda f: np.zeros_like(f, bool)),
-])
+@pytest.mark.parametrize(
+    "name, present",
+    [
+        ("face_noface.mov", lambda f: f <= 71),
+        ("noface_face.mov", lambda f: (f >= 96) & (f <= 167)),
+        ("no_face.mp4", lambda f: np.zeros_like(f, bool)),
+    ],
+)
 @pytest.mark.mediapipe
 def test_detection_flags_follow_the_face(data_dir, tmp_path, name, present):
     df = track_file(data_dir / name, tmp_path / "out.csv")

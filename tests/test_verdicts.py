@@ -27,8 +27,12 @@ def verdict(res, measure: str, face: int = 0) -> pd.Series:
 
 
 def spans(*blocks: tuple[str, float, float]) -> pd.DataFrame:
-    return pd.DataFrame([{"block": i, "kind": k, "stimulus_id": f"{k}-{i}", "start_s": a, "end_s": b}
-                         for i, (k, a, b) in enumerate(blocks)])
+    return pd.DataFrame(
+        [
+            {"block": i, "kind": k, "stimulus_id": f"{k}-{i}", "start_s": a, "end_s": b}
+            for i, (k, a, b) in enumerate(blocks)
+        ]
+    )
 
 
 # -- smile mimicry ------------------------------------------------------------------------------
@@ -73,8 +77,9 @@ def test_an_independent_viewer_gets_index_zero_unless_detected():
 
 
 def test_lay_index_follows_the_verdicts():
-    rows = pd.DataFrame({"measure": ["smile_mimicry", "yawn_contagion"], "verdict": ["not_detected", "detected"],
-                         "effect": [0.29, 4.0]})
+    rows = pd.DataFrame(
+        {"measure": ["smile_mimicry", "yawn_contagion"], "verdict": ["not_detected", "detected"], "effect": [0.29, 4.0]}
+    )
     assert lay_index(rows, 0.3) == pytest.approx(100 * (0 + 0.75) / 2)  # yawn part 1 - 1/4
     rows.loc[0, "verdict"] = "detected"
     assert lay_index(rows, 0.3) == pytest.approx(100 * (0.29 / 0.3 + 0.75) / 2)
@@ -129,10 +134,13 @@ def test_yawn_verdict_rules():
     assert v["effect"] == np.inf and v["ci_lo"] > 1
     v = yawn_verdict(0, YawnExposure(3, 3, 3.0, 3.0, 18, 18), _binomial_null(6))
     assert v["verdict"] == "not_detected" and v["effect"] == pytest.approx(1.0) and 0.4 < v["p_value"] < 0.75
-    for x, why in ((YawnExposure(1, 0, 3.0, 3.0, 18, 18), "too few"), (YawnExposure(6, 0, 3.0, 0.2, 18, 18), "need"),
-                   (YawnExposure(0, 0, 3.0, 3.0, 18, 18), "too few"),
-                   (YawnExposure(0, 0, 0.0, 3.0, 0, 18), "no yawn in the clips"),
-                   (YawnExposure(6, 0, 3.0, 0.0, 18, 0), "no control clip")):
+    for x, why in (
+        (YawnExposure(1, 0, 3.0, 3.0, 18, 18), "too few"),
+        (YawnExposure(6, 0, 3.0, 0.2, 18, 18), "need"),
+        (YawnExposure(0, 0, 3.0, 3.0, 18, 18), "too few"),
+        (YawnExposure(0, 0, 0.0, 3.0, 0, 18), "no yawn in the clips"),
+        (YawnExposure(6, 0, 3.0, 0.0, 18, 0), "no control clip"),
+    ):
         v = yawn_verdict(0, x, _binomial_null(x.yawns_yawn + x.yawns_control))
         assert v["verdict"] == "insufficient_data" and why in v["reason"] and np.isnan(v["p_value"])
 
@@ -199,8 +207,12 @@ def test_no_face_no_smiles_no_yawns_give_insufficient_data():
 
 def test_trials_one_row_per_actor_event_and_face():
     s = simulate_session(blocks=("smile", "yawn", "control"), smile_lag_s=0.8, yawn_lag_s=4.0, seed=12)
-    second = s.frames.assign(face=pd.array([1] * len(s.frames), dtype="Int64"),
-                             smile=0.0 * s.frames.smile, yawn=0.0 * s.frames.yawn, yaw_deg=-20.0)
+    second = s.frames.assign(
+        face=pd.array([1] * len(s.frames), dtype="Int64"),
+        smile=0.0 * s.frames.smile,
+        yawn=0.0 * s.frames.yawn,
+        yaw_deg=-20.0,
+    )
     frames = pd.concat([s.frames.assign(yaw_deg=10.0), second]).sort_values(["t_s", "face"], kind="stable")
     res = analyze(frames, s.stimulus_log, FPS, FAST)
     tr = res.trials
@@ -210,10 +222,14 @@ def test_trials_one_row_per_actor_event_and_face():
         f = tr[tr.face == face]
         assert (f.event == "smile").sum() == n_smile and (f.event == "yawn").sum() == n_yawn
         assert (f.event == "pseudo_yawn").sum() == n_yawn  # one control clip mirrors the one yawn clip
-        assert set(f.loc[f.event == "smile", "kind"]) == {"smile"} and set(f.loc[f.event == "pseudo_yawn", "kind"]) == {"control"}
+        assert set(f.loc[f.event == "smile", "kind"]) == {"smile"} and set(f.loc[f.event == "pseudo_yawn", "kind"]) == {
+            "control"
+        }
     f0, f1 = tr[tr.face == 0], tr[tr.face == 1]
     assert f0.loc[f0.event == "smile", "responded"].mean() > 0.5 and f1.responded.sum() == 0
-    assert (f0.loc[f0.event == "yawn", "latency_s"] > 3.5).all() and f0.loc[f0.event == "pseudo_yawn", "latency_s"].isna().all()
+    assert (f0.loc[f0.event == "yawn", "latency_s"] > 3.5).all() and f0.loc[
+        f0.event == "pseudo_yawn", "latency_s"
+    ].isna().all()
     np.testing.assert_allclose(f0.head_yaw_deg, 10.0)
     np.testing.assert_allclose(f1.head_yaw_deg, 20.0)  # absolute head turn
     np.testing.assert_allclose(tr.valid_share, 1.0)

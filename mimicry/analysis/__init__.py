@@ -8,7 +8,6 @@ descriptive synchrony: :mod:`.synchrony` with :mod:`.surrogates`). :func:`analyz
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,8 +16,8 @@ import pandas as pd
 from ..calibration import DEFAULT_CALIBRATION, CalibrationConfig, CalibrationError, face_ranges, normalize_frames
 from ..schema import CONTAGION, EVENTS, TRIALS, VERDICTS
 from . import verdicts
-from .attention import DEFAULT_ATTENTION, AttentionConfig, attending
 from .alignment import MAX_GAP_S, align_blocks, block_spans, resample_gapped, viewer_series
+from .attention import DEFAULT_ATTENTION, AttentionConfig, attending
 from .contagion import DEFAULT_CONTAGION, ContagionConfig, block_of, credit, event_locked, yawn_contagion
 from .events import DEFAULT_EVENTS, EventConfig, detect_events
 from .scores import synchrony_tables
@@ -28,9 +27,26 @@ from .verdicts import DEFAULT_VERDICT, VerdictConfig
 
 SIGNALS = ("smile", "yawn")
 
-__all__ = ["AnalysisConfig", "AnalysisResult", "analyze", "synchrony_tables", "event_locked", "align_blocks",
-           "block_spans", "detect_events", "xcorr_parts", "circular_shifts", "p_value", "EventConfig", "LagConfig",
-           "ContagionConfig", "VerdictConfig", "AttentionConfig", "attending", "CalibrationConfig"]
+__all__ = [
+    "AnalysisConfig",
+    "AnalysisResult",
+    "analyze",
+    "synchrony_tables",
+    "event_locked",
+    "align_blocks",
+    "block_spans",
+    "detect_events",
+    "xcorr_parts",
+    "circular_shifts",
+    "p_value",
+    "EventConfig",
+    "LagConfig",
+    "ContagionConfig",
+    "VerdictConfig",
+    "AttentionConfig",
+    "attending",
+    "CalibrationConfig",
+]
 
 
 @dataclass(frozen=True)
@@ -85,10 +101,16 @@ def _viewer_events(frames, face, signal, spans, config: AnalysisConfig) -> pd.Da
 
 def _stimulus_events(stimulus_log, signal, config: AnalysisConfig) -> pd.DataFrame:
     parts = []
-    for block, g in stimulus_log.groupby("block", sort=True):  # an event never spans two blocks
+    for _block, g in stimulus_log.groupby("block", sort=True):  # an event never spans two blocks
         g = g.sort_values("t_s")
-        parts.append(detect_events(g["t_s"].to_numpy(float), g[signal].to_numpy(float), config.events.for_signal(signal)))
-    ev = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["onset_s", "peak_s", "offset_s", "peak_value"])
+        parts.append(
+            detect_events(g["t_s"].to_numpy(float), g[signal].to_numpy(float), config.events.for_signal(signal))
+        )
+    ev = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=["onset_s", "peak_s", "offset_s", "peak_value"])
+    )
     return ev.assign(source="stimulus", face=pd.NA, kind=signal)
 
 
@@ -115,13 +137,21 @@ def _face_series(frames, face, spans, fps, config: AnalysisConfig) -> _Face:
     series = {s: resample_gapped(*viewer_series(frames, face, s), grid, config.max_gap_s) for s in SIGNALS}
     if "yaw_deg" in frames.columns:
         f = frames[(frames["face"] == face) & (frames["detected"] == 1)]
-        yaw = resample_gapped(f["t_s"].to_numpy(float), pd.to_numeric(f["yaw_deg"], errors="coerce").to_numpy(float),
-                              grid, config.max_gap_s)
+        yaw = resample_gapped(
+            f["t_s"].to_numpy(float),
+            pd.to_numeric(f["yaw_deg"], errors="coerce").to_numpy(float),
+            grid,
+            config.max_gap_s,
+        )
     else:
         yaw = np.full(grid.size, np.nan)
     f = frames[frames["face"] == face]
-    looking = resample_gapped(f["t_s"].to_numpy(float), np.where(f["detected"].to_numpy() == 1,
-                              f["_attending"].to_numpy(float), np.nan), grid, config.max_gap_s)
+    looking = resample_gapped(
+        f["t_s"].to_numpy(float),
+        np.where(f["detected"].to_numpy() == 1, f["_attending"].to_numpy(float), np.nan),
+        grid,
+        config.max_gap_s,
+    )
     valid = np.where(np.isfinite(series["smile"]) & (looking >= 0.5), 1.0, np.nan)
     return _Face(grid, series["smile"], series["yawn"], yaw, events, valid)
 
@@ -130,25 +160,41 @@ def _trial_frame(face: int, event: str, onsets, spans, d: dict, yaw_deg) -> pd.D
     onsets = np.asarray(onsets, float)
     b = block_of(onsets, spans)
     info = spans.set_index("block")
-    return pd.DataFrame({"face": int(face), "block": pd.array(np.where(b >= 0, b, -1), dtype="Int64"),
-                         "stimulus_id": [info.at[i, "stimulus_id"] if i >= 0 else "" for i in b],
-                         "kind": [info.at[i, "kind"] if i >= 0 else "" for i in b], "event": event,
-                         "onset_s": onsets, **d, "head_yaw_deg": yaw_deg})
+    return pd.DataFrame(
+        {
+            "face": int(face),
+            "block": pd.array(np.where(b >= 0, b, -1), dtype="Int64"),
+            "stimulus_id": [info.at[i, "stimulus_id"] if i >= 0 else "" for i in b],
+            "kind": [info.at[i, "kind"] if i >= 0 else "" for i in b],
+            "event": event,
+            "onset_s": onsets,
+            **d,
+            "head_yaw_deg": yaw_deg,
+        }
+    )
 
 
 def _smile_measures(face, fs: _Face, actor_onsets, smile_blocks, spans, fps, config: AnalysisConfig):
     c = config.contagion
-    tr = verdicts.smile_trials(fs.t, fs.smile, actor_onsets, fs.events["smile"]["onset_s"].to_numpy(float), fps, c,
-                               valid=fs.valid)
+    tr = verdicts.smile_trials(
+        fs.t, fs.smile, actor_onsets, fs.events["smile"]["onset_s"].to_numpy(float), fps, c, valid=fs.valid
+    )
     k = int(np.isfinite(tr["response"] - tr["baseline"]).sum())
     rng = np.random.default_rng([config.seed, int(face), 99])
     null = verdicts.smile_null(fs.t, fs.smile, smile_blocks, k, fps, config.n_surrogates, rng, c)
     verdict = verdicts.smile_verdict(face, tr, null, config.verdict)
     yaw = np.abs(verdicts.window_stats(fs.t, fs.yaw_deg, actor_onsets, (0.0, c.smile_response_s[1]), fps)[0])
     d = (tr["response"] - tr["baseline"]).to_numpy(float)
-    raw = {"smile_response": float(np.nanmean(d)) if np.isfinite(d).any() else np.nan,
-           "smile_response_p": verdict["p_value"], "actor_smiles": k}
-    return verdict, _trial_frame(face, "smile", actor_onsets, spans, tr.drop(columns="onset_s").to_dict("series"), yaw), raw
+    raw = {
+        "smile_response": float(np.nanmean(d)) if np.isfinite(d).any() else np.nan,
+        "smile_response_p": verdict["p_value"],
+        "actor_smiles": k,
+    }
+    return (
+        verdict,
+        _trial_frame(face, "smile", actor_onsets, spans, tr.drop(columns="onset_s").to_dict("series"), yaw),
+        raw,
+    )
 
 
 def _yawn_measures(face, fs: _Face, stim_onsets, spans, fps, config: AnalysisConfig):
@@ -157,22 +203,43 @@ def _yawn_measures(face, fs: _Face, stim_onsets, spans, fps, config: AnalysisCon
     v_on = fs.events["yawn"]["onset_s"].to_numpy(float)
     x = verdicts.yawn_exposure(fs.t, np.isfinite(fs.yawn), fps, v_on, stim_onsets, pseudo, c)
     span = (float(fs.t[0]), float(fs.t[-1] + 1.0 / fps)) if fs.t.size else (0.0, 0.0)
-    null = verdicts.yawn_null(v_on, stim_onsets, pseudo, span, config.n_surrogates,
-                              np.random.default_rng([config.seed, int(face), 98]), c)
+    null = verdicts.yawn_null(
+        v_on, stim_onsets, pseudo, span, config.n_surrogates, np.random.default_rng([config.seed, int(face), 98]), c
+    )
     verdict = verdicts.yawn_verdict(face, x, null, vc)
     in_yawn = verdicts.in_windows(v_on, stim_onsets, c.response_window_s)
     parts = []
-    for event, onsets, lat in (("yawn", stim_onsets, credit(v_on, stim_onsets, c.response_window_s)),
-                               ("pseudo_yawn", pseudo, credit(v_on[~in_yawn], pseudo, c.response_window_s))):
+    for event, onsets, lat in (
+        ("yawn", stim_onsets, credit(v_on, stim_onsets, c.response_window_s)),
+        ("pseudo_yawn", pseudo, credit(v_on[~in_yawn], pseudo, c.response_window_s)),
+    ):
         base = verdicts.window_stats(fs.t, fs.yawn, onsets, vc.yawn_baseline_s, fps)[0]
         resp, peak, _ = verdicts.window_stats(fs.t, fs.yawn, onsets, c.response_window_s, fps)
         share = verdicts.window_stats(fs.t, fs.valid, onsets, c.response_window_s, fps, min_share=0.0)[2]
         yaw = np.abs(verdicts.window_stats(fs.t, fs.yaw_deg, onsets, c.response_window_s, fps)[0])
-        parts.append(_trial_frame(face, event, onsets, spans, {
-            "baseline": base, "response": resp, "peak": peak, "latency_s": lat,
-            "responded": np.isfinite(lat).astype(int), "valid_share": share}, yaw))
-    windows = {"yawns_yawn_windows": x.yawns_yawn, "yawns_control_windows": x.yawns_control,
-               "minutes_yawn_windows": x.minutes_yawn, "minutes_control_windows": x.minutes_control}
+        parts.append(
+            _trial_frame(
+                face,
+                event,
+                onsets,
+                spans,
+                {
+                    "baseline": base,
+                    "response": resp,
+                    "peak": peak,
+                    "latency_s": lat,
+                    "responded": np.isfinite(lat).astype(int),
+                    "valid_share": share,
+                },
+                yaw,
+            )
+        )
+    windows = {
+        "yawns_yawn_windows": x.yawns_yawn,
+        "yawns_control_windows": x.yawns_control,
+        "minutes_yawn_windows": x.minutes_yawn,
+        "minutes_control_windows": x.minutes_control,
+    }
     return verdict, pd.concat(parts, ignore_index=True), windows
 
 
@@ -190,8 +257,13 @@ def _calibrate(frames: pd.DataFrame, calibration: dict | None, config: AnalysisC
     return frames, ranges
 
 
-def analyze(frames: pd.DataFrame, stimulus_log: pd.DataFrame, camera_fps: float,
-            config: AnalysisConfig = AnalysisConfig(), calibration: dict | None = None) -> AnalysisResult:
+def analyze(
+    frames: pd.DataFrame,
+    stimulus_log: pd.DataFrame,
+    camera_fps: float,
+    config: AnalysisConfig = AnalysisConfig(),
+    calibration: dict | None = None,
+) -> AnalysisResult:
     """Run the whole analysis of one session.
 
     Parameters
@@ -239,24 +311,38 @@ def analyze(frames: pd.DataFrame, stimulus_log: pd.DataFrame, camera_fps: float,
         smile_v, smile_tr, raw = _smile_measures(face, fs, smile_on, smile_blocks, spans, camera_fps, config)
         yawn_v, yawn_tr, windows = _yawn_measures(face, fs, yawn_on, spans, camera_fps, config)
         face_verdicts = pd.DataFrame([smile_v, yawn_v])
-        row.update({**raw, **windows, "mimicry_index": verdicts.lay_index(face_verdicts,
-                                                                           config.contagion.smile_full_response)})
+        row.update(
+            {**raw, **windows, "mimicry_index": verdicts.lay_index(face_verdicts, config.contagion.smile_full_response)}
+        )
         contagion_rows.append(row)
         verdict_rows += [smile_v, yawn_v]
         trial_parts += [smile_tr, yawn_tr]
     events = _events_table(event_parts, spans)
     contagion = pd.DataFrame(contagion_rows).reindex(columns=CONTAGION.names)
     verdict_df = pd.DataFrame(verdict_rows).reindex(columns=VERDICTS.names)
-    trials = pd.concat([t for t in trial_parts if len(t)], ignore_index=True) if any(len(t) for t in trial_parts) \
+    trials = (
+        pd.concat([t for t in trial_parts if len(t)], ignore_index=True)
+        if any(len(t) for t in trial_parts)
         else pd.DataFrame(columns=TRIALS.names)
-    return AnalysisResult(scores=scores, events=events, contagion=contagion, verdicts=verdict_df,
-                          trials=trials.reindex(columns=TRIALS.names), xcorr=xcorr, aligned=aligned,
-                          calibration=ranges)
+    )
+    return AnalysisResult(
+        scores=scores,
+        events=events,
+        contagion=contagion,
+        verdicts=verdict_df,
+        trials=trials.reindex(columns=TRIALS.names),
+        xcorr=xcorr,
+        aligned=aligned,
+        calibration=ranges,
+    )
 
 
 def _events_table(event_parts: list[pd.DataFrame], spans: pd.DataFrame) -> pd.DataFrame:
-    events = pd.concat([e for e in event_parts if len(e)], ignore_index=True) if any(len(e) for e in event_parts) \
+    events = (
+        pd.concat([e for e in event_parts if len(e)], ignore_index=True)
+        if any(len(e) for e in event_parts)
         else pd.DataFrame(columns=EVENTS.names)
+    )
     if len(events):
         b = block_of(events["onset_s"].to_numpy(float), spans)
         events["block"] = pd.array(np.where(b >= 0, b, -1), dtype="Int64")

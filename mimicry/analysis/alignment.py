@@ -15,8 +15,9 @@ import pandas as pd
 MAX_GAP_S = 0.25
 
 
-def resample_gapped(t_s: np.ndarray, values: np.ndarray, grid_s: np.ndarray,
-                    max_gap_s: float = MAX_GAP_S) -> np.ndarray:
+def resample_gapped(
+    t_s: np.ndarray, values: np.ndarray, grid_s: np.ndarray, max_gap_s: float = MAX_GAP_S
+) -> np.ndarray:
     """Linear interpolation of ``values`` (sampled at ``t_s``) onto ``grid_s``, NaN across gaps.
 
     Parameters
@@ -71,8 +72,15 @@ def block_spans(stimulus_log: pd.DataFrame) -> pd.DataFrame:
     for block, g in stimulus_log.groupby("block", sort=True):
         t = np.sort(g["t_s"].to_numpy(float))
         step = float(np.median(np.diff(t))) if t.size > 1 else 0.0
-        rows.append({"block": int(block), "kind": str(g["kind"].iloc[0]), "stimulus_id": str(g["stimulus_id"].iloc[0]),
-                     "start_s": float(t[0]), "end_s": float(t[-1] + step)})
+        rows.append(
+            {
+                "block": int(block),
+                "kind": str(g["kind"].iloc[0]),
+                "stimulus_id": str(g["stimulus_id"].iloc[0]),
+                "start_s": float(t[0]),
+                "end_s": float(t[-1] + step),
+            }
+        )
     return pd.DataFrame(rows, columns=["block", "kind", "stimulus_id", "start_s", "end_s"])
 
 
@@ -84,8 +92,13 @@ def viewer_series(frames: pd.DataFrame, face: int, signal: str) -> tuple[np.ndar
     return f["t_s"].to_numpy(float), v
 
 
-def align_blocks(frames: pd.DataFrame, stimulus_log: pd.DataFrame, fps: float,
-                 max_gap_s: float = MAX_GAP_S, signals: tuple[str, ...] = ("smile", "yawn")) -> pd.DataFrame:
+def align_blocks(
+    frames: pd.DataFrame,
+    stimulus_log: pd.DataFrame,
+    fps: float,
+    max_gap_s: float = MAX_GAP_S,
+    signals: tuple[str, ...] = ("smile", "yawn"),
+) -> pd.DataFrame:
     """Viewer and actor signals on a uniform grid at ``fps``, per face and block.
 
     Returns

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 
-
 @dataclass(frozen=True)
 class ContagionConfig:
     """Windows of the event-based measures (seconds)."""
@@ -37,8 +36,12 @@ def block_of(times_s: np.ndarray, spans: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def yawn_contagion(viewer_yawns: pd.DataFrame, stimulus_yawns: pd.DataFrame, spans: pd.DataFrame,
-                   config: ContagionConfig = DEFAULT_CONTAGION) -> dict:
+def yawn_contagion(
+    viewer_yawns: pd.DataFrame,
+    stimulus_yawns: pd.DataFrame,
+    spans: pd.DataFrame,
+    config: ContagionConfig = DEFAULT_CONTAGION,
+) -> dict:
     """Yawn counts per condition and latencies from stimulus yawns to viewer yawns.
 
     Parameters
@@ -52,25 +55,32 @@ def yawn_contagion(viewer_yawns: pd.DataFrame, stimulus_yawns: pd.DataFrame, spa
     blocks = block_of(viewer_yawns["onset_s"].to_numpy(float), spans)
     kinds = np.array([kind_of.get(b, "") for b in blocks])
     minutes = {k: float((spans.end_s - spans.start_s)[spans.kind == k].sum() / 60.0) for k in ("yawn", "control")}
-    latencies = credited_latencies(viewer_yawns["onset_s"].to_numpy(float),
-                                   stimulus_yawns["onset_s"].to_numpy(float), config.response_window_s)
+    latencies = credited_latencies(
+        viewer_yawns["onset_s"].to_numpy(float), stimulus_yawns["onset_s"].to_numpy(float), config.response_window_s
+    )
     n_y, n_c = int((kinds == "yawn").sum()), int((kinds == "control").sum())
     with np.errstate(invalid="ignore", divide="ignore"):
         rate_y = n_y / minutes["yawn"] if minutes["yawn"] > 0 else np.nan
         rate_c = n_c / minutes["control"] if minutes["control"] > 0 else np.nan
     return {
-        "yawns_yawn_blocks": n_y, "yawns_control_blocks": n_c, "yawns_other": int(len(kinds) - n_y - n_c),
-        "minutes_yawn_blocks": minutes["yawn"], "minutes_control_blocks": minutes["control"],
-        "yawns_per_min_yawn": rate_y, "yawns_per_min_control": rate_c,
-        "stimulus_yawns": int(len(stimulus_yawns)), "contagious_yawns": len(latencies),
+        "yawns_yawn_blocks": n_y,
+        "yawns_control_blocks": n_c,
+        "yawns_other": int(len(kinds) - n_y - n_c),
+        "minutes_yawn_blocks": minutes["yawn"],
+        "minutes_control_blocks": minutes["control"],
+        "yawns_per_min_yawn": rate_y,
+        "yawns_per_min_control": rate_c,
+        "stimulus_yawns": int(len(stimulus_yawns)),
+        "contagious_yawns": len(latencies),
         "latency_mean_s": float(np.mean(latencies)) if latencies else np.nan,
         "latency_median_s": float(np.median(latencies)) if latencies else np.nan,
         "latencies_s": ";".join(f"{x:.3f}" for x in latencies),
     }
 
 
-def credited_latencies(viewer_onsets_s: np.ndarray, stimulus_onsets_s: np.ndarray,
-                       window_s: tuple[float, float]) -> list[float]:
+def credited_latencies(
+    viewer_onsets_s: np.ndarray, stimulus_onsets_s: np.ndarray, window_s: tuple[float, float]
+) -> list[float]:
     """Latencies of the stimulus yawns that a viewer yawn followed (see :func:`credit`), in order."""
     lat = credit(viewer_onsets_s, stimulus_onsets_s, window_s)
     return [float(x) for x in lat[np.isfinite(lat)]]
@@ -98,8 +108,9 @@ def credit(viewer_onsets_s: np.ndarray, stimulus_onsets_s: np.ndarray, window_s:
     return result
 
 
-def event_locked(t_s: np.ndarray, values: np.ndarray, onsets_s: np.ndarray, window_s: tuple[float, float],
-                 fps: float) -> pd.DataFrame:
+def event_locked(
+    t_s: np.ndarray, values: np.ndarray, onsets_s: np.ndarray, window_s: tuple[float, float], fps: float
+) -> pd.DataFrame:
     """Average of a signal around events (an event-related average).
 
     Parameters
@@ -131,7 +142,14 @@ def event_locked(t_s: np.ndarray, values: np.ndarray, onsets_s: np.ndarray, wind
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(present, vals, 0.0).sum(axis=0) / n
         dev = np.where(present, vals - mean, 0.0)
-        se = np.sqrt((dev ** 2).sum(axis=0) / np.maximum(n - 1, 1) / n)
+        se = np.sqrt((dev**2).sum(axis=0) / np.maximum(n - 1, 1) / n)
     se = np.where(n >= 2, se, np.nan)
-    return pd.DataFrame({"t_rel_s": rel / fps, "mean": np.where(n > 0, mean, np.nan), "ci_lo": mean - 1.96 * se,
-                         "ci_hi": mean + 1.96 * se, "n": n})
+    return pd.DataFrame(
+        {
+            "t_rel_s": rel / fps,
+            "mean": np.where(n > 0, mean, np.nan),
+            "ci_lo": mean - 1.96 * se,
+            "ci_hi": mean + 1.96 * se,
+            "n": n,
+        }
+    )

@@ -28,7 +28,7 @@ class EventThresholds:
     """Longest face-loss gap (seconds, from the last sample before to the first after) that an
     event bridges."""
 
-    def relative_to(self, baseline: float) -> "EventThresholds":
+    def relative_to(self, baseline: float) -> EventThresholds:
         """Thresholds rescaled to the range above a baseline level ``b``: ``b + x * (1 - b)``."""
         b = float(np.clip(baseline, 0.0, 0.95)) if np.isfinite(baseline) else 0.0
         return EventThresholds(b + self.on * (1 - b), b + self.off * (1 - b), self.min_duration_s, self.max_gap_s)

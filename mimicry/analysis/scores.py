@@ -47,10 +47,13 @@ class BlockTest:
     wlcc_null: tuple[np.ndarray, np.ndarray]
     """Per WLCC surrogate: sum and count of the per-window peak r."""
 
-    def __add__(self, other: "BlockTest") -> "BlockTest":
-        return BlockTest(self.obs + other.obs, self.circ + other.circ,
-                         tuple(np.concatenate([a, b]) for a, b in zip(self.windows, other.windows)),
-                         tuple(a + b for a, b in zip(self.wlcc_null, other.wlcc_null)))
+    def __add__(self, other: BlockTest) -> BlockTest:
+        return BlockTest(
+            self.obs + other.obs,
+            self.circ + other.circ,
+            (np.concatenate([self.windows[0], other.windows[0]]), np.concatenate([self.windows[1], other.windows[1]])),
+            (self.wlcc_null[0] + other.wlcc_null[0], self.wlcc_null[1] + other.wlcc_null[1]),
+        )
 
 
 def block_test(x: np.ndarray, y: np.ndarray, lags: np.ndarray, fps: float, config, rng) -> BlockTest:
@@ -60,11 +63,12 @@ def block_test(x: np.ndarray, y: np.ndarray, lags: np.ndarray, fps: float, confi
     # anti-conservative: 11-19 % false positives at alpha = 0.05 on 30 s blocks, because the
     # observed peak is then compared with too few independent stretches.
     shifts = random_shifts(y.size, config.n_surrogates, rng, min_shift=1)
-    windows, null = wlcc_null(x, y, fps, config.lags, shifts[:config.n_wlcc_surrogates])
+    windows, null = wlcc_null(x, y, fps, config.lags, shifts[: config.n_wlcc_surrogates])
     # lags as long as the block itself (a short block, the yawn's +15 s) have no pairs: zero sums
     ok = np.abs(lags) < y.size
-    return BlockTest(_widen(xcorr_parts(x, y, lags[ok]), ok), _widen(xcorr_parts_shifted(x, y, lags[ok], shifts), ok),
-                     windows, null)
+    return BlockTest(
+        _widen(xcorr_parts(x, y, lags[ok]), ok), _widen(xcorr_parts_shifted(x, y, lags[ok], shifts), ok), windows, null
+    )
 
 
 def _widen(parts: XcorrParts, ok: np.ndarray) -> XcorrParts:
@@ -82,8 +86,14 @@ def _widen(parts: XcorrParts, ok: np.ndarray) -> XcorrParts:
 
 def score_row(test: BlockTest, lags: np.ndarray, fps: float, min_pairs: int, n_samples: int) -> dict:
     r_peak, lag_s = peak(test.obs.r(min_pairs), lags, fps)
-    return {"r_peak": r_peak, "lag_s": lag_s, "p_value": p_value(r_peak, peaks(test.circ.r(min_pairs))),
-            "n_samples": int(n_samples), **summarize_wlcc(*test.windows), "wlcc_z": wlcc_z(test)}
+    return {
+        "r_peak": r_peak,
+        "lag_s": lag_s,
+        "p_value": p_value(r_peak, peaks(test.circ.r(min_pairs))),
+        "n_samples": int(n_samples),
+        **summarize_wlcc(*test.windows),
+        "wlcc_z": wlcc_z(test),
+    }
 
 
 def wlcc_z(test: BlockTest) -> float:
@@ -106,8 +116,7 @@ def curve_rows(test: BlockTest, lags: np.ndarray, fps: float, min_pairs: int, ba
         warnings.simplefilter("ignore", RuntimeWarning)
         pk = peaks(r_circ) if r_circ.shape[0] else np.empty(0)
         peak95 = float(np.nanpercentile(pk, 95)) if np.isfinite(pk).any() else np.nan
-    return pd.DataFrame({**base, "lag_s": lags / fps, "r": r_obs, "null_lo": lo, "null_hi": hi,
-                         "null_peak_95": peak95})
+    return pd.DataFrame({**base, "lag_s": lags / fps, "r": r_obs, "null_lo": lo, "null_hi": hi, "null_peak_95": peak95})
 
 
 def column_percentiles(a: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
@@ -142,15 +151,25 @@ def synchrony_tables(aligned: pd.DataFrame, fps: float, config) -> tuple[pd.Data
 def _face_signal(aligned: pd.DataFrame, face: int, signal_i: int, signal: str, fps: float, config):
     lags = lag_frames(fps, config.lags, signal)
     min_pairs = int(round(config.lags.min_pairs_s * fps))
-    nan_row = {"r_peak": np.nan, "lag_s": np.nan, "p_value": np.nan, "wlcc_z": np.nan,
-               **summarize_wlcc(np.empty(0), np.empty(0))}
+    nan_row = {
+        "r_peak": np.nan,
+        "lag_s": np.nan,
+        "p_value": np.nan,
+        "wlcc_z": np.nan,
+        **summarize_wlcc(np.empty(0), np.empty(0)),
+    }
     rows, curves = [], []
     pooled: dict[str, list[tuple[BlockTest, int]]] = {}
     for block, g in aligned.groupby("block", sort=True):
         x, y = g[f"actor_{signal}"].to_numpy(float), g[f"viewer_{signal}"].to_numpy(float)
         n_samples = int((np.isfinite(x) & np.isfinite(y)).sum())
-        base = {"block": str(block), "stimulus_id": g["stimulus_id"].iloc[0], "kind": g["kind"].iloc[0],
-                "face": face, "signal": signal}
+        base = {
+            "block": str(block),
+            "stimulus_id": g["stimulus_id"].iloc[0],
+            "kind": g["kind"].iloc[0],
+            "face": face,
+            "signal": signal,
+        }
         if not (_varies(x) and _varies(y)) or n_samples < min_pairs:
             rows.append({**base, "n_samples": n_samples, **nan_row})  # e.g. an actor who never smiles
             continue

@@ -67,15 +67,15 @@ class XcorrParts:
 
     _FIELDS = ("n", "sx", "sy", "sxx", "syy", "sxy")
 
-    def __add__(self, other: "XcorrParts") -> "XcorrParts":
+    def __add__(self, other: XcorrParts) -> XcorrParts:
         return XcorrParts(*(getattr(self, k) + getattr(other, k) for k in self._FIELDS))
 
     def r(self, min_pairs: int) -> np.ndarray:
         """Pearson r per lag; NaN where fewer than ``min_pairs`` pairs or no variance."""
         n = self.n
         cov = n * self.sxy - self.sx * self.sy
-        vx = n * self.sxx - self.sx ** 2
-        vy = n * self.syy - self.sy ** 2
+        vx = n * self.sxx - self.sx**2
+        vy = n * self.syy - self.sy**2
         den = np.sqrt(np.clip(vx, 0, None) * np.clip(vy, 0, None))
         ok = (n >= max(min_pairs, 3)) & (den > 1e-9 * np.maximum(n, 1) ** 2)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -125,16 +125,16 @@ def xcorr_parts(x: np.ndarray, y: np.ndarray, lags: np.ndarray, single: bool = F
         return c[..., hi] - c[..., lo]
 
     if xm.all():
-        sy, syy = window_sums(y0, lo_y, hi_y), window_sums(y0 ** 2, lo_y, hi_y)
+        sy, syy = window_sums(y0, lo_y, hi_y), window_sums(y0**2, lo_y, hi_y)
     else:
         fxm = np.conj(spec(xm.astype(float)))
-        sy, syy = back(fxm * spec(y0)), back(fxm * spec(y0 ** 2))
+        sy, syy = back(fxm * spec(y0)), back(fxm * spec(y0**2))
     if ym.all():
-        n1, sx1, sxx1 = (window_sums(a, lo_x, hi_x) for a in (xm.astype(float), x0, x0 ** 2))
+        n1, sx1, sxx1 = (window_sums(a, lo_x, hi_x) for a in (xm.astype(float), x0, x0**2))
         n, sx, sxx = (np.broadcast_to(a, sxy.shape) for a in (n1, sx1, sxx1))
     else:
         fym = spec(ym.astype(float))
-        n, sx, sxx = back(np.conj(spec(xm.astype(float))) * fym), back(fx * fym), back(np.conj(spec(x0 ** 2)) * fym)
+        n, sx, sxx = back(np.conj(spec(xm.astype(float))) * fym), back(fx * fym), back(np.conj(spec(x0**2)) * fym)
     parts = XcorrParts(np.rint(n), sx, sy, sxx, syy, sxy)
     if one_row:
         parts = XcorrParts(*(getattr(parts, k)[0] for k in XcorrParts._FIELDS))
@@ -157,8 +157,8 @@ def xcorr_parts_shifted(x: np.ndarray, y: np.ndarray, lags: np.ndarray, shifts: 
     xm, ym = np.isfinite(x), np.isfinite(y)
     x0 = np.where(xm, x - (x[xm].mean() if xm.any() else 0.0), 0.0)
     y0 = np.where(ym, y - (y[ym].mean() if ym.any() else 0.0), 0.0)
-    f_side = {"x": x0, "xx": x0 ** 2, "mx": xm.astype(float)}
-    g_side = {"y": y0, "yy": y0 ** 2, "my": ym.astype(float)}
+    f_side = {"x": x0, "xx": x0**2, "mx": xm.astype(float)}
+    g_side = {"y": y0, "yy": y0**2, "my": ym.astype(float)}
     pos = int(max(lags.max(), 0)) if lags.size else 0
     neg = int(max(-lags.min(), 0)) if lags.size else 0
     # y values near each rotation point: gidx[k, w] = (w - neg - shift_k) mod size, w < neg + pos
@@ -166,8 +166,14 @@ def xcorr_parts_shifted(x: np.ndarray, y: np.ndarray, lags: np.ndarray, shifts: 
     gidx = (w[None, :] - shifts[:, None]) % size
     spectra = {k: np.fft.rfft(v) for k, v in {**f_side, **g_side}.items()}
     out = {}
-    for name, (fk, gk) in {"sxy": ("x", "y"), "sx": ("x", "my"), "sxx": ("xx", "my"), "sy": ("mx", "y"),
-                           "syy": ("mx", "yy"), "n": ("mx", "my")}.items():
+    for name, (fk, gk) in {
+        "sxy": ("x", "y"),
+        "sx": ("x", "my"),
+        "sxx": ("xx", "my"),
+        "sy": ("mx", "y"),
+        "syy": ("mx", "yy"),
+        "n": ("mx", "my"),
+    }.items():
         f, g = f_side[fk], g_side[gk]
         circ = np.fft.irfft(np.conj(spectra[fk]) * spectra[gk], size)  # circ[k] = sum_t f[t] g[(t + k) % size]
         total = circ[(lags[None, :] - shifts[:, None]) % size]
@@ -215,13 +221,19 @@ def summarize_wlcc(best_r: np.ndarray, best_lag_s: np.ndarray) -> dict[str, floa
     """``wlcc_r_mean, wlcc_r_sd, wlcc_lag_mean_s, wlcc_lag_sd_s, wlcc_windows`` of window peaks."""
     ok = np.isfinite(best_r) & np.isfinite(best_lag_s)
     r, lag = np.asarray(best_r)[ok], np.asarray(best_lag_s)[ok]
-    sd = (lambda a: float(a.std(ddof=1)) if a.size > 1 else float("nan"))
-    return {"wlcc_r_mean": float(r.mean()) if r.size else float("nan"), "wlcc_r_sd": sd(r),
-            "wlcc_lag_mean_s": float(lag.mean()) if lag.size else float("nan"), "wlcc_lag_sd_s": sd(lag),
-            "wlcc_windows": int(r.size)}
+    sd = lambda a: float(a.std(ddof=1)) if a.size > 1 else float("nan")
+    return {
+        "wlcc_r_mean": float(r.mean()) if r.size else float("nan"),
+        "wlcc_r_sd": sd(r),
+        "wlcc_lag_mean_s": float(lag.mean()) if lag.size else float("nan"),
+        "wlcc_lag_sd_s": sd(lag),
+        "wlcc_windows": int(r.size),
+    }
 
 
-def wlcc_windows(x: np.ndarray, y: np.ndarray, fps: float, config: LagConfig = DEFAULT_LAGS) -> tuple[np.ndarray, np.ndarray]:
+def wlcc_windows(
+    x: np.ndarray, y: np.ndarray, fps: float, config: LagConfig = DEFAULT_LAGS
+) -> tuple[np.ndarray, np.ndarray]:
     """Windowed lagged cross-correlation (Boker, Xu, Rotondo & King 2002).
 
     For windows of ``window_s`` starting every ``step_s`` on the actor series, Pearson r with the
@@ -266,9 +278,9 @@ def wlcc_null(x: np.ndarray, y: np.ndarray, fps: float, config: LagConfig, shift
 
     def win_sum(a):
         c = np.concatenate([[0.0], np.cumsum(a)])
-        return c[w:w + n] - c[:n]
+        return c[w : w + n] - c[:n]
 
-    var_y = win_sum(yc ** 2) - win_sum(yc) ** 2 / w
+    var_y = win_sum(yc**2) - win_sum(yc) ** 2 / w
     y_ok = (win_sum(mc) >= config.window_min_valid * w) & (var_y > 1e-12)
     size = sfft.next_fast_len(n + 2 * w, real=True)
     fy = sfft.rfft(yc, size)
@@ -301,7 +313,7 @@ def _window_r(x, starts, w, min_valid, fy, size, n, var_y, y_ok) -> np.ndarray:
     cnt = mx.sum(axis=1)
     mean = np.where(mx, xw, 0.0).sum(axis=1) / np.maximum(cnt, 1)
     xc = np.where(mx, xw - mean[:, None], 0.0)
-    ssx = (xc ** 2).sum(axis=1)
+    ssx = (xc**2).sum(axis=1)
     num = sfft.irfft(np.conj(sfft.rfft(xc, size, axis=1)) * fy[None, :], size, axis=1)[:, :n]
     den = np.sqrt(np.outer(ssx, np.clip(var_y, 0.0, None)))
     ok = (cnt >= min_valid * w)[:, None] & (ssx > 1e-12)[:, None] & y_ok[None, :]

@@ -30,6 +30,7 @@ could not reach ``alpha``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -59,8 +60,9 @@ SMILE_TEST = "random-onset permutation of the mean baseline-corrected smile resp
 YAWN_TEST = "circular-shift permutation of the viewer's yawns: rate in yawn minus control windows (one-sided)"
 
 
-def window_stats(t: np.ndarray, v: np.ndarray, onsets: np.ndarray, window_s: tuple[float, float],
-                 fps: float, min_share: float = 0.5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def window_stats(
+    t: np.ndarray, v: np.ndarray, onsets: np.ndarray, window_s: tuple[float, float], fps: float, min_share: float = 0.5
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per onset: mean and max of ``v`` (uniform grid ``t``) in ``[onset + from, onset + to)`` and
     the share of samples present; mean and max are NaN with less than ``min_share`` present."""
     onsets = np.asarray(onsets, float)
@@ -81,8 +83,15 @@ def window_stats(t: np.ndarray, v: np.ndarray, onsets: np.ndarray, window_s: tup
     return mean, peak, share
 
 
-def smile_trials(t: np.ndarray, smile: np.ndarray, onsets_s: np.ndarray, viewer_onsets_s: np.ndarray,
-                 fps: float, config: ContagionConfig = DEFAULT_CONTAGION, valid: np.ndarray | None = None) -> pd.DataFrame:
+def smile_trials(
+    t: np.ndarray,
+    smile: np.ndarray,
+    onsets_s: np.ndarray,
+    viewer_onsets_s: np.ndarray,
+    fps: float,
+    config: ContagionConfig = DEFAULT_CONTAGION,
+    valid: np.ndarray | None = None,
+) -> pd.DataFrame:
     """One row per actor smile onset: ``onset_s, baseline, response, peak, latency_s, responded,
     valid_share`` for one viewer (``t``, ``smile`` on a uniform grid; ``viewer_onsets_s``: the
     viewer's smile events).
@@ -96,16 +105,26 @@ def smile_trials(t: np.ndarray, smile: np.ndarray, onsets_s: np.ndarray, viewer_
     base, _, _ = window_stats(t, smile, onsets, config.smile_baseline_s, fps)
     resp, _, _ = window_stats(t, smile, onsets, config.smile_response_s, fps)
     _, peak, _ = window_stats(t, smile, onsets, (0.0, config.smile_response_s[1]), fps)
-    _, _, share = window_stats(t, smile if valid is None else valid, onsets,
-                               (config.smile_baseline_s[0], config.smile_response_s[1]), fps)
+    _, _, share = window_stats(
+        t, smile if valid is None else valid, onsets, (config.smile_baseline_s[0], config.smile_response_s[1]), fps
+    )
     v_on = np.sort(np.asarray(viewer_onsets_s, float))
     latency = np.full(onsets.size, np.nan)
     for i, o in enumerate(onsets):
         near = v_on[(v_on >= o + config.smile_baseline_s[0]) & (v_on < o + config.smile_response_s[1])]
         if near.size:
             latency[i] = near[0] - o
-    return pd.DataFrame({"onset_s": onsets, "baseline": base, "response": resp, "peak": peak, "latency_s": latency,
-                         "responded": (latency >= 0).astype(int), "valid_share": share})
+    return pd.DataFrame(
+        {
+            "onset_s": onsets,
+            "baseline": base,
+            "response": resp,
+            "peak": peak,
+            "latency_s": latency,
+            "responded": (latency >= 0).astype(int),
+            "valid_share": share,
+        }
+    )
 
 
 def random_onsets(spans: list[tuple[float, float]], n_sets: int, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -116,8 +135,16 @@ def random_onsets(spans: list[tuple[float, float]], n_sets: int, k: int, rng: np
     return starts + rng.random((n_sets, k)) * lengths[which]
 
 
-def smile_null(t: np.ndarray, smile: np.ndarray, eligible: pd.DataFrame, k: int, fps: float, n_surrogates: int,
-               rng: np.random.Generator, config: ContagionConfig = DEFAULT_CONTAGION) -> np.ndarray:
+def smile_null(
+    t: np.ndarray,
+    smile: np.ndarray,
+    eligible: pd.DataFrame,
+    k: int,
+    fps: float,
+    n_surrogates: int,
+    rng: np.random.Generator,
+    config: ContagionConfig = DEFAULT_CONTAGION,
+) -> np.ndarray:
     """Mean baseline-corrected response at ``k`` random onsets inside the ``eligible`` spans
     (``start_s``, ``end_s``), for each of ``n_surrogates`` sets; empty if no span fits a trial."""
     lo_pad, hi_pad = -config.smile_baseline_s[0], config.smile_response_s[1]
@@ -125,27 +152,50 @@ def smile_null(t: np.ndarray, smile: np.ndarray, eligible: pd.DataFrame, k: int,
     if not spans or k == 0 or n_surrogates <= 0:
         return np.empty(0)
     onsets = random_onsets(spans, n_surrogates, k, rng).ravel()
-    rr = (window_stats(t, smile, onsets, config.smile_response_s, fps)[0]
-          - window_stats(t, smile, onsets, config.smile_baseline_s, fps)[0]).reshape(n_surrogates, k)
+    rr = (
+        window_stats(t, smile, onsets, config.smile_response_s, fps)[0]
+        - window_stats(t, smile, onsets, config.smile_baseline_s, fps)[0]
+    ).reshape(n_surrogates, k)
     ok = np.isfinite(rr)
     return np.where(ok.any(axis=1), np.where(ok, rr, 0.0).sum(axis=1) / np.maximum(ok.sum(axis=1), 1), np.nan)
 
 
-def verdict_row(face: int, measure: str, test: str, n_events: int, effect=np.nan, ci=(np.nan, np.nan),
-                p=np.nan, verdict: str = "insufficient_data", reason: str = "") -> dict:
-    return {"face": int(face), "measure": measure, "test": test, "n_events": int(n_events), "effect": float(effect),
-            "ci_lo": float(ci[0]), "ci_hi": float(ci[1]), "p_value": float(p), "verdict": verdict, "reason": reason}
+def verdict_row(
+    face: int,
+    measure: str,
+    test: str,
+    n_events: int,
+    effect=np.nan,
+    ci=(np.nan, np.nan),
+    p=np.nan,
+    verdict: str = "insufficient_data",
+    reason: str = "",
+) -> dict:
+    return {
+        "face": int(face),
+        "measure": measure,
+        "test": test,
+        "n_events": int(n_events),
+        "effect": float(effect),
+        "ci_lo": float(ci[0]),
+        "ci_hi": float(ci[1]),
+        "p_value": float(p),
+        "verdict": verdict,
+        "reason": reason,
+    }
 
 
-def smile_verdict(face: int, trials: pd.DataFrame, null: np.ndarray,
-                  config: VerdictConfig = DEFAULT_VERDICT) -> dict:
+def smile_verdict(face: int, trials: pd.DataFrame, null: np.ndarray, config: VerdictConfig = DEFAULT_VERDICT) -> dict:
     """The smile-mimicry verdict of one face from its smile trials and :func:`smile_null`."""
     d = (trials["response"] - trials["baseline"]).to_numpy(float)
     d = d[np.isfinite(d)]
     k = int(d.size)
     if k < config.min_smile_events:
-        why = ("no actor smile in the clips shown" if len(trials) == 0 else
-               f"only {k} of {len(trials)} actor smiles with the face in view (need {config.min_smile_events})")
+        why = (
+            "no actor smile in the clips shown"
+            if len(trials) == 0
+            else f"only {k} of {len(trials)} actor smiles with the face in view (need {config.min_smile_events})"
+        )
         return verdict_row(face, "smile_mimicry", SMILE_TEST, k, reason=why)
     obs = float(d.mean())
     null = null[np.isfinite(null)]
@@ -159,8 +209,13 @@ def smile_verdict(face: int, trials: pd.DataFrame, null: np.ndarray,
     if p > config.alpha:
         verdict, why = "not_detected", ""
     elif lat.size and float(np.median(lat)) < 0:  # a rise that the viewer's own smiles led: not following
-        verdict, why = "not_detected", (f"the viewer's smiles started before the actor's (median latency "
-                                         f"{float(np.median(lat)):+.2f} s): not following")
+        verdict, why = (
+            "not_detected",
+            (
+                f"the viewer's smiles started before the actor's (median latency "
+                f"{float(np.median(lat)):+.2f} s): not following"
+            ),
+        )
     else:
         verdict, why = "detected", ""
     return verdict_row(face, "smile_mimicry", SMILE_TEST, k, effect, (effect - half, effect + half), p, verdict, why)
@@ -207,9 +262,15 @@ class YawnExposure:
     pseudo_onsets: int
 
 
-def yawn_exposure(t: np.ndarray, present: np.ndarray, fps: float, viewer_onsets_s: np.ndarray,
-                  stimulus_onsets_s: np.ndarray, pseudo_s: np.ndarray,
-                  config: ContagionConfig = DEFAULT_CONTAGION) -> YawnExposure:
+def yawn_exposure(
+    t: np.ndarray,
+    present: np.ndarray,
+    fps: float,
+    viewer_onsets_s: np.ndarray,
+    stimulus_onsets_s: np.ndarray,
+    pseudo_s: np.ndarray,
+    config: ContagionConfig = DEFAULT_CONTAGION,
+) -> YawnExposure:
     """Count each viewer yawn once, in yawn windows first, else in control windows (which exclude
     the yawn windows), and the minutes with a face present (``present`` on the uniform grid ``t``)."""
     w = config.response_window_s
@@ -218,14 +279,25 @@ def yawn_exposure(t: np.ndarray, present: np.ndarray, fps: float, viewer_onsets_
     v = np.asarray(viewer_onsets_s, float)
     v_y = in_windows(v, stimulus_onsets_s, w)
     v_c = in_windows(v, pseudo_s, w) & ~v_y
-    return YawnExposure(int(v_y.sum()), int(v_c.sum()), float((grid_y & present).sum() / fps / 60.0),
-                        float((grid_c & present).sum() / fps / 60.0), int(np.size(stimulus_onsets_s)),
-                        int(np.size(pseudo_s)))
+    return YawnExposure(
+        int(v_y.sum()),
+        int(v_c.sum()),
+        float((grid_y & present).sum() / fps / 60.0),
+        float((grid_c & present).sum() / fps / 60.0),
+        int(np.size(stimulus_onsets_s)),
+        int(np.size(pseudo_s)),
+    )
 
 
-def yawn_null(viewer_onsets_s: np.ndarray, stimulus_onsets_s: np.ndarray, pseudo_s: np.ndarray,
-              span_s: tuple[float, float], n_surrogates: int, rng: np.random.Generator,
-              config: ContagionConfig = DEFAULT_CONTAGION) -> tuple[np.ndarray, np.ndarray]:
+def yawn_null(
+    viewer_onsets_s: np.ndarray,
+    stimulus_onsets_s: np.ndarray,
+    pseudo_s: np.ndarray,
+    span_s: tuple[float, float],
+    n_surrogates: int,
+    rng: np.random.Generator,
+    config: ContagionConfig = DEFAULT_CONTAGION,
+) -> tuple[np.ndarray, np.ndarray]:
     """Yawns in yawn and in control windows when the viewer's yawn onsets are shifted together,
     circularly over ``span_s`` (the face's recording), by ``n_surrogates`` random amounts.
 
@@ -245,27 +317,34 @@ def yawn_null(viewer_onsets_s: np.ndarray, stimulus_onsets_s: np.ndarray, pseudo
     return in_y.sum(axis=1), in_c.sum(axis=1)
 
 
-def yawn_verdict(face: int, x: YawnExposure, null: tuple[np.ndarray, np.ndarray],
-                 config: VerdictConfig = DEFAULT_VERDICT) -> dict:
+def yawn_verdict(
+    face: int, x: YawnExposure, null: tuple[np.ndarray, np.ndarray], config: VerdictConfig = DEFAULT_VERDICT
+) -> dict:
     """The yawn-contagion verdict of one face from its counts and :func:`yawn_null` (see the module
     docstring)."""
     n = x.yawns_yawn + x.yawns_control
-    row = dict(face=face, measure="yawn_contagion", test=YAWN_TEST, n_events=n)
+    row: dict[str, Any] = dict(face=face, measure="yawn_contagion", test=YAWN_TEST, n_events=n)
     if x.stimulus_yawns == 0:
         return verdict_row(**row, reason="no yawn in the clips shown")
     if x.pseudo_onsets == 0:
         return verdict_row(**row, reason="no control clip to compare with")
     if min(x.minutes_yawn, x.minutes_control) < config.min_exposure_min:
-        return verdict_row(**row, reason=(f"{x.minutes_yawn:.1f} min with the face in view in yawn windows and "
-                                          f"{x.minutes_control:.1f} in control windows (need {config.min_exposure_min:g} each)"))
+        return verdict_row(
+            **row,
+            reason=(
+                f"{x.minutes_yawn:.1f} min with the face in view in yawn windows and "
+                f"{x.minutes_control:.1f} in control windows (need {config.min_exposure_min:g} each)"
+            ),
+        )
 
     def rate_diff(n_y, n_c):
         return np.asarray(n_y) / x.minutes_yawn - np.asarray(n_c) / x.minutes_control
 
     null_t = rate_diff(*null)
     if n == 0 or p_value(float(rate_diff(n, 0)), null_t) > config.alpha:
-        return verdict_row(**row, reason=(f"{n} viewer yawn(s) in the windows: too few for any split to reach "
-                                          f"p <= {config.alpha:g}"))
+        return verdict_row(
+            **row, reason=(f"{n} viewer yawn(s) in the windows: too few for any split to reach p <= {config.alpha:g}")
+        )
     p = p_value(float(rate_diff(x.yawns_yawn, x.yawns_control)), null_t)
     share = x.minutes_yawn / (x.minutes_yawn + x.minutes_control)
     ci = stats.binomtest(x.yawns_yawn, n, share).proportion_ci(0.95, method="exact")
