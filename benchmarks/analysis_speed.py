@@ -21,7 +21,7 @@ import numpy as np
 from mimicry.analysis import AnalysisConfig, analyze
 from mimicry.analysis.surrogates import random_shifts
 from mimicry.analysis.synchrony import DEFAULT_LAGS, lag_frames, wlcc_null, xcorr_parts_shifted
-from mimicry.simulate import simulate_session
+from mimicry.session.simulate import simulate_session
 
 
 def timed(fn, repeats):

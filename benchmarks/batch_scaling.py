@@ -25,7 +25,7 @@ SOURCE = ROOT / "stimuli" / "clips" / "smile-man-real.mp4"
 
 
 def looped_clip(path: Path, seconds: float, size=(640, 360)) -> Path:
-    from mimicry.capture import read_frames
+    from mimicry.sensing.capture import read_frames
 
     frames, fps = read_frames(SOURCE)  # a 24 s clip: fine in memory
     frames = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]

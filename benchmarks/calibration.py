@@ -2,7 +2,7 @@
 
     python benchmarks/calibration.py [--sessions 500] [--surrogates 500] [--seed 0]
 
-Each null session (:func:`mimicry.simulate.null_session`) goes through the whole
+Each null session (:func:`mimicry.session.simulate.null_session`) goes through the whole
 :func:`mimicry.analysis.analyze`, as `mimicry analyze` runs it:
 
 * smile-like: four smile clips (16 actor smiles) and two control clips of 30 s; the viewer smiles
@@ -18,7 +18,7 @@ false-positive rate. A calibrated test gives 5 %; with 500 sessions, 95 % of cal
 within 3.1-6.9 %.
 
 The group tests of `mimicry summary` are run on 500 null studies of 20 participants, each drawn
-from those null sessions (one session per participant; :func:`mimicry.summary.group_tests`): the
+from those null sessions (one session per participant; :func:`mimicry.report.summary.group_tests`): the
 smile tests from the smile-like sessions, the yawn tests from each kind of yawn-like sessions.
 """
 
@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 from mimicry.analysis import AnalysisConfig, analyze
-from mimicry.simulate import null_session
-from mimicry.summary import group_tests
+from mimicry.report.summary import group_tests
+from mimicry.session.simulate import null_session
 
 PVALUES = {
     "smile_verdict": "smile mimicry, primary test (`verdicts.csv`)",
@@ -55,7 +55,7 @@ KINDS = {"smile": ("smile", 0.0), "yawn": ("yawn", 1.0), "rare-yawn": ("yawn", 0
 
 def session_pvalues(kind: str, seed: int, config: AnalysisConfig) -> tuple[dict[str, float], dict]:
     """The p-values one null session of ``kind`` (a key of :data:`KINDS`) gets (NaN where the
-    analysis gives none), and the participant's row of :func:`mimicry.summary.participants`."""
+    analysis gives none), and the participant's row of :func:`mimicry.report.summary.participants`."""
     base, rate = KINDS[kind]
     s = null_session(base, seed, yawns_per_min=rate)
     res = analyze(s.frames, s.stimulus_log, 30.0, config)

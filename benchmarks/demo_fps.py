@@ -27,7 +27,7 @@ LAYOUT = {1: (1, 1), 4: (2, 2), 6: (2, 3)}
 
 
 def class_video(path: Path, n_faces: int, seconds: float, tile: int = 320) -> Path:
-    from mimicry.capture import read_frames
+    from mimicry.sensing.capture import read_frames
 
     frames = []
     for f in read_frames(SOURCE)[0]:  # a 24 s clip: fine in memory
@@ -54,7 +54,7 @@ def class_video(path: Path, n_faces: int, seconds: float, tile: int = 320) -> Pa
 def bare_fps(video: Path, n_faces: int) -> float:
     import time
 
-    from mimicry.tracking import FaceLandmarker
+    from mimicry.sensing.tracking import FaceLandmarker
 
     cap = cv2.VideoCapture(str(video))
     frames = []
@@ -76,7 +76,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30.0)
     args = ap.parse_args()
     from mimicry import tracking
-    from mimicry.demo import DemoConfig, run_demo
+    from mimicry.session.demo import DemoConfig, run_demo
 
     tracking.QUIET_NATIVE_LOGS = True
     window = bool(os.environ.get("DISPLAY"))

@@ -24,8 +24,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mimicry.capture import read_frames
-from mimicry.recording import RunConfig, SessionRun
+from mimicry.sensing.capture import read_frames
+from mimicry.session.run import RunConfig, SessionRun
 from mimicry.writers import CsvWriter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,7 +106,7 @@ def main() -> None:
 
 
 def session_lookahead() -> float:
-    from mimicry.signals import yawn_window
+    from mimicry.sensing.signals import yawn_window
 
     return (yawn_window(30.0) - 1) / 30.0
 

@@ -24,14 +24,14 @@ from pathlib import Path
 
 import cv2
 
-from mimicry.capture import read_frames
+from mimicry.sensing.capture import read_frames
 
 ROOT = Path(__file__).resolve().parent.parent
 
 BARE = r"""
 import sys, time, cv2, mediapipe as mp
 from mediapipe.tasks.python import BaseOptions, vision
-from mimicry.model import resolve_model
+from mimicry.sensing.model import resolve_model
 opts = vision.FaceLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(resolve_model(None))),
     running_mode=vision.RunningMode.VIDEO, num_faces=1, output_face_blendshapes=True,
     output_facial_transformation_matrixes=True)

@@ -5,7 +5,7 @@
 DIR holds video clips and a ``truth.csv`` (``clip, event, start_s, end_s, note``; events
 ``yawn``, ``ambiguous``, ``laugh``, ``smile``, ``crying``; a clip without ``yawn`` rows holds no
 yawn). Each clip is tracked with ``mimicry track`` (one face) and scored with
-:mod:`mimicry.validation`: yawn episodes (the signal at or above 0.5 for at least 0.5 s) that hit
+:mod:`mimicry.sensing.validation`: yawn episodes (the signal at or above 0.5 for at least 0.5 s) that hit
 a marked yawn, false yawns (episodes outside every marked yawn or ambiguous span), and the mean
 smile inside the marked smile, laugh, yawn and crying spans; for ``mimicry`` (``yawn``,
 ``smile``) and for raw MediaPipe (``jawOpen``, mean ``mouthSmileLeft/Right``) side by side.
@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from mimicry.capture import VideoFileSource
-from mimicry.pipeline import TrackConfig, track_video
-from mimicry.session import read_table
-from mimicry.validation import score_clip
+from mimicry.sensing.capture import VideoFileSource
+from mimicry.sensing.pipeline import TrackConfig, track_video
+from mimicry.sensing.validation import score_clip
+from mimicry.session.folder import read_table
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 

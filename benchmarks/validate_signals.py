@@ -3,7 +3,7 @@
     python benchmarks/validate_signals.py
 
 Prints, for each case, the quantity the tests assert on (and a few more), so that a change to
-`mimicry/signals.py` can be judged case by case. Cases: real photos (posed expressions), the
+`mimicry/sensing/signals.py` can be judged case by case. Cases: real photos (posed expressions), the
 real smiling clip, synthetic yawn / talking / grimace / crying / tilted faces made by warping a
 real neutral face (tests/synth.py).
 """
@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 import synth  # noqa: E402
 
-from mimicry.capture import VideoFileSource  # noqa: E402
-from mimicry.pipeline import TrackConfig, track_video  # noqa: E402
-from mimicry.signals import frame_signals, sustained, yawn_window  # noqa: E402
-from mimicry.tracking import FaceLandmarker  # noqa: E402
+from mimicry.sensing.capture import VideoFileSource  # noqa: E402
+from mimicry.sensing.pipeline import TrackConfig, track_video  # noqa: E402
+from mimicry.sensing.signals import frame_signals, sustained, yawn_window  # noqa: E402
+from mimicry.sensing.tracking import FaceLandmarker  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 

@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from bare_mediapipe import bare_pass, runs_s
 
-from mimicry.stimuli import load_library
+from mimicry.stimuli.library import load_library
 
 
 def main() -> None:

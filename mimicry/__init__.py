@@ -1,57 +1,107 @@
 """mimicry: measure facial mimicry (smiles, contagious yawns) through a webcam.
 
-Pipeline stages, one module each: :mod:`~mimicry.capture` (frames) -> :mod:`~mimicry.tracking`
-(MediaPipe faces, stable ids) -> :mod:`~mimicry.signals` (smile, yawn, blink, mouth_open, pose)
--> :mod:`~mimicry.pipeline` (rows) -> :mod:`~mimicry.writers` (CSV). :mod:`~mimicry.schema`
-defines every file format.
+The pipeline, one sub-package per stage: :mod:`~mimicry.sensing` (frames to per-face signals)
+-> :mod:`~mimicry.session` (recording and session folders) -> :mod:`~mimicry.analysis` (the
+tests) -> :mod:`~mimicry.report` (pages); :mod:`~mimicry.stimuli` beside them;
+:mod:`~mimicry.schema` defines every file format.
 
 In a notebook: :func:`track` (a video to a DataFrame), :func:`read_session`, :func:`analyze`
 (a session to DataFrames) and :func:`simulate_session` (a session with known truth).
+
+The names below are imported on first use, so that ``mimicry track`` does not pay for the
+analysis's imports (SciPy, pandas) before its first frame.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from .errors import CaptureError, MimicryError, ModelError, OutputError
 
 __version__ = "0.3.0.dev0"
 
-
-from .api import analyze, track
-from .capture import CameraSource, Frame, FrameSource, VideoFileSource, open_source
-from .errors import CaptureError, MimicryError, ModelError, OutputError
-from .model import bundled_model_path, resolve_model
-from .pipeline import TrackConfig, TrackResult, iter_track_rows, track_video
-from .schema import BLENDSHAPE_NAMES, LANDMARKS, TRACK
-from .session import SessionData, read_session
-from .signals import SignalConfig, frame_signals, sustained
-from .simulate import simulate_session
-from .tracking import FaceIdTracker, FaceLandmarker, FaceObservation
+_LAZY = {
+    "track": ".api",
+    "analyze": ".api",
+    "read_session": ".session.folder",
+    "SessionData": ".session.folder",
+    "simulate_session": ".session.simulate",
+    "BLENDSHAPE_NAMES": ".schema",
+    "LANDMARKS": ".schema",
+    "TRACK": ".schema",
+    "CameraSource": ".sensing.capture",
+    "Frame": ".sensing.capture",
+    "FrameSource": ".sensing.capture",
+    "VideoFileSource": ".sensing.capture",
+    "open_source": ".sensing.capture",
+    "bundled_model_path": ".sensing.model",
+    "resolve_model": ".sensing.model",
+    "TrackConfig": ".sensing.pipeline",
+    "TrackResult": ".sensing.pipeline",
+    "iter_track_rows": ".sensing.pipeline",
+    "track_video": ".sensing.pipeline",
+    "SignalConfig": ".sensing.signals",
+    "frame_signals": ".sensing.signals",
+    "sustained": ".sensing.signals",
+    "FaceIdTracker": ".sensing.tracking",
+    "FaceLandmarker": ".sensing.tracking",
+    "FaceObservation": ".sensing.tracking",
+}
 
 __all__ = [
-    "BLENDSHAPE_NAMES",
-    "CameraSource",
     "CaptureError",
-    "FaceIdTracker",
-    "FaceLandmarker",
-    "FaceObservation",
-    "Frame",
-    "FrameSource",
-    "LANDMARKS",
     "MimicryError",
     "ModelError",
     "OutputError",
-    "SignalConfig",
-    "TRACK",
-    "TrackConfig",
-    "TrackResult",
-    "VideoFileSource",
     "__version__",
-    "bundled_model_path",
-    "frame_signals",
-    "iter_track_rows",
-    "open_source",
-    "resolve_model",
-    "sustained",
-    "track_video",
     "track",
     "analyze",
     "read_session",
-    "simulate_session",
     "SessionData",
+    "simulate_session",
+    "BLENDSHAPE_NAMES",
+    "LANDMARKS",
+    "TRACK",
+    "CameraSource",
+    "Frame",
+    "FrameSource",
+    "VideoFileSource",
+    "open_source",
+    "bundled_model_path",
+    "resolve_model",
+    "TrackConfig",
+    "TrackResult",
+    "iter_track_rows",
+    "track_video",
+    "SignalConfig",
+    "frame_signals",
+    "sustained",
+    "FaceIdTracker",
+    "FaceLandmarker",
+    "FaceObservation",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value  # once
+        return value
+    raise AttributeError(f"module 'mimicry' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+if TYPE_CHECKING:  # what type checkers and IDEs see
+    from .api import analyze, track
+    from .schema import BLENDSHAPE_NAMES, LANDMARKS, TRACK
+    from .sensing.capture import CameraSource, Frame, FrameSource, VideoFileSource, open_source
+    from .sensing.model import bundled_model_path, resolve_model
+    from .sensing.pipeline import TrackConfig, TrackResult, iter_track_rows, track_video
+    from .sensing.signals import SignalConfig, frame_signals, sustained
+    from .sensing.tracking import FaceIdTracker, FaceLandmarker, FaceObservation
+    from .session.folder import SessionData, read_session
+    from .session.simulate import simulate_session

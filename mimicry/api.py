@@ -13,10 +13,10 @@ import pandas as pd
 
 from .analysis import AnalysisConfig, AnalysisResult
 from .analysis import analyze as _analyze_frames
-from .capture import open_source
-from .pipeline import TrackConfig, iter_track_rows
 from .schema import TRACK
-from .session import SessionData, read_session
+from .sensing.capture import open_source
+from .sensing.pipeline import TrackConfig, iter_track_rows
+from .session.folder import SessionData, read_session
 
 
 def track(

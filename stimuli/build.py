@@ -2,8 +2,8 @@
 
     python stimuli/build.py
 
-Synthesises every clip in PLAN with ``mimicry.synth.make_stimulus_clip`` (fixed seeds), then adds
-each with ``mimicry.stimuli.add_stimulus``: it tracks the actor, checks the clip is of its kind,
+Synthesises every clip in PLAN with ``mimicry.stimuli.synth.make_stimulus_clip`` (fixed seeds), then adds
+each with ``mimicry.stimuli.library.add_stimulus``: it tracks the actor, checks the clip is of its kind,
 writes ``tracks/<id>.csv`` and the manifest entry (sha256, size, rate, duration, source,
 licence). The new library is built in a temporary folder and replaces ``clips/``, ``tracks/``
 and ``manifest.toml`` only when every clip passed.
@@ -19,10 +19,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mimicry.capture import read_frames
-from mimicry.stimuli import MANIFEST, add_stimulus, check_library, load_library
-from mimicry.synth import Retouch, crop_matrix, make_stimulus_clip
-from mimicry.tracking import FaceLandmarker
+from mimicry.sensing.capture import read_frames
+from mimicry.sensing.tracking import FaceLandmarker
+from mimicry.stimuli.library import MANIFEST, add_stimulus, check_library, load_library
+from mimicry.stimuli.synth import Retouch, crop_matrix, make_stimulus_clip
 
 HERE = Path(__file__).resolve().parent
 SOURCES = {

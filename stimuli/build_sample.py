@@ -17,10 +17,10 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from mimicry.protocol import load_protocol, resolve_blocks
-from mimicry.stimuli import load_library
-from mimicry.synth import face_crop, hump, plan_stimulus, render_stimulus
-from mimicry.tracking import FaceLandmarker
+from mimicry.sensing.tracking import FaceLandmarker
+from mimicry.stimuli.library import load_library
+from mimicry.stimuli.protocol import load_protocol, resolve_blocks
+from mimicry.stimuli.synth import face_crop, hump, plan_stimulus, render_stimulus
 
 HERE = Path(__file__).resolve().parent
 FPS, SIZE, SEED = 30.0, 320, 7

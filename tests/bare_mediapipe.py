@@ -23,7 +23,7 @@ def bare_pass(path, fps: float, stride: int = 1) -> tuple[np.ndarray, np.ndarray
     import mediapipe as mp
     from mediapipe.tasks.python import BaseOptions, vision
 
-    from mimicry.model import bundled_model_path
+    from mimicry.sensing.model import bundled_model_path
 
     opts = vision.FaceLandmarkerOptions(
         base_options=BaseOptions(model_asset_path=str(bundled_model_path())),

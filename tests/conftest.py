@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import synth  # noqa: E402
 from guard.sitecustomize import local  # noqa: E402
 
-from mimicry.capture import read_frames  # noqa: E402
+from mimicry.sensing.capture import read_frames  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 FPS = 30.0
@@ -30,15 +30,15 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def landmarker():
-    from mimicry.tracking import FaceLandmarker
+    from mimicry.sensing.tracking import FaceLandmarker
 
     with FaceLandmarker("image", max_faces=4) as lm:
         yield lm
 
 
 def track_file(path: Path, out: Path, **kw) -> pd.DataFrame:
-    from mimicry.capture import VideoFileSource
-    from mimicry.pipeline import TrackConfig, track_video
+    from mimicry.sensing.capture import VideoFileSource
+    from mimicry.sensing.pipeline import TrackConfig, track_video
 
     with VideoFileSource(path) as src:
         track_video(src, out, TrackConfig(**kw))
@@ -89,9 +89,9 @@ def short_library(tmp_path_factory):
     """A library with a 6 s smile clip and a 6 s control clip (25 fps)."""
     import cv2
 
-    from mimicry.stimuli import add_stimulus, default_library
-    from mimicry.synth import make_stimulus_clip
-    from mimicry.tracking import FaceLandmarker
+    from mimicry.sensing.tracking import FaceLandmarker
+    from mimicry.stimuli.library import add_stimulus, default_library
+    from mimicry.stimuli.synth import make_stimulus_clip
 
     d = tmp_path_factory.mktemp("lib")
     img = cv2.imread(str(default_library() / "sources" / "man_neutral.png"))
@@ -219,7 +219,7 @@ def mediapipe_is_marked(request, monkeypatch):
     """A test that runs MediaPipe in this process carries the ``mediapipe`` marker (so the markers
     can be trusted to select or leave out those tests)."""
     if request.node.get_closest_marker("mediapipe") is None:
-        from mimicry import tracking
+        from mimicry.sensing import tracking
 
         def refuse(self, *args, **kwargs):
             raise AssertionError(f"{request.node.nodeid} runs MediaPipe: mark it @pytest.mark.mediapipe")

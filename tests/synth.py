@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mimicry.synth import close_eyes, face_crop, talking_course, warp_face, yawn_course  # noqa: F401
+from mimicry.stimuli.synth import close_eyes, face_crop, talking_course, warp_face, yawn_course  # noqa: F401
 
 DATA = Path(__file__).parent / "data"
 
@@ -23,7 +23,7 @@ DATA = Path(__file__).parent / "data"
 @cache
 def neutral_face() -> tuple[np.ndarray, np.ndarray]:
     """A neutral face crop (BGR) and its landmarks in pixels (478, 2)."""
-    from mimicry.tracking import FaceLandmarker
+    from mimicry.sensing.tracking import FaceLandmarker
 
     cap = cv2.VideoCapture(str(DATA / "single_face.mp4"))
     ok, frame = cap.read()

@@ -1,4 +1,4 @@
-"""Analysis on simulated sessions with known truth (mimicry.simulate)."""
+"""Analysis on simulated sessions with known truth (mimicry.session.simulate)."""
 
 import numpy as np
 import pandas as pd
@@ -9,7 +9,7 @@ from mimicry.analysis.alignment import resample_gapped
 from mimicry.analysis.events import DEFAULT_EVENTS, EventThresholds, detect_events
 from mimicry.analysis.surrogates import circular_shifts, p_value
 from mimicry.analysis.synchrony import lag_frames, wlcc, xcorr_parts
-from mimicry.simulate import bumps, simulate_session, smooth_noise
+from mimicry.session.simulate import bumps, simulate_session, smooth_noise
 
 FPS = 30.0
 FAST = AnalysisConfig(n_surrogates=300)

@@ -32,7 +32,7 @@ def test_track_returns_the_rows_the_cli_writes(data_dir, tmp_path):
 
 def test_analyze_a_folder_equals_the_analysis_of_its_frames(tmp_path):
     from mimicry.analysis import AnalysisConfig
-    from mimicry.session import write_session
+    from mimicry.session.folder import write_session
 
     s = mimicry.simulate_session(seed=3)
     folder = write_session(tmp_path / "s", s.frames, s.stimulus_log, s.meta)

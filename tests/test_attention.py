@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from mimicry.analysis import AnalysisConfig, AttentionConfig, analyze, attending
-from mimicry.simulate import simulate_session
+from mimicry.session.simulate import simulate_session
 
 FPS = 30.0
 FAST = AnalysisConfig(n_surrogates=100, n_wlcc_surrogates=5)

@@ -26,7 +26,7 @@ from mimicry.batch import (
     session_frame_times,
 )
 from mimicry.cli import main
-from mimicry.stimuli import default_library
+from mimicry.stimuli.library import default_library
 
 DATA = Path(__file__).parent / "data"
 CAMERA = default_library() / "clips" / "smile-man-real.mp4"
@@ -214,7 +214,7 @@ def test_resume_redoes_a_session_when_any_file_it_read_changed(inputs, local_out
 @pytest.mark.parametrize("change", [dict(max_faces=2), dict(n_surrogates=51), dict(report=False), dict(model="copy")])
 def test_resume_redoes_an_input_when_an_option_changed(inputs, local_out, tmp_path, change):
     from mimicry.batch import BatchItem, is_complete
-    from mimicry.model import bundled_model_path
+    from mimicry.sensing.model import bundled_model_path
 
     if change.get("model") == "copy":  # the same model at another path is the same model
         shutil.copy(bundled_model_path(), tmp_path / "m.task")

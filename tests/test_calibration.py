@@ -1,11 +1,11 @@
-"""Per-person calibration (mimicry.calibration): schedule, ranges, relative signals, analysis."""
+"""Per-person calibration (mimicry.analysis.calibration): schedule, ranges, relative signals, analysis."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from mimicry.analysis import AnalysisConfig, analyze
-from mimicry.calibration import (
+from mimicry.analysis.calibration import (
     CalibrationError,
     calibration_schedule,
     face_ranges,
@@ -13,9 +13,9 @@ from mimicry.calibration import (
     phase_duration_s,
     relative,
 )
-from mimicry.protocol import ProtocolError, load_protocol
 from mimicry.schema import CALIBRATION
-from mimicry.simulate import simulate_session
+from mimicry.session.simulate import simulate_session
+from mimicry.stimuli.protocol import ProtocolError, load_protocol
 
 FAST = AnalysisConfig(n_surrogates=200, n_wlcc_surrogates=20)
 

@@ -3,8 +3,8 @@ import time
 import numpy as np
 import pytest
 
-from mimicry.capture import DUPLICATE_STEP_S, VideoFileSource, next_timestamp, open_source
 from mimicry.errors import CaptureError
+from mimicry.sensing.capture import DUPLICATE_STEP_S, VideoFileSource, next_timestamp, open_source
 
 
 def test_next_timestamp_keeps_true_times_and_repairs_bad_ones():

@@ -18,8 +18,8 @@ from conftest import need
 
 from mimicry.analysis.events import DEFAULT_EVENTS, detect_events
 from mimicry.cli import main
-from mimicry.demo import OnlineEvents, Playlist, Tally, letter
-from mimicry.stimuli import Stimulus
+from mimicry.session.demo import OnlineEvents, Playlist, Tally, letter
+from mimicry.stimuli.library import Stimulus
 
 DATA = Path(__file__).parent / "data"
 FPS = 30.0

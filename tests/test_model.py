@@ -3,7 +3,7 @@ import shutil
 import pytest
 
 from mimicry.errors import ModelError
-from mimicry.model import BUNDLED_MODEL_SHA256, bundled_model_path, resolve_model, sha256_file
+from mimicry.sensing.model import BUNDLED_MODEL_SHA256, bundled_model_path, resolve_model, sha256_file
 
 
 def test_bundled_model_is_the_official_one():
@@ -28,7 +28,7 @@ def test_wrong_hash_missing_and_junk_models(tmp_path):
         resolve_model(tmp_path)
     junk = tmp_path / "junk.task"
     junk.write_bytes(b"not a model" * 500)
-    from mimicry.tracking import FaceLandmarker
+    from mimicry.sensing.tracking import FaceLandmarker
 
     with pytest.raises(ModelError, match="cannot load model"):
         FaceLandmarker("video", model=junk)
@@ -37,6 +37,6 @@ def test_wrong_hash_missing_and_junk_models(tmp_path):
 def test_bundled_model_tampered_is_refused(monkeypatch, tmp_path):
     fake = tmp_path / "face_landmarker.task"
     fake.write_bytes(b"x" * 4096)
-    monkeypatch.setattr("mimicry.model.bundled_model_path", lambda: fake)
+    monkeypatch.setattr("mimicry.sensing.model.bundled_model_path", lambda: fake)
     with pytest.raises(ModelError, match="bundled model .* sha256"):
         resolve_model(None)

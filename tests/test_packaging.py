@@ -67,7 +67,7 @@ def test_installed_wheel_finds_its_library_and_protocols(wheel, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("MIMICRY_LIBRARY", "PYTHONPATH")}
     env["PYTHONPATH"] = str(site)
     code = (
-        "import mimicry, mimicry.stimuli as s; from mimicry.protocol import load_protocol;"
+        "import mimicry, mimicry.stimuli.library as s; from mimicry.stimuli.protocol import load_protocol;"
         "print(mimicry.__file__); print(s.default_library());"
         "print(load_protocol(s.shipped_folder('protocols') / 'sample.toml').name)"
     )

@@ -1,10 +1,10 @@
 import numpy as np
 import pandas as pd
 
-from mimicry.pipeline import RowAssembler, TrackedFace
 from mimicry.schema import TRACK
-from mimicry.signals import sustained
-from mimicry.tracking import FaceIdTracker
+from mimicry.sensing.pipeline import RowAssembler, TrackedFace
+from mimicry.sensing.signals import sustained
+from mimicry.sensing.tracking import FaceIdTracker
 
 
 def _face(key, drive):
@@ -64,7 +64,7 @@ def test_multi_face_rows_include_lost_faces_until_memory_runs_out():
 def test_streaming_yawn_window_is_in_seconds_at_any_frame_rate():
     """A 1.3 s opening survives and a 0.7 s one is removed at 30, 18 and 12 fps, with frames
     dropped at random: the window is 1 s of timestamps, not a count of frames."""
-    from mimicry.signals import sustained_t
+    from mimicry.sensing.signals import sustained_t
 
     rng = np.random.default_rng(4)
     for fps in (30.0, 18.0, 12.0):

@@ -1,7 +1,7 @@
 import pytest
 
-from mimicry.protocol import ProtocolError, load_protocol, resolve_blocks
-from mimicry.stimuli import load_library
+from mimicry.stimuli.library import load_library
+from mimicry.stimuli.protocol import ProtocolError, load_protocol, resolve_blocks
 
 ROOT = __import__("pathlib").Path(__file__).parent.parent
 

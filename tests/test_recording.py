@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from conftest import assert_numbers_only, need
 
 from mimicry.cli import main
-from mimicry.stimuli import default_library
+from mimicry.stimuli.library import default_library
 
 CLIP = default_library() / "clips" / "smile-man-real.mp4"
 
@@ -479,8 +479,8 @@ def cued_viewer(tmp_path_factory):
     mouth 5.6-9.8 s, then a neutral face (25 s, 25 fps)."""
     import cv2
 
-    from mimicry.synth import prepare_face, render_stimulus
-    from mimicry.tracking import FaceLandmarker
+    from mimicry.sensing.tracking import FaceLandmarker
+    from mimicry.stimuli.synth import prepare_face, render_stimulus
 
     img = cv2.imread(str(default_library() / "sources" / "man_neutral.png"))
     with FaceLandmarker("image") as lm:
@@ -561,8 +561,8 @@ def test_calibration_phase_records_the_faces_range_and_is_left_out(tmp_path, sho
 
 
 def test_calibrated_analysis_of_a_session_without_calibration_is_one_line(tmp_path):
-    from mimicry.session import write_session
-    from mimicry.simulate import simulate_session
+    from mimicry.session.folder import write_session
+    from mimicry.session.simulate import simulate_session
 
     s = simulate_session(seed=2)
     folder = write_session(tmp_path / "s", s.frames, s.stimulus_log, s.meta)

@@ -27,11 +27,11 @@ from hypothesis import strategies as st
 
 from mimicry.cli import main
 from mimicry.errors import MimicryError, SessionError
-from mimicry.protocol import load_protocol
-from mimicry.recording import create_session_folder
 from mimicry.schema import TRACK
-from mimicry.session import repair_session, trim_partial_line
-from mimicry.stimuli import default_library, load_library
+from mimicry.session.engine import create_session_folder
+from mimicry.session.folder import repair_session, trim_partial_line
+from mimicry.stimuli.library import default_library, load_library
+from mimicry.stimuli.protocol import load_protocol
 from mimicry.writers import CsvWriter
 
 CAMERA = default_library() / "clips" / "smile-man-real.mp4"
@@ -135,8 +135,8 @@ def test_sigkill_loses_about_a_second_and_the_session_is_repaired(tmp_path, shor
 
 
 def test_analyze_repairs_a_killed_session(tmp_path):
-    from mimicry.session import write_session
-    from mimicry.simulate import simulate_session
+    from mimicry.session.folder import write_session
+    from mimicry.session.simulate import simulate_session
 
     s = simulate_session(blocks=("smile", "control"), seed=2, end_s=40.0)
     meta = {
@@ -472,15 +472,15 @@ def test_camera_gap_is_logged_and_tracking_resumes(tmp_path, short_library, monk
     """A camera that stops delivering for 2.5 s mid-clip (as when a cable is pulled and put back).
     While it is stalled, the session's timer alone must hand every row already written to the OS
     (rows flush every 1 s here, so without the timer up to a second of rows would wait)."""
-    import mimicry.recording as recording
-    from mimicry.capture import VideoFileSource
-    from mimicry.recording import SessionRun
+    import mimicry.session.engine as engine
+    from mimicry.sensing.capture import VideoFileSource
+    from mimicry.session.run import SessionRun
 
     class SlowFlushWriter(CsvWriter):  # rows alone flush only once a second; the timer must do the rest
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **{**kwargs, "flush_s": 1.0})
 
-    monkeypatch.setattr(recording, "CsvWriter", SlowFlushWriter)
+    monkeypatch.setattr(engine, "CsvWriter", SlowFlushWriter)
     seen = {}
 
     class StallingCamera(VideoFileSource):
@@ -633,7 +633,7 @@ def test_variable_frame_rate_keeps_the_container_times(tmp_path):
     ],
 )
 def test_participant_ids_that_could_escape_or_identify_are_refused(pid):
-    from mimicry.recording import check_participant
+    from mimicry.session.engine import check_participant
 
     with pytest.raises(MimicryError, match="participant id must be"):
         check_participant(pid)
@@ -643,7 +643,7 @@ def test_participant_ids_that_could_escape_or_identify_are_refused(pid):
 @settings(max_examples=300, deadline=None)
 @given(pid=st.text(max_size=50))
 def test_accepted_participant_ids_are_safe_folder_name_parts(pid):
-    from mimicry.recording import check_participant
+    from mimicry.session.engine import check_participant
 
     try:
         ok = check_participant(pid)
@@ -656,7 +656,7 @@ def test_unplugged_webcam_is_reopened_until_it_delivers(monkeypatch):
     """The webcam path without a webcam: OpenCV's VideoCapture replaced by a device that dies
     after 10 frames and works again from the third reopening."""
 
-    from mimicry import capture
+    from mimicry.sensing import capture
 
     opened = []
 

@@ -16,10 +16,18 @@ from scipy.stats import binomtest, ttest_1samp
 
 from mimicry.analysis.contagion import event_locked
 from mimicry.cli import main
-from mimicry.report import face_gaps, fmt_p, plain_summary, write_report
-from mimicry.session import ANALYSIS_FILES, write_session
-from mimicry.simulate import simulate_session
-from mimicry.summary import find_sessions, group_tests, holm, participants, wilson, write_summary, yawn_contagion_test
+from mimicry.report.page import face_gaps, fmt_p, plain_summary, write_report
+from mimicry.report.summary import (
+    find_sessions,
+    group_tests,
+    holm,
+    participants,
+    wilson,
+    write_summary,
+    yawn_contagion_test,
+)
+from mimicry.session.folder import ANALYSIS_FILES, write_session
+from mimicry.session.simulate import simulate_session
 
 FIGURE_TITLES = (
     "Timeline",
@@ -465,8 +473,8 @@ def test_a_viewer_who_smiles_before_the_video_is_never_said_to_smile_along(tmp_p
     (line, index) = plain_summary(verdicts, contagion)[0]
     assert "smiled along" not in line and "No smile mimicry detected" in line and "started before the actor's" in line
     assert index.startswith("Mimicry index: 0 out of 100")
+    from mimicry.report.summary import summary_html
     from mimicry.schema import SUMMARY
-    from mimicry.summary import summary_html
 
     rows = pd.DataFrame(
         {

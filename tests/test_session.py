@@ -8,8 +8,8 @@ from click.testing import CliRunner
 
 from mimicry.cli import main
 from mimicry.errors import SessionError
-from mimicry.session import ANALYSIS_FILES, read_session, write_session
-from mimicry.simulate import simulate_session
+from mimicry.session.folder import ANALYSIS_FILES, read_session, write_session
+from mimicry.session.simulate import simulate_session
 
 
 @pytest.fixture
@@ -109,7 +109,7 @@ def test_analysis_config_records_every_setting_and_reruns_exactly(session_dir, t
     from dataclasses import fields
 
     from mimicry.analysis import AnalysisConfig
-    from mimicry.model import sha256_file
+    from mimicry.sensing.model import sha256_file
 
     assert run("analyze", session_dir, "--surrogates", "60", "--seed", "7", "--relative-baseline", "-q").exit_code == 0
     record = json.loads((session_dir / "analysis_config.json").read_text())
@@ -151,7 +151,7 @@ def test_bad_analysis_config_is_one_line(session_dir, tmp_path, text, args, patt
 
 def test_an_analysis_config_of_an_older_mimicry_reruns_with_a_warning(session_dir, tmp_path):
     """0.1 had the block-shuffle segment length; it is read with a warning naming it, not an error."""
-    from mimicry.session import read_analysis_config
+    from mimicry.session.folder import read_analysis_config
 
     cfg = tmp_path / "old.json"
     cfg.write_text(json.dumps({"analysis": {"n_surrogates": 50, "shuffle_segment_s": 4.0}}))

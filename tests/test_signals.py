@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mimicry.signals import (
+from mimicry.sensing.signals import (
     frame_signals,
     head_pose,
     sustained,
@@ -196,7 +196,7 @@ def test_sustained_short_and_long_paths_agree():
 
 
 def test_frame_signals_same_on_all_landmarks_or_the_geometry_subset(landmarker, data_dir):
-    from mimicry.signals import GEOMETRY_POINTS, frontalize, mouth_geometry
+    from mimicry.sensing.signals import GEOMETRY_POINTS, frontalize, mouth_geometry
 
     img = cv2.imread(str(data_dir / "0-f15-hao-ph.jpg"))
     f = landmarker.detect(img)[0]
@@ -262,7 +262,7 @@ def _open_mouth(au12: float, width: float, gap: float = 0.45, lift: float = 0.02
 def test_an_open_mouthed_smile_is_a_smile_when_the_mouth_is_pulled_wide():
     """A laugh (mouth open, corners pulled back: wider than the face's neutral mouth) is a smile;
     the same learned score on an open mouth that is not wider (a yawn) is not."""
-    from mimicry.signals import smile_score
+    from mimicry.sensing.signals import smile_score
 
     laugh = smile_score(*_open_mouth(0.5, 0.58 * 1.35), neutral_width=0.58)
     yawn = smile_score(*_open_mouth(0.5, 0.58 * 1.0), neutral_width=0.58)
@@ -275,9 +275,9 @@ def test_an_open_mouthed_smile_is_a_smile_when_the_mouth_is_pulled_wide():
 
 
 def test_neutral_width_is_the_face_s_own_after_enough_calm_frames():
-    from mimicry.pipeline import NeutralWidth
     from mimicry.schema import BLENDSHAPE_NAMES
-    from mimicry.signals import DEFAULT_CONFIG, is_neutral_mouth
+    from mimicry.sensing.pipeline import NeutralWidth
+    from mimicry.sensing.signals import DEFAULT_CONFIG, is_neutral_mouth
 
     nw = NeutralWidth()
     assert nw.get(0) == DEFAULT_CONFIG.neutral_width

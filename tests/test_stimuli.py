@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from mimicry.cli import main
 from mimicry.errors import StimulusError
-from mimicry.stimuli import KINDS, MANIFEST, default_library, load_library
+from mimicry.stimuli.library import KINDS, MANIFEST, default_library, load_library
 
 
 def run(*args):
@@ -313,7 +313,7 @@ def _smile_jaw(landmarker, img):
 
 def _teeth_share(img, xy):
     """Share of the pixels inside the inner lip contour that are bright and grey, like teeth."""
-    from mimicry.synth import _INNER_LIPS
+    from mimicry.stimuli.synth import _INNER_LIPS
 
     mask = np.zeros(img.shape[:2], np.uint8)
     cv2.fillPoly(mask, [np.round(xy[list(_INNER_LIPS)]).astype(np.int32)], 255)
@@ -325,7 +325,7 @@ def _teeth_share(img, xy):
 def test_unsmile_retouch_gives_a_neutral_face_and_the_photo_s_own_smile(landmarker, data_dir):
     """A photo smiling with teeth (the astronaut) becomes a closed-mouth neutral face; the smile
     morph's peak is the photo itself; a yawn from the neutral face opens wide without smiling."""
-    from mimicry.synth import (
+    from mimicry.stimuli.synth import (
         Retouch,
         hump,
         prepare_face,

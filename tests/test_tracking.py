@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from conftest import track_file
 
-from mimicry.capture import read_frames
-from mimicry.tracking import FaceIdTracker, iou
+from mimicry.sensing.capture import read_frames
+from mimicry.sensing.tracking import FaceIdTracker, iou
 
 
 def test_iou():
@@ -101,8 +101,8 @@ def test_group_photo_two_ids(landmarker, data_dir):
 def test_live_stream_mode_matches_video_mode(data_dir):
     """The camera path uses MediaPipe's LIVE_STREAM mode (results through a callback); fed the
     same frames it must find the same faces as VIDEO mode."""
-    from mimicry.capture import VideoFileSource
-    from mimicry.tracking import FaceLandmarker
+    from mimicry.sensing.capture import VideoFileSource
+    from mimicry.sensing.tracking import FaceLandmarker
 
     got = {}
     for mode in ("video", "live"):

@@ -1,10 +1,10 @@
-"""Scoring against hand-marked truth (mimicry.validation), on synthetic tracks with known answers."""
+"""Scoring against hand-marked truth (mimicry.sensing.validation), on synthetic tracks with known answers."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from mimicry.validation import episodes, mean_in_spans, score_clip, score_yawns
+from mimicry.sensing.validation import episodes, mean_in_spans, score_clip, score_yawns
 
 
 def truth(*rows):

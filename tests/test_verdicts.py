@@ -12,9 +12,9 @@ from mimicry.analysis.verdicts import (
     yawn_exposure,
     yawn_verdict,
 )
-from mimicry.report import plain_summary
+from mimicry.report.page import plain_summary
 from mimicry.schema import TRIALS, VERDICTS
-from mimicry.simulate import simulate_session
+from mimicry.session.simulate import simulate_session
 
 FPS = 30.0
 FAST = AnalysisConfig(n_surrogates=500, n_wlcc_surrogates=20)
@@ -165,7 +165,7 @@ def test_a_viewer_who_yawns_after_the_yawns_is_detected_over_3_minutes():
     yawns 4 s after each yawn shown is detected; the same yawns after the same moments of the
     control clips instead are not."""
     from mimicry.analysis.alignment import block_spans
-    from mimicry.simulate import bumps
+    from mimicry.session.simulate import bumps
 
     blocks = tuple(str(b) for b in np.random.default_rng(2).permutation(["yawn", "control"] * 6))
     s = simulate_session(blocks=blocks, smile_lag_s=None, yawn_lag_s=4.0, events_per_block=3, seed=5)
@@ -242,7 +242,7 @@ def test_the_docs_mixed_model_example_runs_on_trials(tmp_path):
     import re
     from pathlib import Path
 
-    from mimicry.session import analyze_session, write_session
+    from mimicry.session.folder import analyze_session, write_session
 
     readme = (Path(__file__).parent.parent / "docs" / "methods" / "analysis.md").read_text(encoding="utf-8")
     code = re.search(r"<!-- example: mixedlm -->\n```python\n(.*?)```", readme, flags=re.DOTALL).group(1)

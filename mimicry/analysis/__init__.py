@@ -1,6 +1,6 @@
 """Analysis of a session: how much and how soon the viewer follows the stimulus.
 
-Pure functions over DataFrames; no file I/O here (see :mod:`mimicry.session`). Stages, one module
+Pure functions over DataFrames; no file I/O here (see :mod:`mimicry.session.folder`). Stages, one module
 each: :mod:`.alignment` -> :mod:`.events` -> :mod:`.verdicts` (the primary tests, per-trial data and
 the lay index) with :mod:`.contagion` (yawn crediting); beside them :mod:`.scores` (secondary,
 descriptive synchrony: :mod:`.synchrony` with :mod:`.surrogates`). :func:`analyze` runs them all.
@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..calibration import DEFAULT_CALIBRATION, CalibrationConfig, CalibrationError, face_ranges, normalize_frames
 from ..schema import CONTAGION, EVENTS, TRIALS, VERDICTS
 from . import verdicts
 from .alignment import MAX_GAP_S, align_blocks, block_spans, resample_gapped, viewer_series
 from .attention import DEFAULT_ATTENTION, AttentionConfig, attending
+from .calibration import DEFAULT_CALIBRATION, CalibrationConfig, CalibrationError, face_ranges, normalize_frames
 from .contagion import DEFAULT_CONTAGION, ContagionConfig, block_of, credit, event_locked, yawn_contagion
 from .events import DEFAULT_EVENTS, EventConfig, detect_events
 from .scores import synchrony_tables
@@ -67,7 +67,7 @@ class AnalysisConfig:
     attention: AttentionConfig = DEFAULT_ATTENTION
     calibrated: bool = False
     """Express ``smile`` (and mouth opening) relative to each face's calibration range (sessions
-    with a calibration phase; see :mod:`mimicry.calibration`)."""
+    with a calibration phase; see :mod:`mimicry.analysis.calibration`)."""
     calibration: CalibrationConfig = DEFAULT_CALIBRATION
 
 

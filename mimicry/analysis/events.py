@@ -11,6 +11,7 @@ yawn in two. Every duration is in seconds from the timestamps, never in frames.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,3 +105,42 @@ def bridged_gaps(t_s: np.ndarray, above: np.ndarray, present: np.ndarray, max_ga
         if a > 0 and b < t_s.size and above[a - 1] and above[b] and t_s[b] - t_s[a - 1] <= max_gap_s:
             out[a:b] = True
     return out
+
+
+class OnlineEvents:
+    """Hysteresis events of one signal, confirmed as soon as they qualify.
+
+    An event is a run of samples at or above ``off`` that reaches ``on`` and lasts at least
+    ``min_duration_s``; :meth:`update` returns its onset time at the first sample where both
+    hold (so a live counter need not wait for the offset), once per event. The events found
+    are those of :func:`~mimicry.analysis.events.detect_events` on the same samples.
+    """
+
+    def __init__(self, thresholds: EventThresholds):
+        self.th = thresholds
+        self.start: float | None = None
+        self.peak = -1.0
+        self.counted = False
+        self.last_t: float | None = None
+        self.gap_from: float | None = None  # last sample before a face-loss gap inside a run
+
+    def update(self, t_s: float, value: float) -> float | None:
+        if not math.isfinite(value):  # face lost: the run waits to see how long the gap is
+            if self.start is not None and self.gap_from is None:
+                self.gap_from = self.last_t
+            return None
+        if self.gap_from is not None:
+            if t_s - self.gap_from > self.th.max_gap_s:  # too long: the run ended where the gap began
+                self.start, self.peak, self.counted = None, -1.0, False
+            self.gap_from = None
+        self.last_t = t_s
+        if value < self.th.off:
+            self.start, self.peak, self.counted = None, -1.0, False
+            return None
+        if self.start is None:
+            self.start = t_s
+        self.peak = max(self.peak, value)
+        if not self.counted and self.peak >= self.th.on and t_s - self.start >= self.th.min_duration_s:
+            self.counted = True
+            return self.start
+        return None

@@ -15,19 +15,16 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .errors import MimicryError
-from .session import write_json_atomic
+from .. import __version__
+from ..errors import MimicryError
+from ..session.folder import write_json_atomic
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 SESSION_VIDEO = "camera.mp4"
@@ -118,7 +115,7 @@ stimulus log aligned, ``frames.csv`` supplies the capture times, ``session.json`
 
 
 def _sha256(path: Path) -> str | None:
-    from .model import sha256_file
+    from ..sensing.model import sha256_file
 
     return sha256_file(path) if path.is_file() else None
 
@@ -135,10 +132,10 @@ def input_files(item: BatchItem) -> dict[str, str | None]:
 def output_options(config: BatchConfig) -> dict:
     """Everything besides the input files that changes an output: the batch options, the model's
     sha256, every tracking, signal and analysis constant, and mimicry's version."""
-    from .analysis import AnalysisConfig
-    from .analysis.settings import to_dict
-    from .model import BUNDLED_MODEL_SHA256
-    from .pipeline import TrackConfig
+    from ..analysis import AnalysisConfig
+    from ..analysis.settings import to_dict
+    from ..sensing.model import BUNDLED_MODEL_SHA256
+    from ..sensing.pipeline import TrackConfig
 
     track = to_dict(TrackConfig(max_faces=config.max_faces))
     track.pop("model")  # None here: the model is recorded by its hash
@@ -183,7 +180,7 @@ _WORKER: dict = {}
 def _model_bytes(model: str | None) -> bytes:
     """The model, read and hash-checked once per worker process."""
     if "model_bytes" not in _WORKER or _WORKER.get("model_key") != model:
-        from .model import resolve_model
+        from ..sensing.model import resolve_model
 
         _WORKER["model_bytes"] = resolve_model(model).read_bytes()
         _WORKER["model_key"] = model
@@ -192,7 +189,7 @@ def _model_bytes(model: str | None) -> bytes:
 
 def init_worker(model: str | None = None) -> None:
     """Process-pool initializer: quiet native logs, load and check the model once."""
-    from . import tracking
+    from ..sensing import tracking
 
     tracking.QUIET_NATIVE_LOGS = not os.environ.get("MIMICRY_DEBUG")
     _model_bytes(model)
@@ -218,7 +215,7 @@ def session_frame_times(frames: pd.DataFrame | None, fps: float) -> np.ndarray |
 
 def _video_rows(track: pd.DataFrame) -> list[dict]:
     """Per-face statistics of a track: frames, detection share, mean smile, events."""
-    from .analysis.events import DEFAULT_EVENTS, detect_events
+    from ..analysis.events import DEFAULT_EVENTS, detect_events
 
     n_frames = int(track["frame"].nunique())
     duration = float(track["t_s"].max() - track["t_s"].min()) if len(track) else 0.0
@@ -249,10 +246,10 @@ def _track(
     frame_times_s=None,
     block_at: Callable[[float], object] | None = None,
 ) -> None:
-    from .capture import VideoFileSource
-    from .pipeline import TrackConfig, iter_track_rows
-    from .tracking import FaceLandmarker
-    from .writers import CsvWriter
+    from ..sensing.capture import VideoFileSource
+    from ..sensing.pipeline import TrackConfig, iter_track_rows
+    from ..sensing.tracking import FaceLandmarker
+    from ..writers import CsvWriter
 
     cfg = TrackConfig(max_faces=config.max_faces, model=config.model)
     # a fresh graph per video: MediaPipe's video mode carries tracking state from frame to frame,
@@ -273,16 +270,16 @@ def _track(
 
 def _block_lookup(stimulus_log: pd.DataFrame) -> Callable[[float], int | None]:
     """Block shown at a session time (``None`` between blocks), from a stimulus log."""
-    from .analysis.alignment import block_spans
-    from .analysis.contagion import block_of
+    from ..analysis.alignment import block_spans
+    from ..analysis.contagion import block_of
 
     spans = block_spans(stimulus_log)
     return lambda t_s: int(b) if (b := block_of(np.array([t_s]), spans)[0]) >= 0 else None
 
 
 def _process_video(item: BatchItem, tmp: Path, config: BatchConfig) -> list[dict]:
-    from .schema import TRACK
-    from .session import read_table
+    from ..schema import TRACK
+    from ..session.folder import read_table
 
     _track(Path(item.path), tmp / "track.csv", TRACK, config)
     track = read_table(tmp / "track.csv")
@@ -293,23 +290,23 @@ def _process_video(item: BatchItem, tmp: Path, config: BatchConfig) -> list[dict
 
 
 def _process_session(item: BatchItem, tmp: Path, config: BatchConfig) -> list[dict]:
-    from .analysis import AnalysisConfig
-    from .report import load_results, report_html
-    from .schema import SESSION_FRAMES, STIMULUS_LOG
-    from .session import (
+    from ..analysis import AnalysisConfig
+    from ..report.page import load_results, report_html
+    from ..report.summary import session_rows
+    from ..schema import SESSION_FRAMES, STIMULUS_LOG
+    from ..session.folder import (
         _read_csv,
         analyze_session,
         read_session_json,
         read_table,
         write_text_atomic,
     )
-    from .summary import session_rows
 
     src = Path(item.path)
     meta = read_session_json(src) if (src / "session.json").exists() else {}
     log = _read_csv(src / "stimulus_log.csv", STIMULUS_LOG)
     old = read_table(src / "frames.csv") if (src / "frames.csv").is_file() else None
-    from .capture import VideoFileSource
+    from ..sensing.capture import VideoFileSource
 
     with VideoFileSource(src / SESSION_VIDEO) as probe:
         fps = float(meta.get("camera_fps") or probe.nominal_fps)
@@ -382,144 +379,3 @@ def process_input(item: BatchItem, out_dir: str | Path, config: BatchConfig = Ba
 
 
 # -- scheduling ------------------------------------------------------------------------------------
-
-
-def _pool(workers: int, config: BatchConfig) -> ProcessPoolExecutor:
-    # spawn, not fork: MediaPipe and the capture threads do not survive a fork
-    return ProcessPoolExecutor(
-        max_workers=workers, mp_context=get_context("spawn"), initializer=init_worker, initargs=(config.model,)
-    )
-
-
-def _run_local(items, out_dir, config, workers, task=process_input) -> Iterable[dict]:
-    """Run ``task`` (:func:`process_input`; another top-level function in tests) over ``items``
-    in a spawn process pool."""
-    finished = set()
-    try:
-        with _pool(workers, config) as pool:
-            futures = [pool.submit(task, it, out_dir, config) for it in items]
-            for f in as_completed(futures):
-                res = f.result()
-                finished.add(res["name"])
-                yield res
-    except BrokenProcessPool:
-        # a worker died (a decoder crash, out of memory): redo the rest one at a time, so that the
-        # input that kills a worker is the only one reported
-        for it in (it for it in items if it.name not in finished):
-            try:
-                with _pool(1, config) as pool:
-                    yield pool.submit(task, it, out_dir, config).result()
-            except BrokenProcessPool:
-                yield {
-                    "name": it.name,
-                    "input": it.path,
-                    "kind": it.kind,
-                    "rows": [],
-                    "status": "failed",
-                    "error": "the worker process died on this input",
-                }
-
-
-def _run_distributed(items, out_dir, config, scheduler) -> Iterable[dict]:
-    try:
-        from distributed import Client
-        from distributed import as_completed as dask_completed
-    except ImportError:
-        raise MimicryError("--scheduler needs Dask distributed: pip install 'mimicry[distributed]'") from None
-    try:
-        client = Client(scheduler, timeout="5s") if isinstance(scheduler, str) else scheduler
-    except (OSError, TimeoutError, ValueError) as e:
-        raise MimicryError(f"cannot connect to the Dask scheduler at {scheduler}: {e}") from None
-    try:
-        futures = client.map(
-            process_input,
-            items,
-            out_dir=str(out_dir),
-            config=config,
-            pure=False,
-            key=[f"mimicry-{uuid.uuid4().hex[:6]}-{i}" for i in range(len(items))],
-        )
-        for f in dask_completed(futures):
-            yield f.result()
-    finally:
-        if isinstance(scheduler, str):
-            client.close()
-
-
-def run_batch(
-    items: list[BatchItem],
-    out_dir: str | Path,
-    config: BatchConfig = BatchConfig(),
-    workers: int | None = None,
-    scheduler=None,
-    resume: bool = False,
-    progress: Callable[[dict], None] | None = None,
-) -> BatchOutcome:
-    """Process ``items`` into ``out_dir`` and write ``summary.csv`` and ``failures.csv`` there.
-
-    Parameters
-    ----------
-    workers : int | None
-        Local worker processes (default: the number of cores). Ignored with ``scheduler``.
-    scheduler : str | distributed.Client | None
-        Address of a running Dask distributed scheduler (``tcp://host:8786``), or a client; the
-        same tasks then run on its workers, which must see ``out_dir`` and the inputs at the same
-        paths (a shared file system).
-    resume : bool
-        Skip inputs whose output is complete, made from the same input files (sha256) with the same
-        options (:func:`fingerprint`); every other input is redone.
-    progress : callable
-        Called with each task's result as it finishes (and for skipped inputs).
-    """
-    from .model import resolve_model
-    from .schema import BATCH_FAILURES, BATCH_SUMMARY
-    from .session import write_outputs
-
-    resolve_model(config.model)  # a wrong model fails here, once, not in every worker
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise MimicryError(f"--out is not a folder: {out_dir}")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    outcome = BatchOutcome()
-    rows: dict[str, list[dict]] = {}
-    todo = []
-    options = output_options(config) if resume else None
-    for it in items:
-        if resume and is_complete(it, out_dir, config, options):
-            info = json.loads((out_dir / it.name / DONE).read_text(encoding="utf-8"))
-            rows[it.name] = info.get("rows", [])
-            outcome.skipped.append(it.name)
-            if progress:
-                progress({"name": it.name, "status": "skipped"})
-        else:
-            todo.append(it)
-    results = (
-        (
-            _run_distributed(todo, out_dir, config, scheduler)
-            if scheduler is not None
-            else _run_local(todo, out_dir, config, workers or os.cpu_count() or 1)
-        )
-        if todo
-        else []
-    )
-    for res in results:
-        if res["status"] == "done":
-            rows[res["name"]] = res["rows"]
-            outcome.done.append(res["name"])
-        else:
-            outcome.failed.append((res["name"], res["error"]))
-        if progress:
-            progress(res)
-    summary = pd.DataFrame([r for it in items for r in rows.get(it.name, [])]).reindex(columns=BATCH_SUMMARY.names)
-    failures = pd.DataFrame(
-        [
-            {"input": n, "path": next(i.path for i in items if i.name == n), "error": e}
-            for n, e in sorted(outcome.failed)
-        ]
-    ).reindex(columns=BATCH_FAILURES.names)
-    paths = write_outputs(
-        out_dir, {"summary.csv": (summary, BATCH_SUMMARY), "failures.csv": (failures, BATCH_FAILURES)}
-    )
-    outcome.summary_path, outcome.failures_path = paths
-    outcome.done.sort()
-    return outcome

@@ -30,9 +30,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
-from .schema import BLENDSHAPE_NAMES
+from ..schema import BLENDSHAPE_NAMES
 
 _BS = {name: i for i, name in enumerate(BLENDSHAPE_NAMES)}
 
@@ -315,6 +314,8 @@ def sustained(drive: np.ndarray, window: int) -> np.ndarray:
         ero = np.lib.stride_tricks.sliding_window_view(pad, window).min(axis=1)
         pad = np.concatenate([np.full(h, ero[0]), ero, np.full(h, ero[-1])])
         return np.lib.stride_tricks.sliding_window_view(pad, window).max(axis=1)
+    from scipy import ndimage  # here: importing SciPy costs the live path ~0.4 s of start-up
+
     return ndimage.grey_opening(x, size=window, mode="nearest")
 
 
@@ -403,7 +404,7 @@ def frame_signals(
     width, height : int
         Image size, pixels.
     neutral_width : array or float, optional
-        The face's neutral mouth width, IOD (:class:`mimicry.pipeline.NeutralWidth` keeps it
+        The face's neutral mouth width, IOD (:class:`mimicry.sensing.pipeline.NeutralWidth` keeps it
         live); ``config.neutral_width`` if not given.
 
     Returns

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import MimicryError, StimulusError
-from .schema import STIMULUS_EVENTS
-from .session import write_csv_atomic
+from ..errors import MimicryError, StimulusError
+from ..schema import STIMULUS_EVENTS
+from ..session.folder import write_csv_atomic
 
 KINDS = ("smile", "yawn", "control")
 MANIFEST = "manifest.toml"
@@ -88,7 +88,7 @@ def shipped_folder(name: str) -> Path:
 
     In a source checkout (and an editable install) it is the folder at the top of the
     repository; a built wheel carries the same files as ``mimicry/_<name>``."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent  # mimicry/
     checkout = package.parent / name
     marker = MANIFEST if name == "stimuli" else "contagious-yawning.toml"
     return checkout if (checkout / marker).is_file() else package / f"_{name}"
@@ -328,9 +328,6 @@ def add_stimulus(
         Unknown kind, bad or duplicate id, unreadable clip, no face in most frames, or (unless
         ``force``) a track that contradicts the kind.
     """
-    from .capture import VideoFileSource
-    from .pipeline import TrackConfig, track_video
-
     if kind not in KINDS:
         raise StimulusError(f"unknown kind {kind!r} (allowed: {', '.join(KINDS)})")
     file = Path(file)
@@ -344,16 +341,7 @@ def add_stimulus(
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        try:
-            source_clip = VideoFileSource(file)
-        except MimicryError as e:
-            raise StimulusError(str(e)) from None
-        with source_clip as src:
-            fps, width, height = src.nominal_fps, src.width, src.height
-            result = track_video(src, staging / "track.csv", TrackConfig(model=Path(model) if model else None))
-        track = pd.read_csv(result.path)
-        if track.empty:
-            raise StimulusError(f"{file}: no frame could be read")
+        track, fps, width, height = _track_clip(file, staging, model)
         duration = float(track["t_s"].max()) + 1.0 / fps
         problems = verify_kind(track, kind)
         face_frac = float((track["detected"] == 1).mean())
@@ -383,28 +371,52 @@ def add_stimulus(
         os.replace(
             write_csv_atomic(actor_events(track), staging / "events.csv", STIMULUS_EVENTS), staging / "events.csv"
         )
-        (lib.root / "clips").mkdir(exist_ok=True)
-        (lib.root / "tracks").mkdir(exist_ok=True)
-        os.replace(staging / "clip", lib.root / clip_rel)
-        os.replace(staging / "track.csv", lib.track_path(sid))
-        os.replace(staging / "events.csv", lib.events_path(sid))
-        lib.stimuli.append(entry)
-        try:
-            lib.save()
-        except OSError:
-            (lib.root / clip_rel).unlink(missing_ok=True)
-            lib.track_path(sid).unlink(missing_ok=True)
-            lib.events_path(sid).unlink(missing_ok=True)
-            raise
+        _commit(lib, entry, staging, clip_rel)
         return entry
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def _track_clip(file: Path, staging: Path, model) -> tuple[pd.DataFrame, float, int, int]:
+    """Track a clip into ``staging/track.csv``; returns the track, frame rate and size."""
+    from ..sensing.capture import VideoFileSource
+    from ..sensing.pipeline import TrackConfig, track_video
+
+    try:
+        source_clip = VideoFileSource(file)
+    except MimicryError as e:
+        raise StimulusError(str(e)) from None
+    with source_clip as src:
+        fps, width, height = src.nominal_fps, src.width, src.height
+        result = track_video(src, staging / "track.csv", TrackConfig(model=Path(model) if model else None))
+    track = pd.read_csv(result.path)
+    if track.empty:
+        raise StimulusError(f"{file}: no frame could be read")
+    return track, fps, width, height
+
+
+def _commit(lib: Library, entry: Stimulus, staging: Path, clip_rel: Path) -> None:
+    """Move the staged clip, track and events into the library and save its manifest (all or nothing)."""
+    (lib.root / "clips").mkdir(exist_ok=True)
+    (lib.root / "tracks").mkdir(exist_ok=True)
+    os.replace(staging / "clip", lib.root / clip_rel)
+    os.replace(staging / "track.csv", lib.track_path(entry.id))
+    os.replace(staging / "events.csv", lib.events_path(entry.id))
+    lib.stimuli.append(entry)
+    try:
+        lib.save()
+    except OSError:
+        (lib.root / clip_rel).unlink(missing_ok=True)
+        lib.track_path(entry.id).unlink(missing_ok=True)
+        lib.events_path(entry.id).unlink(missing_ok=True)
+        lib.stimuli.remove(entry)
+        raise
+
+
 def actor_events(track: pd.DataFrame) -> pd.DataFrame:
     """The actor's smile and yawn events (onset, peak, offset in clip time), detected with the
     analysis's thresholds (:mod:`mimicry.analysis.events`)."""
-    from .analysis.events import DEFAULT_EVENTS, detect_events
+    from ..analysis.events import DEFAULT_EVENTS, detect_events
 
     parts = []
     t = track["t_s"].to_numpy(float)

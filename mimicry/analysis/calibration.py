@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import MimicryError
+from ..errors import MimicryError
 
 #: Cue name -> what the screen says.
 CUE_TEXT = {

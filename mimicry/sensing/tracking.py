@@ -21,11 +21,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
-from .errors import ModelError
+from ..errors import ModelError
+from ..schema import BLENDSHAPE_NAMES, N_LANDMARKS
 from .model import resolve_model
-from .schema import BLENDSHAPE_NAMES, N_LANDMARKS
 
 log = logging.getLogger(__name__)
 
@@ -256,6 +255,16 @@ class _Track:
         return self.bbox + self.velocity * dt
 
 
+def _assign(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least-cost one-to-one assignment (Hungarian). One track and one face need no solver, and
+    the single-face path then never imports SciPy (about 0.4 s of start-up)."""
+    if cost.shape == (1, 1):
+        return np.array([0]), np.array([0])
+    from scipy.optimize import linear_sum_assignment
+
+    return linear_sum_assignment(cost)
+
+
 @dataclass
 class FaceIdTracker:
     """Stable ids for faces across frames (SORT-style; see the module docstring).
@@ -303,7 +312,7 @@ class FaceIdTracker:
         if recent and boxes.size:
             pred = np.array([tr.predict(t_s) for tr in recent])
             cost = 1.0 - iou(pred, boxes)
-            for r, c in zip(*linear_sum_assignment(cost)):
+            for r, c in zip(*_assign(cost)):
                 if cost[r, c] <= 1.0 - self.min_iou:
                     keys[c] = self._hit(recent[r], boxes[c], t_s)
                     unmatched.discard(c)
@@ -320,7 +329,7 @@ class FaceIdTracker:
                     size = (b[2] - b[0]) / w
                     if d <= self.reid_distance and 0.6 <= size <= 1.67:
                         cost[i, j] = d
-            for r, c in zip(*linear_sum_assignment(cost)):
+            for r, c in zip(*_assign(cost)):
                 if cost[r, c] < 1e6:
                     k = cand[c]
                     keys[k] = self._hit(older[r], boxes[k], t_s, reset_velocity=True)
@@ -372,4 +381,6 @@ class FaceIdTracker:
         )
 
     def __post_init__(self) -> None:
+        if not self.single:
+            _assign(np.zeros((2, 2)))  # several faces: import SciPy now, not on the first crowded frame
         self._ids: dict[int, int] = {}

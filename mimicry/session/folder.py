@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .csvio import RowEncoder, encode_row, trim_to_complete
-from .errors import OutputError, SessionError
-from .schema import FRAMES, SESSION_JSON_REQUIRED, STIMULUS_LOG, CsvSchema
+from ..csvio import RowEncoder, encode_row, trim_to_complete
+from ..errors import OutputError, SessionError
+from ..schema import FRAMES, SESSION_JSON_REQUIRED, STIMULUS_LOG, CsvSchema
 
 
 @dataclass
@@ -220,8 +220,8 @@ def analyze_session(folder: str | Path, config=None) -> dict[str, Path]:
 
 def write_analysis(data: SessionData, config=None) -> dict[str, Path]:
     """Analyse a session already read and write its analysis files (see :func:`analyze_session`)."""
-    from .analysis import AnalysisConfig, analyze
-    from .schema import CALIBRATION, CONTAGION, EVENTS, SCORES, TRIALS, VERDICTS, XCORR
+    from ..analysis import AnalysisConfig, analyze
+    from ..schema import CALIBRATION, CONTAGION, EVENTS, SCORES, TRIALS, VERDICTS, XCORR
 
     config = config or AnalysisConfig()
     result = analyze(data.frames, data.stimulus_log, data.camera_fps, config, calibration=data.meta.get("calibration"))
@@ -251,10 +251,10 @@ def analysis_record(folder: Path, config) -> dict:
     import platform
     from importlib import metadata
 
-    from . import __version__
-    from .analysis.settings import to_dict
-    from .model import sha256_file
-    from .signals import DEFAULT_CONFIG
+    from .. import __version__
+    from ..analysis.settings import to_dict
+    from ..sensing.model import sha256_file
+    from ..sensing.signals import DEFAULT_CONFIG
 
     versions = {"mimicry": __version__, "python": platform.python_version()}
     for name in ("numpy", "pandas", "scipy"):
@@ -282,8 +282,8 @@ def read_analysis_config(path: str | Path):
         The file is missing or not JSON; :class:`~mimicry.analysis.settings.SettingsError` for
         an unknown setting or a wrong value.
     """
-    from .analysis import AnalysisConfig
-    from .analysis.settings import from_dict
+    from ..analysis import AnalysisConfig
+    from ..analysis.settings import from_dict
 
     path = Path(path)
     try:

@@ -6,7 +6,7 @@ import hashlib
 from importlib import resources
 from pathlib import Path
 
-from .errors import ModelError
+from ..errors import ModelError
 
 #: sha256 of the official ``face_landmarker.task`` (float16, version 1) shipped in ``mimicry/models``.
 BUNDLED_MODEL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"

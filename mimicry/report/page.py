@@ -2,7 +2,7 @@
 
 ``write_report(folder)`` reads a session folder (running the analysis first if its outputs are
 missing) and writes ``report.html`` into it. The page loads nothing: figures are inline SVG
-(:mod:`mimicry.figures`), styles are inline, there is no script. The pure parts
+(:mod:`mimicry.report.figures`), styles are inline, there is no script. The pure parts
 (:func:`plain_summary`, :func:`face_gaps`, :func:`report_html`) take DataFrames and return text.
 """
 
@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__, figures
-from .analysis.alignment import MAX_GAP_S, block_spans, resample_gapped, viewer_series
-from .analysis.contagion import DEFAULT_CONTAGION, event_locked
-from .errors import SessionError
-from .session import (
+from .. import __version__
+from ..analysis.alignment import MAX_GAP_S, block_spans, resample_gapped, viewer_series
+from ..analysis.contagion import DEFAULT_CONTAGION, event_locked
+from ..errors import SessionError
+from ..session.folder import (
     ANALYSIS_FILES,
     SessionData,
     read_session,
@@ -29,6 +29,7 @@ from .session import (
     write_analysis,
     write_text_atomic,
 )
+from . import figures
 
 SMILE_WINDOW_S = (-2.0, 5.0)
 """Event-locked smile average, seconds around each of the video's smile onsets."""
@@ -354,18 +355,23 @@ def page(title: str, body: str) -> str:
     )
 
 
-def report_html(res: SessionResults) -> str:
-    """The report page of one session (see :func:`write_report`)."""
-    meta = res.data.meta
-    faces = res.faces
-    spans = block_spans(res.data.stimulus_log)
-    end_s = _end_s(res)
-    parts = [
-        (
-            f'<h1>Mimicry session report</h1><p class="small">participant {esc(meta.get("participant"))}, '
-            f"session {esc(meta.get('session_id'))}</p>"
-        )
-    ]
+CAPTIONS = {
+    "Timeline": "Viewer (solid) and the person in the video (dashed), smile above and yawn below. Shading: "
+    "clip kind (yellow smile, blue yawn, grey control); triangles: detected events; hatching: no face.",
+    "Cross-correlation by lag": "How well the viewer's signal matches the video's at each delay, all clips of "
+    "a kind pooled. Grey band: 95% of shuffled (circularly shifted) comparisons; "
+    "dashed line: the peak that 5% of shuffled comparisons reach; red dot: the "
+    "observed peak (its p-value is the share of shuffled peaks at least as high).",
+    "Around the video's smiles and yawns": "The viewer's average signal around each onset in the video "
+    "(shaded: 95% confidence interval over onsets).",
+    "Yawns in yawn clips and control clips": "Each line is one clip; bars mark the viewer's yawn onsets, "
+    "circles the yawns in the video.",
+}
+
+
+def _notes(meta: dict, faces: list, spans: pd.DataFrame) -> list[str]:
+    """Why the page may say less than usual: an incomplete session, no face, no clip."""
+    parts = []
     status = str(meta.get("status"))
     if status != "complete":
         parts.append(
@@ -382,6 +388,12 @@ def report_html(res: SessionResults) -> str:
             '<div class="note"><b>No clip was shown</b> in this session (it ended during the '
             "baseline), so nothing can be compared.</div>"
         )
+    return parts
+
+
+def _summaries(res: SessionResults, faces: list) -> list[str]:
+    """The plain-language sentences (from verdicts.csv) and the mimicry index, per face."""
+    parts = []
     summaries = plain_summary(res.verdicts, res.contagion, res.trials)
     for face in faces:
         heading = "<h2>Summary</h2>" if len(faces) == 1 else f"<h2>Summary: face {face}</h2>"
@@ -394,6 +406,38 @@ def report_html(res: SessionResults) -> str:
                 f'<p><span class="index">{idx:.0f}</span> / 100 mimicry index '
                 f'<span class="bar"><span style="width:{idx:.0f}%"></span></span></p>'
             )
+    return parts
+
+
+def _tables(res: SessionResults) -> list[str]:
+    pooled = res.scores[res.scores["block"].astype(str) == "all"]
+    per_face = res.contagion.set_index("face").T.reset_index()
+    per_face.columns = ["measure", *(f"face {f}" for f in res.contagion["face"])]
+    return [
+        '<h2>Tests</h2><p class="small">verdicts.csv: the primary test of each measure, behind '
+        "every sentence above.</p>" + html_table(res.verdicts),
+        '<h2>Synchrony (descriptive)</h2><p class="small">Pooled rows of scores.csv (all clips of a '
+        "kind): secondary measures that describe how closely the signals moved together; the "
+        "verdicts above do not rest on them. The per-clip rows and every column are in the CSV files "
+        "next to this page.</p>"
+        + html_table(pooled[["face", "kind", "signal", "r_peak", "lag_s", "p_value", "wlcc_z", "n_samples"]]),
+        "<h2>Contagion</h2>" + html_table(per_face),
+    ]
+
+
+def report_html(res: SessionResults) -> str:
+    """The report page of one session (see :func:`write_report`)."""
+    meta = res.data.meta
+    faces = res.faces
+    spans = block_spans(res.data.stimulus_log)
+    end_s = _end_s(res)
+    parts = [
+        (
+            f'<h1>Mimicry session report</h1><p class="small">participant {esc(meta.get("participant"))}, '
+            f"session {esc(meta.get('session_id'))}</p>"
+        )
+    ]
+    parts += _notes(meta, faces, spans) + _summaries(res, faces)
     parts.append(
         "<h2>Session</h2><table>"
         + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in _meta_rows(res, faces))
@@ -403,42 +447,16 @@ def report_html(res: SessionResults) -> str:
         notable = res.events_log[res.events_log["event"].isin(NOTABLE_EVENTS)]
         if len(notable):
             parts.append("<h3>Notable events</h3>" + html_table(notable.astype(object).where(notable.notna(), "")))
-    captions = {
-        "Timeline": "Viewer (solid) and the person in the video (dashed), smile above and yawn below. Shading: "
-        "clip kind (yellow smile, blue yawn, grey control); triangles: detected events; hatching: no face.",
-        "Cross-correlation by lag": "How well the viewer's signal matches the video's at each delay, all clips of "
-        "a kind pooled. Grey band: 95% of shuffled (circularly shifted) comparisons; "
-        "dashed line: the peak that 5% of shuffled comparisons reach; red dot: the "
-        "observed peak (its p-value is the share of shuffled peaks at least as high).",
-        "Around the video's smiles and yawns": "The viewer's average signal around each onset in the video "
-        "(shaded: 95% confidence interval over onsets).",
-        "Yawns in yawn clips and control clips": "Each line is one clip; bars mark the viewer's yawn onsets, "
-        "circles the yawns in the video.",
-    }
     for face in faces:
         if len(faces) > 1:
             parts.append(f"<h2>Face {face}</h2>")
         for title, svg in _face_figures(res, face, spans, end_s):
             tag = "h2" if len(faces) == 1 else "h3"
             parts.append(
-                f"<{tag}>{esc(title)}</{tag}><figure>{svg}<figcaption>{esc(captions[title])}</figcaption></figure>"
+                f"<{tag}>{esc(title)}</{tag}><figure>{svg}<figcaption>{esc(CAPTIONS[title])}</figcaption></figure>"
             )
     if faces:
-        pooled = res.scores[res.scores["block"].astype(str) == "all"]
-        parts.append(
-            '<h2>Tests</h2><p class="small">verdicts.csv: the primary test of each measure, behind '
-            "every sentence above.</p>" + html_table(res.verdicts)
-        )
-        parts.append(
-            '<h2>Synchrony (descriptive)</h2><p class="small">Pooled rows of scores.csv (all clips of a '
-            "kind): secondary measures that describe how closely the signals moved together; the "
-            "verdicts above do not rest on them. The per-clip rows and every column are in the CSV files "
-            "next to this page.</p>"
-            + html_table(pooled[["face", "kind", "signal", "r_peak", "lag_s", "p_value", "wlcc_z", "n_samples"]])
-        )
-        per_face = res.contagion.set_index("face").T.reset_index()
-        per_face.columns = ["measure", *(f"face {f}" for f in res.contagion["face"])]
-        parts.append("<h2>Contagion</h2>" + html_table(per_face))
+        parts += _tables(res)
     return page(f"mimicry report: {meta.get('participant')} {meta.get('session_id')}", "".join(parts))
 
 

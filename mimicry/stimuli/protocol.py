@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import MimicryError
-from .stimuli import KINDS, Library
+from ..errors import MimicryError
+from .library import KINDS, Library
 
 
 class ProtocolError(MimicryError):
@@ -58,7 +58,7 @@ class Protocol:
     path: Path
     text: str
     calibration: bool = False
-    """A calibration phase (:mod:`mimicry.calibration`) before the baseline."""
+    """A calibration phase (:mod:`mimicry.analysis.calibration`) before the baseline."""
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..schema import BLENDSHAPE_NAMES, LANDMARKS, N_LANDMARKS, TRACK
+from ..writers import CsvWriter
 from .capture import FrameSource
-from .schema import BLENDSHAPE_NAMES, LANDMARKS, N_LANDMARKS, TRACK
 from .signals import (
     DEFAULT_CONFIG,
     SignalConfig,
@@ -31,7 +32,6 @@ from .signals import (
     sustained_t,
 )
 from .tracking import FaceIdTracker, FaceLandmarker
-from .writers import CsvWriter
 
 _SIGNAL_KEYS = ("smile", "blink", "mouth_open", "mouth_visible", "yaw_deg", "pitch_deg", "roll_deg")
 
@@ -91,7 +91,7 @@ class RowAssembler:
     tracker : FaceIdTracker
         Gives each detection's track key its public id once confirmed.
     window_s : float
-        Yawn filter window, seconds (:func:`~mimicry.signals.sustained_t`). A row comes out once
+        Yawn filter window, seconds (:func:`~mimicry.sensing.signals.sustained_t`). A row comes out once
         a frame ``window_s`` later has arrived (and at least ``tracker.min_hits`` frames later),
         at any frame rate.
     single : bool

@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .errors import CaptureError
+from ..errors import CaptureError
 
 #: Timestamp step used when a file reports a duplicate (or backwards) presentation time, seconds.
 DUPLICATE_STEP_S = 0.001

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .schema import FRAMES, STIMULUS_LOG
-from .synth import hump
+from ..schema import FRAMES, STIMULUS_LOG
+from ..stimuli.synth import hump
 
 
 @dataclass
@@ -105,10 +105,37 @@ def simulate_session(
     rng = np.random.default_rng(seed)
     starts = baseline_s + np.arange(len(blocks)) * (block_s + isi_s)
     total = float(starts[-1] + block_s + isi_s) if len(blocks) else baseline_s
-    # stimulus log: actor signals per displayed stimulus frame
-    log_parts, actor_smile_onsets, actor_yawn_onsets = [], [], []
     t_cam = np.arange(0.0, total, 1.0 / fps)
-    actor_smile_cam = np.zeros_like(t_cam)  # actor signals on the camera clock (for the viewer model)
+    log, actor, actor_smile_cam = _actor(blocks, starts, block_s, stimulus_fps, events_per_block, t_cam, rng)
+    v_smile, v_yawn, viewer_yawn_onsets, own_yawns = _viewer(
+        t_cam, total, fps, actor, actor_smile_cam, smile_lag_s, smile_gain, noise, yawn_lag_s, own_yawns_per_min, rng
+    )
+    frames = _frames(t_cam, v_smile, v_yawn, starts, block_s, jitter_s, face_loss, rng)
+    if end_s is not None:
+        frames = frames[frames.t_s < end_s].reset_index(drop=True)
+        log = log[log.t_s < end_s].reset_index(drop=True)
+    meta = {
+        "session_id": f"sim{seed}",
+        "participant": "P-sim",
+        "status": "complete" if end_s is None else "aborted",
+        "camera_fps": fps,
+    }
+    truth = {
+        "actor_smile_onsets": np.array(actor["smile"]),
+        "actor_yawn_onsets": np.array(actor["yawn"]),
+        "viewer_yawn_onsets": np.array(viewer_yawn_onsets),
+        "viewer_own_yawn_onsets": own_yawns,
+        "block_starts": starts,
+        "block_kinds": blocks,
+    }
+    return SimulatedSession(frames[FRAMES.names], log[STIMULUS_LOG.names], meta, truth)
+
+
+def _actor(blocks, starts, block_s, stimulus_fps, events_per_block, t_cam, rng):
+    """The stimulus log (actor signals per displayed frame), the actor's smile and yawn onsets
+    (session clock) and the actor's smile on the camera clock (for the viewer model)."""
+    log_parts, onsets = [], {"smile": [], "yawn": []}
+    actor_smile_cam = np.zeros_like(t_cam)
     for b, (kind, st) in enumerate(zip(blocks, starts)):
         ts = np.arange(0.0, block_s, 1.0 / stimulus_fps)
         smile = np.zeros_like(ts)
@@ -118,11 +145,11 @@ def simulate_session(
             on = slots[slots < block_s - 3]
             heights = rng.uniform(0.6, 1.0, len(on))
             smile = bumps(ts, on, 0.4, rng.uniform(0.8, 2.0), 0.6, heights)
-            actor_smile_onsets += list(st + on)
+            onsets["smile"] += list(st + on)
         elif kind == "yawn":
             on = slots[slots < block_s - 7]
             yawn = bumps(ts, on, 2.5, 1.5, 1.0)
-            actor_yawn_onsets += list(st + on)
+            onsets["yawn"] += list(st + on)
         log_parts.append(
             pd.DataFrame(
                 {
@@ -140,24 +167,30 @@ def simulate_session(
         inside = (t_cam >= st) & (t_cam < st + block_s)
         actor_smile_cam[inside] = np.interp(t_cam[inside] - st, ts, smile)
     log = pd.concat(log_parts, ignore_index=True) if log_parts else pd.DataFrame(columns=STIMULUS_LOG.names)
+    return log, onsets, actor_smile_cam
 
-    # viewer
-    n = t_cam.size
+
+def _viewer(
+    t_cam, total, fps, actor, actor_smile_cam, smile_lag_s, smile_gain, noise, yawn_lag_s, own_yawns_per_min, rng
+):
+    """The viewer's smile and yawn on the camera clock, their yawn onsets after the actor's and their own."""
     if smile_lag_s is not None:
-        shifted = np.interp(t_cam - smile_lag_s, t_cam, actor_smile_cam, left=0.0)
-        v_smile = smile_gain * shifted
+        v_smile = smile_gain * np.interp(t_cam - smile_lag_s, t_cam, actor_smile_cam, left=0.0)
     else:
-        own = np.sort(rng.uniform(0, total, size=max(1, int(len(actor_smile_onsets) or 4))))
+        own = np.sort(rng.uniform(0, total, size=max(1, int(len(actor["smile"]) or 4))))
         v_smile = smile_gain * bumps(t_cam, own, 0.4, 1.2, 0.6, rng.uniform(0.6, 1.0, own.size))
-    v_smile = np.clip(v_smile + noise * smooth_noise(n, fps, rng), 0, 1)
-    viewer_yawn_onsets = []
-    if yawn_lag_s is not None:
-        viewer_yawn_onsets = [o + yawn_lag_s for o in actor_yawn_onsets]
+    v_smile = np.clip(v_smile + noise * smooth_noise(t_cam.size, fps, rng), 0, 1)
+    viewer_yawn_onsets = [o + yawn_lag_s for o in actor["yawn"]] if yawn_lag_s is not None else []
     own_yawns = _poisson_times(rng, own_yawns_per_min / 60.0, total - 5.0)
     all_yawns = np.sort(np.r_[np.array(viewer_yawn_onsets, float), own_yawns])
-    v_yawn = bumps(t_cam, all_yawns, 2.0, 1.5, 1.0) if all_yawns.size else np.zeros(n)
-    v_yawn = np.clip(v_yawn + 0.02 * np.abs(smooth_noise(n, fps, rng)), 0, 1)
+    v_yawn = bumps(t_cam, all_yawns, 2.0, 1.5, 1.0) if all_yawns.size else np.zeros(t_cam.size)
+    v_yawn = np.clip(v_yawn + 0.02 * np.abs(smooth_noise(t_cam.size, fps, rng)), 0, 1)
+    return v_smile, v_yawn, viewer_yawn_onsets, own_yawns
 
+
+def _frames(t_cam, v_smile, v_yawn, starts, block_s, jitter_s, face_loss, rng) -> pd.DataFrame:
+    """``frames.csv`` rows: jittered frame times, face-loss spans, the block of each frame."""
+    n = t_cam.size
     t_frames = t_cam + rng.uniform(-jitter_s, jitter_s, n)
     t_frames[0] = max(t_frames[0], 0.0)
     t_frames = np.maximum.accumulate(t_frames)
@@ -180,24 +213,7 @@ def simulate_session(
         }
     )
     frames["face"] = frames["face"].astype("Int64")
-    if end_s is not None:
-        frames = frames[frames.t_s < end_s].reset_index(drop=True)
-        log = log[log.t_s < end_s].reset_index(drop=True)
-    meta = {
-        "session_id": f"sim{seed}",
-        "participant": "P-sim",
-        "status": "complete" if end_s is None else "aborted",
-        "camera_fps": fps,
-    }
-    truth = {
-        "actor_smile_onsets": np.array(actor_smile_onsets),
-        "actor_yawn_onsets": np.array(actor_yawn_onsets),
-        "viewer_yawn_onsets": np.array(viewer_yawn_onsets),
-        "viewer_own_yawn_onsets": own_yawns,
-        "block_starts": starts,
-        "block_kinds": blocks,
-    }
-    return SimulatedSession(frames[FRAMES.names], log[STIMULUS_LOG.names], meta, truth)
+    return frames
 
 
 def _poisson_times(rng: np.random.Generator, rate_per_s: float, duration_s: float) -> np.ndarray:

@@ -16,11 +16,11 @@ import pandas as pd
 from scipy import stats
 from scipy.stats import binomtest
 
+from ..errors import MimicryError, SessionError
+from ..schema import GROUP_TESTS, SUMMARY
+from ..session.folder import write_outputs, write_text_atomic
 from . import figures
-from .errors import MimicryError, SessionError
-from .report import esc, fmt_p, html_table, load_results, page
-from .schema import GROUP_TESTS, SUMMARY
-from .session import write_outputs, write_text_atomic
+from .page import esc, fmt_p, html_table, load_results, page
 
 SESSION_MARKERS = ("session.json", "frames.csv", "stimulus_log.csv")
 

@@ -1,0 +1,92 @@
+"""Command line: a thin layer over the library. Each command parses options, calls one library
+function and prints; a :class:`~mimicry.errors.MimicryError` becomes one ``Error: ...`` line and
+exit status 1."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .. import __version__
+from ..errors import MimicryError
+
+
+def _quiet_native_logs() -> None:
+    # MediaPipe/TFLite write INFO/WARNING lines to stderr from C++; keep the terminal readable.
+    from ..sensing import tracking
+
+    tracking.QUIET_NATIVE_LOGS = not os.environ.get("MIMICRY_DEBUG")
+
+
+def handle_errors(fn):
+    """Turn domain errors into one line on stderr and exit 1 (no traceback)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except MimicryError as e:
+            raise click.ClickException(str(e)) from None
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+        except OSError as e:
+            raise click.ClickException(f"{e.strerror or e}: {e.filename or ''}".rstrip(": ")) from None
+
+    return wrapper
+
+
+class OneLineErrors(click.Group):
+    """A group whose every error, usage errors included, is one ``Error: ...`` line on stderr."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as e:
+            hint = (
+                f" (see 'mimicry {e.ctx.info_name} --help')"
+                if e.ctx is not None and e.ctx.parent
+                else " (see 'mimicry --help')"
+            )
+            click.echo(f"Error: {e.format_message()}{hint}", err=True)
+            sys.exit(e.exit_code)
+        except click.ClickException as e:
+            click.echo(f"Error: {e.format_message()}", err=True)
+            sys.exit(e.exit_code)
+        except click.Abort:
+            click.echo("Error: aborted", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mimicry")
+def main() -> None:
+    """Measure facial mimicry (smiles, contagious yawns) through a webcam or from videos."""
+    _quiet_native_logs()
+
+
+def _model_option(f):
+    return click.option(
+        "--model",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Face Landmarker .task bundle to use instead of the bundled, hash-checked one.",
+    )(f)
+
+
+def _library_option(f):
+    return click.option(
+        "--library",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Library folder [default: the shipped stimuli/].",
+    )(f)
+
+
+# the commands register themselves on ``main`` (imported last: they need it)
+from . import batch, recording, sessions, stimuli  # noqa: E402, F401

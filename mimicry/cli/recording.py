@@ -1,0 +1,337 @@
+"""`mimicry track`, `mimicry run` and `mimicry demo`: from a camera or a video to signals and sessions."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import MimicryError
+from . import _library_option, _model_option, handle_errors, main
+from .sessions import _echo_summary
+
+
+@main.command()
+@click.argument("video", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output CSV [default: VIDEO with .csv; for a camera, track_camera<N>_<time>.csv].",
+)
+@click.option(
+    "--camera",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Track a webcam by index instead of a file (stop with Ctrl-C or --seconds).",
+)
+@click.option("--max-faces", type=click.IntRange(1, 8), default=1, show_default=True, help="Faces tracked at once.")
+@click.option(
+    "--landmarks",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write the 478 landmarks per face per frame to this CSV (large).",
+)
+@_model_option
+@click.option(
+    "--realtime", is_flag=True, help="Pace a file like a camera (frames are dropped if tracking falls behind)."
+)
+@click.option(
+    "--seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Stop after this many seconds of input.",
+)
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
+@handle_errors
+def track(video, out, camera, max_faces, landmarks, model, realtime, seconds, force, quiet):
+    """Track faces in VIDEO (or a webcam) and write per-frame expression signals to CSV.
+
+    One row per face per frame (a detected=0 row where no face is found): time, face id,
+    smile, yawn, blink, mouth_open, head pose and the 52 MediaPipe blendshapes.
+
+    \b
+    Example:
+        mimicry track clip.mp4 --out clip.csv
+        mimicry track --camera 0 --seconds 60 --out me.csv
+    """
+    from ..sensing.capture import CameraSource, VideoFileSource
+    from ..sensing.model import resolve_model
+    from ..sensing.pipeline import TrackConfig, track_video
+    from ..writers import check_output_path
+
+    if (video is None) == (camera is None):
+        raise click.UsageError("give either a VIDEO file or --camera INDEX")
+    if out is None:
+        if video is not None:
+            out = video.with_suffix(".csv")
+        else:
+            out = Path(f"track_camera{camera}_{_dt.datetime.now():%Y%m%d_%H%M%S}.csv")
+    check_output_path(out, overwrite=force)
+    if landmarks is not None:
+        check_output_path(landmarks, overwrite=force)
+        if landmarks.resolve() == out.resolve():
+            raise click.UsageError("--landmarks must differ from --out")
+    resolve_model(model)  # fail fast on a bad model, before opening the camera
+    source = VideoFileSource(video, realtime=realtime) if video is not None else CameraSource(camera)
+    config = TrackConfig(max_faces=max_faces, model=model)
+
+    state = {"stop": False}
+
+    def on_signal(signum, frame):  # Ctrl-C / SIGTERM: finish cleanly, keep the file complete
+        state["stop"] = True
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    bar = None
+    try:
+        from tqdm import tqdm
+
+        total = getattr(source, "frame_count", 0) or None
+        bar = tqdm(
+            total=total,
+            unit="frame",
+            disable=quiet or not sys.stderr.isatty(),
+            file=sys.stderr,
+            desc="track",
+            leave=False,
+        )
+
+        def progress(n: int) -> None:
+            bar.update(n)
+
+        def stop_cond() -> bool:
+            return state["stop"] or (seconds is not None and source.last_t_s >= seconds)
+
+        with source:
+            result = track_video(source, out, config, landmarks_out=landmarks, progress=progress, stop=stop_cond)
+    finally:
+        if bar is not None:
+            bar.close()
+        for s, h in old.items():
+            signal.signal(s, h)
+    if not quiet:
+        frac = result.detected_rows / max(result.frames, 1)
+        msg = f"{result.path}: {result.frames} frames, face found in {frac:.0%} of frames"
+        if result.dropped_frames:
+            msg += f", {result.dropped_frames} frames dropped to keep up"
+        click.echo(msg, err=True)
+
+
+@main.command()
+@click.option(
+    "--protocol",
+    "protocol_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Protocol TOML, or the name of a shipped one: contagious-yawning, smile-mimicry, sample "
+    "[default: contagious-yawning].",
+)
+@click.option("--participant", default=None, help="Pseudonymous id (letters, digits, - and _) [default: random].")
+@click.option(
+    "--camera",
+    default="0",
+    show_default=True,
+    help="Webcam index, a video file replayed as a camera in real time, or 'sample' (a bundled viewer).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("sessions"),
+    show_default=True,
+    help="Folder for session folders.",
+)
+@click.option("--no-window", is_flag=True, help="No display: the protocol runs and is logged on schedule.")
+@click.option("--fullscreen", is_flag=True, help="Show the stimulus window full screen.")
+@click.option(
+    "--record-video",
+    is_flag=True,
+    help="Also save the camera video (camera.mp4) in the session folder. Off by default: images of a person.",
+)
+@_library_option
+@_model_option
+@click.option("--max-faces", type=click.IntRange(1, 8), default=1, show_default=True)
+@click.option(
+    "--surrogates",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    help="Surrogates of the analysis run at the end.",
+)
+@click.option("--seed", type=int, default=None, help="Shuffle seed when the protocol has none.")
+@handle_errors
+def run(
+    protocol_file,
+    participant,
+    camera,
+    out,
+    no_window,
+    fullscreen,
+    record_video,
+    library,
+    model,
+    max_faces,
+    surrogates,
+    seed,
+):
+    """Play a protocol of stimuli while tracking the viewer; record a session folder; analyse it.
+
+    Writes frames.csv, stimulus_log.csv, events_log.csv and session.json as it goes (flushed at
+    least every second), then the analysis files and report.html. Ctrl-C ends the
+    session as 'aborted' with everything recorded so far kept.
+
+    \b
+    Example:
+        mimicry run --protocol protocols/smile-mimicry.toml --camera clip.mp4 --no-window
+    """
+    from ..session.run import RunConfig, SessionRun
+
+    protocol_file, camera = _protocol_and_camera(protocol_file, camera)
+    cfg = RunConfig(
+        protocol=protocol_file,
+        camera=camera,
+        participant=participant,
+        out=out,
+        library=library,
+        model=model,
+        max_faces=max_faces,
+        n_surrogates=surrogates,
+        seed=seed,
+        window=not no_window,
+        fullscreen=fullscreen,
+        record_video=record_video,
+    )
+    session = SessionRun(cfg)  # validates everything and opens the camera before any folder exists
+    click.echo(
+        f"session: {len(session.blocks)} blocks, about {session.duration_s:.0f} s; participant {session.participant}",
+        err=True,
+    )
+    old = {s: signal.signal(s, lambda *_: session.abort("interrupted")) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        folder = session.run(
+            on_progress=lambda b: click.echo(
+                f"  block {b.index + 1}/{len(session.blocks)} ({b.kind}: {b.stimulus_id}) done", err=True
+            )
+        )
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    click.echo(f"recorded {folder}", err=True)
+    _analyse_and_report(folder, surrogates)
+
+
+def _protocol_and_camera(protocol_file: Path | None, camera: str) -> tuple[Path, str]:
+    """A shipped protocol by name; ``--camera sample``: the bundled viewer and its protocol."""
+    from ..stimuli.library import shipped_folder
+
+    protocols = shipped_folder("protocols")
+    if camera == "sample":  # the bundled sample viewer, recorded against protocols/sample.toml
+        camera = str(shipped_folder("stimuli") / "sample_viewer.mp4")
+        if protocol_file is None:
+            protocol_file = protocols / "sample.toml"
+    if protocol_file is None:
+        protocol_file = protocols / "contagious-yawning.toml"
+    elif not protocol_file.exists() and (protocols / f"{protocol_file}.toml").is_file():
+        protocol_file = protocols / f"{protocol_file}.toml"
+    return protocol_file, camera
+
+
+def _analyse_and_report(folder: Path, surrogates: int) -> None:
+    from ..analysis import AnalysisConfig
+    from ..report.page import write_report
+    from ..session.folder import analyze_session
+
+    try:
+        paths = analyze_session(folder, AnalysisConfig(n_surrogates=surrogates))
+    except MimicryError as e:
+        click.echo(f"note: analysis skipped: {e}", err=True)
+        return
+    _echo_summary(paths)
+    try:
+        click.echo(f"report: {write_report(folder)}")
+    except MimicryError as e:
+        click.echo(f"note: report skipped: {e}", err=True)
+    click.echo(f"files in {folder}")
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["yawn", "smile"]), default="yawn")
+@click.option("--camera", default="0", show_default=True, help="Webcam index, or a video file replayed as a camera.")
+@click.option("--max-faces", type=click.IntRange(1, 8), default=6, show_default=True)
+@click.option("--fullscreen", is_flag=True, help="Start full screen (f toggles).")
+@click.option("--no-window", is_flag=True, help="No display: count in the background, print the results at the end.")
+@click.option("--no-preview", is_flag=True, help="Do not show the camera image (boxes and meters only).")
+@click.option("--save", is_flag=True, help="Write a session folder (numbers only, no images). Off by default.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("sessions"),
+    show_default=True,
+    help="Folder for the session folder with --save.",
+)
+@click.option("--minutes", type=click.FloatRange(min=0.05), default=None, help="Stop after this many minutes.")
+@click.option(
+    "--pause",
+    "pause_s",
+    type=click.FloatRange(min=0),
+    default=8.0,
+    show_default=True,
+    help="Neutral screen between clips, seconds.",
+)
+@_library_option
+@_model_option
+@handle_errors
+def demo(kind, camera, max_faces, fullscreen, no_window, no_preview, save, out, minutes, pause_s, library, model):
+    """Classroom demo: play yawn (or smile) clips and count the class's yawns live.
+
+    The clips play large with a short neutral pause between them; beside them, the camera
+    with a letter on each face (up to 8), a meter per face and counters per face and for the
+    class, and how many started soon after one in the video (within 15 s; smiles: 3 s). These
+    are counts, not a test: whether yawning was contagious needs control clips (mimicry run
+    and mimicry summary). Keys: space pause, n next clip, r reset counters, f fullscreen, q or Esc quit
+    (then a results screen until a key is pressed). Nothing is written unless --save.
+
+    \b
+    Examples:
+        mimicry demo --fullscreen
+        mimicry demo smile --camera 1 --max-faces 8 --no-preview
+        mimicry demo --camera class.mp4 --no-window --save
+    """
+    from ..session.demo import DemoConfig, run_demo
+
+    cfg = DemoConfig(
+        kind=kind,
+        camera=camera,
+        max_faces=max_faces,
+        window=not no_window,
+        fullscreen=fullscreen,
+        preview=not no_preview,
+        save=save,
+        out=out,
+        minutes=minutes,
+        pause_s=pause_s,
+        library=library,
+        model=model,
+    )
+    stop = {"now": False}
+    old = {s: signal.signal(s, lambda *_: stop.update(now=True)) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        result = run_demo(cfg, should_quit=lambda: stop["now"])
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    table = result.table.drop(columns=["face_id", "kind"])
+    table = table.astype(object).where(table.notna(), "-").rename(columns={"events": f"{kind}s"})
+    click.echo(table.to_string(index=False))
+    delivered = result.camera_frames + result.camera_dropped
+    click.echo(
+        f"{result.seconds:.0f} s, {result.camera_frames} of {delivered} camera frames tracked"
+        + (f" ({100 * result.camera_dropped / delivered:.1f}% skipped to keep up)" if result.camera_dropped else ""),
+        err=True,
+    )
+    if result.folder is not None:
+        click.echo(f"saved {result.folder}", err=True)
