@@ -103,6 +103,43 @@ def short_library(tmp_path_factory):
     return d / "library"
 
 
+@pytest.fixture(scope="session")
+def cued_viewer(tmp_path_factory):
+    """A synthetic viewer who follows the calibration cues: a broad smile 0.5-4.8 s, a wide-open
+    mouth 5.6-9.8 s, then a neutral face (25 s, 25 fps)."""
+    import cv2
+    import numpy as np
+
+    from mimicry.sensing.tracking import FaceLandmarker
+    from mimicry.stimuli.library import default_library
+    from mimicry.stimuli.synth import prepare_face, render_stimulus
+
+    img = cv2.imread(str(default_library() / "sources" / "man_neutral.png"))
+    with FaceLandmarker("image") as lm:
+        xy = lm.detect(img)[0].landmarks[:, :2] * img.shape[1::-1]
+    face, xy, _ = prepare_face(img, xy, size=256)
+    t = np.arange(0, 25, 1 / 25)
+    smile = ((t > 0.5) & (t < 4.8)).astype(float)
+    jaw = 0.6 * ((t > 5.6) & (t < 9.8))
+    zero = np.zeros_like(t)
+    plan = {
+        "t_s": t,
+        "jaw": jaw,
+        "eyes": zero,
+        "corners_out": 0.2 * smile,
+        "corners_up": 0.2 * smile,
+        "dx": zero,
+        "dy": zero,
+        "roll_deg": zero,
+    }
+    path = tmp_path_factory.mktemp("viewer") / "cued.mp4"
+    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (256, 256))
+    for frame in render_stimulus(face, xy, plan):
+        vw.write(frame)
+    vw.release()
+    return path
+
+
 # -- guards and markers shared by every test -------------------------------------------------------
 
 GUARD = Path(__file__).parent / "guard"
@@ -140,6 +177,7 @@ FIXTURE_MARKS = {
     "local_out": ("mediapipe", "slow"),
     "inputs": ("mediapipe", "slow"),
     "classroom": ("mediapipe", "slow"),
+    "cued_viewer": ("mediapipe", "slow"),
 }
 
 

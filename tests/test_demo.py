@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -353,3 +354,45 @@ def _screenshot(fbdir: Path) -> np.ndarray:
     start = int(header_size + 12 * ncolors)
     px = np.frombuffer(raw[start : start + int(bytes_per_line * height)], np.uint8).reshape(int(height), -1, 4)
     return np.ascontiguousarray(px[:, : int(width), :3])  # BGRX in memory
+
+
+def test_calibrated_demo_measures_each_face_and_counts_nothing_in_the_cues(cued_viewer, tmp_path):
+    """The viewer follows the cues (a broad smile, then the mouth wide open for 4 s: a yawn by the
+    signal's rule), then rests: the phase is logged and measured, and the open mouth is not
+    counted as a yawn."""
+    out = tmp_path / "out"
+    r = run(
+        "demo",
+        "yawn",
+        "--camera",
+        cued_viewer,
+        "--no-window",
+        "--save",
+        "--calibrate",
+        "--out",
+        out,
+        "--max-faces",
+        1,
+        "--pause",
+        "2",
+    )
+    assert r.exit_code == 0, r.output
+    (folder,) = [p for p in out.iterdir() if p.is_dir()]
+    meta = json.loads((folder / "session.json").read_text())
+    face = meta["calibration"]["faces"][0]
+    assert face["usable"] == 1 and face["smile_max"] - face["smile_rest"] > 0.3, face
+    events = read(folder / "events_log.csv")
+    names = events.event.tolist()
+    assert names[1:6] == [
+        "calibration_start",
+        "calibration_cue",
+        "calibration_cue",
+        "calibration_cue",
+        "calibration_end",
+    ]
+    first_block = events[events.event == "block_start"].t_s.iloc[0]
+    assert first_block == pytest.approx(15.0, abs=0.01)
+    frames = read(folder / "frames.csv")
+    assert frames[(frames.t_s > 6.5) & (frames.t_s < 9)].yawn.max() > 0.5  # the open-mouth cue reads as a yawn
+    assert "viewer_yawn" not in names
+    assert read(folder / "demo_results.csv").set_index("face").loc["class", "events"] == 0

@@ -267,6 +267,12 @@ def _analyse_and_report(folder: Path, surrogates: int) -> None:
 @click.option("--no-preview", is_flag=True, help="Do not show the camera image (boxes and meters only).")
 @click.option("--save", is_flag=True, help="Write a session folder (numbers only, no images). Off by default.")
 @click.option(
+    "--calibrate",
+    is_flag=True,
+    help="Start with 15 s of cues (smile broadly, open wide, relax): smile meters then read relative to each "
+    "face's own range, and nothing in those 15 s is counted.",
+)
+@click.option(
     "--out",
     type=click.Path(path_type=Path),
     default=Path("sessions"),
@@ -285,7 +291,9 @@ def _analyse_and_report(folder: Path, surrogates: int) -> None:
 @_library_option
 @_model_option
 @handle_errors
-def demo(kind, camera, max_faces, fullscreen, no_window, no_preview, save, out, minutes, pause_s, library, model):
+def demo(
+    kind, camera, max_faces, fullscreen, no_window, no_preview, save, calibrate, out, minutes, pause_s, library, model
+):
     """Classroom demo: play yawn (or smile) clips and count the class's yawns live.
 
     The clips play large with a short neutral pause between them; beside them, the camera
@@ -316,6 +324,7 @@ def demo(kind, camera, max_faces, fullscreen, no_window, no_preview, save, out, 
         pause_s=pause_s,
         library=library,
         model=model,
+        calibrate=calibrate,
     )
     stop = {"now": False}
     old = {s: signal.signal(s, lambda *_: stop.update(now=True)) for s in (signal.SIGINT, signal.SIGTERM)}

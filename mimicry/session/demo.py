@@ -17,6 +17,7 @@ and ``session.json`` are :class:`~mimicry.session.engine.LiveSession`'s, as for 
 from __future__ import annotations
 
 import copy
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..analysis.calibration import calibration_schedule, face_ranges, phase_duration_s, relative
 from ..analysis.contagion import DEFAULT_CONTAGION
 from ..analysis.events import DEFAULT_EVENTS, OnlineEvents
 from ..errors import MimicryError
@@ -62,6 +64,9 @@ class DemoConfig:
     """Neutral screen between clips, seconds (yawns here count as 'during pauses')."""
     library: Path | None = None
     model: Path | None = None
+    calibrate: bool = False
+    """Start with the calibration cues (:mod:`mimicry.analysis.calibration`): each face's smile
+    meter then reads relative to its own range, and nothing in the phase is counted."""
 
 
 @dataclass
@@ -173,6 +178,20 @@ def run_demo(config: DemoConfig, on_screen=None, should_quit=None) -> DemoResult
             display.close()
 
 
+def _cue_image(text: str, left_s: float) -> np.ndarray:
+    """A calibration cue as a picture for the clip's place on the demo screen."""
+    import cv2
+
+    img = np.full((600, 1000, 3), 60, np.uint8)
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    for i, line in enumerate((text, f"{max(0, math.ceil(left_s))}")):
+        (tw, _), _ = cv2.getTextSize(line, font, 1.3 if i == 0 else 3.0, 3)
+        cv2.putText(
+            img, line, ((1000 - tw) // 2, 260 + 140 * i), font, 1.3 if i == 0 else 3.0, (255, 255, 255), 3, cv2.LINE_AA
+        )
+    return img
+
+
 def _actor(library: Library, clips: list[Stimulus], kind: str) -> tuple[dict, dict]:
     """Per clip: the actor's event onsets (clip seconds) and per-frame smile and yawn."""
     events, tracks = {}, {}
@@ -203,6 +222,11 @@ class _Demo:
         self.cap, self.cap_id, self.cap_pos, self.frame_img = None, None, 0, None
         self.last_logged = (-1, -1)
         self.is_file = not isinstance(source, CameraSource)
+        self.cal_end = phase_duration_s() if config.calibrate else 0.0
+        self.cal_rows: list[dict] = []
+        self.ranges: dict[int, tuple[float, float]] = {}  # face -> smile rest, max (usable ranges only)
+        self._cue = -1
+        self.calibrating = config.calibrate
         folder = create_session_folder(config.out, "demo") if config.save else None
         model = resolve_model(config.model)
         meta = base_meta(folder, "demo", source, model)
@@ -234,6 +258,13 @@ class _Demo:
         if row["detected"] != 1 or face is None or pd.isna(face):
             return
         face, value = int(face), row[self.kind]
+        if row["t_s"] < self.cal_end:  # the calibration phase: measured, never counted
+            with self.lock:
+                self.cal_rows.append({k: row.get(k) for k in ("t_s", "face", "detected", "smile", "jawOpen")})
+                self.meters[face] = value
+            return
+        if self.kind == "smile" and face in self.ranges:
+            value = float(relative(value, *self.ranges[face]))
         with self.lock:
             self.meters[face] = value
             det = self.detectors.setdefault(face, OnlineEvents(DEFAULT_EVENTS.for_signal(self.kind)))
@@ -248,7 +279,8 @@ class _Demo:
     def run(self, on_screen, should_quit) -> DemoResult:
         self.live.start()
         self.live.log_event(0.0, "session_start", detail=f"demo {self.kind}")
-        self._begin(self.playlist.start(0.0))
+        if not self.config.calibrate:
+            self._begin(self.playlist.start(0.0))
         quit_reason, screens = "camera ended", 0
         try:
             while True:
@@ -256,7 +288,7 @@ class _Demo:
                 quit_reason = self._should_stop(now, should_quit) or ""
                 if quit_reason:
                     break
-                clip_img = self._advance(now)
+                clip_img = self._calibration(now) if self.calibrating else self._advance(now)
                 self.live.flush_due()  # rows written before a camera stall still reach the disk
                 if self.display is None:
                     time.sleep(0.02)
@@ -286,6 +318,40 @@ class _Demo:
             screens,
         )
 
+    def _calibration(self, now: float) -> np.ndarray | None:
+        """The cue on screen at ``now``; at the phase's end, each face's range and the playlist's start."""
+        cues = calibration_schedule()
+        if now >= self.cal_end:
+            self._end_calibration(cues)
+            return self._advance(now)
+        i = max(k for k, c in enumerate(cues) if c.start_s <= now)
+        if i != self._cue:
+            if self._cue < 0:
+                self.live.log_event(now, "calibration_start")
+            self._cue = i
+            self.live.log_event(now, "calibration_cue", detail=cues[i].name)
+        return _cue_image(cues[i].text, cues[i].end_s - now) if self.display is not None else None
+
+    def _end_calibration(self, cues) -> None:
+        self.calibrating = False
+        with self.lock:
+            rows = pd.DataFrame(self.cal_rows, columns=["t_s", "face", "detected", "smile", "jawOpen"])
+            self.tally.reset(self.cal_end)
+        timed = [{"cue": c.name, "start_s": c.start_s, "end_s": c.end_s} for c in cues]
+        ranges = face_ranges(rows, timed)
+        self.ranges = {int(r.face): (r.smile_rest, r.smile_max) for r in ranges.itertuples() if r.usable}
+        self.live.meta["calibration"] = {
+            "cues": timed,
+            "end_s": self.cal_end,
+            "faces": [
+                {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
+                for r in ranges.to_dict("records")
+            ],
+        }
+        self.live.write_meta()
+        self.live.log_event(self.cal_end, "calibration_end")
+        self._begin(self.playlist.start(self.cal_end))
+
     def _should_stop(self, now: float, should_quit) -> str | None:
         if self.live.error is not None:
             return "error"
@@ -305,7 +371,7 @@ class _Demo:
             self.live.log_event(ph.start_s, "block_end", prev.block, prev.stimulus.id)
 
     def _end_clip_early(self, t_s: float) -> None:  # skipped or quit during a clip
-        if self.playlist.current.kind == "clip":
+        if self.playlist.phases and self.playlist.current.kind == "clip":
             self.live.log_event(t_s, "block_end", self.playlist.current.block, self.playlist.current.stimulus.id)
 
     def _advance(self, now: float) -> np.ndarray | None:
@@ -362,12 +428,13 @@ class _Demo:
         dropped = self.live.source.dropped
         delivered = self.live.frames + dropped
         pct = 100.0 * dropped / delivered if delivered else 0.0
-        ph = self.playlist.current
-        state = (
-            "PAUSED"
-            if self.playlist.paused_at is not None
-            else (f"clip {ph.block + 1}: {ph.stimulus.id}" if ph.kind == "clip" else "pause")
-        )
+        ph = self.playlist.current if self.playlist.phases else None
+        if ph is None:
+            state = "calibration: everyone follow the cue"
+        elif self.playlist.paused_at is not None:
+            state = "PAUSED"
+        else:
+            state = f"clip {ph.block + 1}: {ph.stimulus.id}" if ph.kind == "clip" else "pause"
         status = f"{state}   faces {len(meters)}   {now:5.0f} s" + (
             f"   skipping camera frames to keep up: {pct:.0f}%" if pct >= 1 else ""
         )
@@ -384,6 +451,8 @@ class _Demo:
         if key in (KEY_ESC, KEY_Q):
             self.live.log_event(now, "key", None, "q")
             return "key"
+        if self.calibrating and key in (KEY_SPACE, ord("n"), ord("r")):
+            return None  # the cues run on: pausing or skipping would blur each face's range
         if key == KEY_SPACE:
             paused = self.playlist.toggle_pause(now)
             self.live.log_event(now, "pause" if paused else "resume", None, "space")
@@ -405,7 +474,7 @@ class _Demo:
         if self.cap is not None:
             self.cap.release()
         end = self.live.clock()
-        if self.playlist.current.end_s is None:
+        if self.playlist.phases and self.playlist.current.end_s is None:
             self.playlist.current.end_s = end
         self._end_clip_early(end)
         table = self.tally.table()
