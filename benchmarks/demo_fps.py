@@ -75,7 +75,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=30.0)
     args = ap.parse_args()
-    from mimicry import tracking
+    from mimicry.sensing import tracking
     from mimicry.session.demo import DemoConfig, run_demo
 
     tracking.QUIET_NATIVE_LOGS = True
