@@ -55,7 +55,16 @@ def include(name: str) -> str:
     return re.sub(r"\A# .*\n+", "", text)
 
 
+def au_map() -> str:
+    """The OpenFace action units and the blendshapes behind each (:data:`mimicry.interop.AU_MAP`)."""
+    from mimicry.interop import AU_MAP
+
+    rows = [f"| {au} | {', '.join(f'`{n}`' for n in names)} |" for au, names in AU_MAP.items()]
+    return "\n".join(["| action unit | mean of the blendshapes |", "| --- | --- |", *rows])
+
+
 def expand(markdown: str) -> str:
+    markdown = markdown.replace("<!-- au-map -->", au_map()) if "<!-- au-map -->" in markdown else markdown
     markdown = INCLUDE_MARK.sub(lambda m: include(m.group(1)), markdown)
     text = SCHEMA_MARK.sub(lambda m: schema_block(m.group(1)), markdown)
     return text.replace(CLI_MARK, cli_reference()) if CLI_MARK in text else text

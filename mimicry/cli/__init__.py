@@ -89,4 +89,4 @@ def _library_option(f):
 
 
 # the commands register themselves on ``main`` (imported last: they need it)
-from . import batch, recording, sessions, stimuli  # noqa: E402, F401
+from . import batch, interop, recording, sessions, stimuli  # noqa: E402, F401

@@ -1,0 +1,167 @@
+"""A BIDS-style folder from a session: the viewer's signals as continuous recordings
+(``_physio.tsv.gz`` with its ``_physio.json``) and what was shown as ``_events.tsv``, so a lab's
+BIDS tools (MNE-BIDS, R) find them beside EEG or EMG of the same participant.
+
+Layout (BIDS 1.9, ``beh`` data type, one continuous recording per viewer face)::
+
+    DIR/dataset_description.json
+    DIR/participants.tsv
+    DIR/sub-<participant>/ses-<session>/beh/sub-<p>_ses-<s>_task-<protocol>_recording-face<N>_physio.tsv.gz
+                                          .../sub-<p>_ses-<s>_task-<protocol>_recording-face<N>_physio.json
+                                          .../sub-<p>_ses-<s>_task-<protocol>_events.tsv
+
+BIDS labels are letters and digits only: ``P-7K2Q9D`` becomes ``P7K2Q9D``. The signals are
+resampled onto a uniform grid at the camera's nominal rate from session time 0 (as the analysis
+does; gaps longer than the analysis's ``max_gap_s`` stay ``n/a``); ``StartTime`` is 0 because
+onsets in the events file are on the same session clock.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..analysis.alignment import MAX_GAP_S, block_spans, resample_gapped
+from ..analysis.events import DEFAULT_EVENTS, detect_events
+from ..errors import MimicryError, OutputError
+from ..session.folder import SessionData
+
+#: Physio columns: frames.csv column -> (BIDS column name, units, description).
+PHYSIO_COLUMNS = {
+    "smile": ("smile", "arbitrary", "smile intensity, 0-1 (lip corners pulled up and back; see the docs: Signals)"),
+    "yawn": ("yawn", "arbitrary", "yawn intensity, 0-1: wide jaw opening held for >= 1 s"),
+    "blink": ("blink", "arbitrary", "eye closure, both eyes, 0-1"),
+    "mouth_open": ("mouth_open", "arbitrary", "jaw opening, MediaPipe jawOpen / 0.6, 0-1"),
+    "yaw_deg": ("head_yaw", "deg", "head turn, positive towards the image's right"),
+    "pitch_deg": ("head_pitch", "deg", "head tilt, positive chin up"),
+    "roll_deg": ("head_roll", "deg", "in-plane head roll, positive counter-clockwise in the image"),
+}
+
+
+def bids_label(text: str) -> str:
+    """A BIDS label: letters and digits only (others dropped)."""
+    label = re.sub(r"[^A-Za-z0-9]", "", str(text))
+    if not label:
+        raise MimicryError(f"cannot make a BIDS label from {text!r}")
+    return label
+
+
+def physio_table(data: SessionData, face: int, max_gap_s: float = MAX_GAP_S) -> pd.DataFrame:
+    """One face's signals on the uniform grid ``k / camera_fps`` from 0 to the last frame, s."""
+    f = data.frames[data.frames["face"] == face]
+    t = f["t_s"].to_numpy(float)
+    grid = np.arange(0.0, float(np.nanmax(data.frames["t_s"])) + 1e-9, 1.0 / data.camera_fps)
+    ok = f["detected"].to_numpy() == 1
+    out = {}
+    for col, (name, _, _) in PHYSIO_COLUMNS.items():
+        v = pd.to_numeric(f[col], errors="coerce").to_numpy(float) if col in f.columns else np.full(t.size, np.nan)
+        out[name] = np.round(resample_gapped(t, np.where(ok, v, np.nan), grid, max_gap_s), 4)
+    return pd.DataFrame(out)
+
+
+def events_table(data: SessionData) -> pd.DataFrame:
+    """Blocks (``trial_type`` = the clip's kind) and the actor's smile and yawn onsets
+    (``actor_smile``, ``actor_yawn``, as the analysis detects them), on the session clock."""
+    spans = block_spans(data.stimulus_log)
+    rows = [
+        {
+            "onset": r.start_s,
+            "duration": r.end_s - r.start_s,
+            "trial_type": r.kind,
+            "stim_file": f"{r.stimulus_id}.mp4",
+            "block": r.block,
+        }
+        for r in spans.itertuples()
+    ]
+    for block, g in data.stimulus_log.groupby("block", sort=True):
+        g = g.sort_values("t_s")
+        for kind in ("smile", "yawn"):
+            ev = detect_events(g["t_s"].to_numpy(float), g[kind].to_numpy(float), DEFAULT_EVENTS.for_signal(kind))
+            rows += [
+                {
+                    "onset": e.onset_s,
+                    "duration": e.offset_s - e.onset_s,
+                    "trial_type": f"actor_{kind}",
+                    "stim_file": "n/a",
+                    "block": int(block),
+                }
+                for e in ev.itertuples()
+            ]
+    table = pd.DataFrame(rows, columns=["onset", "duration", "trial_type", "stim_file", "block"])
+    return table.sort_values(["onset", "trial_type"], kind="stable").round({"onset": 4, "duration": 4})
+
+
+def _tsv(df: pd.DataFrame) -> str:
+    return df.to_csv(sep="\t", index=False, na_rep="n/a", lineterminator="\n")
+
+
+def _physio_json(fps: float) -> dict:
+    meta = {"SamplingFrequency": fps, "StartTime": 0.0, "Columns": [n for n, _, _ in PHYSIO_COLUMNS.values()]}
+    for name, units, description in PHYSIO_COLUMNS.values():
+        meta[name] = {"Description": description, "Units": units}
+    meta["Manufacturer"] = "mimicry (MediaPipe Face Landmarker on a webcam)"
+    meta["SoftwareVersions"] = f"mimicry {__version__}"
+    return meta
+
+
+def export_bids(data: SessionData, out: str | Path) -> list[Path]:
+    """Write one session into the BIDS folder ``out`` (created, or added to); returns the files
+    written. Never overwrites a file of the same subject, session and task.
+
+    Raises
+    ------
+    OutputError
+        A file of this session is there already, or the folder cannot be written.
+    """
+    out = Path(out)
+    sub, ses = bids_label(data.meta.get("participant", "unknown")), bids_label(data.meta.get("session_id", "1"))
+    task = bids_label((data.meta.get("protocol") or {}).get("name", "mimicry"))
+    folder = out / f"sub-{sub}" / f"ses-{ses}" / "beh"
+    stem = f"sub-{sub}_ses-{ses}_task-{task}"
+    if folder.exists() and any(folder.glob(f"{stem}_*")):
+        raise OutputError(f"{folder} already holds {stem}: this session was exported there before")
+    files: dict[Path, bytes] = {folder / f"{stem}_events.tsv": _tsv(events_table(data)).encode()}
+    for face in sorted(data.frames["face"].dropna().astype(int).unique()):
+        rec = f"{stem}_recording-face{face}_physio"
+        table = physio_table(data, face)
+        files[folder / f"{rec}.tsv.gz"] = gzip.compress(
+            table.to_csv(sep="\t", index=False, header=False, na_rep="n/a", lineterminator="\n").encode(), mtime=0
+        )
+        files[folder / f"{rec}.json"] = json.dumps(_physio_json(data.camera_fps), indent=2).encode()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _dataset_files(out, sub)
+        for path, content in files.items():
+            path.write_bytes(content)
+    except OSError as e:
+        raise OutputError(f"cannot write {out}: {e.strerror or e}") from None
+    return sorted(files)
+
+
+def _dataset_files(out: Path, sub: str) -> None:
+    """``dataset_description.json`` (once) and ``participants.tsv`` (one row per subject)."""
+    desc = out / "dataset_description.json"
+    if not desc.exists():
+        desc.write_text(
+            json.dumps(
+                {
+                    "Name": "mimicry sessions",
+                    "BIDSVersion": "1.9.0",
+                    "DatasetType": "raw",
+                    "GeneratedBy": [{"Name": "mimicry", "Version": __version__}],
+                },
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
+    part = out / "participants.tsv"
+    known = pd.read_csv(part, sep="\t")["participant_id"].tolist() if part.exists() else []
+    if f"sub-{sub}" not in known:
+        rows = pd.DataFrame({"participant_id": [*known, f"sub-{sub}"]})
+        part.write_text(_tsv(rows), encoding="utf-8")

@@ -1,0 +1,111 @@
+"""An OpenFace-2-style CSV from mimicry's frames: the columns OpenFace's ``FeatureExtraction``
+writes for pose and action units, so scripts written for OpenFace read mimicry's output.
+
+The action units are an **approximation**: MediaPipe's 52 blendshapes (ARKit-style) are not
+FACS action units, though most are named after one muscle movement. :data:`AU_MAP` gives the
+blendshapes behind each AU (a mean of left and right); intensity ``AUxx_r`` = 5 x that mean
+(OpenFace's 0-5 scale), presence ``AUxx_c`` = 1 when the intensity is at least
+:data:`PRESENCE_R` (OpenFace uses separate classifiers; no such classifier is calibrated here).
+The mapping has not been validated against FACS-coded video; use it to compare time courses
+within a study, not to compare intensities with OpenFace's.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import MimicryError, OutputError
+from ..schema import BLENDSHAPE_NAMES
+
+#: OpenFace 2 action unit -> the blendshapes whose mean stands for it.
+AU_MAP: dict[str, tuple[str, ...]] = {
+    "AU01": ("browInnerUp",),
+    "AU02": ("browOuterUpLeft", "browOuterUpRight"),
+    "AU04": ("browDownLeft", "browDownRight"),
+    "AU05": ("eyeWideLeft", "eyeWideRight"),
+    "AU06": ("cheekSquintLeft", "cheekSquintRight"),
+    "AU07": ("eyeSquintLeft", "eyeSquintRight"),
+    "AU09": ("noseSneerLeft", "noseSneerRight"),
+    "AU10": ("mouthUpperUpLeft", "mouthUpperUpRight"),
+    "AU12": ("mouthSmileLeft", "mouthSmileRight"),
+    "AU14": ("mouthDimpleLeft", "mouthDimpleRight"),
+    "AU15": ("mouthFrownLeft", "mouthFrownRight"),
+    "AU17": ("mouthShrugLower",),
+    "AU20": ("mouthStretchLeft", "mouthStretchRight"),
+    "AU23": ("mouthPressLeft", "mouthPressRight"),
+    "AU25": ("mouthLowerDownLeft", "mouthLowerDownRight"),
+    "AU26": ("jawOpen",),
+    "AU45": ("eyeBlinkLeft", "eyeBlinkRight"),
+}
+PRESENCE_R = 1.0
+"""``AUxx_c`` is 1 from this intensity (a blendshape mean of 0.2) on."""
+POSE_COLUMNS = ("pose_Tx", "pose_Ty", "pose_Tz", "pose_Rx", "pose_Ry", "pose_Rz")
+
+
+def openface_frame(frames: pd.DataFrame) -> pd.DataFrame:
+    """OpenFace-2 columns from ``frames.csv`` (or a track CSV) rows of detected or lost faces.
+
+    ``frame``, ``face_id``, ``timestamp`` (s), ``confidence`` and ``success`` (1 where MediaPipe
+    found the face, 0 where it was lost: MediaPipe gives no per-face confidence), ``pose_Tx/Ty/Tz``
+    (empty: mimicry stores no head translation), ``pose_Rx/Ry/Rz`` (pitch, yaw, roll in radians,
+    mimicry's signs: see the file-format docs), then ``AUxx_r`` and ``AUxx_c`` per :data:`AU_MAP`.
+    Rows without a face id (no face at all in the frame) are left out, as OpenFace writes none.
+    """
+    f = frames[frames["face"].notna()].reset_index(drop=True)
+    ok = f["detected"].to_numpy() == 1
+    out = pd.DataFrame(
+        {
+            "frame": f["frame"].astype(int) + 1,  # OpenFace counts frames from 1
+            "face_id": f["face"].astype(int),
+            "timestamp": f["t_s"].astype(float).round(3),
+            "confidence": ok.astype(float),
+            "success": ok.astype(int),
+        }
+    )
+    for col in POSE_COLUMNS[:3]:
+        out[col] = np.nan
+    for col, src in (("pose_Rx", "pitch_deg"), ("pose_Ry", "yaw_deg"), ("pose_Rz", "roll_deg")):
+        deg = pd.to_numeric(f[src], errors="coerce") if src in f.columns else pd.Series(np.nan, index=f.index)
+        out[col] = np.where(ok, np.deg2rad(deg.to_numpy(float)), np.nan)
+    intensity = {au: _au_intensity(f, names, ok) for au, names in AU_MAP.items()}
+    for au, r in intensity.items():
+        out[f"{au}_r"] = np.round(r, 3)
+    for au, r in intensity.items():
+        out[f"{au}_c"] = np.where(np.isfinite(r), (r >= PRESENCE_R).astype(float), np.nan)
+    return out
+
+
+def _au_intensity(f: pd.DataFrame, names: tuple[str, ...], ok: np.ndarray) -> np.ndarray:
+    missing = [n for n in names if n not in f.columns]
+    if missing:
+        raise MimicryError(
+            f"no blendshape column {missing[0]!r}: the OpenFace export needs the {len(BLENDSHAPE_NAMES)} "
+            "blendshapes that mimicry track and mimicry run write"
+        )
+    values = f[list(names)].apply(pd.to_numeric, errors="coerce").to_numpy(float).mean(axis=1)
+    return np.where(ok, 5.0 * np.clip(values, 0.0, 1.0), np.nan)
+
+
+def export_openface(frames: pd.DataFrame, out: str | Path) -> Path:
+    """Write :func:`openface_frame` of ``frames`` to the CSV ``out`` (RFC 4180; never overwritten).
+
+    Raises
+    ------
+    OutputError
+        ``out`` exists, or its folder cannot be written.
+    """
+    from ..session.folder import write_csv_atomic
+
+    out = Path(out)
+    if out.exists():
+        raise OutputError(f"{out} exists already: choose another --out")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(write_csv_atomic(openface_frame(frames), out), out)
+    except OSError as e:
+        raise OutputError(f"cannot write {out}: {e.strerror or e}") from None
+    return out

@@ -1,0 +1,184 @@
+"""Exports for other tools (mimicry.interop): OpenFace-2-style CSV and a BIDS-style folder,
+checked field by field on sessions with known truth."""
+
+import gzip
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from mimicry.cli import main
+from mimicry.errors import MimicryError
+from mimicry.interop import AU_MAP, openface_frame
+from mimicry.interop.bids import physio_table
+from mimicry.schema import BLENDSHAPE_NAMES
+from mimicry.session.folder import read_session, write_session
+from mimicry.session.simulate import simulate_session
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def frames_with_blendshapes() -> pd.DataFrame:
+    """Three rows: a face with known blendshapes and pose, the same face lost, a frame with no face."""
+    rows = []
+    for frame, detected in ((0, 1), (1, 0)):
+        row = {
+            "t_s": frame / 30,
+            "frame": frame,
+            "face": 0,
+            "detected": detected,
+            "yaw_deg": 30.0,
+            "pitch_deg": -10.0,
+            "roll_deg": 5.0,
+            **dict.fromkeys(BLENDSHAPE_NAMES, 0.1),
+        }
+        row.update(mouthSmileLeft=0.4, mouthSmileRight=0.6, jawOpen=0.15, eyeBlinkLeft=1.0, eyeBlinkRight=1.0)
+        rows.append(row)
+    rows.append({"t_s": 2 / 30, "frame": 2, "face": None, "detected": 0})
+    return pd.DataFrame(rows)
+
+
+def test_openface_columns_pose_in_radians_and_aus_on_0_to_5():
+    of = openface_frame(frames_with_blendshapes())
+    head = [
+        "frame",
+        "face_id",
+        "timestamp",
+        "confidence",
+        "success",
+        "pose_Tx",
+        "pose_Ty",
+        "pose_Tz",
+        "pose_Rx",
+        "pose_Ry",
+        "pose_Rz",
+    ]
+    assert list(of.columns[:11]) == head
+    assert [c for c in of.columns if c.endswith("_r")] == [f"{au}_r" for au in AU_MAP]
+    assert [c for c in of.columns if c.endswith("_c")] == [f"{au}_c" for au in AU_MAP]
+    assert len(of) == 2  # no row for the frame without a face, as OpenFace
+    seen, lost = of.iloc[0], of.iloc[1]
+    assert seen.frame == 1 and seen.success == 1 and seen.confidence == 1.0 and np.isnan(seen.pose_Tx)
+    assert seen.pose_Ry == pytest.approx(np.deg2rad(30)) and seen.pose_Rx == pytest.approx(np.deg2rad(-10))
+    assert seen.AU12_r == pytest.approx(2.5) and seen.AU12_c == 1  # mean of left 0.4 and right 0.6, x 5
+    assert seen.AU26_r == pytest.approx(0.75) and seen.AU26_c == 0 and seen.AU45_r == pytest.approx(5.0)
+    assert lost.success == 0 and np.isnan(lost.AU12_r) and np.isnan(lost.pose_Ry)
+
+
+def test_openface_export_of_a_track_csv_by_the_cli(tmp_path):
+    track = tmp_path / "clip.csv"
+    frames_with_blendshapes().to_csv(track, index=False)
+    r = run("export", track, "--format", "openface", "--out", tmp_path / "of")
+    assert r.exit_code == 0, r.output
+    written = pd.read_csv(tmp_path / "of" / "clip.csv")
+    assert written.AU12_r.iloc[0] == pytest.approx(2.5) and len(written) == 2
+    again = run("export", track, "--format", "openface", "--out", tmp_path / "of")
+    assert again.exit_code != 0 and "exists already" in again.output  # never overwritten
+    bad = run("export", track, "--format", "bids", "--out", tmp_path / "b")
+    assert bad.exit_code != 0 and "needs a session folder" in bad.output and bad.output.count("\n") == 1
+
+
+def test_openface_export_needs_blendshapes():
+    with pytest.raises(MimicryError, match="no blendshape column"):
+        openface_frame(simulate_session(seed=1).frames)
+
+
+@pytest.fixture
+def session(tmp_path):
+    s = simulate_session(blocks=("smile", "control", "yawn"), yawn_lag_s=4.0, face_loss=((20.0, 21.0),), seed=4)
+    meta = {**s.meta, "participant": "P-01", "session_id": "ab12", "protocol": {"name": "smile-mimicry"}}
+    return s, write_session(tmp_path / "S1", s.frames, s.stimulus_log, meta)
+
+
+def test_bids_folder_field_by_field(session, tmp_path):
+    from bids_validator import BIDSValidator
+
+    s, folder = session
+    out = tmp_path / "bids"
+    r = run("export", folder, "--format", "bids", "--out", out)
+    assert r.exit_code == 0, r.output
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    stem = "sub-P01/ses-ab12/beh/sub-P01_ses-ab12_task-smilemimicry"
+    assert files == [
+        "dataset_description.json",
+        "participants.tsv",
+        f"{stem}_events.tsv",
+        f"{stem}_recording-face0_physio.json",
+        f"{stem}_recording-face0_physio.tsv.gz",
+    ]
+    assert all(BIDSValidator().is_bids("/" + f) for f in files)
+    desc = json.loads((out / "dataset_description.json").read_text())
+    assert desc["BIDSVersion"] and desc["Name"] and desc["DatasetType"] == "raw"
+    assert pd.read_csv(out / "participants.tsv", sep="\t").participant_id.tolist() == ["sub-P01"]
+    side = json.loads((out / f"{stem}_recording-face0_physio.json").read_text())
+    assert side["SamplingFrequency"] == 30.0 and side["StartTime"] == 0.0
+    assert side["Columns"][:2] == ["smile", "yawn"] and side["smile"]["Units"] and side["head_yaw"]["Units"] == "deg"
+    with gzip.open(out / f"{stem}_recording-face0_physio.tsv.gz", "rt") as f:
+        physio = pd.read_csv(f, sep="\t", header=None, names=side["Columns"], na_values="n/a")
+    t = np.arange(len(physio)) / 30.0
+    assert t[-1] == pytest.approx(s.frames.t_s.max(), abs=1 / 30)
+    truth = np.interp(t, s.frames.t_s, s.frames.smile)
+    seen = np.isfinite(physio.smile.to_numpy())
+    assert np.abs(physio.smile.to_numpy()[seen] - truth[seen]).max() < 0.02  # resampled, rounded to 1e-4
+    assert not seen[(t > 20.2) & (t < 20.8)].any() and seen[(t > 22) & (t < 30)].all()  # the face-loss gap
+    events = pd.read_csv(out / f"{stem}_events.tsv", sep="\t")
+    assert list(events.columns[:4]) == ["onset", "duration", "trial_type", "stim_file"]
+    blocks = events[events.trial_type.isin(["smile", "control", "yawn"])]
+    assert blocks.trial_type.tolist() == ["smile", "control", "yawn"]
+    assert blocks.onset.to_numpy() == pytest.approx(s.truth["block_starts"], abs=0.05)
+    assert blocks.duration.to_numpy() == pytest.approx([30.0] * 3, abs=0.05)
+    actor = events[events.trial_type == "actor_smile"].onset.to_numpy()
+    assert len(actor) == len(s.truth["actor_smile_onsets"])
+    assert np.abs(actor - s.truth["actor_smile_onsets"]).max() < 0.5  # event onsets by the analysis's rule
+
+
+def test_bids_export_never_overwrites_and_adds_sessions(session, tmp_path):
+    s, folder = session
+    out = tmp_path / "bids"
+    assert run("export", folder, "--format", "bids", "--out", out).exit_code == 0
+    again = run("export", folder, "--format", "bids", "--out", out)
+    assert again.exit_code != 0 and "exported there before" in again.output
+    other = write_session(
+        tmp_path / "S2", s.frames, s.stimulus_log, {**s.meta, "participant": "P-02", "session_id": "cd34"}
+    )
+    assert run("export", other, "--format", "bids", "--out", out).exit_code == 0
+    assert pd.read_csv(out / "participants.tsv", sep="\t").participant_id.tolist() == ["sub-P01", "sub-P02"]
+
+
+def test_physio_grid_is_uniform_from_zero(session):
+    _, folder = session
+    data = read_session(folder)
+    table = physio_table(data, 0)
+    assert len(table) == int(np.floor(data.frames.t_s.max() * 30)) + 1
+
+
+def test_the_docs_reading_example_runs_on_an_export(session, tmp_path, monkeypatch):
+    import re
+    from pathlib import Path
+
+    _, folder = session
+    out = tmp_path / "bids"
+    assert run("export", folder, "--format", "bids", "--out", out).exit_code == 0
+    page = (Path(__file__).parent.parent / "docs" / "guide" / "interop.md").read_text(encoding="utf-8")
+    code = re.findall(r"```python\n(.*?)```", page, flags=re.DOTALL)[-1]
+    monkeypatch.chdir(tmp_path)
+    ns: dict = {}
+    exec(compile(code, "interop.md", "exec"), ns)
+    assert ns["physio"].shape[1] == len(ns["meta"]["Columns"]) + 1 and ns["physio"].t_s.iloc[1] == pytest.approx(1 / 30)
+
+
+def test_the_au_table_in_the_docs_is_generated_from_the_mapping():
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent
+    spec = importlib.util.spec_from_file_location("docs_hooks", root / "docs" / "hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    page = hooks.expand((root / "docs" / "guide" / "interop.md").read_text(encoding="utf-8"))
+    for au, names in AU_MAP.items():
+        assert f"| {au} | {', '.join(f'`{n}`' for n in names)} |" in page
