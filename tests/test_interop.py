@@ -182,3 +182,57 @@ def test_the_au_table_in_the_docs_is_generated_from_the_mapping():
     page = hooks.expand((root / "docs" / "guide" / "interop.md").read_text(encoding="utf-8"))
     for au, names in AU_MAP.items():
         assert f"| {au} | {', '.join(f'`{n}`' for n in names)} |" in page
+
+
+def openface_csv_from(frames: pd.DataFrame) -> pd.DataFrame:
+    """What OpenFace 2 would write for a simulated viewer (its header padded with spaces): AU12
+    from the smile, AU26 from the yawn's jaw opening, a lost face as success 0."""
+    ok = frames.detected.to_numpy() == 1
+    opening = 0.35 + 0.4 * frames.yawn.fillna(0).to_numpy()  # yawn drive 0-1 <-> opening 0.35-0.75
+    return pd.DataFrame(
+        {
+            "frame": frames.frame + 1,
+            " face_id": 0,
+            " timestamp": frames.t_s.round(3),
+            " confidence": 0.98,
+            " success": ok.astype(int),
+            " pose_Rx": 0.1,
+            " pose_Ry": -0.2,
+            " pose_Rz": 0.0,
+            " AU12_r": np.where(ok, 3.0 * frames.smile.fillna(0), 0.0),
+            " AU25_r": 0.0,
+            " AU26_r": np.where(ok, 3.0 * opening * (frames.yawn.fillna(0) > 0.05), 0.0),
+            " AU45_r": 0.0,
+        }
+    )
+
+
+def test_an_openface_recording_with_a_stimulus_log_is_analysed(tmp_path):
+    s = simulate_session(smile_lag_s=0.8, yawn_lag_s=4.0, seed=11)
+    folder = tmp_path / "S-openface"
+    folder.mkdir()
+    openface_csv_from(s.frames).to_csv(folder / "openface.csv", index=False)
+    s.stimulus_log.to_csv(folder / "stimulus_log.csv", index=False)
+    (folder / "session.json").write_text(json.dumps(s.meta))
+    r = run("analyze", folder, "--surrogates", "200")
+    assert r.exit_code == 0, r.output
+    data = read_session(folder)
+    assert data.frames.pitch_deg.iloc[0] == pytest.approx(np.rad2deg(0.1)) and data.frames.frame.iloc[0] == 0
+    v = pd.read_csv(folder / "verdicts.csv").set_index("measure")
+    assert v.loc["smile_mimicry", "verdict"] == "detected"
+    ev = pd.read_csv(folder / "events.csv")
+    yawns = ev[(ev.source == "viewer") & (ev.kind == "yawn")].onset_s.to_numpy()
+    truth = s.truth["viewer_yawn_onsets"]
+    assert len(yawns) == len(truth) and np.abs(np.sort(yawns) - np.sort(truth)).max() < 1.0
+    assert "openface.csv" in json.loads((folder / "analysis_config.json").read_text())["inputs"]
+
+
+def test_an_openface_csv_without_action_units_is_one_line(tmp_path):
+    s = simulate_session(seed=2)
+    folder = tmp_path / "S"
+    folder.mkdir()
+    pd.DataFrame({"frame": [1], " timestamp": [0.0], " success": [1]}).to_csv(folder / "openface.csv", index=False)
+    s.stimulus_log.to_csv(folder / "stimulus_log.csv", index=False)
+    (folder / "session.json").write_text(json.dumps(s.meta))
+    r = run("analyze", folder)
+    assert r.exit_code != 0 and "no column 'AU12_r'" in r.output and r.output.count("\n") == 1

@@ -2,6 +2,6 @@
 (:mod:`.bids`) from a session or a track."""
 
 from .bids import export_bids
-from .openface import AU_MAP, export_openface, openface_frame
+from .openface import AU_MAP, export_openface, frames_from_openface, openface_frame
 
-__all__ = ["AU_MAP", "export_bids", "export_openface", "openface_frame"]
+__all__ = ["AU_MAP", "export_bids", "export_openface", "frames_from_openface", "openface_frame"]

@@ -109,3 +109,67 @@ def export_openface(frames: pd.DataFrame, out: str | Path) -> Path:
     except OSError as e:
         raise OutputError(f"cannot write {out}: {e.strerror or e}") from None
     return out
+
+
+# -- OpenFace input ------------------------------------------------------------------------------
+
+OPENFACE_FULL_R = 3.0
+"""OpenFace intensity (0-5) read as a full signal: 3 is FACS's "marked" (C/D) level."""
+
+
+def frames_from_openface(openface: pd.DataFrame, offset_s: float = 0.0) -> pd.DataFrame:
+    """``frames.csv`` rows from an OpenFace 2 CSV (``FeatureExtraction`` or
+    ``FaceLandmarkVidMulti``), for analysing existing OpenFace recordings.
+
+    ``smile`` = AU12 intensity / :data:`OPENFACE_FULL_R` (clipped 0-1); the mouth opening is the
+    larger of AU25 and AU26 / :data:`OPENFACE_FULL_R`, turned into ``yawn`` by mimicry's own rule
+    (the yawn drive, faded out when smiling, then held for at least 1 s of timestamps);
+    ``blink`` = AU45 / 5; head pose from ``pose_Rx/Ry/Rz`` (radians) to degrees; ``detected`` =
+    ``success``. ``t_s`` = OpenFace's ``timestamp`` + ``offset_s`` (the session time at which
+    the video started). OpenFace's AU12 also rises in grimaces and its AU26 in talking: the
+    signals are coarser than mimicry's own (see the docs: Lab interop).
+
+    Raises
+    ------
+    MimicryError
+        A column the mapping needs is missing.
+    """
+    from ..sensing.signals import DEFAULT_CONFIG, sustained_t, yawn_drive
+
+    of = openface.rename(columns=lambda c: str(c).strip())  # OpenFace pads its header with spaces
+    need = ["frame", "timestamp", "success", "AU12_r", "AU25_r", "AU26_r"]
+    missing = [c for c in need if c not in of.columns]
+    if missing:
+        raise MimicryError(f"not an OpenFace 2 CSV with action units: no column {missing[0]!r}")
+    face = of["face_id"].astype(int) if "face_id" in of.columns else pd.Series(0, index=of.index)
+    ok = pd.to_numeric(of["success"], errors="coerce").fillna(0).to_numpy() == 1
+    num = lambda c: (
+        pd.to_numeric(of[c], errors="coerce").to_numpy(float) if c in of.columns else np.full(len(of), np.nan)
+    )  # noqa: E731
+    smile = np.clip(num("AU12_r") / OPENFACE_FULL_R, 0, 1)
+    opening = np.clip(np.fmax(num("AU25_r"), num("AU26_r")) / OPENFACE_FULL_R, 0, 1)
+    frames = pd.DataFrame(
+        {
+            "t_s": num("timestamp") + offset_s,
+            "frame": pd.to_numeric(of["frame"], errors="coerce").astype(int) - 1,
+            "face": face.to_numpy(),
+            "detected": ok.astype(int),
+            "smile": np.where(ok, smile, np.nan),
+            "yawn": np.nan,
+            "blink": np.where(ok, np.clip(num("AU45_r") / 5.0, 0, 1), np.nan),
+            "mouth_open": np.where(ok, opening, np.nan),
+            "pitch_deg": np.where(ok, np.rad2deg(num("pose_Rx")), np.nan),
+            "yaw_deg": np.where(ok, np.rad2deg(num("pose_Ry")), np.nan),
+            "roll_deg": np.where(ok, np.rad2deg(num("pose_Rz")), np.nan),
+        }
+    )
+    drive = np.where(ok, yawn_drive(opening, np.nan_to_num(smile)), 0.0)
+    for f in np.unique(frames["face"]):
+        m = (frames["face"] == f).to_numpy()
+        order = np.argsort(frames.loc[m, "t_s"].to_numpy(), kind="stable")
+        t, d = frames.loc[m, "t_s"].to_numpy()[order], drive[m][order]
+        y = np.empty_like(d)
+        y[order] = sustained_t(t, d, DEFAULT_CONFIG.yawn_min_s)
+        frames.loc[m, "yawn"] = np.where(ok[m], y, np.nan)
+    frames["face"] = frames["face"].astype("Int64")
+    return frames.sort_values(["t_s", "face"], kind="stable").reset_index(drop=True)

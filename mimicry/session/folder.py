@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..csvio import RowEncoder, encode_row, trim_to_complete
-from ..errors import OutputError, SessionError
+from ..errors import MimicryError, OutputError, SessionError
 from ..schema import FRAMES, SESSION_JSON_REQUIRED, STIMULUS_LOG, CsvSchema
 
 
@@ -108,6 +108,31 @@ def write_json_atomic(path: Path, data: dict) -> Path:
     return write_text_atomic(path, json.dumps(data, indent=2, default=json_default))
 
 
+OPENFACE_FILE = "openface.csv"
+"""A session's viewer signals from OpenFace 2 instead of ``frames.csv`` (see :func:`read_session`)."""
+
+
+def _viewer_frames(folder: Path, meta: dict) -> pd.DataFrame:
+    """``frames.csv``, or, when a folder has none but an ``openface.csv``, frames made from it
+    (:func:`mimicry.interop.frames_from_openface`, the video starting at session time
+    ``openface_offset_s`` of ``session.json``, default 0)."""
+    if not (folder / "frames.csv").is_file() and (folder / OPENFACE_FILE).is_file():
+        from ..interop.openface import frames_from_openface
+
+        try:
+            raw = read_table(folder / OPENFACE_FILE)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+            raise SessionError(f"{folder / OPENFACE_FILE}: not a readable CSV ({type(e).__name__})") from None
+        offset = meta.get("openface_offset_s", 0.0)
+        if isinstance(offset, bool) or not isinstance(offset, (int, float)):
+            raise SessionError(f"{folder / 'session.json'}: openface_offset_s must be a number of seconds")
+        try:
+            return frames_from_openface(raw, float(offset))
+        except MimicryError as e:
+            raise SessionError(f"{folder / OPENFACE_FILE}: {e}") from None
+    return _read_csv(folder / "frames.csv", FRAMES)
+
+
 def read_session(folder: str | Path) -> SessionData:
     """Read and validate ``frames.csv``, ``stimulus_log.csv`` and ``session.json``.
 
@@ -122,10 +147,10 @@ def read_session(folder: str | Path) -> SessionData:
         raise SessionError(f"session folder not found: {folder}")
     if not folder.is_dir():
         raise SessionError(f"not a session folder: {folder}")
-    frames = _read_csv(folder / "frames.csv", FRAMES)
     log = _read_csv(folder / "stimulus_log.csv", STIMULUS_LOG)
     meta_path = folder / "session.json"
     meta = read_session_json(folder)
+    frames = _viewer_frames(folder, meta)
     missing = [k for k in SESSION_JSON_REQUIRED if k not in meta]
     if missing:
         raise SessionError(f"{meta_path}: missing key(s) {', '.join(missing)}")
@@ -241,7 +266,7 @@ def write_analysis(data: SessionData, config=None) -> dict[str, Path]:
 
 
 ANALYSIS_CONFIG = "analysis_config.json"
-ANALYSIS_INPUTS = ("frames.csv", "stimulus_log.csv", "session.json")
+ANALYSIS_INPUTS = ("frames.csv", "openface.csv", "stimulus_log.csv", "session.json")
 
 
 def analysis_record(folder: Path, config) -> dict:
