@@ -112,7 +112,7 @@ OPENFACE_FILE = "openface.csv"
 """A session's viewer signals from OpenFace 2 instead of ``frames.csv`` (see :func:`read_session`)."""
 
 
-def _viewer_frames(folder: Path, meta: dict) -> pd.DataFrame:
+def _viewer_frames(folder: Path) -> pd.DataFrame:
     """``frames.csv``, or, when a folder has none but an ``openface.csv``, frames made from it
     (:func:`mimicry.interop.frames_from_openface`, the video starting at session time
     ``openface_offset_s`` of ``session.json``, default 0)."""
@@ -123,7 +123,7 @@ def _viewer_frames(folder: Path, meta: dict) -> pd.DataFrame:
             raw = read_table(folder / OPENFACE_FILE)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
             raise SessionError(f"{folder / OPENFACE_FILE}: not a readable CSV ({type(e).__name__})") from None
-        offset = meta.get("openface_offset_s", 0.0)
+        offset = read_session_json(folder).get("openface_offset_s", 0.0)
         if isinstance(offset, bool) or not isinstance(offset, (int, float)):
             raise SessionError(f"{folder / 'session.json'}: openface_offset_s must be a number of seconds")
         try:
@@ -147,10 +147,10 @@ def read_session(folder: str | Path) -> SessionData:
         raise SessionError(f"session folder not found: {folder}")
     if not folder.is_dir():
         raise SessionError(f"not a session folder: {folder}")
+    frames = _viewer_frames(folder)
     log = _read_csv(folder / "stimulus_log.csv", STIMULUS_LOG)
     meta_path = folder / "session.json"
     meta = read_session_json(folder)
-    frames = _viewer_frames(folder, meta)
     missing = [k for k in SESSION_JSON_REQUIRED if k not in meta]
     if missing:
         raise SessionError(f"{meta_path}: missing key(s) {', '.join(missing)}")
