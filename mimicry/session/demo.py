@@ -343,10 +343,7 @@ class _Demo:
         self.live.meta["calibration"] = {
             "cues": timed,
             "end_s": self.cal_end,
-            "faces": [
-                {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
-                for r in ranges.to_dict("records")
-            ],
+            "faces": ranges.to_dict("records"),
         }
         self.live.write_meta()
         self.live.log_event(self.cal_end, "calibration_end")

@@ -105,7 +105,19 @@ def write_text_atomic(path: Path, text: str) -> Path:
 
 def write_json_atomic(path: Path, data: dict) -> Path:
     """:func:`write_text_atomic` of ``data`` as JSON (NumPy numbers as numbers, NaN as null)."""
-    return write_text_atomic(path, json.dumps(data, indent=2, default=json_default))
+    return write_text_atomic(path, json.dumps(_nan_to_none(data), indent=2, default=json_default, allow_nan=False))
+
+
+def _nan_to_none(value):
+    """``value`` with every float NaN (Python's or NumPy's, which json would write as the invalid
+    ``NaN``) as None, in nested dicts and lists."""
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_nan_to_none(v) for v in value]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
 
 
 OPENFACE_FILE = "openface.csv"

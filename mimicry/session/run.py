@@ -274,16 +274,12 @@ class SessionRun:
 
     @staticmethod
     def _calibration_ranges(folder: Path, cues: list[dict]) -> list[dict]:
-        """Each face's range from the written ``frames.csv`` (NaN as null); [] if it cannot be read."""
+        """Each face's range from the written ``frames.csv``; [] if it cannot be read."""
         try:
             frames = pd.read_csv(folder / "frames.csv", usecols=["t_s", "face", "detected", "smile", "jawOpen"])
         except (OSError, ValueError, pd.errors.ParserError):
             return []
-        ranges = face_ranges(frames, cues, DEFAULT_CALIBRATION)
-        return [
-            {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
-            for r in ranges.to_dict("records")
-        ]
+        return face_ranges(frames, cues, DEFAULT_CALIBRATION).to_dict("records")
 
     def _wait_until(self, t: float) -> bool:
         """Wait for session time ``t`` (later by any pause); False if the session was stopped."""
