@@ -2,7 +2,8 @@
 
 ``<!-- schema: NAME -->`` becomes that schema's description and table (``mimicry.schema``);
 ``<!-- cli -->`` becomes every command's ``--help`` text; ``<!-- include: FILE -->`` a file at
-the top of the repository (CONTRIBUTING.md, CHANGELOG.md) without its title. Tests call
+the top of the repository (CONTRIBUTING.md, CHANGELOG.md) without its title; ``<!-- au-map -->``
+and ``<!-- lsl-channels -->`` the OpenFace mapping and the LSL channels. Tests call
 :func:`expand` too.
 """
 
@@ -63,8 +64,23 @@ def au_map() -> str:
     return "\n".join(["| action unit | mean of the blendshapes |", "| --- | --- |", *rows])
 
 
+def lsl_channels() -> str:
+    """The ``FaceSignals`` channels of ``--lsl`` (:func:`mimicry.interop.lsl.face_channels`)."""
+    from mimicry.interop.lsl import face_channels
+
+    rows = [f"| `{c.name}` | {c.unit} | {c.description} |" for c in face_channels(session=True)]
+    rows.append(
+        "| `_neutral` ... `noseSneerRight` | 0-1 | with `--lsl-blendshapes`: the 52 MediaPipe blendshapes, "
+        "in the order of the track CSV |"
+    )
+    note = "\n\n`block` is sent by `run` and `demo` only (`track` has no blocks); what is empty in the CSV is NaN."
+    return "\n".join(["| channel | unit | meaning |", "| --- | --- | --- |", *rows]) + note
+
+
 def expand(markdown: str) -> str:
     markdown = markdown.replace("<!-- au-map -->", au_map()) if "<!-- au-map -->" in markdown else markdown
+    if "<!-- lsl-channels -->" in markdown:
+        markdown = markdown.replace("<!-- lsl-channels -->", lsl_channels())
     markdown = INCLUDE_MARK.sub(lambda m: include(m.group(1)), markdown)
     text = SCHEMA_MARK.sub(lambda m: schema_block(m.group(1)), markdown)
     return text.replace(CLI_MARK, cli_reference()) if CLI_MARK in text else text

@@ -21,6 +21,10 @@ from mimicry.sensing.capture import read_frames  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 FPS = 30.0
+LSL_CONFIG = Path(__file__).parent / "lsl_api.cfg"
+# liblsl, in this process and every process a test starts, discovers streams on loopback only
+# (no multicast on the local network): set before anything can load it
+os.environ["LSLAPICFG"] = str(LSL_CONFIG)
 
 
 @pytest.fixture(scope="session")
@@ -178,6 +182,7 @@ FIXTURE_MARKS = {
     "inputs": ("mediapipe", "slow"),
     "classroom": ("mediapipe", "slow"),
     "cued_viewer": ("mediapipe", "slow"),
+    "pylsl": ("lsl",),
 }
 
 
@@ -209,6 +214,18 @@ def no_network(monkeypatch):
     yield
     if log.exists():
         pytest.fail("a process started by this test attempted network access:\n" + log.read_text())
+
+
+@pytest.fixture
+def pylsl():
+    """pylsl, loaded with the loopback-only settings of tests/lsl_api.cfg (checked first)."""
+    assert os.environ.get("LSLAPICFG") == str(LSL_CONFIG) and LSL_CONFIG.is_file()
+    assert "AddressesOverride = {127.0.0.1}" in LSL_CONFIG.read_text()
+    try:
+        import pylsl
+    except ImportError:
+        need(False, "pylsl is not installed (pip install -e '.[test]')")
+    return pylsl
 
 
 def assert_numbers_only(folder: Path) -> None:

@@ -88,5 +88,27 @@ def _library_option(f):
     )(f)
 
 
+def _lsl_options(f):
+    f = click.option("--lsl-blendshapes", is_flag=True, help="With --lsl: also stream the 52 MediaPipe blendshapes.")(f)
+    return click.option(
+        "--lsl",
+        is_flag=True,
+        help="Stream the signals (type FaceSignals) and events (type Markers) over Lab Streaming Layer, "
+        "stamped with capture time on LSL's clock (needs pip install 'mimicry[lsl]').",
+    )(f)
+
+
+def lsl_config(lsl: bool, blendshapes: bool):
+    """The :class:`~mimicry.interop.lsl.LslConfig` of ``--lsl`` (None without it)."""
+    if blendshapes and not lsl:
+        raise click.UsageError("--lsl-blendshapes needs --lsl")
+    if not lsl:
+        return None
+    from ..interop.lsl import LslConfig, load_pylsl
+
+    load_pylsl()  # a missing pylsl is one line before anything opens
+    return LslConfig(blendshapes=blendshapes)
+
+
 # the commands register themselves on ``main`` (imported last: they need it)
 from . import batch, interop, recording, sessions, stimuli  # noqa: E402, F401

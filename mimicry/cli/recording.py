@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ..errors import MimicryError
-from . import _library_option, _model_option, handle_errors, main
+from . import _library_option, _lsl_options, _model_option, handle_errors, lsl_config, main
 from .sessions import _echo_summary
 
 
@@ -48,8 +48,9 @@ from .sessions import _echo_summary
 )
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
+@_lsl_options
 @handle_errors
-def track(video, out, camera, max_faces, landmarks, model, realtime, seconds, force, quiet):
+def track(video, out, camera, max_faces, landmarks, model, realtime, seconds, force, quiet, lsl, lsl_blendshapes):
     """Track faces in VIDEO (or a webcam) and write per-frame expression signals to CSV.
 
     One row per face per frame (a detected=0 row where no face is found): time, face id,
@@ -59,14 +60,35 @@ def track(video, out, camera, max_faces, landmarks, model, realtime, seconds, fo
     Example:
         mimicry track clip.mp4 --out clip.csv
         mimicry track --camera 0 --seconds 60 --out me.csv
+        mimicry track --camera 0 --out me.csv --lsl
     """
     from ..sensing.capture import CameraSource, VideoFileSource
     from ..sensing.model import resolve_model
-    from ..sensing.pipeline import TrackConfig, track_video
-    from ..writers import check_output_path
+    from ..sensing.pipeline import TrackConfig
 
     if (video is None) == (camera is None):
         raise click.UsageError("give either a VIDEO file or --camera INDEX")
+    if lsl and camera is None and not realtime:
+        raise click.UsageError("--lsl streams live input: use it with --camera or --realtime")
+    lsl_cfg = lsl_config(lsl, lsl_blendshapes)
+    out = _track_outputs(video, camera, out, landmarks, force)
+    resolve_model(model)  # fail fast on a bad model, before opening the camera
+    source = VideoFileSource(video, realtime=realtime) if video is not None else CameraSource(camera)
+    result = _track_source(
+        source, out, TrackConfig(max_faces=max_faces, model=model), landmarks, seconds, quiet, lsl_cfg
+    )
+    if not quiet:
+        frac = result.detected_rows / max(result.frames, 1)
+        msg = f"{result.path}: {result.frames} frames, face found in {frac:.0%} of frames"
+        if result.dropped_frames:
+            msg += f", {result.dropped_frames} frames dropped to keep up"
+        click.echo(msg, err=True)
+
+
+def _track_outputs(video, camera, out, landmarks, force) -> Path:
+    """The track CSV's path (default beside VIDEO, or named after the camera and the time), checked."""
+    from ..writers import check_output_path
+
     if out is None:
         if video is not None:
             out = video.with_suffix(".csv")
@@ -77,49 +99,56 @@ def track(video, out, camera, max_faces, landmarks, model, realtime, seconds, fo
         check_output_path(landmarks, overwrite=force)
         if landmarks.resolve() == out.resolve():
             raise click.UsageError("--landmarks must differ from --out")
-    resolve_model(model)  # fail fast on a bad model, before opening the camera
-    source = VideoFileSource(video, realtime=realtime) if video is not None else CameraSource(camera)
-    config = TrackConfig(max_faces=max_faces, model=model)
+    return out
+
+
+def _track_source(source, out, config, landmarks, seconds, quiet, lsl_cfg):
+    """Track with a progress bar; Ctrl-C or SIGTERM ends cleanly with a complete file."""
+    from tqdm import tqdm
+
+    from ..sensing.pipeline import track_video
 
     state = {"stop": False}
 
-    def on_signal(signum, frame):  # Ctrl-C / SIGTERM: finish cleanly, keep the file complete
+    def on_signal(signum, frame):
         state["stop"] = True
 
+    def stop_cond() -> bool:
+        return state["stop"] or (seconds is not None and source.last_t_s >= seconds)
+
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    bar = None
+    bar, streams = None, None
     try:
-        from tqdm import tqdm
-
         total = getattr(source, "frame_count", 0) or None
-        bar = tqdm(
-            total=total,
-            unit="frame",
-            disable=quiet or not sys.stderr.isatty(),
-            file=sys.stderr,
-            desc="track",
-            leave=False,
-        )
-
-        def progress(n: int) -> None:
-            bar.update(n)
-
-        def stop_cond() -> bool:
-            return state["stop"] or (seconds is not None and source.last_t_s >= seconds)
-
+        disable = quiet or not sys.stderr.isatty()
+        bar = tqdm(total=total, unit="frame", disable=disable, file=sys.stderr, desc="track", leave=False)
+        if lsl_cfg is not None:
+            streams = _track_streams(lsl_cfg, source, quiet)
+        on_row = streams.push_row if streams is not None else None
         with source:
-            result = track_video(source, out, config, landmarks_out=landmarks, progress=progress, stop=stop_cond)
+            return track_video(
+                source, out, config, landmarks_out=landmarks, progress=bar.update, stop=stop_cond, on_row=on_row
+            )
     finally:
+        if streams is not None:
+            streams.close()
         if bar is not None:
             bar.close()
         for s, h in old.items():
             signal.signal(s, h)
+
+
+def _track_streams(config, source, quiet: bool):
+    """The FaceSignals outlet of ``track --lsl``, its clock origin set to the source's start."""
+    import time
+
+    from ..interop.lsl import LslStreams, source_id_for
+
+    streams = LslStreams(config, source.nominal_fps, False, source_id_for(source))
+    source.origin_monotonic = streams.origin_monotonic = time.monotonic()
     if not quiet:
-        frac = result.detected_rows / max(result.frames, 1)
-        msg = f"{result.path}: {result.frames} frames, face found in {frac:.0%} of frames"
-        if result.dropped_frames:
-            msg += f", {result.dropped_frames} frames dropped to keep up"
-        click.echo(msg, err=True)
+        click.echo(f"LSL: streaming '{config.name}' (FaceSignals)", err=True)
+    return streams
 
 
 @main.command()
@@ -163,6 +192,7 @@ def track(video, out, camera, max_faces, landmarks, model, realtime, seconds, fo
     help="Surrogates of the analysis run at the end.",
 )
 @click.option("--seed", type=int, default=None, help="Shuffle seed when the protocol has none.")
+@_lsl_options
 @handle_errors
 def run(
     protocol_file,
@@ -177,6 +207,8 @@ def run(
     max_faces,
     surrogates,
     seed,
+    lsl,
+    lsl_blendshapes,
 ):
     """Play a protocol of stimuli while tracking the viewer; record a session folder; analyse it.
 
@@ -204,12 +236,15 @@ def run(
         window=not no_window,
         fullscreen=fullscreen,
         record_video=record_video,
+        lsl=lsl_config(lsl, lsl_blendshapes),
     )
     session = SessionRun(cfg)  # validates everything and opens the camera before any folder exists
     click.echo(
         f"session: {len(session.blocks)} blocks, about {session.duration_s:.0f} s; participant {session.participant}",
         err=True,
     )
+    if cfg.lsl is not None:
+        click.echo(f"LSL: streaming '{cfg.lsl.name}' (FaceSignals) and '{cfg.lsl.name}-markers' (Markers)", err=True)
     old = {s: signal.signal(s, lambda *_: session.abort("interrupted")) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         folder = session.run(
@@ -290,9 +325,24 @@ def _analyse_and_report(folder: Path, surrogates: int) -> None:
 )
 @_library_option
 @_model_option
+@_lsl_options
 @handle_errors
 def demo(
-    kind, camera, max_faces, fullscreen, no_window, no_preview, save, calibrate, out, minutes, pause_s, library, model
+    kind,
+    camera,
+    max_faces,
+    fullscreen,
+    no_window,
+    no_preview,
+    save,
+    calibrate,
+    out,
+    minutes,
+    pause_s,
+    library,
+    model,
+    lsl,
+    lsl_blendshapes,
 ):
     """Classroom demo: play yawn (or smile) clips and count the class's yawns live.
 
@@ -325,7 +375,10 @@ def demo(
         library=library,
         model=model,
         calibrate=calibrate,
+        lsl=lsl_config(lsl, lsl_blendshapes),
     )
+    if cfg.lsl is not None:
+        click.echo(f"LSL: streaming '{cfg.lsl.name}' (FaceSignals) and '{cfg.lsl.name}-markers' (Markers)", err=True)
     stop = {"now": False}
     old = {s: signal.signal(s, lambda *_: stop.update(now=True)) for s in (signal.SIGINT, signal.SIGTERM)}
     try:

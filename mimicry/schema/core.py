@@ -86,6 +86,13 @@ class CsvSchema:
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    def column(self, name: str) -> Column:
+        """The column called ``name`` (KeyError if there is none)."""
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.name} has no column {name!r}")
+
     def markdown(self) -> str:
         """The schema as a Markdown table (the docs' tables are this text).
 

@@ -108,7 +108,9 @@ EVENTS_LOG = CsvSchema(
             "event",
             "str",
             "",
-            "`session_start`, `baseline_start`, `block_start`, `block_end`, `pause`, `resume`, "
+            "`session_start`, `baseline_start`, `block_start`, `block_end`, "
+            "`stimulus_smile` / `stimulus_yawn` (the actor's smile or yawn onset on screen; detail: stimulus id), "
+            "`pause`, `resume`, "
             "`calibration_start`, `calibration_cue` (detail: `relaxed`, `smile` or `open`), `calibration_end`, "
             "`key`, `camera_lost`, `camera_back`, `camera_end`, `stimulus_drop`, `abort`, `session_end`; "
             "the demo adds `viewer_yawn` / `viewer_smile` (detail: face letter)",

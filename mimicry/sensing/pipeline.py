@@ -393,17 +393,19 @@ def track_video(
     landmarks_out: str | Path | None = None,
     progress: Callable[[int], None] | None = None,
     stop: Callable[[], bool] | None = None,
+    on_row: Callable[[dict], None] | None = None,
 ) -> TrackResult:
     """Track ``source`` and write the track CSV (and optionally the landmarks CSV).
 
     Files are written as ``<out>.partial`` while running and renamed when the source ends (or
     ``stop()`` returns true). If anything fails, the ``.partial`` files keep what was done.
+    ``on_row(row)`` is called with every row once it is written (e.g. a live stream).
     """
     with open_landmarker(source, config) as landmarker:  # a bad model fails before any file is made
-        return _track_to_csv(source, out, config, landmarker, landmarks_out, progress, stop)
+        return _track_to_csv(source, out, config, landmarker, landmarks_out, progress, stop, on_row)
 
 
-def _track_to_csv(source, out, config, landmarker, landmarks_out, progress, stop) -> TrackResult:
+def _track_to_csv(source, out, config, landmarker, landmarks_out, progress, stop, on_row=None) -> TrackResult:
     writer = CsvWriter(out, TRACK)
     lm_writer = CsvWriter(landmarks_out, LANDMARKS) if landmarks_out else None
     frames, rows, detected, last_frame = 0, 0, 0, -1
@@ -411,6 +413,8 @@ def _track_to_csv(source, out, config, landmarker, landmarks_out, progress, stop
     try:
         for row, face in iter_track_rows(source, config, landmarker=landmarker, stop=stop):
             writer.write(row)
+            if on_row is not None:
+                on_row(row)
             rows += 1
             if face is not None:
                 detected += 1

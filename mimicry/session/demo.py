@@ -17,7 +17,6 @@ and ``session.json`` are :class:`~mimicry.session.engine.LiveSession`'s, as for 
 from __future__ import annotations
 
 import copy
-import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,12 +29,13 @@ from ..analysis.calibration import calibration_schedule, face_ranges, phase_dura
 from ..analysis.contagion import DEFAULT_CONTAGION
 from ..analysis.events import DEFAULT_EVENTS, OnlineEvents
 from ..errors import MimicryError
+from ..interop.lsl import LslConfig, LslStreams, load_pylsl, source_id_for
 from ..schema import DEMO_RESULTS
 from ..sensing.capture import CameraSource
 from ..sensing.model import resolve_model
 from ..sensing.pipeline import TrackConfig
 from ..stimuli.library import Library, Stimulus, load_library
-from .display import KEY_CLOSED, KEY_ESC, KEY_Q, KEY_SPACE, DemoScreen, Window, letter
+from .display import KEY_CLOSED, KEY_ESC, KEY_Q, KEY_SPACE, DemoScreen, Window, cue_image, letter
 from .engine import LiveSession, base_meta, create_session_folder, open_camera
 from .folder import write_outputs
 from .schedule import Phase, Playlist
@@ -67,6 +67,8 @@ class DemoConfig:
     calibrate: bool = False
     """Start with the calibration cues (:mod:`mimicry.analysis.calibration`): each face's smile
     meter then reads relative to its own range, and nothing in the phase is counted."""
+    lsl: LslConfig | None = None
+    """Stream the signals and events over Lab Streaming Layer (:mod:`mimicry.interop.lsl`)."""
 
 
 @dataclass
@@ -165,6 +167,8 @@ def run_demo(config: DemoConfig, on_screen=None, should_quit=None) -> DemoResult
         raise MimicryError(f"demo kind must be 'yawn' or 'smile', got {config.kind!r}")
     library = load_library(config.library)
     clips = demo_clips(library, config.kind)
+    if config.lsl is not None:
+        load_pylsl()  # a missing pylsl fails before the camera opens
     source = open_camera(config.camera)
     display = None
     try:
@@ -176,20 +180,6 @@ def run_demo(config: DemoConfig, on_screen=None, should_quit=None) -> DemoResult
         source.close()
         if display is not None:
             display.close()
-
-
-def _cue_image(text: str, left_s: float) -> np.ndarray:
-    """A calibration cue as a picture for the clip's place on the demo screen."""
-    import cv2
-
-    img = np.full((600, 1000, 3), 60, np.uint8)
-    font = cv2.FONT_HERSHEY_SIMPLEX
-    for i, line in enumerate((text, f"{max(0, math.ceil(left_s))}")):
-        (tw, _), _ = cv2.getTextSize(line, font, 1.3 if i == 0 else 3.0, 3)
-        cv2.putText(
-            img, line, ((1000 - tw) // 2, 260 + 140 * i), font, 1.3 if i == 0 else 3.0, (255, 255, 255), 3, cv2.LINE_AA
-        )
-    return img
 
 
 def _actor(library: Library, clips: list[Stimulus], kind: str) -> tuple[dict, dict]:
@@ -227,6 +217,9 @@ class _Demo:
         self.ranges: dict[int, tuple[float, float]] = {}  # face -> smile rest, max (usable ranges only)
         self._cue = -1
         self.calibrating = config.calibrate
+        lsl = None
+        if config.lsl is not None:  # before the folder: a stream that cannot open leaves nothing
+            lsl = LslStreams(config.lsl, source.nominal_fps, True, source_id_for(source), {"demo": config.kind})
         folder = create_session_folder(config.out, "demo") if config.save else None
         model = resolve_model(config.model)
         meta = base_meta(folder, "demo", source, model)
@@ -243,6 +236,7 @@ class _Demo:
             meta,
             on_row=self._on_row,
             on_faces=self._on_faces,
+            lsl=lsl,
         )
 
     # -- the tracker thread -------------------------------------------------------------------
@@ -330,7 +324,7 @@ class _Demo:
                 self.live.log_event(now, "calibration_start")
             self._cue = i
             self.live.log_event(now, "calibration_cue", detail=cues[i].name)
-        return _cue_image(cues[i].text, cues[i].end_s - now) if self.display is not None else None
+        return cue_image(cues[i].text, cues[i].end_s - now) if self.display is not None else None
 
     def _end_calibration(self, cues) -> None:
         self.calibrating = False
@@ -376,6 +370,9 @@ class _Demo:
         for shown_s in self.playlist.shown_events(now):
             with self.lock:
                 self.tally.add_stimulus(shown_s)
+            self.live.log_event(
+                shown_s, f"stimulus_{self.kind}", self.playlist.current.block, self.playlist.current.stimulus.id
+            )
         new = self.playlist.tick(now)
         while new is not None:
             self._begin(new)

@@ -339,3 +339,17 @@ def _blit(canvas: np.ndarray, image: np.ndarray, box: tuple[int, int, int, int])
     nw, nh = max(1, int(iw * scale)), max(1, int(ih * scale))
     ox, oy = x + (bw - nw) // 2, y + (bh - nh) // 2
     canvas[oy : oy + nh, ox : ox + nw] = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA)
+
+
+def cue_image(text: str, left_s: float) -> np.ndarray:
+    """A calibration cue as a picture for the clip's place on the demo screen."""
+    import cv2
+
+    img = np.full((600, 1000, 3), 60, np.uint8)
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    for i, line in enumerate((text, f"{max(0, math.ceil(left_s))}")):
+        (tw, _), _ = cv2.getTextSize(line, font, 1.3 if i == 0 else 3.0, 3)
+        cv2.putText(
+            img, line, ((1000 - tw) // 2, 260 + 140 * i), font, 1.3 if i == 0 else 3.0, (255, 255, 255), 3, cv2.LINE_AA
+        )
+    return img

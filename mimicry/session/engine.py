@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,9 @@ from ..sensing.model import sha256_file
 from ..sensing.pipeline import TrackConfig, iter_track_rows
 from ..writers import CsvWriter
 from .folder import write_json_atomic
+
+if TYPE_CHECKING:
+    from ..interop.lsl import LslStreams
 
 FLUSH_S = 0.25
 """Session files are handed to the OS at least this often, seconds."""
@@ -144,6 +148,9 @@ class LiveSession:
         Called with a warning line when the camera stops delivering frames, None when it is back.
     stop : threading.Event, optional
         Set to stop the session (shared with the caller's abort); a new one if not given.
+    lsl : LslStreams, optional
+        Lab Streaming Layer outlets (:mod:`mimicry.interop.lsl`): every row and every event is
+        also pushed there, stamped with its time on LSL's clock; closed by :meth:`finish`.
     """
 
     def __init__(
@@ -156,8 +163,10 @@ class LiveSession:
         on_faces: Callable | None = None,
         on_gap: Callable[[str | None], None] | None = None,
         stop: threading.Event | None = None,
+        lsl: LslStreams | None = None,
     ):
         self.source, self.track, self.folder, self.meta = source, track, folder, meta
+        self.lsl = lsl
         self.on_row, self.on_faces, self.on_gap = on_row, on_faces, on_gap
         self.stop = stop if stop is not None else threading.Event()
         self.error: BaseException | None = None
@@ -184,9 +193,11 @@ class LiveSession:
         return 0.0 if self._t0 is None else time.monotonic() - self._t0
 
     def log_event(self, t_s: float, event: str, block: int | None = None, detail: str = "") -> None:
-        if "events" in self.writers:
-            with self._events_lock:
+        with self._events_lock:
+            if "events" in self.writers:
                 self.writers["events"].write({"t_s": t_s, "event": event, "block": block, "detail": detail})
+            if self.lsl is not None and self._t0 is not None:
+                self.lsl.push_event(t_s, event, block, detail)
 
     def log_stimulus(self, row: dict) -> None:
         if "stimulus" in self.writers:
@@ -201,6 +212,8 @@ class LiveSession:
         """Start the session clock, the camera, the tracker and the watchdog."""
         self._t0 = time.monotonic()
         self.source.origin_monotonic = self._t0
+        if self.lsl is not None:
+            self.lsl.origin_monotonic = self._t0
         self.source.start()
         for target, name in ((self._record, "record"), (self._watchdog, "watchdog")):
             thread = threading.Thread(target=target, name=name, daemon=True)
@@ -222,6 +235,8 @@ class LiveSession:
                     self.on_row(row)
                 if "frames" in self.writers:
                     self.writers["frames"].write(row)
+                if self.lsl is not None:
+                    self.lsl.push_row(row)
                 if row["frame"] != last_frame:
                     self.frames += 1
                     last_frame = row["frame"]
@@ -288,6 +303,8 @@ class LiveSession:
             self.log_event(end, "session_end", detail=status)
         except OutputError:
             pass  # the disk is full: the error is reported below, the rows before it are kept
+        if self.lsl is not None:
+            self.lsl.close()
         for w in self.writers.values():
             w.close()
             if w.failed is not None and self.error is None:

@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..analysis.calibration import DEFAULT_CALIBRATION, calibration_schedule, face_ranges, phase_duration_s
 from ..errors import OutputError
+from ..interop.lsl import LslConfig, LslStreams, load_pylsl, source_id_for
 from ..sensing.capture import FrameSource
 from ..sensing.model import resolve_model
 from ..sensing.pipeline import TrackConfig
@@ -61,6 +62,8 @@ class RunConfig:
     fullscreen: bool = False
     countdown_s: int = 3
     record_video: bool = False
+    lsl: LslConfig | None = None
+    """Stream the signals and events over Lab Streaming Layer (:mod:`mimicry.interop.lsl`)."""
 
 
 @dataclass
@@ -105,7 +108,11 @@ class SessionRun:
             self.protocol.isi_s,
             phase_duration_s() if self.protocol.calibration else 0.0,
         )
+        self.onsets = {sid: self._actor_onsets(sid) for sid in self.stimuli}
+        if config.lsl is not None:
+            load_pylsl()  # a missing pylsl fails before the camera opens
         self.source = self._open_camera(config.camera)
+        self.lsl = self._open_lsl() if config.lsl is not None else None
         self.abort_reason: str | None = None
         self._stop = threading.Event()
         self.display: StimulusDisplay | None = None
@@ -120,6 +127,25 @@ class SessionRun:
     @staticmethod
     def _open_camera(camera) -> FrameSource:
         return open_camera(camera)
+
+    def _open_lsl(self) -> LslStreams:
+        """The outlets, open from now on, so that a recorder can connect before :meth:`run`."""
+        assert self.config.lsl is not None
+        meta = {"participant": self.participant, "protocol": self.protocol.name}
+        try:
+            return LslStreams(self.config.lsl, self.source.nominal_fps, True, source_id_for(self.source), meta)
+        except BaseException:
+            self.source.close()
+            raise
+
+    def _actor_onsets(self, stimulus_id: str) -> list[tuple[float, str]]:
+        """The actor's smile and yawn onsets in the clip (s), in order (the clip's events file)."""
+        path = self.library.events_path(stimulus_id)
+        if not path.is_file():
+            return []
+        ev = pd.read_csv(path)
+        ev = ev[ev["kind"].isin(("smile", "yawn"))]
+        return sorted(zip(ev["onset_s"].astype(float), ev["kind"].astype(str)))
 
     def abort(self, reason: str = "aborted") -> None:
         """Stop the session at the next frame (Ctrl-C, SIGTERM, a key)."""
@@ -140,6 +166,7 @@ class SessionRun:
             on_row=lambda row: row.__setitem__("block", self.timeline.block_at(row["t_s"])),
             on_gap=self._warn,
             stop=self._stop,
+            lsl=self.lsl,
         )
         if self.display is not None:
             self.live.meta["window"] = {"size": list(self.display.size), "fullscreen": self.config.fullscreen}
@@ -349,6 +376,7 @@ class SessionRun:
         timeline.begin(b.index, start)
         log_event(start, "block_start", b.index, b.stimulus_id)
         shown, drops, k = 0, 0, 0
+        onsets = list(self.onsets.get(b.stimulus_id, ()))
         while k < n_frames:
             due = start + k / stim.fps
             if not self._wait_until(due):
@@ -382,6 +410,8 @@ class SessionRun:
                     "yawn": yawn[k] if k < yawn.size else float("nan"),
                 }
             )
+            while onsets and onsets[0][0] <= k / stim.fps:  # the actor's onset is on screen now
+                log_event(now, f"stimulus_{onsets.pop(0)[1]}", b.index, b.stimulus_id)
             shown += 1
             k += 1
         if cap is not None:
