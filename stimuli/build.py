@@ -3,7 +3,7 @@
     python stimuli/build.py
 
 Synthesises every clip in PLAN with ``mimicry.stimuli.synth.make_stimulus_clip`` (fixed seeds), then adds
-each with ``mimicry.stimuli.library.add_stimulus``: it tracks the actor, checks the clip is of its kind,
+each with ``mimicry.stimuli.adding.add_stimulus``: it tracks the actor, checks the clip is of its kind,
 writes ``tracks/<id>.csv`` and the manifest entry (sha256, size, rate, duration, source,
 licence). The new library is built in a temporary folder and replaces ``clips/``, ``tracks/``
 and ``manifest.toml`` only when every clip passed.
@@ -21,7 +21,8 @@ import numpy as np
 
 from mimicry.sensing.capture import read_frames
 from mimicry.sensing.tracking import FaceLandmarker
-from mimicry.stimuli.library import MANIFEST, add_stimulus, check_library, load_library
+from mimicry.stimuli.adding import add_stimulus
+from mimicry.stimuli.library import MANIFEST, check_library, load_library
 from mimicry.stimuli.synth import Retouch, crop_matrix, make_stimulus_clip
 
 HERE = Path(__file__).resolve().parent
@@ -140,7 +141,10 @@ def main() -> int:
                     if retouch.unsmile:
                         source += f", neutral face: lips closed, corners moved {retouch.unsmile} IOD"
                     description = DESCRIBE["smile-open" if kind == "smile" and retouch.unsmile else kind]
-                s = add_stimulus(clip, kind, lib_dir, sid, source, LICENSES.get(photo, LICENSE), description)
+                synthetic = not photo.endswith(".mp4")  # re-timed real footage is filmed, not animated
+                s = add_stimulus(
+                    clip, kind, lib_dir, sid, source, LICENSES.get(photo, LICENSE), description, synthetic=synthetic
+                )
                 print(f"{s.id}: {s.duration_s:.1f} s, {clip.stat().st_size / 1e6:.2f} MB")
         lib = load_library(lib_dir)
         bad = {k: v for k, v in check_library(lib).items() if v}

@@ -94,7 +94,8 @@ def short_library(tmp_path_factory):
     import cv2
 
     from mimicry.sensing.tracking import FaceLandmarker
-    from mimicry.stimuli.library import add_stimulus, default_library
+    from mimicry.stimuli.adding import add_stimulus
+    from mimicry.stimuli.library import default_library
     from mimicry.stimuli.synth import make_stimulus_clip
 
     d = tmp_path_factory.mktemp("lib")
@@ -103,14 +104,16 @@ def short_library(tmp_path_factory):
         xy = lm.detect(img)[0].landmarks[:, :2] * img.shape[1::-1]
     for kind in ("smile", "control"):
         make_stimulus_clip(img, xy, kind, d / f"{kind}.mp4", seconds=6.0, seed=3, size=256)
-        add_stimulus(d / f"{kind}.mp4", kind, d / "library", f"{kind}-short", "test", "MIT", "short test clip")
+        add_stimulus(
+            d / f"{kind}.mp4", kind, d / "library", f"{kind}-short", "test", "MIT", "short test clip", synthetic=True
+        )
     return d / "library"
 
 
 @pytest.fixture(scope="session")
 def cued_viewer(tmp_path_factory):
     """A synthetic viewer who follows the calibration cues: a broad smile 0.5-4.8 s, a wide-open
-    mouth 5.6-9.8 s, then a neutral face (25 s, 25 fps)."""
+    mouth 5.6-9.8 s, then a neutral face (22 s, 25 fps: the 15 s of cues and 7 s after)."""
     import cv2
     import numpy as np
 
@@ -122,7 +125,7 @@ def cued_viewer(tmp_path_factory):
     with FaceLandmarker("image") as lm:
         xy = lm.detect(img)[0].landmarks[:, :2] * img.shape[1::-1]
     face, xy, _ = prepare_face(img, xy, size=256)
-    t = np.arange(0, 25, 1 / 25)
+    t = np.arange(0, 22, 1 / 25)
     smile = ((t > 0.5) & (t < 4.8)).astype(float)
     jaw = 0.6 * ((t > 5.6) & (t < 9.8))
     zero = np.zeros_like(t)
@@ -140,6 +143,33 @@ def cued_viewer(tmp_path_factory):
     vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (256, 256))
     for frame in render_stimulus(face, xy, plan):
         vw.write(frame)
+    vw.release()
+    return path
+
+
+YAWNS_S = (13.0, 21.5)
+"""Onsets of the yawn courses in ``yawning_video`` (2.5 s rise, 1.5 s hold, 1 s fall)."""
+TALK_S = (8.5, 11.0)
+"""When the face in ``yawning_video`` talks, s."""
+
+
+@pytest.fixture(scope="session")
+def yawning_video(tmp_path_factory) -> Path:
+    """30 s at 12 fps: rest, talking 8.5-11 s, yawns from 13 s and 21.5 s (a warped real face)."""
+    fps = 12.0
+    t = np.arange(int(30 * fps)) / fps
+    jaw = sum(synth.yawn_course(t, y) for y in YAWNS_S)
+    talking = (t >= TALK_S[0]) & (t < TALK_S[1])
+    jaw = np.maximum(jaw, np.where(talking, 0.35 * synth.talking_course(t, 4.0, TALK_S[0]), 0.0))
+    eyes = 0.5 * sum(synth.yawn_course(t, y) for y in YAWNS_S)
+    img, xy = synth.neutral_face()
+    path = tmp_path_factory.mktemp("cut") / "yawns.mp4"
+    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (img.shape[1], img.shape[0]))
+    warped: dict = {}  # the warp is slow; rest and hold frames repeat
+    for j, e in zip(np.round(jaw, 3), np.round(eyes, 3)):
+        if (j, e) not in warped:
+            warped[(j, e)] = synth.warp_face(img, xy, 0.55 * float(j), float(e))
+        vw.write(warped[(j, e)])
     vw.release()
     return path
 
@@ -183,6 +213,7 @@ FIXTURE_MARKS = {
     "classroom": ("mediapipe", "slow"),
     "cued_viewer": ("mediapipe", "slow"),
     "pylsl": ("lsl",),
+    "yawning_video": ("mediapipe", "slow"),
 }
 
 

@@ -172,6 +172,7 @@ def test_without_save_nothing_is_written(classroom, tmp_path):
     )
     assert r.returncode == 0, r.stderr
     assert "class" in r.stdout
+    assert "note: every clip here is synthetic" in r.stderr  # the shipped yawns are animated photos
     assert files() == before
     assert not any(work.iterdir()) and not any(tmp.iterdir())
 

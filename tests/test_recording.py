@@ -100,6 +100,7 @@ def test_two_blocks_with_baseline_and_pause_follow_the_protocol(tmp_path, short_
         "T-01",
     )
     assert r.exit_code == 0, r.stderr
+    assert "note: every clip here is synthetic" in r.stderr  # the short library's clips are animated
     folder = only_session(out)
     assert "_T-01_" in folder.name
     log = pd.read_csv(folder / "stimulus_log.csv")
@@ -114,6 +115,7 @@ def test_two_blocks_with_baseline_and_pause_follow_the_protocol(tmp_path, short_
     assert b[(t > 7.55) & (t < 9.45)].isna().all() and b[t < 1.45].isna().all()
     meta = json.loads((folder / "session.json").read_text())
     assert [x["stimulus_id"] for x in meta["blocks"]] == ["smile-short", "control-short"]
+    assert [x["synthetic"] for x in meta["blocks"]] == [True, True]
     assert meta["protocol"]["baseline_s"] == 1.5 and "model_sha256" in meta and meta["participant"] == "T-01"
 
 

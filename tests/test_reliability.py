@@ -314,7 +314,7 @@ _protocol_docs = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(doc=_protocol_docs)
 def test_protocol_parser_never_crashes_on_structured_input(tmp_path, doc):
     p = tmp_path / "p.toml"
@@ -336,7 +336,7 @@ def test_protocol_parser_never_crashes_on_any_text(tmp_path, text):
         pass
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(entries=st.lists(st.dictionaries(_keys, _toml_values, max_size=10), max_size=3), junk=st.text(max_size=40))
 def test_manifest_parser_never_crashes(tmp_path, entries, junk):
     lib = tmp_path / "lib"

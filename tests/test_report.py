@@ -517,3 +517,16 @@ def test_a_folder_analysed_by_an_older_mimicry_still_reports_and_summarises(sess
     r = run("summary", root)
     assert r.exit_code == 0, r.output
     assert pd.read_csv(root / "summary.csv").smile_verdict.tolist() == ["detected"]
+
+
+def test_the_report_says_when_the_clips_shown_were_synthetic():
+    from mimicry.report.page import _clips_shown
+
+    blocks = [{"stimulus_id": "a", "synthetic": True}, {"stimulus_id": "b", "synthetic": True}]
+    assert _clips_shown(2, {"blocks": blocks}) == "2 (all synthetic: animated photos, not filmed people)"
+    blocks[1]["synthetic"] = False
+    assert "1 of the 2 clips in the plan synthetic" in _clips_shown(2, {"blocks": blocks})
+    assert _clips_shown(2, {"blocks": [{"stimulus_id": "a"}]}) == "2"  # a session from before mimicry 0.3
+    demo = {"demo": {"clips": ["y1", "y2"], "synthetic_clips": ["y1", "y2"]}}
+    assert _clips_shown(3, demo).startswith("3 (all synthetic")
+    assert _clips_shown(3, {"demo": {"clips": ["y1"], "synthetic_clips": []}}) == "3"

@@ -221,6 +221,7 @@ def run(
         mimicry run --protocol protocols/smile-mimicry.toml --camera clip.mp4 --no-window
     """
     from ..session.run import RunConfig, SessionRun
+    from ..stimuli.library import synthetic_note
 
     protocol_file, camera = _protocol_and_camera(protocol_file, camera)
     cfg = RunConfig(
@@ -243,6 +244,9 @@ def run(
         f"session: {len(session.blocks)} blocks, about {session.duration_s:.0f} s; participant {session.participant}",
         err=True,
     )
+    note = synthetic_note(list(session.stimuli.values()))
+    if note:
+        click.echo(note, err=True)
     if cfg.lsl is not None:
         click.echo(f"LSL: streaming '{cfg.lsl.name}' (FaceSignals) and '{cfg.lsl.name}-markers' (Markers)", err=True)
     old = {s: signal.signal(s, lambda *_: session.abort("interrupted")) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -359,7 +363,8 @@ def demo(
         mimicry demo smile --camera 1 --max-faces 8 --no-preview
         mimicry demo --camera class.mp4 --no-window --save
     """
-    from ..session.demo import DemoConfig, run_demo
+    from ..session.demo import DemoConfig, demo_clips, run_demo
+    from ..stimuli.library import load_library, synthetic_note
 
     cfg = DemoConfig(
         kind=kind,
@@ -377,6 +382,9 @@ def demo(
         calibrate=calibrate,
         lsl=lsl_config(lsl, lsl_blendshapes),
     )
+    note = synthetic_note(demo_clips(load_library(library), kind))
+    if note:
+        click.echo(note, err=True)
     if cfg.lsl is not None:
         click.echo(f"LSL: streaming '{cfg.lsl.name}' (FaceSignals) and '{cfg.lsl.name}-markers' (Markers)", err=True)
     stop = {"now": False}

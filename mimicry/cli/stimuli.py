@@ -27,22 +27,26 @@ def stimuli():
 @click.option("--full", is_flag=True, help="Print source and licence in full (default: cut to the terminal width).")
 @handle_errors
 def stimuli_list(library, full):
-    """Print the library as a table: id, kind, duration, source, licence."""
+    """Print the library as a table: id, kind, duration, synthetic (an animated photo, not a
+    filmed person), source, licence."""
     import shutil
 
     from ..stimuli.library import load_library
 
     lib = load_library(library)
-    rows = [("id", "kind", "duration", "source", "license")]
-    rows += [(s.id, s.kind, f"{s.duration_s:.1f} s", s.source, s.license) for s in lib.stimuli]
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    rows = [("id", "kind", "duration", "synthetic", "source", "license")]
+    rows += [
+        (s.id, s.kind, f"{s.duration_s:.1f} s", "yes" if s.synthetic else "no", s.source, s.license)
+        for s in lib.stimuli
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(6)]
     if not full:  # share what the terminal has left between source (2/3) and licence (1/3)
-        room = max(shutil.get_terminal_size().columns - sum(widths[:3]) - 8, 24)
-        widths[4] = min(widths[4], max(room // 3, 10))
-        widths[3] = min(widths[3], room - widths[4])
-        rows = [r[:3] + tuple(c if len(c) <= w else c[: w - 1] + "…" for c, w in zip(r[3:], widths[3:])) for r in rows]
+        room = max(shutil.get_terminal_size().columns - sum(widths[:4]) - 10, 24)
+        widths[5] = min(widths[5], max(room // 3, 10))
+        widths[4] = min(widths[4], room - widths[5])
+        rows = [r[:4] + tuple(c if len(c) <= w else c[: w - 1] + "…" for c, w in zip(r[4:], widths[4:])) for r in rows]
     for r in rows:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4])
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r[:5], widths)) + "  " + r[5])
 
 
 @stimuli.command("add")
@@ -54,16 +58,20 @@ def stimuli_list(library, full):
 @click.option("--description", default="", help="A short description.")
 @_library_option
 @click.option("--force", is_flag=True, help="Add even if the clip does not look like its kind.")
+@click.option(
+    "--synthetic", is_flag=True, help="The clip was animated by software (e.g. mimicry stimuli make), not filmed."
+)
 @_model_option
 @handle_errors
-def stimuli_add(file, kind, stimulus_id, source, license_, description, library, force, model):
+def stimuli_add(file, kind, stimulus_id, source, license_, description, library, force, synthetic, model):
     """Copy FILE into the library, track its actor, check its kind, and add it to the manifest.
 
     Refuses (manifest untouched) an unreadable, corrupt or empty video, a clip with no face in
     most frames, a duplicate id, an unknown kind, and, unless --force, a clip whose content
     contradicts its kind (a "yawn" with no wide opening, a "control" full of smiles).
     """
-    from ..stimuli.library import add_stimulus, default_library
+    from ..stimuli.adding import add_stimulus
+    from ..stimuli.library import default_library
 
     s = add_stimulus(
         file,
@@ -75,8 +83,103 @@ def stimuli_add(file, kind, stimulus_id, source, license_, description, library,
         description,
         force,
         model,
+        synthetic,
     )
-    click.echo(f"added {s.id} ({s.kind}, {s.duration_s:.1f} s)")
+    click.echo(f"added {s.id} ({s.kind}, {s.duration_s:.1f} s{', synthetic' if s.synthetic else ''})")
+
+
+@stimuli.command("cut")
+@click.argument("video", type=click.Path(path_type=Path))
+@click.option("--kind", required=True, type=click.Choice(["yawn", "smile"]), help="What to find and cut.")
+@click.option(
+    "--library", required=True, type=click.Path(file_okay=False, path_type=Path), help="Library to add the clips to."
+)
+@click.option("--source", required=True, help="Where the video comes from (recorded in the manifest).")
+@click.option("--license", "license_", required=True, help="The video's licence, or the rights you hold to it.")
+@click.option("--controls", is_flag=True, help="Also cut control clips of the same lengths where the face is at rest.")
+@click.option("--pad-before", type=click.FloatRange(0, 10), default=1.5, show_default=True, help="Seconds before.")
+@click.option("--pad-after", type=click.FloatRange(0, 10), default=1.5, show_default=True, help="Seconds after.")
+@click.option("--per-clip", type=click.IntRange(1, 20), default=1, show_default=True, help="Events per clip.")
+@click.option("--size", type=click.IntRange(128, 1080), default=360, show_default=True, help="Frame side, pixels.")
+@click.option("--fps", type=click.FloatRange(5, 60), default=25.0, show_default=True, help="Frame rate of the clips.")
+@click.option("--keep-audio", is_flag=True, help="Keep the sound (needs ffmpeg: pip install 'mimicry[audio]').")
+@click.option("--synthetic", is_flag=True, help="The video was animated by software, not filmed.")
+@_model_option
+@handle_errors
+def stimuli_cut(
+    video,
+    kind,
+    library,
+    source,
+    license_,
+    controls,
+    pad_before,
+    pad_after,
+    per_clip,
+    size,
+    fps,
+    keep_audio,
+    synthetic,
+    model,
+):
+    """Find the yawns (or smiles) in VIDEO with mimicry's own signals and add each, padded, as a
+    clip to the library; with --controls also control clips from stretches where the face is at
+    rest (no smile or yawn nearby, mouth closed: no talking).
+
+    Every clip is cropped around the face, scaled and re-timed, then tracked again and checked to
+    be its kind; its manifest entry records cut_from, cut_start_s and cut_end_s. If any clip fails,
+    nothing is added. The window and the demo play clips without sound.
+
+    \b
+    Example:
+        mimicry stimuli cut lab_yawns.mp4 --kind yawn --controls --library study_clips \\
+            --source "lab recording 2026-11, volunteer V03" --license "consent on file, lab use"
+    """
+    from ..stimuli.cut import CutConfig, cut_stimuli
+
+    config = CutConfig(pad_before, pad_after, per_clip, controls, size, fps, keep_audio=keep_audio)
+    added = cut_stimuli(video, kind, library, source, license_, config, synthetic=synthetic, model=model)
+    for s in added:
+        click.echo(
+            f"added {s.id} ({s.kind}, {s.duration_s:.1f} s, {s.cut_start_s:.2f}-{s.cut_end_s:.2f} s of {s.cut_from})"
+        )
+
+
+@stimuli.command("record")
+@click.option("--kind", required=True, type=click.Choice(["yawn", "smile", "control"]), help="What to film.")
+@click.option("--camera", default="0", show_default=True, help="Webcam index, or a video file read as the camera.")
+@click.option("--actor", required=True, help="The actor's pseudonym (letters, digits, - and _), kept in the manifest.")
+@click.option("--license", "license_", required=True, help="Terms under which the clips may be used.")
+@click.option("--consent", is_flag=True, help="The actor agrees that the clips show their face (required).")
+@click.option(
+    "--library", required=True, type=click.Path(file_okay=False, path_type=Path), help="Library to add the clips to."
+)
+@click.option("--no-window", is_flag=True, help="No window (tests; a file camera).")
+@click.option("--size", type=click.IntRange(128, 1080), default=360, show_default=True, help="Frame side, pixels.")
+@click.option("--fps", type=click.FloatRange(5, 60), default=25.0, show_default=True, help="Frame rate of the clips.")
+@_model_option
+@handle_errors
+def stimuli_record(kind, camera, actor, license_, consent, library, no_window, size, fps, model):
+    """Film a volunteer or actor yawning (or smiling, or at rest) on cue and add the clips.
+
+    A window shows the actor their camera image with the cues: get ready (5 s), then "yawn now"
+    (10 s) and "rest" (8 s) three times; "smile now" (4 s) and "rest" (6 s) four times; or 30 s
+    at rest for controls. The clips are then cut as 'mimicry stimuli cut' does, from the yawns
+    (smiles) the actor actually made, and added with the actor's pseudonym, consent and the
+    time of recording. Refuses without --consent. Esc or q stops; nothing is added then.
+
+    \b
+    Example:
+        mimicry stimuli record --kind yawn --actor V03 --consent --license "lab use, consent form V03" \\
+            --library study_clips
+    """
+    from ..stimuli.cut import CutConfig
+    from ..stimuli.record import RecordConfig, record_stimuli
+
+    cut = CutConfig(size_px=size, fps=fps)
+    config = RecordConfig(kind, camera, actor, license_, consent, library, window=not no_window, cut=cut)
+    for s in record_stimuli(config, model=model):
+        click.echo(f"added {s.id} ({s.kind}, {s.duration_s:.1f} s, actor {s.actor})")
 
 
 @stimuli.command("make")
@@ -146,7 +249,7 @@ def stimuli_make(photo, kind, out, seconds, seed, fps, size, framing, unsmile, f
         framing,
         Retouch(unsmile=tuple(unsmile) if unsmile else None),
     )
-    click.echo(f"wrote {out} ({kind}, {seconds:g} s, seed {seed})")
+    click.echo(f"wrote {out} ({kind}, {seconds:g} s, seed {seed}); add it with 'mimicry stimuli add --synthetic'")
 
 
 @stimuli.command("check")

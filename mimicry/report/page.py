@@ -232,10 +232,24 @@ def _meta_rows(res: SessionResults, faces: list[int]) -> list[tuple[str, str]]:
         rows.append(("camera frames", f"{m['camera_frames']} processed, {m.get('camera_frames_dropped', 0)} dropped"))
     if "stimulus_frames_dropped" in m:
         rows.append(("video frames dropped", m["stimulus_frames_dropped"]))
-    n_blocks = len(block_spans(res.data.stimulus_log))
-    rows.append(("clips shown", n_blocks))
+    rows.append(("clips shown", _clips_shown(len(block_spans(res.data.stimulus_log)), m)))
     rows.append(("faces found", len(faces) or "none"))
     return [(k, esc(v)) for k, v in rows]
+
+
+def _clips_shown(n_blocks: int, meta: dict) -> str:
+    """How many clips were shown and whether they were synthetic (animated photos), as far as
+    ``session.json`` says (sessions before mimicry 0.3 do not)."""
+    flags = [b.get("synthetic") for b in meta.get("blocks", []) if isinstance(b, dict)]
+    if "demo" in meta and isinstance(meta["demo"], dict) and "synthetic_clips" in meta["demo"]:
+        clips = meta["demo"].get("clips", [])
+        flags = [c in meta["demo"]["synthetic_clips"] for c in clips]
+    known = [f for f in flags if isinstance(f, bool)]
+    if not known or not any(known):
+        return str(n_blocks)
+    if all(known):
+        return f"{n_blocks} (all synthetic: animated photos, not filmed people)"
+    return f"{n_blocks} ({sum(known)} of the {len(known)} clips in the plan synthetic: animated photos)"
 
 
 def _end_s(res: SessionResults) -> float:

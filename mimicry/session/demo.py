@@ -228,6 +228,7 @@ class _Demo:
             "max_faces": config.max_faces,
             "pause_s": config.pause_s,
             "clips": [s.id for s in clips],
+            "synthetic_clips": [s.id for s in clips if s.synthetic],
         }
         self.live = LiveSession(
             source,
@@ -428,7 +429,8 @@ class _Demo:
         elif self.playlist.paused_at is not None:
             state = "PAUSED"
         else:
-            state = f"clip {ph.block + 1}: {ph.stimulus.id}" if ph.kind == "clip" else "pause"
+            synthetic = " (synthetic: an animated photo)" if ph.kind == "clip" and ph.stimulus.synthetic else ""
+            state = f"clip {ph.block + 1}: {ph.stimulus.id}{synthetic}" if ph.kind == "clip" else "pause"
         status = f"{state}   faces {len(meters)}   {now:5.0f} s" + (
             f"   skipping camera frames to keep up: {pct:.0f}%" if pct >= 1 else ""
         )

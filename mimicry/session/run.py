@@ -445,6 +445,7 @@ class SessionRun:
                         "stimulus_id": b.stimulus_id,
                         "kind": b.kind,
                         "duration_s": self.stimuli[b.stimulus_id].duration_s,
+                        "synthetic": self.stimuli[b.stimulus_id].synthetic,
                     }
                     for b in self.blocks
                 ],

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import tomllib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -21,9 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import MimicryError, StimulusError
-from ..schema import STIMULUS_EVENTS
-from ..session.folder import write_csv_atomic
+from ..errors import StimulusError
 
 KINDS = ("smile", "yawn", "control")
 MANIFEST = "manifest.toml"
@@ -45,6 +42,16 @@ class Stimulus:
     source: str
     license: str
     description: str
+    synthetic: bool = False
+    """True for a clip animated by software (a photo warped along a smile or yawn), not filmed."""
+    cut_from: str = ""
+    """The video a clip was cut from (``mimicry stimuli cut``), with ``cut_start_s`` and ``cut_end_s``."""
+    cut_start_s: float = -1.0
+    cut_end_s: float = -1.0
+    actor: str = ""
+    """Pseudonym of the person filmed (``mimicry stimuli record``), with ``consent`` and ``recorded_at``."""
+    consent: bool = False
+    recorded_at: str = ""
 
 
 _TYPES = {
@@ -60,6 +67,17 @@ _TYPES = {
     "license": str,
     "description": str,
 }
+#: Optional fields and their value when a manifest leaves them out.
+_OPTIONAL: dict[str, object] = {
+    "synthetic": False,
+    "cut_from": "",
+    "cut_start_s": -1.0,
+    "cut_end_s": -1.0,
+    "actor": "",
+    "consent": False,
+    "recorded_at": "",
+}
+_OPTIONAL_TYPES = {k: type(v) for k, v in _OPTIONAL.items()}
 
 
 @dataclass(frozen=True)
@@ -110,9 +128,10 @@ def validate_entry(entry: object, index: int, manifest: Path) -> Stimulus:
     if not isinstance(entry, dict):
         raise StimulusError(f"{manifest}: stimulus #{index + 1} must be a table")
     where = f"{manifest}: {_where(index, entry)}"
-    unknown = sorted(set(entry) - set(_TYPES))
+    unknown = sorted(set(entry) - set(_TYPES) - set(_OPTIONAL))
     if unknown:
-        raise StimulusError(f"{where}: unknown field(s) {', '.join(unknown)} (allowed: {', '.join(_TYPES)})")
+        allowed = ", ".join([*_TYPES, *_OPTIONAL])
+        raise StimulusError(f"{where}: unknown field(s) {', '.join(unknown)} (allowed: {allowed})")
     missing = [k for k in _TYPES if k not in entry]
     if missing:
         raise StimulusError(f"{where}: missing field(s) {', '.join(missing)}")
@@ -128,6 +147,7 @@ def validate_entry(entry: object, index: int, manifest: Path) -> Stimulus:
                 f"{where}: field {key!r} must be {'a number' if typ is float else typ.__name__}, got {entry[key]!r}"
             )
         values[key] = v
+    values.update(_optional_fields(entry, where))
     if not ID_PATTERN.match(values["id"]):
         raise StimulusError(
             f"{where}: field 'id' must be a slug (lower-case letters, digits, - and _), got {values['id']!r}"
@@ -150,6 +170,21 @@ def validate_entry(entry: object, index: int, manifest: Path) -> Stimulus:
         if not values[key].strip():
             raise StimulusError(f"{where}: field {key!r} must not be empty")
     return Stimulus(**values)
+
+
+def _optional_fields(entry: dict, where: str) -> dict:
+    """``synthetic`` (true or false) and the ``cut_*`` fields, with their defaults."""
+    out = {}
+    for key, default in _OPTIONAL.items():
+        v = entry.get(key, default)
+        typ = _OPTIONAL_TYPES[key]
+        if typ is float and isinstance(v, int) and not isinstance(v, bool):
+            v = float(v)
+        if not isinstance(v, typ) or (typ is not bool and isinstance(v, bool)):
+            kind = {bool: "true or false", float: "a number", str: "text"}[typ]
+            raise StimulusError(f"{where}: field {key!r} must be {kind}, got {v!r}")
+        out[key] = v
+    return out
 
 
 @dataclass
@@ -193,10 +228,20 @@ class Library:
         import tomli_w
 
         text = "# mimicry stimulus library: one [[stimulus]] table per clip (see the docs: Your own stimuli)\n\n"
-        text += tomli_w.dumps({"stimulus": [asdict(s) for s in self.stimuli]})
+        text += tomli_w.dumps({"stimulus": [_entry(s) for s in self.stimuli]})
         tmp = self.manifest.with_name(MANIFEST + ".tmp")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, self.manifest)
+
+
+def _entry(s: Stimulus) -> dict:
+    """A manifest table: every field, ``synthetic`` always, the ``cut_*`` and recording fields when set."""
+    d = asdict(s)
+    for key in ("cut_from", "cut_start_s", "cut_end_s") if not s.cut_from else ():
+        d.pop(key)
+    for key in ("actor", "consent", "recorded_at") if not s.actor else ():
+        d.pop(key)
+    return d
 
 
 def load_library(root: str | Path | None = None, create: bool = False) -> Library:
@@ -301,131 +346,14 @@ def verify_kind(track: pd.DataFrame, kind: str, rules: KindRules = DEFAULT_RULES
     return problems
 
 
-def _slug(text: str) -> str:
-    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return s[:50] or "clip"
-
-
-def add_stimulus(
-    file: str | Path,
-    kind: str,
-    library: str | Path | None = None,
-    stimulus_id: str | None = None,
-    source: str = "",
-    license: str = "",
-    description: str = "",
-    force: bool = False,
-    model: str | Path | None = None,
-) -> Stimulus:
-    """Copy a clip into a library, track its actor, check it is what ``kind`` says, and add it.
-
-    The clip is probed and tracked before anything in the library changes; any refusal leaves
-    the manifest and folder as they were.
-
-    Raises
-    ------
-    StimulusError
-        Unknown kind, bad or duplicate id, unreadable clip, no face in most frames, or (unless
-        ``force``) a track that contradicts the kind.
-    """
-    if kind not in KINDS:
-        raise StimulusError(f"unknown kind {kind!r} (allowed: {', '.join(KINDS)})")
-    file = Path(file)
-    lib = load_library(library, create=library is not None)
-    sid = stimulus_id or f"{kind}-{_slug(file.stem)}"
-    if not ID_PATTERN.match(sid):
-        raise StimulusError(f"id must be a slug (lower-case letters, digits, - and _), got {sid!r}")
-    if any(s.id == sid for s in lib.stimuli):
-        raise StimulusError(f"id {sid!r} is already in {lib.manifest}")
-    staging = lib.root / f".adding-{sid}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    try:
-        track, fps, width, height = _track_clip(file, staging, model)
-        duration = float(track["t_s"].max()) + 1.0 / fps
-        problems = verify_kind(track, kind)
-        face_frac = float((track["detected"] == 1).mean())
-        if face_frac < 0.5:
-            raise StimulusError(f"{file}: no face found in most frames ({face_frac:.0%} of frames)")
-        if problems and not force:
-            raise StimulusError(
-                f"{file} does not look like a {kind} clip: {problems[0]} (use --force to add it anyway)"
-            )
-        clip_rel = Path("clips") / f"{sid}{file.suffix.lower() or '.mp4'}"
-        if (lib.root / clip_rel).exists():
-            raise StimulusError(f"{lib.root / clip_rel} exists already")
-        shutil.copyfile(file, staging / "clip")
-        entry = Stimulus(
-            id=sid,
-            file=clip_rel.as_posix(),
-            kind=kind,
-            fps=round(float(fps), 3),
-            duration_s=round(duration, 3),
-            width=int(width),
-            height=int(height),
-            sha256=sha256_of(staging / "clip"),
-            source=source.strip() or f"added from {file.name}",
-            license=license.strip() or "unknown (added by the user)",
-            description=description.strip() or f"{kind} clip added with mimicry stimuli add",
+def synthetic_note(stimuli: list[Stimulus]) -> str | None:
+    """One line when every clip shown is synthetic (None otherwise)."""
+    if stimuli and all(s.synthetic for s in stimuli):
+        return (
+            "note: every clip here is synthetic (a photo animated by mimicry, not a filmed person); "
+            "record or cut real clips with 'mimicry stimuli record' or 'mimicry stimuli cut'"
         )
-        os.replace(
-            write_csv_atomic(actor_events(track), staging / "events.csv", STIMULUS_EVENTS), staging / "events.csv"
-        )
-        _commit(lib, entry, staging, clip_rel)
-        return entry
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _track_clip(file: Path, staging: Path, model) -> tuple[pd.DataFrame, float, int, int]:
-    """Track a clip into ``staging/track.csv``; returns the track, frame rate and size."""
-    from ..sensing.capture import VideoFileSource
-    from ..sensing.pipeline import TrackConfig, track_video
-
-    try:
-        source_clip = VideoFileSource(file)
-    except MimicryError as e:
-        raise StimulusError(str(e)) from None
-    with source_clip as src:
-        fps, width, height = src.nominal_fps, src.width, src.height
-        result = track_video(src, staging / "track.csv", TrackConfig(model=Path(model) if model else None))
-    track = pd.read_csv(result.path)
-    if track.empty:
-        raise StimulusError(f"{file}: no frame could be read")
-    return track, fps, width, height
-
-
-def _commit(lib: Library, entry: Stimulus, staging: Path, clip_rel: Path) -> None:
-    """Move the staged clip, track and events into the library and save its manifest (all or nothing)."""
-    (lib.root / "clips").mkdir(exist_ok=True)
-    (lib.root / "tracks").mkdir(exist_ok=True)
-    os.replace(staging / "clip", lib.root / clip_rel)
-    os.replace(staging / "track.csv", lib.track_path(entry.id))
-    os.replace(staging / "events.csv", lib.events_path(entry.id))
-    lib.stimuli.append(entry)
-    try:
-        lib.save()
-    except OSError:
-        (lib.root / clip_rel).unlink(missing_ok=True)
-        lib.track_path(entry.id).unlink(missing_ok=True)
-        lib.events_path(entry.id).unlink(missing_ok=True)
-        lib.stimuli.remove(entry)
-        raise
-
-
-def actor_events(track: pd.DataFrame) -> pd.DataFrame:
-    """The actor's smile and yawn events (onset, peak, offset in clip time), detected with the
-    analysis's thresholds (:mod:`mimicry.analysis.events`)."""
-    from ..analysis.events import DEFAULT_EVENTS, detect_events
-
-    parts = []
-    t = track["t_s"].to_numpy(float)
-    for kind in ("smile", "yawn"):
-        v = track[kind].to_numpy(float).copy()
-        v[track["detected"].to_numpy() != 1] = np.nan
-        parts.append(detect_events(t, v, DEFAULT_EVENTS.for_signal(kind)).assign(kind=kind))
-    ev = pd.concat(parts, ignore_index=True)
-    return ev[["kind", "onset_s", "peak_s", "offset_s", "peak_value"]]
+    return None
 
 
 def check_library(lib: Library, rules: KindRules = DEFAULT_RULES) -> dict[str, list[str]]:
