@@ -539,6 +539,7 @@ def _ffmpeg() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+@pytest.mark.slow
 @pytest.mark.mediapipe
 def test_rotated_phone_video_is_tracked_upright(tmp_path):
     """A phone stores portrait video as landscape frames plus a rotation flag: the face must be
@@ -652,6 +653,7 @@ def test_accepted_participant_ids_are_safe_folder_name_parts(pid):
     assert ok == pid and "/" not in ok and "." not in ok and ok.isascii() and ok.isprintable() and ok[0] not in "=+-@"
 
 
+@pytest.mark.slow
 def test_unplugged_webcam_is_reopened_until_it_delivers(monkeypatch):
     """The webcam path without a webcam: OpenCV's VideoCapture replaced by a device that dies
     after 10 frames and works again from the third reopening."""

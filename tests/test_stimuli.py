@@ -369,6 +369,7 @@ def test_unsmile_retouch_gives_a_neutral_face_and_the_photo_s_own_smile(landmark
     assert jaw_y >= 0.4 and smile_y < 0.6, (jaw_y, smile_y)
 
 
+@pytest.mark.slow
 def test_make_unsmile_from_the_cli(tmp_path, landmarker, data_dir):
     out = tmp_path / "s.mp4"
     r = run(
