@@ -34,11 +34,13 @@ def bare_pass(path, fps: float, stride: int = 1) -> tuple[np.ndarray, np.ndarray
     with vision.FaceLandmarker.create_from_options(opts) as lm:
         cap = cv2.VideoCapture(str(path))
         for k in itertools.count():
+            if k % stride:  # skipped frames are only grabbed, not converted
+                if not cap.grab():
+                    break
+                continue
             ok, img = cap.read()
             if not ok:
                 break
-            if k % stride:
-                continue
             res = lm.detect_for_video(
                 mp.Image(image_format=mp.ImageFormat.SRGB, data=cv2.cvtColor(img, cv2.COLOR_BGR2RGB)),
                 int(k * 1000 / fps),
