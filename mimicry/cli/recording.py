@@ -363,8 +363,7 @@ def demo(
         mimicry demo smile --camera 1 --max-faces 8 --no-preview
         mimicry demo --camera class.mp4 --no-window --save
     """
-    from ..session.demo import DemoConfig, demo_clips, run_demo
-    from ..stimuli.library import load_library, synthetic_note
+    from ..session.demo import DemoConfig, run_demo
 
     cfg = DemoConfig(
         kind=kind,
@@ -382,15 +381,12 @@ def demo(
         calibrate=calibrate,
         lsl=lsl_config(lsl, lsl_blendshapes),
     )
-    note = synthetic_note(demo_clips(load_library(library), kind))
-    if note:
-        click.echo(note, err=True)
     if cfg.lsl is not None:
         click.echo(f"LSL: streaming '{cfg.lsl.name}' (FaceSignals) and '{cfg.lsl.name}-markers' (Markers)", err=True)
     stop = {"now": False}
     old = {s: signal.signal(s, lambda *_: stop.update(now=True)) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        result = run_demo(cfg, should_quit=lambda: stop["now"])
+        result = run_demo(cfg, should_quit=lambda: stop["now"], on_note=lambda line: click.echo(line, err=True))
     finally:
         for s, h in old.items():
             signal.signal(s, h)

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import MimicryError
-from ..schema import SESSION_FRAMES, TRACK, Column
+from ..schema import BLENDSHAPE_NAMES, SESSION_FRAMES, TRACK, Column
 
 NAME = "mimicry"
 """Name of the ``FaceSignals`` stream; the markers stream is ``<name>-markers``."""
@@ -57,7 +57,7 @@ def face_channels(session: bool, blendshapes: bool = False) -> list[Column]:
     names = ["frame", "face", "detected", *(["block"] if session else []), *_SIGNALS]
     cols = [schema.column(n) for n in names]
     if blendshapes:
-        cols += [c for c in TRACK.columns[4 + len(_SIGNALS) :]]
+        cols += [TRACK.column(n) for n in BLENDSHAPE_NAMES]
     return cols
 
 

@@ -34,7 +34,7 @@ from ..schema import DEMO_RESULTS
 from ..sensing.capture import CameraSource
 from ..sensing.model import resolve_model
 from ..sensing.pipeline import TrackConfig
-from ..stimuli.library import Library, Stimulus, load_library
+from ..stimuli.library import Library, Stimulus, load_library, synthetic_note
 from .display import KEY_CLOSED, KEY_ESC, KEY_Q, KEY_SPACE, DemoScreen, Window, cue_image, letter
 from .engine import LiveSession, base_meta, create_session_folder, open_camera
 from .folder import write_outputs
@@ -157,16 +157,20 @@ class DemoResult:
     screens: int = 0
 
 
-def run_demo(config: DemoConfig, on_screen=None, should_quit=None) -> DemoResult:
+def run_demo(config: DemoConfig, on_screen=None, should_quit=None, on_note=None) -> DemoResult:
     """Run the demo until q/Esc, ``config.minutes``, or the end of a file camera.
 
     ``on_screen(canvas)`` is called with every rendered screen (tests, screenshots);
-    ``should_quit()`` can end the demo from outside (tests).
+    ``should_quit()`` can end the demo from outside (tests); ``on_note(line)`` gets the line
+    that says every clip is synthetic, if they all are, before the demo starts.
     """
     if config.kind not in ("yawn", "smile"):
         raise MimicryError(f"demo kind must be 'yawn' or 'smile', got {config.kind!r}")
     library = load_library(config.library)
     clips = demo_clips(library, config.kind)
+    note = synthetic_note(clips)
+    if note and on_note is not None:
+        on_note(note)
     if config.lsl is not None:
         load_pylsl()  # a missing pylsl fails before the camera opens
     source = open_camera(config.camera)

@@ -54,12 +54,13 @@ def new_participant_id() -> str:
     return "P-" + "".join(secrets.choice(alphabet) for _ in range(6))
 
 
-def check_participant(pid: str) -> str:
-    """A participant id: 1-40 letters, digits, ``-`` or ``_``, starting with a letter or digit
-    (no paths, no spaces or accents that hint at a name, nothing a spreadsheet would run)."""
+def check_participant(pid: str, what: str = "participant id") -> str:
+    """A participant id (or another pseudonym, named ``what`` in the error): 1-40 letters,
+    digits, ``-`` or ``_``, starting with a letter or digit (no paths, no spaces or accents that
+    hint at a name, nothing a spreadsheet would run)."""
     if not isinstance(pid, str) or not PARTICIPANT_PATTERN.match(pid):
         raise MimicryError(
-            f"participant id must be 1-40 letters, digits, '-' or '_', starting with a letter or digit, got {pid!r}"
+            f"{what} must be 1-40 letters, digits, '-' or '_', starting with a letter or digit, got {pid!r}"
         )
     return pid
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,13 +31,8 @@ class NewStimulus:
     source: str = ""
     license: str = ""
     description: str = ""
-    synthetic: bool = False
-    cut_from: str = ""
-    cut_start_s: float = -1.0
-    cut_end_s: float = -1.0
-    actor: str = ""
-    consent: bool = False
-    recorded_at: str = ""
+    fields: dict = field(default_factory=dict)
+    """Optional manifest fields of :class:`Stimulus` (``synthetic``, ``cut_from``, ``actor``, ...)."""
 
 
 def _slug(text: str) -> str:
@@ -66,7 +61,7 @@ def add_stimulus(
         Unknown kind, bad or duplicate id, unreadable clip, no face in most frames, or (unless
         ``force``) a track that contradicts the kind.
     """
-    new = NewStimulus(Path(file), kind, stimulus_id, source, license, description, synthetic)
+    new = NewStimulus(Path(file), kind, stimulus_id, source, license, description, {"synthetic": synthetic})
     return add_stimuli([new], library, force, model)[0]
 
 
@@ -125,13 +120,7 @@ def _stage(lib: Library, n: NewStimulus, sid: str, staging: Path, force: bool, m
         source=n.source.strip() or f"added from {file.name}",
         license=n.license.strip() or "unknown (added by the user)",
         description=n.description.strip() or f"{kind} clip added with mimicry stimuli add",
-        synthetic=n.synthetic,
-        cut_from=n.cut_from,
-        cut_start_s=round(float(n.cut_start_s), 3),
-        cut_end_s=round(float(n.cut_end_s), 3),
-        actor=n.actor,
-        consent=n.consent,
-        recorded_at=n.recorded_at,
+        **n.fields,
     )
 
 
@@ -176,16 +165,17 @@ def _commit(lib: Library, entries: list[Stimulus], stagings: list[Path]) -> None
         raise
 
 
-def actor_events(track: pd.DataFrame) -> pd.DataFrame:
-    """The actor's smile and yawn events (onset, peak, offset in clip time), detected with the
-    analysis's thresholds (:mod:`mimicry.analysis.events`)."""
+def signal_events(track: pd.DataFrame, signal: str) -> pd.DataFrame:
+    """Events of one signal (``smile`` or ``yawn``) of a track, frames without the face missing,
+    with the analysis's thresholds (:mod:`mimicry.analysis.events`)."""
     from ..analysis.events import DEFAULT_EVENTS, detect_events
 
-    parts = []
-    t = track["t_s"].to_numpy(float)
-    for kind in ("smile", "yawn"):
-        v = track[kind].to_numpy(float).copy()
-        v[track["detected"].to_numpy() != 1] = np.nan
-        parts.append(detect_events(t, v, DEFAULT_EVENTS.for_signal(kind)).assign(kind=kind))
-    ev = pd.concat(parts, ignore_index=True)
+    v = track[signal].to_numpy(float).copy()
+    v[track["detected"].to_numpy() != 1] = np.nan
+    return detect_events(track["t_s"].to_numpy(float), v, DEFAULT_EVENTS.for_signal(signal))
+
+
+def actor_events(track: pd.DataFrame) -> pd.DataFrame:
+    """The actor's smile and yawn events (onset, peak, offset in clip time)."""
+    ev = pd.concat([signal_events(track, kind).assign(kind=kind) for kind in ("smile", "yawn")], ignore_index=True)
     return ev[["kind", "onset_s", "peak_s", "offset_s", "peak_value"]]

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MimicryError, StimulusError
-from .adding import NewStimulus, _slug, add_stimuli
+from .adding import NewStimulus, _slug, add_stimuli, signal_events
 from .library import DEFAULT_RULES, Stimulus, load_library
 
 
@@ -87,14 +87,6 @@ def face_track(video: Path, model: str | Path | None = None) -> pd.DataFrame:
     return track.astype(float)
 
 
-def _events(track: pd.DataFrame, signal: str) -> pd.DataFrame:
-    from ..analysis.events import DEFAULT_EVENTS, detect_events
-
-    v = track[signal].to_numpy(float).copy()
-    v[track["detected"].to_numpy() != 1] = np.nan
-    return detect_events(track["t_s"].to_numpy(float), v, DEFAULT_EVENTS.for_signal(signal))
-
-
 def _whole_yawns(track: pd.DataFrame, ev: pd.DataFrame, rest_jaw_open: float) -> pd.DataFrame:
     """Yawn events widened to the whole opening: from the last frame before the onset with the
     jaw at rest to the first after the offset (``jawOpen`` below ``rest_jaw_open``)."""
@@ -111,7 +103,7 @@ def _whole_yawns(track: pd.DataFrame, ev: pd.DataFrame, rest_jaw_open: float) ->
 
 def event_spans(track: pd.DataFrame, kind: str, config: CutConfig = CutConfig()) -> list[Span]:
     """The clips to cut around the ``kind`` events of ``track`` (:func:`face_track`)."""
-    ev = _events(track, kind)
+    ev = signal_events(track, kind)
     if kind == "yawn":  # the signal rises once the jaw is wide open: the clip starts at rest
         ev = _whole_yawns(track, ev, config.rest_jaw_open)
     end_s = float(track["t_s"].max())
@@ -132,7 +124,7 @@ def event_spans(track: pd.DataFrame, kind: str, config: CutConfig = CutConfig())
 def control_spans(track: pd.DataFrame, lengths_s: list[float], config: CutConfig = CutConfig()) -> list[Span]:
     """Up to one control span per length: the earliest stretches where the face is at rest."""
     t = track["t_s"].to_numpy(float)
-    events = [_events(track, "smile"), _whole_yawns(track, _events(track, "yawn"), config.rest_jaw_open)]
+    events = [signal_events(track, "smile"), _whole_yawns(track, signal_events(track, "yawn"), config.rest_jaw_open)]
     gap = config.control_gap_s
     busy = [(float(a) - gap, float(b) + gap) for ev in events for a, b in ev[["onset_s", "offset_s"]].to_numpy()]
     rules, found = DEFAULT_RULES, []
@@ -276,9 +268,6 @@ def _new_entry(
         source=f"{source.strip()}; cut from {video.name} by mimicry stimuli cut",
         license=license,
         description=f"{what}, cut from {video.name} at {span.start_s:.2f}-{span.end_s:.2f} s, face-centred",
-        synthetic=synthetic,
-        cut_from=video.name,
-        cut_start_s=span.start_s,
-        cut_end_s=span.end_s,
-        **extra,
+        fields={"synthetic": synthetic, "cut_from": video.name, "cut_start_s": span.start_s, "cut_end_s": span.end_s}
+        | extra,
     )

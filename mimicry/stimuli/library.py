@@ -14,7 +14,7 @@ import hashlib
 import os
 import re
 import tomllib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -67,16 +67,8 @@ _TYPES = {
     "license": str,
     "description": str,
 }
-#: Optional fields and their value when a manifest leaves them out.
-_OPTIONAL: dict[str, object] = {
-    "synthetic": False,
-    "cut_from": "",
-    "cut_start_s": -1.0,
-    "cut_end_s": -1.0,
-    "actor": "",
-    "consent": False,
-    "recorded_at": "",
-}
+#: Optional fields (those with a default in :class:`Stimulus`) and their value when left out.
+_OPTIONAL: dict[str, object] = {f.name: f.default for f in fields(Stimulus) if f.default is not MISSING}
 _OPTIONAL_TYPES = {k: type(v) for k, v in _OPTIONAL.items()}
 
 

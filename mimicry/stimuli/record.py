@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import MimicryError, StimulusError
+from ..errors import StimulusError
 from .cut import CutConfig, cut_stimuli
 from .library import Stimulus, load_library
 
@@ -81,10 +81,7 @@ def check_record(config: RecordConfig) -> None:
         )
     if not config.license.strip():
         raise StimulusError("--license is required: the terms under which the clips may be used")
-    try:
-        check_participant(config.actor)
-    except MimicryError as e:
-        raise StimulusError(str(e).replace("participant id", "--actor (a pseudonym)")) from None
+    check_participant(config.actor, "--actor (a pseudonym)")
     record_schedule(config.kind, config.ready_s)
     if Path(config.library).exists():
         load_library(config.library)
