@@ -100,15 +100,15 @@ def main() -> None:
         print(f"stimulus frames dropped: {meta['stimulus_frames_dropped']}")
         print(
             f"capture -> row written: median {statistics.median(lat):.3f} s, 95th percentile {np.percentile(lat, 95):.3f} s; "
-            f"minus the yawn filter's fixed look-ahead ({session_lookahead():.3f} s): median "
+            f"minus the yawn decision's fixed look-ahead ({session_lookahead():.3f} s): median "
             f"{statistics.median(lat) - session_lookahead():.3f} s"
         )
 
 
 def session_lookahead() -> float:
-    from mimicry.sensing.signals import yawn_window
+    from mimicry.sensing.signals import DEFAULT_CONFIG
 
-    return (yawn_window(30.0) - 1) / 30.0
+    return DEFAULT_CONFIG.yawn_latency_s
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ DEVDATA = os.environ.get("MIMICRY_DEVDATA", "../shared/devdata")
 RUNS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("validate_signals", (), False),
     ("validate_stimuli", (), False),
-    ("validate_real", (DEVDATA,), False),
+    ("validate_real", (DEVDATA, "--runs"), False),
     ("calibration", (), False),
     ("analysis_speed", (), False),
     ("track_speed", (), False),

@@ -15,6 +15,7 @@ The track timing includes interpreter start, imports and model loading, as a use
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
@@ -61,10 +62,14 @@ def make_clip(src: Path, out: Path, seconds: float, tile: int) -> int:
     return n
 
 
-def timed(cmd: list[str]) -> float:
+def timed(cmd: list[str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system, all threads) of one whole process, s."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -84,11 +89,15 @@ def main() -> None:
             n = int(cv2.VideoCapture(str(clip)).get(cv2.CAP_PROP_FRAME_COUNT))
         bare_script = tmp / "bare.py"
         bare_script.write_text(BARE)
-        bare, track = [], []
+        bare, track, bare_cpu, track_cpu = [], [], [], []
         for i in range(args.repeats):
-            bare.append(timed([sys.executable, str(bare_script), str(clip)]))
+            wall, cpu = timed([sys.executable, str(bare_script), str(clip)])
+            bare.append(wall)
+            bare_cpu.append(cpu)
             out = tmp / f"out{i}.csv"
-            track.append(timed([sys.executable, "-m", "mimicry", "track", str(clip), "--out", str(out), "-q"]))
+            wall, cpu = timed([sys.executable, "-m", "mimicry", "track", str(clip), "--out", str(out), "-q"])
+            track.append(wall)
+            track_cpu.append(cpu)
         mb, mt = statistics.median(bare), statistics.median(track)
         print(
             f"clip: {n} frames, {cv2.VideoCapture(str(clip)).get(cv2.CAP_PROP_FRAME_WIDTH):.0f} px wide; "
@@ -97,6 +106,8 @@ def main() -> None:
         print(f"bare MediaPipe loop : median {mb:.2f} s  ({n / mb:.1f} frames/s)  runs {[round(x, 2) for x in bare]}")
         print(f"mimicry track       : median {mt:.2f} s  ({n / mt:.1f} frames/s)  runs {[round(x, 2) for x in track]}")
         print(f"throughput ratio track/bare = {mb / mt:.3f}  (goal >= 0.95)")
+        cb, ct = statistics.median(bare_cpu) / n * 1000, statistics.median(track_cpu) / n * 1000
+        print(f"CPU per frame, all threads: bare {cb:.1f} ms, track {ct:.1f} ms (track's own work {ct - cb:.1f} ms)")
 
 
 if __name__ == "__main__":

@@ -24,8 +24,9 @@ import synth  # noqa: E402
 
 from mimicry.sensing.capture import VideoFileSource  # noqa: E402
 from mimicry.sensing.pipeline import TrackConfig, track_video  # noqa: E402
-from mimicry.sensing.signals import frame_signals, sustained, yawn_window  # noqa: E402
+from mimicry.sensing.signals import frame_signals  # noqa: E402
 from mimicry.sensing.tracking import FaceLandmarker  # noqa: E402
+from mimicry.sensing.yawn import yawn_signal  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 
@@ -35,7 +36,8 @@ def still(lm, img, name):
     rows = []
     for i, f in enumerate(lm.detect(img)):
         s = frame_signals(f.blendshapes[None], f.landmarks[None], f.matrix[None], w, h)
-        held = sustained(np.full(90, s["yawn_drive"][0]), yawn_window(30))[45]
+        t = np.arange(120) / 30  # 1 s at rest, then this expression, suddenly, held for 3 s
+        held = yawn_signal(t, np.where(t >= 1, s["opening"][0], 0.0), np.where(t >= 1, s["smile"][0], 0.0)).max()
         au12 = float(f.blendshapes[44:46].mean())
         rows.append(
             dict(
@@ -90,7 +92,9 @@ def main() -> None:
         f = lm.detect(anger)[0]
         covered = synth.cover_mouth(anger, f.landmarks[:, :2] * anger.shape[1::-1])
         rows += still(lm, covered, "anger + synthetic hand (per frame, before the visibility veto)")
-    print("Still images (yawn_if_held_3s: the yawn signal if the face held this expression for 3 s)")
+    print(
+        "Still images (yawn_if_held_3s: the yawn signal if the face took this expression from rest at once and held it 3 s)"
+    )
     print(pd.DataFrame(rows).set_index("case").round(3).to_string())
 
     print("\nClips")

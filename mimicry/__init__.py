@@ -43,7 +43,7 @@ _LAZY = {
     "track_video": ".sensing.pipeline",
     "SignalConfig": ".sensing.signals",
     "frame_signals": ".sensing.signals",
-    "sustained": ".sensing.signals",
+    "yawn_signal": ".sensing.yawn",
     "FaceIdTracker": ".sensing.tracking",
     "FaceLandmarker": ".sensing.tracking",
     "FaceObservation": ".sensing.tracking",
@@ -76,7 +76,7 @@ __all__ = [
     "track_video",
     "SignalConfig",
     "frame_signals",
-    "sustained",
+    "yawn_signal",
     "FaceIdTracker",
     "FaceLandmarker",
     "FaceObservation",
@@ -101,7 +101,8 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     from .sensing.capture import CameraSource, Frame, FrameSource, VideoFileSource, open_source
     from .sensing.model import bundled_model_path, resolve_model
     from .sensing.pipeline import TrackConfig, TrackResult, iter_track_rows, track_video
-    from .sensing.signals import SignalConfig, frame_signals, sustained
+    from .sensing.signals import SignalConfig, frame_signals
     from .sensing.tracking import FaceIdTracker, FaceLandmarker, FaceObservation
+    from .sensing.yawn import yawn_signal
     from .session.folder import SessionData, read_session
     from .session.simulate import simulate_session

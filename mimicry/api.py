@@ -46,7 +46,7 @@ def track(
     >>> import mimicry
     >>> df = mimicry.track("tests/data/single_face.mp4")  # a 2.4 s clip of a man who smiles
     >>> df[["t_s", "smile"]].max().round(1).tolist()
-    [2.4, 0.9]
+    [2.4, 1.0]
     """
     config = TrackConfig(max_faces=max_faces, model=Path(model) if model is not None else None)
     limit = math.inf if seconds is None else float(seconds)

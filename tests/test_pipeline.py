@@ -1,33 +1,42 @@
 import numpy as np
 import pandas as pd
+import pytest
 
 from mimicry.schema import TRACK
 from mimicry.sensing.pipeline import RowAssembler, TrackedFace
-from mimicry.sensing.signals import sustained
+from mimicry.sensing.signals import DEFAULT_CONFIG
 from mimicry.sensing.tracking import FaceIdTracker
+from mimicry.sensing.yawn import yawn_signal
 
 
-def _face(key, drive):
+def _face(key, opening, smile=0.0):
     sig = {k: 0.0 for k in ("smile", "blink", "mouth_open", "mouth_visible", "yaw_deg", "pitch_deg", "roll_deg")}
-    sig["yawn_drive"] = drive
+    sig["opening"], sig["smile"] = opening, smile
     return TrackedFace(key, sig, np.zeros((478, 3)), np.zeros(52))
 
 
-def test_streaming_yawn_equals_offline_filter_and_rows_are_complete():
+def test_streaming_yawn_equals_offline_signal_and_rows_are_complete():
+    """Rows come out a fixed 1 s behind, and their ``yawn`` equals :func:`yawn_signal` over the
+    whole recording (the live decision needs no more than its look-ahead), with the face lost for
+    half a second in the middle of a yawn."""
     rng = np.random.default_rng(1)
-    n, window = 200, 31
-    drive = np.clip(np.convolve(rng.random(n), np.ones(9) / 9, "same") + (np.arange(n) > 120) * 0.5, 0, 1)
+    n = 600
+    t_all = np.arange(n) / 30
+    opening = np.clip(0.8 * np.clip((t_all - 2) / 1.5, 0, 1) * (t_all < 6) + 0.1 * rng.random(n), 0, 1)
+    opening += 0.8 * ((t_all > 10) & (t_all < 11.5))  # a quick held opening: not a yawn
+    opening += 0.8 * np.clip((t_all - 13) / 1.2, 0, 1) * (t_all < 17)  # a yawn ...
+    smile = np.where((t_all > 13) & (t_all < 17), 0.1 + 0.15 * rng.random(n), 0.0)  # mean below a laugh
     present = np.ones(n, bool)
-    present[60:75] = False  # face lost for half a second
+    present[450:465] = False  # ... whose face is lost for half a second
     tracker = FaceIdTracker(min_hits=3)
-    asm = RowAssembler(tracker, 1.0, single=True, memory_s=5.0)  # 1 s: 31 frames at 30 fps
+    asm = RowAssembler(tracker, 1.0, single=True, memory_s=5.0)  # 1 s: 30 frames at 30 fps
     rows = []
     for i in range(n):
         t = i / 30
         faces = []
         if present[i]:
             (key,) = tracker.update(np.array([[0.4, 0.4, 0.6, 0.6]]), t)
-            faces = [_face(key, drive[i])]
+            faces = [_face(key, opening[i], smile[i])]
         else:
             tracker.update(np.empty((0, 4)), t)
         rows += [r for r, _ in asm.push(i, t, faces)]
@@ -36,9 +45,11 @@ def test_streaming_yawn_equals_offline_filter_and_rows_are_complete():
     df = pd.DataFrame(rows)
     assert list(df.frame) == list(range(n))
     assert set(df.columns) <= set(TRACK.names)
-    expected = sustained(np.where(present, drive, np.nan), window)
+    expected = yawn_signal(t_all, np.where(present, opening, np.nan), np.where(present, smile, np.nan))
     got = df.yawn.to_numpy()
     np.testing.assert_allclose(got[present], expected[present], atol=1e-12)
+    assert got[(t_all > 3.5) & (t_all < 5.5)].min() > 0.9 and got[(t_all > 9) & (t_all < 12.5)].max() == 0
+    assert got[(t_all > 14.5) & (t_all < 15)].min() > 0.5 and got[(t_all > 15.6) & (t_all < 17)].min() > 0.5
     assert (df.detected == present.astype(int)).all()
     assert df.loc[~present, "face"].eq(0).all()  # a lost single face keeps id 0 on its empty rows
 
@@ -61,25 +72,42 @@ def test_multi_face_rows_include_lost_faces_until_memory_runs_out():
     assert df.groupby("frame").face.apply(lambda f: f.is_unique).all()
 
 
-def test_streaming_yawn_window_is_in_seconds_at_any_frame_rate():
-    """A 1.3 s opening survives and a 0.7 s one is removed at 30, 18 and 12 fps, with frames
-    dropped at random: the window is 1 s of timestamps, not a count of frames."""
-    from mimicry.sensing.signals import sustained_t
-
+def test_streaming_yawn_is_in_seconds_at_any_frame_rate():
+    """A slow 1.5 s opening is a yawn and a quick 0.8 s one is not at 30, 18 and 12 fps, with
+    frames dropped at random; every row comes out at least the latency after its frame."""
     rng = np.random.default_rng(4)
     for fps in (30.0, 18.0, 12.0):
         t = np.arange(0, 12, 1 / fps)
         t = np.sort(t[rng.random(t.size) > 0.1])  # 10 % of frames dropped
-        drive = np.where((t >= 2) & (t < 3.3), 0.9, 0.0) + np.where((t >= 6) & (t < 6.7), 0.9, 0.0)
+        opening = 0.8 * np.clip((t - 2) / 1.5, 0, 1) * (t < 5) + np.where((t >= 7) & (t < 7.8), 0.8, 0.0)
         tracker = FaceIdTracker(min_hits=1)
-        asm = RowAssembler(tracker, 1.0, single=True, memory_s=5.0)
+        asm = RowAssembler(tracker, DEFAULT_CONFIG.yawn_latency_s, single=True, memory_s=5.0)
         rows = []
         for i, ti in enumerate(t):
             (key,) = tracker.update(np.array([[0.4, 0.4, 0.6, 0.6]]), ti)
-            out = asm.push(i, ti, [_face(key, drive[i])])
-            assert all(ti - r["t_s"] >= 1.0 - 1e-6 for r, _ in out)  # one second of look-ahead
+            out = asm.push(i, ti, [_face(key, opening[i])])
+            assert all(ti - r["t_s"] >= DEFAULT_CONFIG.yawn_latency_s - 1e-6 for r, _ in out)
             rows += [r for r, _ in out]
         rows += [r for r, _ in asm.flush()]
         y = pd.DataFrame(rows).yawn.to_numpy()
-        np.testing.assert_allclose(y, sustained_t(t, drive, 1.0))
-        assert y[(t >= 2.2) & (t < 3.1)].min() == 0.9 and y[(t >= 5.5) & (t < 7.5)].max() == 0.0, fps
+        np.testing.assert_allclose(y, yawn_signal(t, opening, np.zeros(t.size)))
+        assert y[(t >= 3.5) & (t < 4.9)].min() == 1.0 and y[(t >= 6.5) & (t < 8.5)].max() == 0.0, fps
+
+
+def test_mouth_visibility_reference_is_the_percentile_of_the_face_s_own_history():
+    """The sorted history gives exactly numpy's 90th percentile of the last 30 s, per face."""
+    from mimicry.sensing.pipeline import MouthVisibility
+    from mimicry.sensing.signals import mouth_visibility
+
+    rng = np.random.default_rng(3)
+    mv = MouthVisibility()
+    seen: dict[int, list[tuple[float, float]]] = {0: [], 1: []}
+    for i in range(2000):
+        t, key = i / 30, i % 2
+        c = float(rng.uniform(5, 60)) if rng.random() > 0.05 else float("nan")
+        got = mv.update(key, t, c)
+        if np.isfinite(c):
+            seen[key].append((t, c))
+        recent = [v for s, v in seen[key] if s >= t - DEFAULT_CONFIG.visibility_history_s]
+        want = mouth_visibility(c, np.percentile(recent, 90)) if np.isfinite(c) and recent else 1.0
+        assert got == pytest.approx(float(want), abs=1e-12), i

@@ -419,3 +419,49 @@ def test_make_unsmile_from_the_cli(tmp_path, landmarker, data_dir):
         "-0.1",
     )
     assert r.exit_code == 2 and "--unsmile" in r.stderr
+
+
+def test_an_opened_mouth_shows_a_real_mouth_inside_and_the_eyes_close_by_warping(landmarker, data_dir):
+    """Synthetic yawns show the inside of a real open mouth (its teeth), not a painted throat, and
+    read as a wide-open mouth, not a smile; eyes close by warping the lids down, nothing drawn."""
+    from mimicry.stimuli.library import default_library
+    from mimicry.stimuli.mouth import mouth_interior, shipped_mouth_interior
+    from mimicry.stimuli.synth import _EYE_CONTOURS, prepare_face, warp_face
+
+    interior = shipped_mouth_interior(landmarker)
+    assert interior.image.shape[0] > 20 and np.isfinite(interior.top).sum() > 40
+    closed = cv2.imread(str(data_dir / "15-f13-anc-ph.jpg"))  # anger: lips pressed together
+    with pytest.raises(ValueError, match="not open"):
+        mouth_interior(closed, landmarker.detect(closed)[0].landmarks[:, :2] * closed.shape[1::-1])
+    photo = cv2.imread(str(default_library() / "sources" / "man_neutral.png"))
+    face, xy, _ = prepare_face(photo, landmarker.detect(photo)[0].landmarks[:, :2] * photo.shape[1::-1], 300)
+    real, painted = warp_face(face, xy, 0.55, 0.5, interior=interior), warp_face(face, xy, 0.55, 0.5)
+    cavity = np.abs(real.astype(int) - painted.astype(int)).sum(axis=2) > 40  # where the two differ
+    assert cavity.sum() > 500
+
+    def hue_sat(img, mask=None):
+        h = cv2.calcHist([cv2.cvtColor(img, cv2.COLOR_BGR2HSV)], [0, 1], mask, [18, 16], [0, 180, 0, 256])
+        return cv2.normalize(h, h).flatten()
+
+    inside = np.zeros(interior.image.shape[:2], np.uint8)
+    for c in np.flatnonzero(np.isfinite(interior.top)):
+        inside[int(interior.top[c]) : int(interior.bottom[c]) + 1, c] = 1
+    source = hue_sat(interior.image, inside)
+    m = cavity.astype(np.uint8)
+    similar = {
+        k: cv2.compareHist(source, hue_sat(img, m), cv2.HISTCMP_CORREL)
+        for k, img in (("real", real), ("painted", painted))
+    }
+    assert similar["real"] > 0.6 and similar["real"] > similar["painted"] + 0.3, similar  # the real mouth's colours
+    grey = cv2.cvtColor(real, cv2.COLOR_BGR2GRAY)[cavity]
+    assert grey.std() > 12  # texture (teeth, tongue), not a flat fill
+    smile, jaw = _smile_jaw(landmarker, real)
+    assert jaw >= 0.4 and smile < 0.3, (jaw, smile)
+    # eyes: the dark iris inside each eye contour is covered by the lid
+    shut = warp_face(face, xy, eyes=1.0)
+    for contour in _EYE_CONTOURS:
+        mask = np.zeros(face.shape[:2], np.uint8)
+        cv2.fillPoly(mask, [np.round(xy[list(contour)]).astype(np.int32)], 1)
+        dark_open = (cv2.cvtColor(face, cv2.COLOR_BGR2GRAY)[mask > 0] < 80).mean()
+        dark_shut = (cv2.cvtColor(shut, cv2.COLOR_BGR2GRAY)[mask > 0] < 80).mean()
+        assert dark_open > 0.2 and dark_shut < dark_open / 3, (dark_open, dark_shut)

@@ -40,7 +40,7 @@ class EventConfig:
     """Event thresholds per signal (documented in the docs: Analysis).
 
     Smile: a smile is a corner lift that shows clearly (``smile`` >= 0.5) and lasts >= 0.3 s.
-    Yawn: ``yawn`` >= 0.5 held for >= 1 s (the signal is already sustained-opening filtered).
+    Yawn: ``yawn`` >= 0.5 held for >= 1 s (the signal is already 0 outside yawns).
     ``relative_to_baseline``: rescale the viewer's thresholds above the median of the
     session's baseline period (before the first block), for faces that rest with a slight smile.
     """

@@ -216,11 +216,13 @@ def stimuli_record(kind, camera, actor, license_, consent, library, no_window, s
 @handle_errors
 def stimuli_make(photo, kind, out, seconds, seed, fps, size, framing, unsmile, force):
     """Synthesise a smile, yawn or control clip from a photo by warping the face along its
-    landmarks (reproducible for a fixed seed)."""
+    landmarks (reproducible for a fixed seed); an opened mouth shows the inside of a real one
+    (the library's sources/open_mouth.jpg)."""
     import cv2
 
     from ..errors import StimulusError
     from ..sensing.tracking import FaceLandmarker
+    from ..stimuli.mouth import shipped_mouth_interior
     from ..stimuli.synth import Retouch, make_stimulus_clip
     from ..writers import check_output_path
 
@@ -234,6 +236,7 @@ def stimuli_make(photo, kind, out, seconds, seed, fps, size, framing, unsmile, f
             raise StimulusError(f"cannot read an image from {photo}")
     with FaceLandmarker("image") as lm:
         faces = lm.detect(image)
+        interior = shipped_mouth_interior(lm)
     if not faces:
         raise StimulusError(f"no face found in {photo}")
     h, w = image.shape[:2]
@@ -248,6 +251,7 @@ def stimuli_make(photo, kind, out, seconds, seed, fps, size, framing, unsmile, f
         size,
         framing,
         Retouch(unsmile=tuple(unsmile) if unsmile else None),
+        interior,
     )
     click.echo(f"wrote {out} ({kind}, {seconds:g} s, seed {seed}); add it with 'mimicry stimuli add --synthetic'")
 

@@ -123,7 +123,7 @@ def frames_from_openface(openface: pd.DataFrame, offset_s: float = 0.0) -> pd.Da
 
     ``smile`` = AU12 intensity / :data:`OPENFACE_FULL_R` (clipped 0-1); the mouth opening is the
     larger of AU25 and AU26 / :data:`OPENFACE_FULL_R`, turned into ``yawn`` by mimicry's own rule
-    (the yawn drive, faded out when smiling, then held for at least 1 s of timestamps);
+    (:func:`mimicry.sensing.yawn.yawn_signal`: a slow, sustained opening that is not a laugh);
     ``blink`` = AU45 / 5; head pose from ``pose_Rx/Ry/Rz`` (radians) to degrees; ``detected`` =
     ``success``. ``t_s`` = OpenFace's ``timestamp`` + ``offset_s`` (the session time at which
     the video started). OpenFace's AU12 also rises in grimaces and its AU26 in talking: the
@@ -134,7 +134,7 @@ def frames_from_openface(openface: pd.DataFrame, offset_s: float = 0.0) -> pd.Da
     MimicryError
         A column the mapping needs is missing.
     """
-    from ..sensing.signals import DEFAULT_CONFIG, sustained_t, yawn_drive
+    from ..sensing.yawn import yawn_signal
 
     of = openface.rename(columns=lambda c: str(c).strip())  # OpenFace pads its header with spaces
     need = ["frame", "timestamp", "success", "AU12_r", "AU25_r", "AU26_r"]
@@ -163,13 +163,13 @@ def frames_from_openface(openface: pd.DataFrame, offset_s: float = 0.0) -> pd.Da
             "roll_deg": np.where(ok, np.rad2deg(num("pose_Rz")), np.nan),
         }
     )
-    drive = np.where(ok, yawn_drive(opening, np.nan_to_num(smile)), 0.0)
+    opening, smile = np.where(ok, opening, np.nan), np.where(ok, smile, np.nan)
     for f in np.unique(frames["face"]):
         m = (frames["face"] == f).to_numpy()
         order = np.argsort(frames.loc[m, "t_s"].to_numpy(), kind="stable")
-        t, d = frames.loc[m, "t_s"].to_numpy()[order], drive[m][order]
-        y = np.empty_like(d)
-        y[order] = sustained_t(t, d, DEFAULT_CONFIG.yawn_min_s)
+        t = frames.loc[m, "t_s"].to_numpy()[order]
+        y = np.empty(order.size)
+        y[order] = yawn_signal(t, opening[m][order], smile[m][order])
         frames.loc[m, "yawn"] = np.where(ok[m], y, np.nan)
     frames["face"] = frames["face"].astype("Int64")
     return frames.sort_values(["t_s", "face"], kind="stable").reset_index(drop=True)

@@ -11,7 +11,12 @@ _SIGNALS = (
         "0-1",
         "smiling intensity (lip corners pulled up, see the docs: Signals); empty when not detected",
     ),
-    Column("yawn", "float64", "0-1", "yawn intensity: wide jaw opening sustained for >= 1 s (see the docs: Signals)"),
+    Column(
+        "yawn",
+        "float64",
+        "0-1",
+        "yawn intensity: the jaw opening inside a yawn (a slow, sustained opening; see the docs: Signals), 0 elsewhere",
+    ),
     Column("blink", "float64", "0-1", "eye closure, both eyes (see the docs: Signals)"),
     Column("mouth_open", "float64", "0-1", "jaw opening, MediaPipe `jawOpen` rescaled so 0.6 maps to 1"),
     Column(

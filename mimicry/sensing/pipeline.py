@@ -1,9 +1,8 @@
 """From frames to rows: capture -> tracking -> signals, one stream at a time.
 
 :func:`iter_track_rows` is the streaming core used by ``mimicry track`` (and later by live
-sessions): it yields one finished row per face per frame about ``yawn_min_s`` seconds after the
-frame, because the sustained-opening yawn filter and the confirmation of new faces need a short
-look-ahead. :func:`track_video` writes those rows to CSV.
+sessions): it yields one finished row per face per frame ``yawn_latency_s`` (1 s) after the
+frame, because the yawn decision and the confirmation of new faces need a short look-ahead. :func:`track_video` writes those rows to CSV.
 """
 
 from __future__ import annotations
@@ -12,9 +11,10 @@ import math
 import queue
 import sys
 import threading
+from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,9 +29,9 @@ from .signals import (
     is_neutral_mouth,
     lip_contrast,
     mouth_visibility,
-    sustained_t,
 )
 from .tracking import FaceIdTracker, FaceLandmarker
+from .yawn import yawn_signal
 
 _SIGNAL_KEYS = ("smile", "blink", "mouth_open", "mouth_visible", "yaw_deg", "pitch_deg", "roll_deg")
 
@@ -90,26 +90,36 @@ class RowAssembler:
     ----------
     tracker : FaceIdTracker
         Gives each detection's track key its public id once confirmed.
-    window_s : float
-        Yawn filter window, seconds (:func:`~mimicry.sensing.signals.sustained_t`). A row comes out once
-        a frame ``window_s`` later has arrived (and at least ``tracker.min_hits`` frames later),
-        at any frame rate.
+    latency_s : float
+        Look-ahead of the yawn decision, seconds (:func:`~mimicry.sensing.yawn.yawn_signal`). A
+        row comes out once a frame ``latency_s`` later has arrived (and at least
+        ``tracker.min_hits`` frames later), at any frame rate.
     single : bool
         One face: no-face frames get a ``face = 0, detected = 0`` row.
     memory_s : float
         Lost faces get ``detected = 0`` rows for this long.
+    config : SignalConfig
+        The yawn constants (its ``yawn_latency_s`` is replaced by ``latency_s``).
     """
 
-    def __init__(self, tracker: FaceIdTracker, window_s: float, single: bool, memory_s: float):
+    def __init__(
+        self,
+        tracker: FaceIdTracker,
+        latency_s: float,
+        single: bool,
+        memory_s: float,
+        config: SignalConfig = DEFAULT_CONFIG,
+    ):
         self.tracker = tracker
-        self.window_s = window_s
-        self.lag_s = window_s  # erosion then dilation: half a window each, both sides
+        self.config = replace(config, yawn_latency_s=latency_s)
+        self.lag_s = latency_s
         self.min_frames = tracker.min_hits
         self.single = single
         self.memory_s = memory_s
         self._pending: deque[_Pending] = deque()
-        self._drive: dict[int, dict[int, float]] = {}
-        self._times: dict[int, float] = {}  # seq -> t_s of every frame, detected or not
+        self._hist: dict[int, dict[int, tuple[float, float]]] = {}  # key -> seq -> (opening, smile)
+        self._seqs: list[int] = []  # every frame, detected or not, in order
+        self._ts: list[float] = []
         self._last_seen: dict[int, float] = {}
         self._seq = 0
         self._last_seq = -1
@@ -119,9 +129,10 @@ class RowAssembler:
         seq = self._seq
         self._seq += 1
         self._last_seq = seq
-        self._times[seq] = t_s
+        self._seqs.append(seq)
+        self._ts.append(t_s)
         for f in faces:
-            self._drive.setdefault(f.key, {})[seq] = f.signals["yawn_drive"]
+            self._hist.setdefault(f.key, {})[seq] = (f.signals["opening"], f.signals["smile"])
         self._pending.append(_Pending(seq, frame, t_s, faces))
         out = []
         while (
@@ -129,26 +140,31 @@ class RowAssembler:
             and seq - self._pending[0].seq >= self.min_frames
             and t_s - self._pending[0].t_s >= self.lag_s - 1e-6
         ):
-            out.extend(self._finish(self._pending.popleft(), final_seq=seq))
+            out.extend(self._finish(self._pending.popleft()))
         return out
 
     def flush(self) -> list[tuple[dict, TrackedFace | None]]:
         """Finish every pending frame (end of stream)."""
         out = []
         while self._pending:
-            out.extend(self._finish(self._pending.popleft(), final_seq=self._last_seq))
+            out.extend(self._finish(self._pending.popleft()))
         return out
 
-    def _yawn(self, key: int, seq: int, final_seq: int) -> float:
-        hist = self._drive.get(key, {})
-        t0 = self._times[seq]
-        near = [(s, ts) for s, ts in self._times.items() if s <= final_seq and abs(ts - t0) <= self.lag_s + 1e-6]
-        seqs = [s for s, _ in near]
-        t = np.array([ts for _, ts in near])
-        v = np.array([hist.get(s, 0.0) for s in seqs])  # a frame without this face counts as a closed mouth
-        return float(sustained_t(t, v, self.window_s)[seqs.index(seq)])
+    def _yawn(self, key: int, p: _Pending) -> float:
+        """``yawn`` of face ``key`` at frame ``p``: :func:`yawn_signal` over the face's last
+        ``yawn_history_s`` up to the look-ahead (frames without the face count as missing)."""
+        cfg, hist = self.config, self._hist.get(key, {})
+        h = cfg.yawn_smooth_s / 2 + 1e-6
+        a, b = bisect_left(self._ts, p.t_s - h), bisect_right(self._ts, p.t_s + h)
+        if not any(hist.get(s, (0.0, 0.0))[0] >= cfg.yawn_open for s in self._seqs[a:b]):
+            return 0.0  # the running median cannot reach the open level: no run here
+        a = bisect_left(self._ts, p.t_s - cfg.yawn_history_s)
+        b = bisect_right(self._ts, p.t_s + cfg.yawn_latency_s + 1e-6)
+        values = np.array([hist.get(s, (np.nan, np.nan)) for s in self._seqs[a:b]], dtype=float)
+        y = yawn_signal(np.array(self._ts[a:b]), values[:, 0], values[:, 1], cfg)
+        return float(y[self._seqs.index(p.seq, a, b) - a])
 
-    def _finish(self, p: _Pending, final_seq: int) -> list[tuple[dict, TrackedFace | None]]:
+    def _finish(self, p: _Pending) -> list[tuple[dict, TrackedFace | None]]:
         rows: list[tuple[dict, TrackedFace | None]] = []
         seen_ids: set[int] = set()
         for f in p.faces:
@@ -160,8 +176,8 @@ class RowAssembler:
             row = {"t_s": p.t_s, "frame": p.frame, "face": face_id, "detected": 1}
             for k in _SIGNAL_KEYS:
                 row[k] = f.signals[k]
-            row["yawn"] = self._yawn(f.key, p.seq, final_seq)
-            row.update(zip(BLENDSHAPE_NAMES, (float(v) for v in f.blendshapes)))
+            row["yawn"] = self._yawn(f.key, p)
+            row.update(zip(BLENDSHAPE_NAMES, np.asarray(f.blendshapes, dtype=float).tolist()))
             rows.append((row, f))
         # faces known but not seen in this frame
         for face_id, last in sorted(self._last_seen.items()):
@@ -174,12 +190,12 @@ class RowAssembler:
         return rows
 
     def _forget(self, p: _Pending) -> None:
-        """Drop the yawn history no later row will ask for (older than one look-ahead before ``p``)."""
-        old = [s for s, t in self._times.items() if t < p.t_s - self.lag_s - 1e-6 and s < p.seq]
-        for s in old:
-            del self._times[s]
-            for hist in self._drive.values():
+        """Drop the history no later row will ask for (older than ``yawn_history_s`` before ``p``)."""
+        cut = bisect_left(self._ts, p.t_s - self.config.yawn_history_s - 1e-6)
+        for s in self._seqs[:cut]:
+            for hist in self._hist.values():
                 hist.pop(s, None)
+        del self._seqs[:cut], self._ts[:cut]
 
 
 class NeutralWidth:
@@ -210,23 +226,37 @@ class NeutralWidth:
 
 
 class MouthVisibility:
-    """Per-face history of lip contrast, giving each face's own usual value as reference."""
+    """Per-face history of lip contrast, giving each face's own usual value as reference.
+
+    The history is also kept sorted, so the reference percentile costs a binary search per frame
+    instead of a sort (the same value as :func:`numpy.percentile`'s default linear method)."""
 
     def __init__(self, config: SignalConfig = DEFAULT_CONFIG, percentile: float = 90.0):
         self.config, self.percentile = config, percentile
         self._hist: dict[int, deque[tuple[float, float]]] = {}
+        self._sorted: dict[int, list[float]] = {}
 
     def update(self, key: int, t_s: float, contrast: float) -> float:
         """Add one measurement of face ``key``; return its ``mouth_visible`` in [0, 1]."""
         hist = self._hist.setdefault(key, deque())
+        values = self._sorted.setdefault(key, [])
         if math.isfinite(contrast):
             hist.append((t_s, contrast))
+            insort(values, contrast)
         while hist and hist[0][0] < t_s - self.config.visibility_history_s:
-            hist.popleft()
+            _, old = hist.popleft()
+            del values[bisect_left(values, old)]
         if not hist or not math.isfinite(contrast):
             return 1.0
-        reference = float(np.percentile([c for _, c in hist], self.percentile))
-        return float(mouth_visibility(contrast, reference, self.config))
+        return float(mouth_visibility(contrast, _percentile_sorted(values, self.percentile), self.config))
+
+
+def _percentile_sorted(values: list[float], q: float) -> float:
+    """``numpy.percentile(values, q)`` (linear interpolation) of an already sorted list."""
+    pos = (len(values) - 1) * q / 100.0
+    lo = int(pos)
+    hi = min(lo + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (pos - lo)
 
 
 def open_landmarker(source: FrameSource, config: TrackConfig) -> FaceLandmarker:
@@ -249,7 +279,7 @@ def iter_track_rows(
     ``row`` is a dict with the :data:`mimicry.schema.TRACK` columns; ``face`` is the
     :class:`TrackedFace` behind a detected row (``None`` for ``detected = 0`` rows). The
     landmarker is created (video mode for files, live mode for cameras) unless one is given.
-    Rows come out one yawn window (1 s) after their frame; ``on_faces(frame, faces)`` is called
+    Rows come out ``yawn_latency_s`` (1 s) after their frame; ``on_faces(frame, faces)`` is called
     at once for every frame, with ``(face_id or None, bbox, values)`` per face (``bbox`` in
     pixels ``x0, y0, x1, y1``; ``face_id`` None until the face is confirmed), for live displays.
     """
@@ -258,7 +288,7 @@ def iter_track_rows(
         landmarker = open_landmarker(source, config)
     single = config.max_faces == 1
     tracker = FaceIdTracker(min_hits=config.min_hits, memory_s=config.memory_s, single=single)
-    assembler = RowAssembler(tracker, config.signals.yawn_min_s, single, config.memory_s)
+    assembler = RowAssembler(tracker, config.signals.yawn_latency_s, single, config.memory_s, config.signals)
     visibility = MouthVisibility(config.signals)
     neutral = NeutralWidth(config.signals)
     # MediaPipe runs in its own thread, a frame ahead: while it infers frame n (its C++ graph

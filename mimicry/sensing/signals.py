@@ -16,13 +16,13 @@ the mouth open), where the lip line moves with the jaw, a mouth pulled wider tha
 neutral width (the "back" of AU12, which a jaw drop does not do). Antagonist actions (stretch,
 frown, sneer) then scale it down.
 
-*Yawn*: the widest jaw opening people make (AU26/27), held for one to two seconds inside a 4-8 s
-rise and fall. Talking, chewing and laughing open the mouth for a fraction of a second at a time;
-a surprised mouth opens less wide; a laugh pulls the corners up. So ``yawn`` is the opening
-magnitude (jaw score and lip gap together), minus what looks like a smile, kept only where it is
-sustained: a grey-scale morphological *opening* with a ``yawn_min_s`` window removes every
-opening shorter than that window and leaves longer ones, including their rise and fall, exactly
-in place (no onset shift).
+*Yawn*: the widest jaw opening people make (AU26/27), reached by a slow opening (the deep
+inspiration, a second or more) inside a 4-8 s rise and fall. Talking, chewing, grimacing and
+surprise open the jaw as wide but within a few hundred milliseconds and for a syllable or a
+moment at a time; a laugh opens it with the corners pulled up. So ``yawn`` judges each *run* of
+open-mouth frames as a whole (:func:`yawn_signal`): it becomes a yawn once the geometric mean of
+how long the mouth has been open and how long it took to open reaches ``yawn_time_scale_s``, the
+run is wide enough and it is not a laugh; inside a yawn the signal follows the opening.
 """
 
 from __future__ import annotations
@@ -63,9 +63,11 @@ class SignalConfig:
     """Extra elevation required per unit of lip gap: opening the jaw lowers the lip midline, which
     alone raises the corners above it by up to half the gap (a yawn's oval mouth about a third)."""
     smile_for_laugh: tuple[float, float] = (0.3, 0.7)
-    """``smile`` range over which the yawn drive is faded out (an open-mouthed laugh is no yawn)."""
+    """``smile`` range over which ``yawn`` is faded out frame by frame; a run whose mean ``smile``
+    reaches the lower bound is a laugh, never a yawn."""
     stretch_weight: float = 1.5
-    """Penalty per unit of ``mouthStretch`` (AU20: crying, fear, grimace)."""
+    """Penalty per unit of ``mouthStretch`` (AU20: crying, fear, grimace), scaled by how far the
+    lip corners are *not* lifted."""
     frown_weight: float = 1.5
     """Penalty per unit of ``mouthFrown`` (AU15: crying, sadness)."""
     sneer_weight: float = 1.0
@@ -87,12 +89,27 @@ class SignalConfig:
     """Closed, non-smiling frames needed before a face's own neutral width is used."""
     yawn_gap_full: float = 0.55
     """Inner-lip gap (IOD) of a wide-open yawning mouth, counted as full geometric opening."""
-    yawn_open_low: float = 0.35
-    """Combined opening (mean of ``jawOpen`` and geometric gap) below which ``yawn`` is 0."""
-    yawn_open_high: float = 0.75
-    """Combined opening at which the yawn drive reaches 1."""
-    yawn_min_s: float = 1.0
-    """Shortest opening, in seconds, that the yawn signal keeps."""
+    yawn_open: float = 0.3
+    """Combined opening (:func:`mouth_opening`) at or above which the mouth counts as open: a
+    yawn is judged on one run of open frames (jawOpen about 0.3 with the lips 0.16 IOD apart)."""
+    yawn_wide: float = 0.45
+    """Combined opening a run must reach somewhere to be a yawn."""
+    yawn_full: float = 0.5
+    """Combined opening at which ``yawn`` reaches 1 inside a yawn (``yawn_open`` gives 0)."""
+    yawn_time_scale_s: float = 0.7
+    """A run becomes a yawn once the geometric mean of its open time and its opening time (from
+    the mouth opening to 90 % of its widest so far) reaches this, seconds. A yawn opens over a
+    second or more and stays open (0.80-1.85 s on the development yawns); speech, grimaces and
+    surprise open within 0.1-0.4 s (other openings at most 0.67 s on the development clips:
+    ``benchmarks/validate_real.py --runs``). Chosen on those clips, so a narrow margin."""
+    yawn_smooth_s: float = 0.1
+    """Running median of the opening before runs are found, seconds: removes a one-frame dropout
+    at 30 fps but not a syllable's closure (50-100 ms), which must end a run."""
+    yawn_latency_s: float = 1.0
+    """Look-ahead of the live yawn decision, seconds: rows are final this long after their frame."""
+    yawn_history_s: float = 30.0
+    """How far back the live pipeline looks for the start of a run, seconds (a longer opening is
+    judged as if it began then)."""
     visibility_ratio: tuple[float, float] = (0.1, 0.3)
     """Lip contrast as a fraction of the face's own recent 90th percentile over which
     ``mouth_visible`` goes from 0 to 1. A hand over the mouth leaves almost no contrast (a
@@ -113,11 +130,15 @@ DEFAULT_CONFIG = SignalConfig()
 
 
 def _clip01(x):
-    return np.clip(x, 0.0, 1.0)
+    # two ufuncs: the same values as np.clip (NaN stays NaN) at a third of its call overhead,
+    # which counts at ~40 calls per frame in the live pipeline
+    return np.minimum(np.maximum(x, 0.0), 1.0)
 
 
 def _bs(blendshapes: np.ndarray, *names: str) -> np.ndarray:
     """Mean of the named blendshape columns of an (N, 52) array."""
+    if len(names) == 2:  # left and right: the same value as .mean(axis=1), without its overhead
+        return (blendshapes[:, _BS[names[0]]] + blendshapes[:, _BS[names[1]]]) / 2
     return blendshapes[:, [_BS[n] for n in names]].mean(axis=1)
 
 
@@ -224,13 +245,15 @@ def smile_score(
     lip_gap`` and clipped to [0, 1]; with the mouth open (lip gap / width across ``open_mouth``)
     it moves to the mouth's widening beyond the face's ``neutral_width`` (``smile_widening``):
     AU12 pulls the corners back in a laugh, a yawn's jaw drop does not. Antagonists scale the
-    result down: weighted ``mouthStretch`` (crying, grimace), ``mouthFrown`` (crying) and
+    result down: weighted ``mouthStretch`` (crying, grimace; only as far as the corners are not
+    lifted, since a broad smile's sideways pull raises it too), ``mouthFrown`` (crying) and
     ``noseSneer`` (disgust, pain), clipped to [0, 1].
     """
     bs = np.asarray(blendshapes, dtype=float).reshape(-1, len(BLENDSHAPE_NAMES))
     au12 = _bs(bs, "mouthSmileLeft", "mouthSmileRight")
     needed = config.smile_lift_full + config.smile_lift_per_gap * geometry["lip_gap"]
-    closed = np.sqrt(_clip01(au12) * _clip01(geometry["corner_lift"] / needed))
+    lifted = _clip01(geometry["corner_lift"] / needed)
+    closed = np.sqrt(_clip01(au12) * lifted)
     w0 = config.neutral_width if neutral_width is None else np.asarray(neutral_width, float)
     lo, hi = config.smile_widening
     widen = _clip01((geometry["mouth_width"] / w0 - lo) / (hi - lo))
@@ -238,8 +261,11 @@ def smile_score(
     aspect = geometry["lip_gap"] / np.maximum(geometry["mouth_width"], 1e-6)
     lo, hi = config.open_mouth
     share_open = _clip01((aspect - lo) / (hi - lo))
+    # AU20 pulls the corners sideways, AU12 up and back: MediaPipe's mouthStretch also reads the
+    # sideways part of a broad smile (0.13-0.19 in real ones), so it counts against a smile only as
+    # far as the corners are not lifted.
     antagonists = _clip01(
-        config.stretch_weight * _bs(bs, "mouthStretchLeft", "mouthStretchRight")
+        config.stretch_weight * _bs(bs, "mouthStretchLeft", "mouthStretchRight") * (1.0 - lifted)
         + config.frown_weight * _bs(bs, "mouthFrownLeft", "mouthFrownRight")
         + config.sneer_weight * _bs(bs, "noseSneerLeft", "noseSneerRight")
     )
@@ -259,64 +285,6 @@ def mouth_opening(
     """Combined jaw opening in [0, 1]: mean of ``jawOpen`` and the scaled inner-lip gap."""
     bs = np.asarray(blendshapes, dtype=float).reshape(-1, len(BLENDSHAPE_NAMES))
     return 0.5 * (_clip01(bs[:, _BS["jawOpen"]]) + _clip01(geometry["lip_gap"] / config.yawn_gap_full))
-
-
-def yawn_drive(opening: np.ndarray, smile: np.ndarray, config: SignalConfig = DEFAULT_CONFIG) -> np.ndarray:
-    """Instantaneous yawn evidence in [0, 1]: wide opening that is not a smile (laugh)."""
-    mag = _clip01((np.asarray(opening) - config.yawn_open_low) / (config.yawn_open_high - config.yawn_open_low))
-    lo, hi = config.smile_for_laugh
-    return mag * (1.0 - _clip01((np.asarray(smile) - lo) / (hi - lo)))
-
-
-def yawn_window(fps: float, config: SignalConfig = DEFAULT_CONFIG) -> int:
-    """Odd window length, in frames at a regular ``fps``, spanning ``yawn_min_s`` (for
-    :func:`sustained` on regularly sampled arrays; live rows use :func:`sustained_t`)."""
-    k = max(1, int(round(config.yawn_min_s * fps)))
-    return k if k % 2 else k + 1
-
-
-def sustained_t(t_s: np.ndarray, drive: np.ndarray, window_s: float) -> np.ndarray:
-    """:func:`sustained` with the window in seconds from the timestamps: keep only the parts of
-    ``drive`` that last at least ``window_s``, whatever the frame rate and however many frames
-    were dropped.
-
-    Erosion then dilation, each over the samples within ``window_s / 2`` of a sample's time (at
-    a regular 30 fps and ``window_s = 1`` exactly the 31-sample :func:`sustained`). ``t_s`` must
-    be increasing; missing values (NaN) count as 0; the ends are padded with the nearest value.
-    """
-    t = np.asarray(t_s, dtype=float)
-    x = np.nan_to_num(np.asarray(drive, dtype=float), nan=0.0)
-    if window_s <= 0 or x.size == 0:
-        return x
-    h = window_s / 2 + 1e-6  # timestamps k / fps land on the window's edge up to rounding
-    if x.size <= 256:  # the live pipeline's short windows: one small matrix instead of a loop
-        near = np.abs(t[:, None] - t[None, :]) <= h
-        ero = np.where(near, x[None, :], np.inf).min(axis=1)
-        return np.where(near, ero[None, :], -np.inf).max(axis=1)
-    lo, hi = np.searchsorted(t, t - h, side="left"), np.searchsorted(t, t + h, side="right")
-    ero = np.array([x[a:b].min() for a, b in zip(lo, hi)])
-    return np.array([ero[a:b].max() for a, b in zip(lo, hi)])
-
-
-def sustained(drive: np.ndarray, window: int) -> np.ndarray:
-    """Keep only the parts of ``drive`` that last at least ``window`` samples.
-
-    A grey-scale morphological opening (erosion then dilation, flat window, edges padded with the
-    nearest value). Missing samples (NaN: face not found) count as 0. Rises and falls longer than
-    the window keep their exact timing.
-    """
-    x = np.nan_to_num(np.asarray(drive, dtype=float), nan=0.0)
-    if window <= 1 or x.size == 0:
-        return x
-    if x.size <= 256:  # the live pipeline's short windows: numpy is ~10x faster than ndimage here
-        h = window // 2
-        pad = np.concatenate([np.full(h, x[0]), x, np.full(h, x[-1])])
-        ero = np.lib.stride_tricks.sliding_window_view(pad, window).min(axis=1)
-        pad = np.concatenate([np.full(h, ero[0]), ero, np.full(h, ero[-1])])
-        return np.lib.stride_tricks.sliding_window_view(pad, window).max(axis=1)
-    from scipy import ndimage  # here: importing SciPy costs the live path ~0.4 s of start-up
-
-    return ndimage.grey_opening(x, size=window, mode="nearest")
 
 
 # Face Mesh lip contours, corner to corner round the mouth
@@ -412,8 +380,8 @@ def frame_signals(
     Returns
     -------
     dict
-        ``smile``, ``blink``, ``mouth_open``, ``yawn_drive`` (instantaneous, before the
-        sustained-opening filter that turns it into ``yawn``), ``yaw_deg``, ``pitch_deg``,
+        ``smile``, ``blink``, ``mouth_open``, ``opening`` (the combined opening that
+        :func:`yawn_signal` turns into ``yawn`` over time), ``yaw_deg``, ``pitch_deg``,
         ``roll_deg`` and ``mouth_width`` (IOD), each an (N,) array.
     """
     bs = np.asarray(blendshapes, dtype=float).reshape(-1, len(BLENDSHAPE_NAMES))
@@ -426,7 +394,7 @@ def frame_signals(
         "smile": smile,
         "blink": blink_score(bs, config),
         "mouth_open": mouth_open_score(bs, config),
-        "yawn_drive": yawn_drive(mouth_opening(bs, geo, config), smile, config),
+        "opening": mouth_opening(bs, geo, config),
     }
     if matrices is not None:
         pose = head_pose(matrices)

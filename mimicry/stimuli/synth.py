@@ -5,8 +5,10 @@ truth in the tests.
 The warps are inverse maps applied with :func:`cv2.remap`: the jaw opens an oval mouth between
 fixed lip corners (the jaw takes the lower lip down, the stretched upper lip rises), lip corners
 move up and out for a smile, upper eyelids come down, and the head moves by small affine steps.
-They reproduce geometry and timing, and paint the opened mouth as a dark throat with a tongue;
-not skin texture, teeth or saliva.
+They reproduce geometry and timing. The opened mouth is filled with the inside of a real open
+mouth (:class:`MouthInterior`, cut from a photo along its inner lip contour and stretched to the
+opening), or painted as a dark throat with a tongue when none is given; the eyes close by
+warping the upper lids down over them, not by drawing.
 
 A photo that smiles with open lips is first brought to a neutral face (:class:`Retouch`): the
 lips are closed by inpainting the opening and the corners are warped down and in; its smile
@@ -21,6 +23,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .mouth import _INNER_LIPS, MouthInterior, _fill_mouth, lip_colour
+
 # Face Mesh eye contours (upper lid then lower lid, corner to corner)
 _EYE_CONTOURS = (
     (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7),
@@ -28,8 +32,6 @@ _EYE_CONTOURS = (
 )
 
 
-# Face Mesh inner lip contour (upper lip corner to corner, then lower lip back)
-_INNER_LIPS = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95)
 _SEAM_PAIRS = ((191, 95), (80, 88), (81, 178), (82, 87), (13, 14), (312, 317), (311, 402), (310, 318), (415, 324))
 
 
@@ -69,7 +71,12 @@ def _corner_shifts(xy: np.ndarray, corners: tuple[float, float], iod: float) -> 
 
 
 def warp_face(
-    img: np.ndarray, xy: np.ndarray, jaw: float = 0.0, eyes: float = 0.0, corners: tuple[float, float] = (0.0, 0.0)
+    img: np.ndarray,
+    xy: np.ndarray,
+    jaw: float = 0.0,
+    eyes: float = 0.0,
+    corners: tuple[float, float] = (0.0, 0.0),
+    interior: MouthInterior | None = None,
 ) -> np.ndarray:
     """Open the jaw by ``jaw`` inter-ocular distances (IOD), lower the upper eyelids by ``eyes``
     (0-1 of the eye opening), and move both lip corners by ``corners = (outward, up)`` IOD (a
@@ -81,6 +88,8 @@ def warp_face(
         BGR face image.
     xy : np.ndarray
         (478, 2) landmarks of ``img`` in pixels.
+    interior : MouthInterior, optional
+        The inside of a real open mouth to show in the opening; painted if not given.
     """
     h, w = img.shape[:2]
     iod = np.linalg.norm(xy[263] - xy[33])
@@ -118,11 +127,11 @@ def warp_face(
     if eyes > 0:
         for upper, lower, inner, outer in ((159, 145, 133, 33), (386, 374, 362, 263)):
             ex = (xy[inner, 0] + xy[outer, 0]) / 2
-            ew = abs(xy[outer, 0] - xy[inner, 0]) * 0.75
+            ew = abs(xy[outer, 0] - xy[inner, 0]) * 0.62  # flat across the eye, so the corners close too
             top = xy[upper, 1] - 0.35 * iod
             lid = xy[upper, 1]
             drop = eyes * (xy[lower, 1] - xy[upper, 1])
-            wxe = np.clip(1 - ((xx - ex) / ew) ** 2, 0, None)
+            wxe = np.clip(1 - ((xx - ex) / ew) ** 4, 0, None)
             wye = np.where(
                 yy < lid + drop,
                 np.clip((yy - top) / (lid - top), 0, 1),
@@ -133,7 +142,12 @@ def warp_face(
         img, map_x.astype(np.float32), map_y.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
     if mouth is not None:
-        out = _paint_mouth(out, xx, yy, iod, *mouth)
+        if interior is None:
+            out = _paint_mouth(out, xx, yy, iod, *mouth)
+        else:
+            # the face's brightness, the interior's own colours (a mouth's inside is alike in everyone)
+            gain = float(lip_colour(img, xy).mean() / max(float(interior.lip_bgr.mean()), 1.0))
+            out = _fill_mouth(out, xx, yy, interior, np.clip(gain, 0.5, 1.0), *mouth)  # never lit up
     return out
 
 
@@ -348,13 +362,18 @@ def _ramp(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 
 def render_stimulus(
-    face: np.ndarray, xy: np.ndarray, plan: dict[str, np.ndarray], smile_face: np.ndarray | None = None
+    face: np.ndarray,
+    xy: np.ndarray,
+    plan: dict[str, np.ndarray],
+    smile_face: np.ndarray | None = None,
+    interior: MouthInterior | None = None,
 ):
     """Yield the BGR frames of a planned clip from a face crop and its landmarks (pixels).
 
     With ``smile_face`` (the same face smiling with open lips, same geometry) and a ``teeth``
     course in the plan, each frame cross-dissolves from ``face`` to ``smile_face`` by ``teeth``
-    before warping, as in dynamic-morph stimuli."""
+    before warping, as in dynamic-morph stimuli. ``interior``: the inside of a real open mouth
+    shown in the opened jaw (see :func:`warp_face`)."""
     h, w = face.shape[:2]
     for i in range(plan["t_s"].size):
         base = face
@@ -367,9 +386,8 @@ def render_stimulus(
             float(plan["jaw"][i]),
             min(float(plan["eyes"][i]), 1.0),
             (float(plan["corners_out"][i]), float(plan["corners_up"][i])),
+            interior,
         )
-        if plan["eyes"][i] >= 0.9:
-            img = close_eyes(img, xy)
         m = cv2.getRotationMatrix2D((w / 2, h / 2), float(plan["roll_deg"][i]), 1.0)
         m[:, 2] += (float(plan["dx"][i]) * w, float(plan["dy"][i]) * h)
         yield cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -386,12 +404,14 @@ def make_stimulus_clip(
     size: int = 360,
     zoom: float = 1.9,
     retouch: Retouch = Retouch(),
+    interior: MouthInterior | None = None,
 ) -> dict[str, np.ndarray]:
     """Synthesise a ``kind`` clip from a photo of a face and write it as MP4 (mp4v).
 
     ``zoom``: crop side in face extents (framing); ``retouch``: how the photo is brought to a
     neutral resting face first (:class:`Retouch`). The same photo, kind, length, seed, rate,
-    size, framing and retouch give the same frames. Returns the plan.
+    size, framing and retouch give the same frames; ``interior`` fills the opened mouth (see
+    :func:`warp_face`). Returns the plan.
     """
     face, xy, smile_face = prepare_face(photo, landmarks_px, size, zoom, retouch)
     plan = plan_stimulus(kind, seconds, fps, np.random.default_rng(seed))
@@ -408,7 +428,7 @@ def make_stimulus_clip(
     if not vw.isOpened():
         raise OSError(f"cannot write video {out_path}")
     try:
-        for frame in render_stimulus(face, xy, plan, smile_face):
+        for frame in render_stimulus(face, xy, plan, smile_face, interior):
             vw.write(frame)
     finally:
         vw.release()
