@@ -15,7 +15,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mimicry.stimuli.synth import close_eyes, face_crop, talking_course, warp_face, yawn_course  # noqa: F401
+from mimicry.stimuli.synth import face_crop, talking_course, warp_face, yawn_course  # noqa: F401
+
+# Face Mesh eye contours (upper lid then lower lid, corner to corner)
+_EYE_CONTOURS = (
+    (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7),
+    (263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249),
+)
 
 DATA = Path(__file__).parent / "data"
 
@@ -80,3 +86,25 @@ def cover_mouth(img: np.ndarray, xy: np.ndarray) -> np.ndarray:
         y = int(c[1] + k * 0.16 * iod)
         cv2.line(out, (int(c[0] - 0.7 * iod), y), (int(c[0] + 0.7 * iod), y), tuple(int(v * 0.75) for v in fore), 2)
     return cv2.GaussianBlur(out, (3, 3), 0)
+
+
+def close_eyes(img: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Both eyes shut, painted (ground truth for ``blink``; the stimuli close eyes by warping): the eye
+    openings painted with eyelid skin, lashes along the lower lids."""
+    out = img.copy()
+    iod = np.linalg.norm(xy[263] - xy[33])
+    for contour in _EYE_CONTOURS:
+        pts = xy[list(contour)].astype(np.int32)
+        mask = np.zeros(img.shape[:2], np.uint8)
+        cv2.fillPoly(mask, [pts], 255)
+        mask = cv2.dilate(mask, np.ones((5, 5), np.uint8))
+        # eyelid skin: the band just above the upper lid (below the brow), median colour
+        upper = xy[list(contour[:9])]
+        band = np.zeros(img.shape[:2], np.uint8)
+        cv2.fillPoly(band, [np.vstack([upper - [0, 0.05 * iod], (upper - [0, 0.11 * iod])[::-1]]).astype(np.int32)], 1)
+        band[mask > 0] = 0
+        lid = np.median(img[band > 0], axis=0) if band.any() else img[mask > 0].mean(axis=0)
+        out[mask > 0] = lid.astype(np.uint8)
+        lower = xy[list(contour[8:]) + [contour[0]]].astype(np.int32)
+        cv2.polylines(out, [lower], False, (40, 35, 35), 2, cv2.LINE_AA)
+    return cv2.GaussianBlur(out, (5, 5), 0)

@@ -111,3 +111,31 @@ def test_mouth_visibility_reference_is_the_percentile_of_the_face_s_own_history(
         recent = [v for s, v in seen[key] if s >= t - DEFAULT_CONFIG.visibility_history_s]
         want = mouth_visibility(c, np.percentile(recent, 90)) if np.isfinite(c) and recent else 1.0
         assert got == pytest.approx(float(want), abs=1e-12), i
+
+
+def test_streaming_yawn_equals_offline_on_openings_that_cross_the_open_level_often():
+    """The live window starts just before the sample's run; on random openings hovering round
+    the open level, with frames dropped and the face missing at times, every value is still the
+    whole recording's."""
+    rng = np.random.default_rng(7)
+    for fps in (30.0, 12.0):
+        t = np.arange(0, 40, 1 / fps)
+        t = np.sort(t[rng.random(t.size) > 0.15])
+        level = np.repeat(rng.uniform(0.0, 0.9, t.size // 8 + 1), 8)[: t.size]
+        opening = np.clip(level + rng.normal(0, 0.08, t.size), 0, 1)
+        present = rng.random(t.size) > 0.03
+        tracker = FaceIdTracker(min_hits=1)
+        asm = RowAssembler(tracker, DEFAULT_CONFIG.yawn_latency_s, single=True, memory_s=5.0)
+        rows = []
+        for i, ti in enumerate(t):
+            if present[i]:
+                (key,) = tracker.update(np.array([[0.4, 0.4, 0.6, 0.6]]), ti)
+                rows += [r for r, _ in asm.push(i, ti, [_face(key, opening[i])])]
+            else:
+                tracker.update(np.empty((0, 4)), ti)
+                rows += [r for r, _ in asm.push(i, ti, [])]
+        rows += [r for r, _ in asm.flush()]
+        y = pd.DataFrame(rows).yawn.to_numpy()
+        want = yawn_signal(t, np.where(present, opening, np.nan), np.zeros(t.size))
+        np.testing.assert_allclose(y[present], want[present], atol=1e-12)
+        assert want.max() > 0.5, fps  # the recording does hold yawns

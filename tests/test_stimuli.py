@@ -319,10 +319,10 @@ def _smile_jaw(landmarker, img):
 
 def _teeth_share(img, xy):
     """Share of the pixels inside the inner lip contour that are bright and grey, like teeth."""
-    from mimicry.stimuli.synth import _INNER_LIPS
+    from mimicry.sensing.signals import LIPS_INNER
 
     mask = np.zeros(img.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [np.round(xy[list(_INNER_LIPS)]).astype(np.int32)], 255)
+    cv2.fillPoly(mask, [np.round(xy[list(LIPS_INNER)]).astype(np.int32)], 255)
     sat = cv2.cvtColor(img, cv2.COLOR_BGR2HSV)[..., 1][mask > 0]
     grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)[mask > 0]
     return float(((grey >= 215) & (sat < 70)).mean())
@@ -424,9 +424,11 @@ def test_make_unsmile_from_the_cli(tmp_path, landmarker, data_dir):
 def test_an_opened_mouth_shows_a_real_mouth_inside_and_the_eyes_close_by_warping(landmarker, data_dir):
     """Synthetic yawns show the inside of a real open mouth (its teeth), not a painted throat, and
     read as a wide-open mouth, not a smile; eyes close by warping the lids down, nothing drawn."""
+    from synth import _EYE_CONTOURS
+
     from mimicry.stimuli.library import default_library
     from mimicry.stimuli.mouth import mouth_interior, shipped_mouth_interior
-    from mimicry.stimuli.synth import _EYE_CONTOURS, prepare_face, warp_face
+    from mimicry.stimuli.synth import prepare_face, warp_face
 
     interior = shipped_mouth_interior(landmarker)
     assert interior.image.shape[0] > 20 and np.isfinite(interior.top).sum() > 40

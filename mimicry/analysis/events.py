@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..series import true_runs
+
 
 @dataclass(frozen=True)
 class EventThresholds:
@@ -79,8 +81,7 @@ def detect_events(t_s: np.ndarray, values: np.ndarray, thresholds: EventThreshol
     above |= bridged_gaps(t, above, np.isfinite(v), thresholds.max_gap_s)
     if t.size == 0 or not above.any():
         return pd.DataFrame(columns=EVENT_COLUMNS)
-    d = np.diff(np.concatenate([[0], above.astype(np.int8), [0]]))
-    starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)  # run = [start, end)
+    starts, ends = true_runs(above)  # run = [start, end)
     rows = []
     for s, e in zip(starts, ends):
         seg = v[s:e]
@@ -100,8 +101,7 @@ def bridged_gaps(t_s: np.ndarray, above: np.ndarray, present: np.ndarray, max_ga
     out = np.zeros(t_s.size, dtype=bool)
     if max_gap_s <= 0 or present.all():
         return out
-    d = np.diff(np.concatenate([[0], (~present).astype(np.int8), [0]]))
-    for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)):  # missing run = [a, b)
+    for a, b in zip(*true_runs(~present)):  # missing run = [a, b)
         if a > 0 and b < t_s.size and above[a - 1] and above[b] and t_s[b] - t_s[a - 1] <= max_gap_s:
             out[a:b] = True
     return out

@@ -121,6 +121,8 @@ class CsvSchema:
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: How every float cell is written: 6 significant digits.
+FLOAT_FORMAT = ".6g"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -138,7 +140,7 @@ def safe_cell(value: object) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return "" if math.isnan(value) else f"{value:.6g}"
+        return "" if math.isnan(value) else format(value, FLOAT_FORMAT)
     text = str(value)
     if not text.isascii():
         text = _SURROGATE.sub("\ufffd", text)

@@ -2,7 +2,8 @@
 
 :func:`iter_track_rows` is the streaming core used by ``mimicry track`` (and later by live
 sessions): it yields one finished row per face per frame ``yawn_latency_s`` (1 s) after the
-frame, because the yawn decision and the confirmation of new faces need a short look-ahead. :func:`track_video` writes those rows to CSV.
+frame, because the yawn decision and the confirmation of new faces need a short look-ahead.
+:func:`track_video` writes those rows to CSV.
 """
 
 from __future__ import annotations
@@ -112,7 +113,6 @@ class RowAssembler:
     ):
         self.tracker = tracker
         self.config = replace(config, yawn_latency_s=latency_s)
-        self.lag_s = latency_s
         self.min_frames = tracker.min_hits
         self.single = single
         self.memory_s = memory_s
@@ -138,7 +138,7 @@ class RowAssembler:
         while (
             self._pending
             and seq - self._pending[0].seq >= self.min_frames
-            and t_s - self._pending[0].t_s >= self.lag_s - 1e-6
+            and t_s - self._pending[0].t_s >= self.config.yawn_latency_s - 1e-6
         ):
             out.extend(self._finish(self._pending.popleft()))
         return out
@@ -151,18 +151,45 @@ class RowAssembler:
         return out
 
     def _yawn(self, key: int, p: _Pending) -> float:
-        """``yawn`` of face ``key`` at frame ``p``: :func:`yawn_signal` over the face's last
-        ``yawn_history_s`` up to the look-ahead (frames without the face count as missing)."""
+        """``yawn`` of face ``key`` at frame ``p``: :func:`yawn_signal` over the face's samples
+        from before the start of ``p``'s run (at most ``yawn_history_s`` back) up to the
+        look-ahead (frames without the face count as missing): the same value as over the whole
+        recording."""
         cfg, hist = self.config, self._hist.get(key, {})
         h = cfg.yawn_smooth_s / 2 + 1e-6
+        i = bisect_left(self._ts, p.t_s)  # p's index: times increase
         a, b = bisect_left(self._ts, p.t_s - h), bisect_right(self._ts, p.t_s + h)
-        if not any(hist.get(s, (0.0, 0.0))[0] >= cfg.yawn_open for s in self._seqs[a:b]):
+        if not any(self._opening(hist, s) >= cfg.yawn_open for s in self._seqs[a:b]):
             return 0.0  # the running median cannot reach the open level: no run here
-        a = bisect_left(self._ts, p.t_s - cfg.yawn_history_s)
+        a = self._closed_before(hist, i)
         b = bisect_right(self._ts, p.t_s + cfg.yawn_latency_s + 1e-6)
         values = np.array([hist.get(s, (np.nan, np.nan)) for s in self._seqs[a:b]], dtype=float)
         y = yawn_signal(np.array(self._ts[a:b]), values[:, 0], values[:, 1], cfg)
-        return float(y[self._seqs.index(p.seq, a, b) - a])
+        return float(y[i - a])
+
+    @staticmethod
+    def _opening(hist: dict[int, tuple[float, float]], seq: int) -> float:
+        return hist.get(seq, (0.0, 0.0))[0]  # NaN (no opening measured) compares as closed, as in yawn_signal
+
+    def _closed_before(self, hist: dict[int, tuple[float, float]], i: int) -> int:
+        """Index from which :func:`yawn_signal` sees the whole run of sample ``i`` exactly: just
+        after the last open sample before a closed sample whose whole smoothing window is closed
+        (its smoothed opening is surely below ``yawn_open``, so no run crosses it); at most
+        ``yawn_history_s`` back."""
+        cfg = self.config
+        h = cfg.yawn_smooth_s / 2 + 1e-6  # median_t's half window
+        first = bisect_left(self._ts, self._ts[i] - cfg.yawn_history_s)
+        open_after = self._ts[i]  # i itself counts as open: its window is never relied on
+        closed: list[float] = []  # the closed stretch between the open sample being sought and open_after
+        for j in range(i - 1, first - 1, -1):
+            t = self._ts[j]
+            if self._opening(hist, self._seqs[j]) >= cfg.yawn_open:
+                if any(t + h < q < open_after - h for q in closed):
+                    return j + 1
+                open_after, closed = t, []
+            else:
+                closed.append(t)
+        return first
 
     def _finish(self, p: _Pending) -> list[tuple[dict, TrackedFace | None]]:
         rows: list[tuple[dict, TrackedFace | None]] = []

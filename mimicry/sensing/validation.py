@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..series import true_runs
+
 EPISODE_LEVEL = 0.5
 EPISODE_MIN_S = 0.5
 TRUTH_EVENTS = ("yawn", "ambiguous", "laugh", "smile", "crying")
@@ -24,12 +26,7 @@ def episodes(
     first to the last sample of the run; missing values end a run)."""
     t = np.asarray(t_s, float)
     above = np.nan_to_num(np.asarray(values, float), nan=-1.0) >= level
-    d = np.diff(np.concatenate([[0], above.astype(np.int8), [0]]))
-    return [
-        (float(t[a]), float(t[b - 1]))
-        for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1))
-        if t[b - 1] - t[a] >= min_s - 1e-9
-    ]
+    return [(float(t[a]), float(t[b - 1])) for a, b in zip(*true_runs(above)) if t[b - 1] - t[a] >= min_s - 1e-9]
 
 
 def _overlaps(a: float, b: float, spans: pd.DataFrame) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..series import true_runs
 from .signals import DEFAULT_CONFIG, SignalConfig, _clip01
 
 
@@ -27,12 +28,13 @@ def median_t(t_s: np.ndarray, x: np.ndarray, window_s: float) -> np.ndarray:
     return np.nanmedian(win, axis=1)
 
 
-def _run_times(t: np.ndarray, o: np.ndarray, censored: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Open time and opening time (s) of one run at each of its samples (see :func:`yawn_onset_time`)."""
+def _run_times(t: np.ndarray, o: np.ndarray, censored: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Widest opening so far, open time and opening time (s) of one run at each of its samples
+    (see :func:`yawn_onset_time`)."""
     widest = np.maximum.accumulate(o)
     open_s = t - t[0]
     rise_s = open_s if censored else t[np.searchsorted(widest, 0.9 * widest, side="left")] - t[0]
-    return open_s, rise_s
+    return widest, open_s, rise_s
 
 
 def yawn_onset_time(
@@ -48,10 +50,10 @@ def yawn_onset_time(
     taken as its open time.
     """
     t, o = np.asarray(t_s, float), np.asarray(opening, float)
-    open_s, rise_s = _run_times(t, o, censored)
+    widest, open_s, rise_s = _run_times(t, o, censored)
     mean_smile = np.cumsum(smile) / np.arange(1, o.size + 1)
     ok = (
-        (np.maximum.accumulate(o) >= config.yawn_wide)
+        (widest >= config.yawn_wide)
         & (np.sqrt(open_s * rise_s) >= config.yawn_time_scale_s - 1e-9)
         & (mean_smile < config.smile_for_laugh[0])
     )
@@ -62,8 +64,7 @@ def _runs(t: np.ndarray, opening: np.ndarray, config: SignalConfig):
     """Smoothed opening and ``(start, stop, censored)`` of each run of open samples."""
     missing = ~np.isfinite(opening)
     o = median_t(t, np.where(missing, 0.0, opening), config.yawn_smooth_s)
-    d = np.diff(np.concatenate([[0], (o >= config.yawn_open).astype(np.int8), [0]]))
-    runs = [(a, b, bool(a == 0 or missing[a - 1])) for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1))]
+    runs = [(a, b, bool(a == 0 or missing[a - 1])) for a, b in zip(*true_runs(o >= config.yawn_open))]
     return o, runs
 
 
@@ -86,7 +87,7 @@ def yawn_runs(t_s: np.ndarray, opening: np.ndarray, smile: np.ndarray, config: S
     s = np.nan_to_num(np.asarray(smile, float), nan=0.0)
     rows = []
     for a, b, censored in runs:
-        open_s, rise_s = _run_times(t[a:b], o[a:b], censored)
+        _, open_s, rise_s = _run_times(t[a:b], o[a:b], censored)
         onset = yawn_onset_time(t[a:b], o[a:b], s[a:b], censored, config)
         rows.append(
             {

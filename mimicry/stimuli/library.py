@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import StimulusError
+from ..series import true_runs
 
 KINDS = ("smile", "yawn", "control")
 MANIFEST = "manifest.toml"
@@ -289,8 +290,8 @@ def sha256_of(path: Path) -> str:
 
 def _longest_run_s(t: np.ndarray, ok: np.ndarray) -> float:
     """Longest stretch, in seconds, where ``ok`` holds on consecutive samples."""
-    d = np.diff(np.concatenate([[0], np.asarray(ok, dtype=np.int8), [0]]))
-    starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1) - 1  # inclusive run ends
+    starts, stops = true_runs(ok)
+    ends = stops - 1  # inclusive run ends
     if starts.size == 0:
         return 0.0
     dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0

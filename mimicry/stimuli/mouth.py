@@ -9,9 +9,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-# Face Mesh lip contours (inner: upper lip corner to corner, then lower lip back)
-_INNER_LIPS = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95)
-_OUTER_LIPS = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146)
+from ..sensing.signals import LIPS_INNER, LIPS_OUTER
 
 
 @dataclass(frozen=True)
@@ -26,14 +24,15 @@ class MouthInterior:
     top: np.ndarray
     bottom: np.ndarray
     lip_bgr: np.ndarray
-    """Mean colour of the photo's lips, to bring the interior to another face's colour balance."""
+    """Mean colour of the photo's lips: the interior is dimmed by another face's lip brightness
+    relative to this."""
 
 
 def lip_colour(img: np.ndarray, xy: np.ndarray) -> np.ndarray:
     """Mean BGR colour of the lips (outer contour minus the inner one) of ``img``."""
     mask = np.zeros(img.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [np.round(xy[list(_OUTER_LIPS)]).astype(np.int32)], 1)
-    cv2.fillPoly(mask, [np.round(xy[list(_INNER_LIPS)]).astype(np.int32)], 0)
+    cv2.fillPoly(mask, [np.round(xy[list(LIPS_OUTER)]).astype(np.int32)], 1)
+    cv2.fillPoly(mask, [np.round(xy[list(LIPS_INNER)]).astype(np.int32)], 0)
     return np.array(cv2.mean(img, mask=mask)[:3])
 
 
@@ -47,7 +46,7 @@ def mouth_interior(photo: np.ndarray, xy: np.ndarray) -> MouthInterior:
     xy : np.ndarray
         (478, 2) landmarks of ``photo`` in pixels.
     """
-    poly = np.round(xy[list(_INNER_LIPS)]).astype(np.int32)
+    poly = np.round(xy[list(LIPS_INNER)]).astype(np.int32)
     x0, y0 = poly.min(axis=0)
     x1, y1 = poly.max(axis=0) + 1
     mask = np.zeros(photo.shape[:2], np.uint8)

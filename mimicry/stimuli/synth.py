@@ -23,14 +23,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .mouth import _INNER_LIPS, MouthInterior, _fill_mouth, lip_colour
-
-# Face Mesh eye contours (upper lid then lower lid, corner to corner)
-_EYE_CONTOURS = (
-    (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7),
-    (263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249),
-)
-
+from ..sensing.signals import LIPS_INNER
+from .mouth import MouthInterior, _fill_mouth, lip_colour
 
 _SEAM_PAIRS = ((191, 95), (80, 88), (81, 178), (82, 87), (13, 14), (312, 317), (311, 402), (310, 318), (415, 324))
 
@@ -166,34 +160,13 @@ def _paint_mouth(img, xx, yy, iod, m_lens, cx, half, seam, up, down):
     return np.where(cavity[..., None], cv2.GaussianBlur(out, (5, 5), 0), out)
 
 
-def close_eyes(img: np.ndarray, xy: np.ndarray) -> np.ndarray:
-    """Both eyes shut: the eye openings painted with eyelid skin, lashes along the lower lids."""
-    out = img.copy()
-    iod = np.linalg.norm(xy[263] - xy[33])
-    for contour in _EYE_CONTOURS:
-        pts = xy[list(contour)].astype(np.int32)
-        mask = np.zeros(img.shape[:2], np.uint8)
-        cv2.fillPoly(mask, [pts], 255)
-        mask = cv2.dilate(mask, np.ones((5, 5), np.uint8))
-        # eyelid skin: the band just above the upper lid (below the brow), median colour
-        upper = xy[list(contour[:9])]
-        band = np.zeros(img.shape[:2], np.uint8)
-        cv2.fillPoly(band, [np.vstack([upper - [0, 0.05 * iod], (upper - [0, 0.11 * iod])[::-1]]).astype(np.int32)], 1)
-        band[mask > 0] = 0
-        lid = np.median(img[band > 0], axis=0) if band.any() else img[mask > 0].mean(axis=0)
-        out[mask > 0] = lid.astype(np.uint8)
-        lower = xy[list(contour[8:]) + [contour[0]]].astype(np.int32)
-        cv2.polylines(out, [lower], False, (40, 35, 35), 2, cv2.LINE_AA)
-    return cv2.GaussianBlur(out, (5, 5), 0)
-
-
 def close_mouth(img: np.ndarray, xy: np.ndarray) -> np.ndarray:
     """The lips of an open-mouthed (e.g. teeth-showing) smile brought together: the opening
     inside the inner lip contour filled from the surrounding lip (inpainting) and a soft dark
     seam drawn where the lips meet. Geometry is unchanged (see :func:`unsmile_landmarks`)."""
     iod = np.linalg.norm(xy[263] - xy[33])
     mask = np.zeros(img.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [np.round(xy[list(_INNER_LIPS)]).astype(np.int32)], 255)
+    cv2.fillPoly(mask, [np.round(xy[list(LIPS_INNER)]).astype(np.int32)], 255)
     k = 2 * max(1, int(0.03 * iod)) + 1
     mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     out = cv2.inpaint(img, mask, max(3, int(0.06 * iod)), cv2.INPAINT_TELEA)
