@@ -1,20 +1,25 @@
 """Throughput of `mimicry track` (whole process) against a bare MediaPipe Face Landmarker loop.
 
-Both run over the same clip, alternating, several repeats, in one run; the ratio printed is
-track's frames per second divided by the bare loop's (goal: >= 0.95; > 1 means the decode thread
-and the cheap per-frame code more than pay for the signals and the CSV).
+Both run over the same clip in one run, as paired rounds: each round runs the bare loop and
+track once, back to back, the one first in even rounds the other first in odd rounds (so a
+machine getting slower or faster during the run favours neither). The ratio of each round is the
+bare loop's wall time divided by track's (> 1: track is faster); the result is the median of the
+rounds' ratios with a distribution-free 95 % confidence interval (order statistics of the
+binomial sign test), because on a shared machine the speed of the same process moves by 10-30 %
+from minute to minute, more than the gap being measured. Goal: median ratio >= 0.95.
 
-    python benchmarks/track_speed.py [CLIP] [--repeats N] [--tile K]
+    python benchmarks/track_speed.py [CLIP] [--rounds N] [--tile K] [--seconds S]
 
 The default clip is tests/data/single_face.mp4 looped into a 20 s clip (``--tile`` copies of the
 frames side by side make larger frames). The bare loop reads with OpenCV, converts to RGB, and
 calls ``detect_for_video`` with the same options (blendshapes and matrices on); it writes nothing.
-The track timing includes interpreter start, imports and model loading, as a user sees it.
+Both timings include interpreter start, imports and model loading, as a user sees them.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import resource
 import statistics
 import subprocess
@@ -72,10 +77,42 @@ def timed(cmd: list[str]) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def median_ci(values: list[float], level: float = 0.95) -> tuple[float, float, float]:
+    """Median and a distribution-free confidence interval for it: the k-th smallest and k-th
+    largest values, k the largest rank whose binomial(n, 1/2) tail stays within (1 - level) / 2
+    (the interval covers the median with at least ``level``; for n < 6 even the whole range,
+    returned then, covers it with less)."""
+    x, n = sorted(values), len(values)
+
+    def below(j: int) -> float:  # P(at most j of n values fall below the median)
+        return sum(math.comb(n, i) for i in range(j + 1)) / 2**n
+
+    k = 1  # [x_k, x_(n-k+1)] covers the median with probability 1 - 2 * below(k - 1)
+    while below(k) <= (1 - level) / 2:
+        k += 1
+    return statistics.median(x), x[k - 1], x[n - k]
+
+
+def run_rounds(clip: Path, bare_script: Path, tmp: Path, rounds: int) -> dict[str, list[float]]:
+    """Wall and CPU seconds of both processes, ``rounds`` pairs, alternating which goes first."""
+    got: dict[str, list[float]] = {"bare": [], "track": [], "bare_cpu": [], "track_cpu": []}
+    for i in range(rounds):
+        out = tmp / f"out{i}.csv"
+        cmds = {
+            "bare": [sys.executable, str(bare_script), str(clip)],
+            "track": [sys.executable, "-m", "mimicry", "track", str(clip), "--out", str(out), "-q"],
+        }
+        for name in ("bare", "track") if i % 2 == 0 else ("track", "bare"):
+            wall, cpu = timed(cmds[name])
+            got[name].append(wall)
+            got[f"{name}_cpu"].append(cpu)
+    return got
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("clip", nargs="?", type=Path, default=None)
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--tile", type=int, default=1)
     ap.add_argument("--seconds", type=float, default=20.0)
     args = ap.parse_args()
@@ -89,25 +126,21 @@ def main() -> None:
             n = int(cv2.VideoCapture(str(clip)).get(cv2.CAP_PROP_FRAME_COUNT))
         bare_script = tmp / "bare.py"
         bare_script.write_text(BARE)
-        bare, track, bare_cpu, track_cpu = [], [], [], []
-        for i in range(args.repeats):
-            wall, cpu = timed([sys.executable, str(bare_script), str(clip)])
-            bare.append(wall)
-            bare_cpu.append(cpu)
-            out = tmp / f"out{i}.csv"
-            wall, cpu = timed([sys.executable, "-m", "mimicry", "track", str(clip), "--out", str(out), "-q"])
-            track.append(wall)
-            track_cpu.append(cpu)
-        mb, mt = statistics.median(bare), statistics.median(track)
-        print(
-            f"clip: {n} frames, {cv2.VideoCapture(str(clip)).get(cv2.CAP_PROP_FRAME_WIDTH):.0f} px wide; "
-            f"{args.repeats} alternating repeats, whole processes"
-        )
-        print(f"bare MediaPipe loop : median {mb:.2f} s  ({n / mb:.1f} frames/s)  runs {[round(x, 2) for x in bare]}")
-        print(f"mimicry track       : median {mt:.2f} s  ({n / mt:.1f} frames/s)  runs {[round(x, 2) for x in track]}")
-        print(f"throughput ratio track/bare = {mb / mt:.3f}  (goal >= 0.95)")
-        cb, ct = statistics.median(bare_cpu) / n * 1000, statistics.median(track_cpu) / n * 1000
-        print(f"CPU per frame, all threads: bare {cb:.1f} ms, track {ct:.1f} ms (track's own work {ct - cb:.1f} ms)")
+        got = run_rounds(clip, bare_script, tmp, args.rounds)
+    width = cv2.VideoCapture(str(ROOT / "tests" / "data" / "single_face.mp4")).get(cv2.CAP_PROP_FRAME_WIDTH)
+    if args.clip is None:
+        width *= args.tile
+    print(f"clip: {n} frames, {width:.0f} px wide; {args.rounds} paired rounds, whole processes")
+    for name, label in (("bare", "bare MediaPipe loop"), ("track", "mimicry track")):
+        walls = got[name]
+        med = statistics.median(walls)
+        print(f"{label:20s}: median {med:.2f} s ({n / med:.1f} frames/s), runs {min(walls):.2f}-{max(walls):.2f} s")
+    ratios = [b / t for b, t in zip(got["bare"], got["track"])]
+    med, lo, hi = median_ci(ratios)
+    print(f"rounds' ratios bare/track: {' '.join(f'{r:.3f}' for r in ratios)}")
+    print(f"throughput ratio track/bare = {med:.3f} (median of rounds; 95% CI {lo:.3f}-{hi:.3f}; goal >= 0.95)")
+    cb, ct = (statistics.median(got[k]) / n * 1000 for k in ("bare_cpu", "track_cpu"))
+    print(f"CPU per frame, all threads: bare {cb:.1f} ms, track {ct:.1f} ms (track's own work {ct - cb:.1f} ms)")
 
 
 if __name__ == "__main__":

@@ -45,15 +45,16 @@ class Frame:
         the source was opened (monotonic clock). Strictly increasing.
     image : np.ndarray
         BGR ``uint8`` array, height x width x 3.
-    rgb : np.ndarray | None
-        The same image in RGB order, converted in the decoding thread when the source was asked
-        for it (``want_rgb``), so the tracker's thread does not spend time on it.
+    prepared : object
+        What the source's ``prepare`` function made of the image in the decoding thread (the
+        tracker's input: colour order, size and MediaPipe's image wrapper), so the tracker's
+        thread does not spend time on it; ``None`` without one.
     """
 
     index: int
     t_s: float
     image: np.ndarray
-    rgb: np.ndarray | None = None
+    prepared: object = None
 
 
 def next_timestamp(prev_s: float | None, reported_s: float, step_s: float) -> float:
@@ -103,7 +104,7 @@ class FrameSource:
         self.dropped = 0
         self.delivered = 0
         self.last_t_s = 0.0
-        self.want_rgb = False
+        self.prepare = None  # applied to every image in the decoding thread: Frame.prepared
         self.last_frame_monotonic: float | None = None  # when the latest frame was decoded
         self.origin_monotonic: float | None = None  # clock origin for t_s (None: when the source starts)
         self.on_frame = None  # called with every decoded Frame in the decoding thread (e.g. to record video)
@@ -128,8 +129,7 @@ class FrameSource:
             for image, t_s in self._produce():
                 if self._stop.is_set():
                     break
-                rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if self.want_rgb else None
-                frame = Frame(index, t_s, image, rgb)
+                frame = Frame(index, t_s, image, None if self.prepare is None else self.prepare(image))
                 self.last_frame_monotonic = time.monotonic()
                 if self.on_frame is not None:
                     self.on_frame(frame)

@@ -323,7 +323,7 @@ def iter_track_rows(
     # Python wrapper needs the GIL many times per frame, so the switch interval is shortened
     # while tracking: with Python's default 5 ms, a busy second thread slowed detection from
     # 10 to 40 ms per frame (measured); with 0.5 ms, to 12 ms even against a spinning thread.
-    source.want_rgb = True
+    source.prepare = landmarker.prepare  # colour, size and MediaPipe's wrapper in the decoding thread
     detections = _Detections(source, landmarker)
     old_switch = sys.getswitchinterval()
     sys.setswitchinterval(min(old_switch, 0.0005))
@@ -400,7 +400,7 @@ class _Detections:
             for frame in self._source:
                 if self._stop.is_set():
                     return
-                faces = self._landmarker.detect(frame.image, frame.t_s, rgb=frame.rgb)
+                faces = self._landmarker.detect(frame.image, frame.t_s, prepared=frame.prepared)
                 if not self._put((frame, faces)):
                     return
             self._put(self._END)
