@@ -52,3 +52,10 @@ def test_other_mediapipe_internals_fall_back_to_the_public_api(monkeypatch, data
 def test_empty_struct_array_reads_as_empty():
     dtype = np.dtype({"names": ["x"], "formats": ["<f4"], "offsets": [0], "itemsize": 8})
     assert native._array(None, 0, dtype).size == 0
+
+
+def test_detect_after_close_raises_instead_of_calling_a_closed_graph(data_dir):
+    lm = FaceLandmarker("image")
+    lm.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        lm.detect(cv2.imread(str(data_dir / "single_face.jpg")))

@@ -209,6 +209,8 @@ class FaceLandmarker:
 
     def _detect(self, mp_image, t_s: float) -> list[FaceObservation]:
         with self._lock:
+            if self._landmarker is None:
+                raise RuntimeError("the face landmarker is closed")
             if self.mode == "image":
                 if self._native is not None:
                     return [FaceObservation(*f) for f in self._native.detect(mp_image, None)]
@@ -229,6 +231,7 @@ class FaceLandmarker:
                     return _convert(result)
 
     def close(self) -> None:
+        self._native = None  # never call into a closed graph
         if self._landmarker is not None:
             self._landmarker.close()
             self._landmarker = None
