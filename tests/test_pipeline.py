@@ -1,3 +1,5 @@
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -96,7 +98,7 @@ def test_streaming_yawn_is_in_seconds_at_any_frame_rate():
 
 def test_mouth_visibility_reference_is_the_percentile_of_the_face_s_own_history():
     """The sorted history gives exactly numpy's 90th percentile of the last 30 s, per face."""
-    from mimicry.sensing.pipeline import MouthVisibility
+    from mimicry.sensing.history import MouthVisibility
     from mimicry.sensing.signals import mouth_visibility
 
     rng = np.random.default_rng(3)
@@ -139,3 +141,54 @@ def test_streaming_yawn_equals_offline_on_openings_that_cross_the_open_level_oft
         want = yawn_signal(t, np.where(present, opening, np.nan), np.zeros(t.size))
         np.testing.assert_allclose(y[present], want[present], atol=1e-12)
         assert want.max() > 0.5, fps  # the recording does hold yawns
+
+
+@pytest.mark.mediapipe
+def test_a_webcam_is_tracked_like_a_file_in_video_mode(monkeypatch, data_dir, tmp_path):
+    """A webcam (here a fake one serving a real clip's frames) goes through MediaPipe's VIDEO
+    mode and the native result reading, the path the file-backed tests exercise."""
+    from mimicry.sensing import capture
+    from mimicry.sensing.capture import read_frames
+    from mimicry.sensing.pipeline import TrackConfig, open_landmarker, track_video
+
+    frames, _ = read_frames(data_dir / "single_face.mp4")
+
+    class FakeWebcam:
+        def __init__(self, index):
+            self.n = 0
+
+        def isOpened(self):
+            return True
+
+        def set(self, *a):
+            return True
+
+        def get(self, prop):
+            h, w = frames[0].shape[:2]
+            return {capture.cv2.CAP_PROP_FPS: 30.0, capture.cv2.CAP_PROP_FRAME_WIDTH: w}.get(
+                prop, h if prop == capture.cv2.CAP_PROP_FRAME_HEIGHT else 0.0
+            )
+
+        def read(self):  # a 30 fps camera, unplugged after the clip's last frame
+            self.n += 1
+            if self.n > len(frames):
+                return False, None
+            time.sleep(1 / 30)
+            return True, frames[self.n - 1].copy()
+
+        def release(self):
+            pass
+
+    monkeypatch.setattr(capture.cv2, "VideoCapture", FakeWebcam)
+    cam = capture.CameraSource(0)
+    with open_landmarker(cam, TrackConfig()) as lm:
+        assert lm.mode == "video" and lm._native is not None
+    try:  # the camera delivers every frame, then stops (unplugged)
+        with pytest.raises(capture.CaptureError, match="stopped delivering"):
+            track_video(cam, tmp_path / "cam.csv", TrackConfig())
+    finally:
+        cam.close()
+    rows = pd.read_csv(tmp_path / "cam.csv.partial")
+    # every frame tracked before the camera failed has its row, the last second's included
+    assert rows.frame.nunique() >= 0.9 * len(frames) and rows.frame.max() >= len(frames) - 3
+    assert rows.detected.mean() > 0.95

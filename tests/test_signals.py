@@ -246,7 +246,7 @@ def test_an_open_mouthed_smile_is_a_smile_when_the_mouth_is_pulled_wide():
 
 def test_neutral_width_is_the_face_s_own_after_enough_calm_frames():
     from mimicry.schema import BLENDSHAPE_NAMES
-    from mimicry.sensing.pipeline import NeutralWidth
+    from mimicry.sensing.history import NeutralWidth
     from mimicry.sensing.signals import DEFAULT_CONFIG, is_neutral_mouth
 
     nw = NeutralWidth()

@@ -8,11 +8,10 @@ frame, because the yawn decision and the confirmation of new faces need a short 
 
 from __future__ import annotations
 
-import math
 import queue
 import sys
 import threading
-from bisect import bisect_left, bisect_right, insort
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -23,14 +22,8 @@ import numpy as np
 from ..schema import BLENDSHAPE_NAMES, LANDMARKS, N_LANDMARKS, TRACK
 from ..writers import CsvWriter
 from .capture import FrameSource
-from .signals import (
-    DEFAULT_CONFIG,
-    SignalConfig,
-    frame_signals,
-    is_neutral_mouth,
-    lip_contrast,
-    mouth_visibility,
-)
+from .history import MouthVisibility, NeutralWidth
+from .signals import DEFAULT_CONFIG, SignalConfig, frame_signals, is_neutral_mouth, lip_contrast
 from .tracking import FaceIdTracker, FaceLandmarker
 from .yawn import yawn_signal
 
@@ -225,73 +218,47 @@ class RowAssembler:
         del self._seqs[:cut], self._ts[:cut]
 
 
-class NeutralWidth:
-    """Per-face neutral mouth width (IOD): the median over the face's closed, non-smiling frames of
-    the last ``neutral_history_s``; ``config.neutral_width`` until it has ``neutral_min_frames``.
-    The median is recomputed when a calm frame arrives or leaves, not on every frame."""
-
-    def __init__(self, config: SignalConfig = DEFAULT_CONFIG):
-        self.config = config
-        self._hist: dict[int, deque[tuple[float, float]]] = {}
-        self._value: dict[int, float] = {}
-
-    def get(self, key: int) -> float:
-        if key not in self._value:
-            hist = self._hist.get(key)
-            ok = hist is not None and len(hist) >= self.config.neutral_min_frames
-            self._value[key] = float(np.median([w for _, w in hist])) if ok else self.config.neutral_width
-        return self._value[key]
-
-    def update(self, key: int, t_s: float, width: float, neutral: bool) -> None:
-        hist = self._hist.setdefault(key, deque())
-        if neutral and math.isfinite(width):
-            hist.append((t_s, width))
-            self._value.pop(key, None)
-        while hist and hist[0][0] < t_s - self.config.neutral_history_s:
-            hist.popleft()
-            self._value.pop(key, None)
-
-
-class MouthVisibility:
-    """Per-face history of lip contrast, giving each face's own usual value as reference.
-
-    The history is also kept sorted, so the reference percentile costs a binary search per frame
-    instead of a sort (the same value as :func:`numpy.percentile`'s default linear method)."""
-
-    def __init__(self, config: SignalConfig = DEFAULT_CONFIG, percentile: float = 90.0):
-        self.config, self.percentile = config, percentile
-        self._hist: dict[int, deque[tuple[float, float]]] = {}
-        self._sorted: dict[int, list[float]] = {}
-
-    def update(self, key: int, t_s: float, contrast: float) -> float:
-        """Add one measurement of face ``key``; return its ``mouth_visible`` in [0, 1]."""
-        hist = self._hist.setdefault(key, deque())
-        values = self._sorted.setdefault(key, [])
-        if math.isfinite(contrast):
-            hist.append((t_s, contrast))
-            insort(values, contrast)
-        while hist and hist[0][0] < t_s - self.config.visibility_history_s:
-            _, old = hist.popleft()
-            del values[bisect_left(values, old)]
-        if not hist or not math.isfinite(contrast):
-            return 1.0
-        return float(mouth_visibility(contrast, _percentile_sorted(values, self.percentile), self.config))
-
-
-def _percentile_sorted(values: list[float], q: float) -> float:
-    """``numpy.percentile(values, q)`` (linear interpolation) of an already sorted list."""
-    pos = (len(values) - 1) * q / 100.0
-    lo = int(pos)
-    hi = min(lo + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (pos - lo)
-
-
 def open_landmarker(source: FrameSource, config: TrackConfig) -> FaceLandmarker:
-    """A landmarker suited to the source: live-stream mode for cameras, video mode for files."""
-    from .capture import CameraSource
+    """A landmarker for ``source``'s frames: MediaPipe's VIDEO mode, for cameras as for files.
 
-    mode = "live" if isinstance(source, CameraSource) else "video"
-    return FaceLandmarker(mode, max_faces=config.max_faces, model=config.model)
+    The tracking thread hands MediaPipe one frame at a time and waits for its result, and a
+    camera's capture thread already drops frames that went stale meanwhile, so LIVE_STREAM mode
+    would add only its callback hand-over (whose results cannot be read natively, see
+    :mod:`mimicry.sensing.native`); with VIDEO mode a webcam runs the same code as the
+    file-backed camera the tests use."""
+    return FaceLandmarker("video", max_faces=config.max_faces, model=config.model)
+
+
+class _FaceSignals:
+    """Per-frame signals of every detected face, with the per-face state they need (face ids,
+    neutral mouth width, lip-contrast history)."""
+
+    def __init__(self, tracker: FaceIdTracker, config: SignalConfig):
+        self.tracker, self.config = tracker, config
+        self.visibility = MouthVisibility(config)
+        self.neutral = NeutralWidth(config)
+
+    def __call__(self, frame, faces: list) -> list[TrackedFace]:
+        if not faces:
+            self.tracker.update(np.empty((0, 4)), frame.t_s)
+            return []
+        h, w = frame.image.shape[:2]
+        keys = self.tracker.update(np.array([f.bbox for f in faces]), frame.t_s)
+        mats = None if any(f.matrix is None for f in faces) else np.stack([f.matrix for f in faces])
+        blendshapes = np.stack([f.blendshapes for f in faces])
+        neutral_width = np.array([self.neutral.get(k) for k in keys])
+        landmarks = np.stack([f.landmarks for f in faces])
+        sig = frame_signals(blendshapes, landmarks, mats, w, h, self.config, neutral_width)
+        calm = is_neutral_mouth(blendshapes)
+        tracked = []
+        for i, (key, f) in enumerate(zip(keys, faces)):
+            values = {k: float(v[i]) for k, v in sig.items()}
+            self.neutral.update(key, frame.t_s, values["mouth_width"], bool(calm[i]))
+            visible = self.visibility.update(key, frame.t_s, lip_contrast(frame.image, f.landmarks))
+            values["mouth_visible"] = visible
+            values["smile"] *= visible  # a covered mouth gives no smile evidence
+            tracked.append(TrackedFace(key, values, f.landmarks, f.blendshapes))
+        return tracked
 
 
 def iter_track_rows(
@@ -305,10 +272,12 @@ def iter_track_rows(
 
     ``row`` is a dict with the :data:`mimicry.schema.TRACK` columns; ``face`` is the
     :class:`TrackedFace` behind a detected row (``None`` for ``detected = 0`` rows). The
-    landmarker is created (video mode for files, live mode for cameras) unless one is given.
+    landmarker is created (MediaPipe's VIDEO mode, cameras included) unless one is given.
     Rows come out ``yawn_latency_s`` (1 s) after their frame; ``on_faces(frame, faces)`` is called
     at once for every frame, with ``(face_id or None, bbox, values)`` per face (``bbox`` in
     pixels ``x0, y0, x1, y1``; ``face_id`` None until the face is confirmed), for live displays.
+    If the source fails (a camera unplugged, a corrupt file), the rows of the frames already
+    tracked still come out before the error is raised.
     """
     own = landmarker is None
     if own:
@@ -316,56 +285,30 @@ def iter_track_rows(
     single = config.max_faces == 1
     tracker = FaceIdTracker(min_hits=config.min_hits, memory_s=config.memory_s, single=single)
     assembler = RowAssembler(tracker, config.signals.yawn_latency_s, single, config.memory_s, config.signals)
-    visibility = MouthVisibility(config.signals)
-    neutral = NeutralWidth(config.signals)
+    signals = _FaceSignals(tracker, config.signals)
     # MediaPipe runs in its own thread, a frame ahead: while it infers frame n (its C++ graph
-    # runs without the GIL), this thread turns frame n-1 into signals and rows. MediaPipe's
-    # Python wrapper needs the GIL many times per frame, so the switch interval is shortened
-    # while tracking: with Python's default 5 ms, a busy second thread slowed detection from
-    # 10 to 40 ms per frame (measured); with 0.5 ms, to 12 ms even against a spinning thread.
+    # runs without the GIL), this thread turns frame n-1 into signals and rows. The tracking
+    # thread needs the GIL after every inference, so the switch interval is shortened while
+    # tracking: with Python's default 5 ms, a busy second thread slowed detection from 10 to
+    # 40 ms per frame (measured); with 0.5 ms, to 12 ms even against a spinning thread.
     source.prepare = landmarker.prepare  # colour, size and MediaPipe's wrapper in the decoding thread
     detections = _Detections(source, landmarker)
     old_switch = sys.getswitchinterval()
     sys.setswitchinterval(min(old_switch, 0.0005))
     try:
-        for frame, faces in detections:
-            tracked: list[TrackedFace] = []
-            if faces:
-                h, w = frame.image.shape[:2]
-                keys = tracker.update(np.array([f.bbox for f in faces]), frame.t_s)
-                mats = None if any(f.matrix is None for f in faces) else np.stack([f.matrix for f in faces])
-                blendshapes = np.stack([f.blendshapes for f in faces])
-                sig = frame_signals(
-                    blendshapes,
-                    np.stack([f.landmarks for f in faces]),
-                    mats,
-                    w,
-                    h,
-                    config.signals,
-                    np.array([neutral.get(k) for k in keys]),
-                )
-                calm = is_neutral_mouth(blendshapes)
-                for i, (key, f) in enumerate(zip(keys, faces)):
-                    values = {k: float(v[i]) for k, v in sig.items()}
-                    neutral.update(key, frame.t_s, values["mouth_width"], bool(calm[i]))
-                    visible = visibility.update(key, frame.t_s, lip_contrast(frame.image, f.landmarks))
-                    values["mouth_visible"] = visible
-                    values["smile"] *= visible  # a covered mouth gives no smile evidence
-                    tracked.append(TrackedFace(key, values, f.landmarks, f.blendshapes))
-            else:
-                tracker.update(np.empty((0, 4)), frame.t_s)
-            if on_faces is not None:
-                h, w = frame.image.shape[:2]
-                on_faces(
-                    frame,
-                    [
-                        (tracker.face_id(tf.key), faces[i].bbox * [w, h, w, h], tf.signals)
-                        for i, tf in enumerate(tracked)
-                    ],
-                )
-            yield from assembler.push(frame.index, frame.t_s, tracked)
-            if stop is not None and stop():
-                break
+        try:
+            for frame, faces in detections:
+                tracked = signals(frame, faces)
+                if on_faces is not None:
+                    h, w = frame.image.shape[:2]
+                    boxes = [faces[i].bbox * [w, h, w, h] for i in range(len(tracked))]
+                    on_faces(frame, [(tracker.face_id(tf.key), b, tf.signals) for tf, b in zip(tracked, boxes)])
+                yield from assembler.push(frame.index, frame.t_s, tracked)
+                if stop is not None and stop():
+                    break
+        except Exception:
+            yield from assembler.flush()  # what was tracked before the failure is kept
+            raise
         yield from assembler.flush()
     finally:
         detections.close()

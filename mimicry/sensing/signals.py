@@ -374,7 +374,7 @@ def frame_signals(
     width, height : int
         Image size, pixels.
     neutral_width : array or float, optional
-        The face's neutral mouth width, IOD (:class:`mimicry.sensing.pipeline.NeutralWidth` keeps it
+        The face's neutral mouth width, IOD (:class:`mimicry.sensing.history.NeutralWidth` keeps it
         live); ``config.neutral_width`` if not given.
 
     Returns
