@@ -24,8 +24,8 @@ class NeutralWidth:
 
     def get(self, key: int) -> float:
         if key not in self._value:
-            hist = self._hist.get(key)
-            ok = hist is not None and len(hist) >= self.config.neutral_min_frames
+            hist = self._hist.get(key, ())
+            ok = len(hist) >= self.config.neutral_min_frames
             self._value[key] = float(np.median([w for _, w in hist])) if ok else self.config.neutral_width
         return self._value[key]
 

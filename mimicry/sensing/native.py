@@ -37,7 +37,7 @@ def _array(ptr, count: int, dtype: np.dtype) -> np.ndarray:
     if count == 0 or not ptr:
         return np.zeros(0, dtype)
     buf = (ctypes.c_char * (count * dtype.itemsize)).from_address(ctypes.addressof(ptr.contents))
-    return np.frombuffer(buf, dtype=dtype, count=count)
+    return np.frombuffer(memoryview(buf), dtype=dtype, count=count)
 
 
 class NativeDetector:
@@ -124,7 +124,7 @@ def native_detector(landmarker, n_landmarks: int, n_blendshapes: int) -> NativeD
             "MpCategoryC": category_c.MpCategoryC,
             "MpFaceLandmarkerResultC": fl.MpFaceLandmarkerResultC,
         }
-        types = {"x": ctypes.c_float, "y": ctypes.c_float, "z": ctypes.c_float}
+        types: dict[str, type] = {"x": ctypes.c_float, "y": ctypes.c_float, "z": ctypes.c_float}
         types |= {"index": ctypes.c_int, "score": ctypes.c_float}
         for name, wanted in _EXPECTED_FIELDS.items():
             got = dict(structs[name]._fields_)

@@ -280,8 +280,7 @@ def iter_track_rows(
     tracked still come out before the error is raised.
     """
     own = landmarker is None
-    if own:
-        landmarker = open_landmarker(source, config)
+    lm = open_landmarker(source, config) if landmarker is None else landmarker
     single = config.max_faces == 1
     tracker = FaceIdTracker(min_hits=config.min_hits, memory_s=config.memory_s, single=single)
     assembler = RowAssembler(tracker, config.signals.yawn_latency_s, single, config.memory_s, config.signals)
@@ -291,8 +290,8 @@ def iter_track_rows(
     # thread needs the GIL after every inference, so the switch interval is shortened while
     # tracking: with Python's default 5 ms, a busy second thread slowed detection from 10 to
     # 40 ms per frame (measured); with 0.5 ms, to 12 ms even against a spinning thread.
-    source.prepare = landmarker.prepare  # colour, size and MediaPipe's wrapper in the decoding thread
-    detections = _Detections(source, landmarker)
+    source.prepare = lm.prepare  # colour, size and MediaPipe's wrapper in the decoding thread
+    detections = _Detections(source, lm)
     old_switch = sys.getswitchinterval()
     sys.setswitchinterval(min(old_switch, 0.0005))
     try:
@@ -314,7 +313,7 @@ def iter_track_rows(
         detections.close()
         sys.setswitchinterval(old_switch)
         if own:
-            landmarker.close()
+            lm.close()
 
 
 class _Detections:

@@ -326,7 +326,9 @@ def lip_contrast(image_bgr: np.ndarray, landmarks: np.ndarray) -> float:
     return float(np.linalg.norm(np.subtract(lips_lab, band_lab)))
 
 
-def mouth_visibility(contrast: np.ndarray, reference: np.ndarray, config: SignalConfig | None = None) -> np.ndarray:
+def mouth_visibility(
+    contrast: np.ndarray | float, reference: np.ndarray | float, config: SignalConfig | None = None
+) -> np.ndarray:
     """How visible the mouth is, in [0, 1], from lip contrast relative to the same face's usual.
 
     ``reference`` is a high percentile of the face's recent lip contrast (see
