@@ -151,7 +151,7 @@ def test_a_webcam_is_tracked_like_a_file_in_video_mode(monkeypatch, data_dir, tm
     from mimicry.sensing.capture import read_frames
     from mimicry.sensing.pipeline import TrackConfig, open_landmarker, track_video
 
-    frames, _ = read_frames(data_dir / "single_face.mp4")
+    frames = read_frames(data_dir / "single_face.mp4")[0][:40]
 
     class FakeWebcam:
         def __init__(self, index):
