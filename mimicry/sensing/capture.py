@@ -104,9 +104,8 @@ class FrameSource:
         self.dropped = 0
         self.delivered = 0
         self.last_t_s = 0.0
-        self.prepare: Callable[[np.ndarray], object] | None = (
-            None  # applied to every image in the decoding thread: Frame.prepared
-        )
+        # applied to every image in the decoding thread; its result is Frame.prepared
+        self.prepare: Callable[[np.ndarray], object] | None = None
         self.last_frame_monotonic: float | None = None  # when the latest frame was decoded
         self.origin_monotonic: float | None = None  # clock origin for t_s (None: when the source starts)
         self.on_frame = None  # called with every decoded Frame in the decoding thread (e.g. to record video)

@@ -14,18 +14,39 @@ from __future__ import annotations
 
 import ctypes
 import logging
+from collections.abc import Mapping
 
 import numpy as np
 
 log = logging.getLogger(__name__)
 
 
-def _dtype(struct, fields: dict[str, str]) -> np.dtype:
+#: The fields read from MediaPipe's structs: numpy format and the ctypes type they must have.
+_POINT = {"x": ("<f4", ctypes.c_float), "y": ("<f4", ctypes.c_float), "z": ("<f4", ctypes.c_float)}
+_CATEGORY = {"index": ("<i4", ctypes.c_int), "score": ("<f4", ctypes.c_float)}
+_RESULT = (
+    "face_landmarks",
+    "face_landmarks_count",
+    "face_blendshapes",
+    "face_blendshapes_count",
+    "facial_transformation_matrixes",
+    "facial_transformation_matrixes_count",
+)
+
+
+def _structs():
+    from mediapipe.tasks.python.components.containers import category_c, landmark_c
+    from mediapipe.tasks.python.vision import face_landmarker as fl
+
+    return landmark_c.MpNormalizedLandmarkC, category_c.MpCategoryC, fl.MpFaceLandmarkerResultC
+
+
+def _dtype(struct, fields: Mapping[str, tuple[str, object]]) -> np.dtype:
     """A numpy view of a ctypes struct array, for the named fields only."""
     return np.dtype(
         {
             "names": list(fields),
-            "formats": list(fields.values()),
+            "formats": [fmt for fmt, _ in fields.values()],
             "offsets": [getattr(struct, name).offset for name in fields],
             "itemsize": ctypes.sizeof(struct),
         }
@@ -54,14 +75,10 @@ class NativeDetector:
     """
 
     def __init__(self, landmarker, n_landmarks: int, n_blendshapes: int):
-        from mediapipe.tasks.python.components.containers import category_c, landmark_c
-        from mediapipe.tasks.python.vision import face_landmarker as fl
-
+        point, category, self._result_type = _structs()
         self._lm, self._lib = landmarker, landmarker._lib
         self._n_lm, self._n_bs = n_landmarks, n_blendshapes
-        self._result_type = fl.MpFaceLandmarkerResultC
-        self._point = _dtype(landmark_c.MpNormalizedLandmarkC, {"x": "<f4", "y": "<f4", "z": "<f4"})
-        self._category = _dtype(category_c.MpCategoryC, {"index": "<i4", "score": "<f4"})
+        self._point, self._category = _dtype(point, _POINT), _dtype(category, _CATEGORY)
 
     def detect(self, mp_image, timestamp_ms: int | None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
         """``(landmarks, blendshapes, matrix)`` of each face in ``mp_image`` (VIDEO mode with
@@ -98,39 +115,17 @@ class NativeDetector:
         return faces
 
 
-_EXPECTED_FIELDS = {
-    "MpNormalizedLandmarkC": ("x", "y", "z"),
-    "MpCategoryC": ("index", "score"),
-    "MpFaceLandmarkerResultC": (
-        "face_landmarks",
-        "face_landmarks_count",
-        "face_blendshapes",
-        "face_blendshapes_count",
-        "facial_transformation_matrixes",
-        "facial_transformation_matrixes_count",
-    ),
-}
-
-
 def native_detector(landmarker, n_landmarks: int, n_blendshapes: int) -> NativeDetector | None:
     """A :class:`NativeDetector` for ``landmarker``, or ``None`` if this MediaPipe's internals
     are not the ones it was written for."""
     try:
-        from mediapipe.tasks.python.components.containers import category_c, landmark_c
-        from mediapipe.tasks.python.vision import face_landmarker as fl
-
-        structs = {
-            "MpNormalizedLandmarkC": landmark_c.MpNormalizedLandmarkC,
-            "MpCategoryC": category_c.MpCategoryC,
-            "MpFaceLandmarkerResultC": fl.MpFaceLandmarkerResultC,
-        }
-        types: dict[str, type] = {"x": ctypes.c_float, "y": ctypes.c_float, "z": ctypes.c_float}
-        types |= {"index": ctypes.c_int, "score": ctypes.c_float}
-        for name, wanted in _EXPECTED_FIELDS.items():
-            got = dict(structs[name]._fields_)
-            for f in wanted:
-                if f not in got or (f in types and got[f] is not types[f]):
-                    raise LookupError(f"{name}.{f}")
+        point, category, result = _structs()
+        wanted = {f: ctype for f, (_, ctype) in (_POINT | _CATEGORY).items()}
+        for struct, fields in ((point, _POINT), (category, _CATEGORY), (result, dict.fromkeys(_RESULT))):
+            got = dict(struct._fields_)
+            for f in fields:
+                if f not in got or (f in wanted and got[f] is not wanted[f]):
+                    raise LookupError(f"{struct.__name__}.{f}")
         lib = landmarker._lib
         for fn in ("MpFaceLandmarkerDetectImage", "MpFaceLandmarkerDetectForVideo", "MpFaceLandmarkerCloseResult"):
             getattr(lib, fn)
