@@ -18,18 +18,26 @@ from .errors import OutputError
 from .schema import CsvSchema
 
 
-def check_output_path(path: str | Path, overwrite: bool = False) -> Path:
+def check_output_path(path: str | Path, overwrite: bool = False, inputs: tuple[str | Path, ...] = ()) -> Path:
     """Validate an output file path before any work is done.
+
+    ``overwrite`` (``--force``) replaces a regular file only: never one of ``inputs`` (the
+    files the command reads), a device, a FIFO or a socket.
 
     Raises
     ------
     OutputError
-        The path is a directory, exists (and ``overwrite`` is false), or its folder is missing
-        or not writable.
+        The path is a directory, one of ``inputs``, not a regular file, exists (and
+        ``overwrite`` is false), or its folder is missing or not writable.
     """
     p = Path(path)
     if p.is_dir():
         raise OutputError(f"output path is a directory: {p}")
+    for given in inputs:
+        if _same_file(p, Path(given)):
+            raise OutputError(f"output {p} is the input {given}: choose another --out")
+    if p.exists() and not p.is_file():
+        raise OutputError(f"output path is not a regular file (a device, FIFO or socket): {p}")
     if p.exists() and not overwrite:
         raise OutputError(f"output exists: {p} (use --force to overwrite)")
     parent = p.parent if str(p.parent) else Path(".")
@@ -40,6 +48,22 @@ def check_output_path(path: str | Path, overwrite: bool = False) -> Path:
     if not os.access(parent, os.W_OK):
         raise OutputError(f"output folder is not writable: {parent}")
     return p
+
+
+def file_starts_with(path: Path, mark: str) -> bool:
+    """True if the text file ``path`` begins with ``mark`` (e.g. the header of a file mimicry wrote)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read(len(mark)) == mark
+    except OSError:
+        return False
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 class CsvWriter:

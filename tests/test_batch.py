@@ -59,7 +59,7 @@ def recorded_session(tmp_path_factory, short_library) -> Path:
         "--library",
         short_library,
         "--surrogates",
-        "10",
+        "20",
         "--record-video",
         "--participant",
         "P-batch",
@@ -288,7 +288,7 @@ def test_a_worker_that_dies_costs_only_its_own_input(tmp_path):
     for name in ("a", "poison", "b"):
         shutil.copy(DATA / "single_face.mp4", d / f"{name}.mp4")
     out = tmp_path / "out"
-    results = list(_run_local(find_inputs(d), out, BatchConfig(n_surrogates=10), 2, task=_dies_on_poison))
+    results = list(_run_local(find_inputs(d), out, BatchConfig(n_surrogates=20), 2, task=_dies_on_poison))
     by_name = {r["name"]: r for r in results}
     assert len(results) == 3 and set(by_name) == {"a", "b", "poison"}
     assert (

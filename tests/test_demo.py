@@ -144,7 +144,7 @@ def test_classroom_ids_hold_and_the_yawn_is_counted_for_its_face_only(classroom,
         "session.json",
         "demo_results.csv",
     }
-    assert run("analyze", folder, "--surrogates", "10").exit_code == 0
+    assert run("analyze", folder, "--surrogates", "20").exit_code == 0
 
 
 def test_without_save_nothing_is_written(classroom, tmp_path):

@@ -144,3 +144,21 @@ def test_docs_quote_figures_only_from_results():
 def test_every_benchmark_the_docs_name_has_a_results_block():
     for name in set(re.findall(r"benchmarks/(\w+)\.py", DOCS)) - {"run_all"}:
         assert f"<!-- results: {name} -->" in DOCS, name
+
+
+def test_every_test_the_reliability_tables_name_exists():
+    """The bad-input and fault tables of docs/methods/reliability.md cite tests: each must exist, so
+    the table says what the tests show (a renamed or dropped test fails here)."""
+    import fnmatch
+
+    text = (ROOT / "docs" / "methods" / "reliability.md").read_text(encoding="utf-8")
+    cited, current = [], None
+    for m in re.finditer(r"`(?:(test_\w+\.py|conftest\.py))?(?:::)?([\w*]+)?`", text):
+        if m.group(1):
+            current = m.group(1)
+        if current and m.group(2) and m.group(2).startswith(("test_", "sessions_", "no_")):
+            cited.append((current, m.group(2)))
+    assert len(cited) > 40
+    for file, name in cited:
+        names = re.findall(r"^(?:async )?def (\w+)", (ROOT / "tests" / file).read_text(encoding="utf-8"), re.M)
+        assert fnmatch.filter(names, name), f"reliability.md cites {file}::{name}, which does not exist"

@@ -105,6 +105,7 @@ def test_bids_folder_field_by_field(session, tmp_path):
     stem = "sub-P01/ses-ab12/beh/sub-P01_ses-ab12_task-smilemimicry"
     assert files == [
         "dataset_description.json",
+        "participants.json",
         "participants.tsv",
         f"{stem}_events.tsv",
         f"{stem}_recording-face0_physio.json",
@@ -113,7 +114,9 @@ def test_bids_folder_field_by_field(session, tmp_path):
     assert all(BIDSValidator().is_bids("/" + f) for f in files)
     desc = json.loads((out / "dataset_description.json").read_text())
     assert desc["BIDSVersion"] and desc["Name"] and desc["DatasetType"] == "raw"
-    assert pd.read_csv(out / "participants.tsv", sep="\t").participant_id.tolist() == ["sub-P01"]
+    parts = pd.read_csv(out / "participants.tsv", sep="\t")
+    assert parts.participant_id.tolist() == ["sub-P01"] and parts.mimicry_participant.tolist() == ["P-01"]
+    assert "mimicry_participant" in json.loads((out / "participants.json").read_text())
     side = json.loads((out / f"{stem}_recording-face0_physio.json").read_text())
     assert side["SamplingFrequency"] == 30.0 and side["StartTime"] == 0.0
     assert side["Columns"][:2] == ["smile", "yawn"] and side["smile"]["Units"] and side["head_yaw"]["Units"] == "deg"
@@ -147,6 +150,32 @@ def test_bids_export_never_overwrites_and_adds_sessions(session, tmp_path):
     )
     assert run("export", other, "--format", "bids", "--out", out).exit_code == 0
     assert pd.read_csv(out / "participants.tsv", sep="\t").participant_id.tolist() == ["sub-P01", "sub-P02"]
+
+
+@pytest.mark.parametrize("second", ["P_01", "P01-", "p01"])
+def test_bids_export_refuses_two_participants_who_share_a_label(second, session, tmp_path):
+    s, _ = session
+    out = tmp_path / "bids"
+    first = write_session(
+        tmp_path / "A", s.frames, s.stimulus_log, {**s.meta, "participant": "P-01", "session_id": "a1"}
+    )
+    assert run("export", first, "--format", "bids", "--out", out).exit_code == 0
+    other = write_session(
+        tmp_path / "B", s.frames, s.stimulus_log, {**s.meta, "participant": second, "session_id": "b2"}
+    )
+    r = run("export", other, "--format", "bids", "--out", out)
+    if second == "p01":  # another label (BIDS labels are case-sensitive): a second subject
+        assert r.exit_code == 0
+        assert pd.read_csv(out / "participants.tsv", sep="\t").participant_id.tolist() == ["sub-P01", "sub-p01"]
+        return
+    assert r.exit_code == 1 and "would both be sub-P01" in r.output and "P-01" in r.output
+    assert not (out / "sub-P01" / "ses-b2").exists()
+    assert pd.read_csv(out / "participants.tsv", sep="\t").participant_id.tolist() == ["sub-P01"]
+    # the same participant's next session is still added
+    again = write_session(
+        tmp_path / "C", s.frames, s.stimulus_log, {**s.meta, "participant": "P-01", "session_id": "c3"}
+    )
+    assert run("export", again, "--format", "bids", "--out", out).exit_code == 0
 
 
 def test_physio_grid_is_uniform_from_zero(session):

@@ -46,6 +46,18 @@ def test_slot_writer_keeps_the_camera_clock(tmp_path):
     assert shades == [0, 1, 2, 2, 2, 3, 6, 7]  # 0.3 and 0.4 hold frame 2; 0.52 and 0.54 dropped
 
 
+def test_a_camera_that_ends_before_the_cues_adds_nothing(tmp_path, yawning_video):
+    lib_dir = tmp_path / "lib"
+    r = run(
+        "stimuli", "record", "--kind", "yawn", "--camera", yawning_video, "--actor", "V03", "--consent",
+        "--license", "lab use", "--library", lib_dir, "--no-window", "--fps", 12, "--size", 160,
+    )  # fmt: skip
+    lines = [x for x in r.stderr.splitlines() if x.strip()]
+    assert r.exit_code == 1 and len(lines) == 1, r.stderr
+    assert re.search(r"camera ended at 29\.\d s, before the cues did \(59 s\): 4 of 7 cues", lines[0]), lines[0]
+    assert not lib_dir.exists() or not load_library(lib_dir).stimuli
+
+
 @pytest.mark.parametrize(
     "args, pattern",
     [
@@ -62,16 +74,35 @@ def test_record_refusals_come_before_the_camera_and_add_nothing(tmp_path, args, 
     assert not lib_dir.exists()
 
 
+def _twice(video, out):
+    """``video`` played twice in a row: 60 s, long enough for the 59 s of yawn cues."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(video))
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    frames = []
+    while (got := cap.read())[0]:
+        frames.append(got[1])
+    h, w = frames[0].shape[:2]
+    vw = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    for f in frames + frames:
+        vw.write(f)
+    vw.release()
+    return out, len(frames) / fps
+
+
 def test_record_from_a_file_camera_adds_the_yawns_made_with_consent(tmp_path, yawning_video):
     lib_dir = tmp_path / "lib"
+    camera, length_s = _twice(yawning_video, tmp_path / "camera.mp4")
     r = run(
-        "stimuli", "record", "--kind", "yawn", "--camera", yawning_video, "--actor", "V03", "--consent",
+        "stimuli", "record", "--kind", "yawn", "--camera", camera, "--actor", "V03", "--consent",
         "--license", "lab use, consent form V03", "--library", lib_dir, "--no-window", "--fps", 12, "--size", 160,
     )  # fmt: skip
     assert r.exit_code == 0, r.stderr
     clips = load_library(lib_dir).stimuli
-    assert [s.kind for s in clips] == ["yawn", "yawn"]  # the two yawns made, not the three cues
-    for s, onset in zip(clips, YAWNS_S):
+    onsets = [*YAWNS_S, *(y + length_s for y in YAWNS_S)]
+    assert [s.kind for s in clips] == ["yawn"] * 4  # the four yawns made, not the three cues
+    for s, onset in zip(sorted(clips, key=lambda c: c.cut_start_s), onsets):
         assert s.actor == "V03" and s.consent is True and re.fullmatch(r"\d{4}-\d\d-\d\dT.*", s.recorded_at)
         assert s.license == "lab use, consent form V03" and not s.synthetic and "actor V03" in s.source
         assert s.cut_start_s < onset + 0.8 and s.cut_end_s > onset + 5.0

@@ -155,7 +155,8 @@ def test_interrupted_session_is_aborted_with_data_kept(tmp_path, short_library):
             pass
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(60) == 0, proc.stderr.read().decode()
+    assert proc.wait(60) == 130, proc.stderr.read().decode()  # interrupted, as a shell expects
+    assert re.search(r"session aborted \(interrupted\): what was recorded is kept in", proc.stderr.read().decode())
     folder = only_session(out)
     meta = json.loads((folder / "session.json").read_text())
     assert meta["status"] == "aborted"
@@ -318,7 +319,7 @@ def test_record_video_only_when_asked(tmp_path, short_library):
         "--library",
         short_library,
         "--surrogates",
-        "10",
+        "20",
         "--record-video",
     )
     assert r.exit_code == 0, r.stderr

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
+import shutil
 import signal
 import socket
 import stat
@@ -73,7 +75,7 @@ def _start_run(tmp_path: Path, library: Path, name: str = "one", preexec=None) -
         "--library",
         str(library),
         "--surrogates",
-        "10",
+        "20",
     ]
     p = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=preexec
@@ -407,6 +409,20 @@ def test_truncated_video_with_its_index_at_the_start_keeps_the_frames_it_has(tmp
     df = read(tmp_path / "cut.csv")
     assert 40 < df.frame.nunique() < 169 and df.frame.max() == df.frame.nunique() - 1
     assert df.detected.iloc[:20].all()  # the man at the start is there
+    # never taken for the whole video: a warning on the console, and a batch does not count it done
+    n = df.frame.nunique()
+    assert r.stderr.strip() == (
+        f"warning: the video ended after {n} of the 169 frames its header announces "
+        "(truncated or damaged file?): only those were tracked"
+    )
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    shutil.copy(cut, inputs / "cut.mp4")
+    r = run("batch", inputs, "--out", tmp_path / "out", "--workers", "1", "--surrogates", "20")
+    fails = read(tmp_path / "out" / "failures.csv")
+    assert fails.input.tolist() == ["cut"] and "ended after" in fails.error.iloc[0], fails
+    whole_run = run("track", whole, "--out", tmp_path / "whole.csv")
+    assert "warning" not in whole_run.stderr  # the whole file: no warning
 
 
 def test_truncated_video_with_its_index_at_the_end_fails_in_one_line(tmp_path):
@@ -455,7 +471,7 @@ def test_camera_that_ends_early(tmp_path, short_library):
         "--library",
         short_library,
         "--surrogates",
-        "10",
+        "20",
     )
     assert r.exit_code == 0, r.stderr
     (folder,) = [p for p in out.iterdir() if p.is_dir()]
@@ -464,7 +480,11 @@ def test_camera_that_ends_early(tmp_path, short_library):
     t_cam_end = events.loc[events.event == "camera_end", "t_s"].iloc[0]
     stim = read(folder / "stimulus_log.csv")
     assert t_cam_end < 3.0 and stim.t_s.max() > 6.5  # the 6 s clip played on after the 2.4 s camera ended
-    assert json.loads((folder / "session.json").read_text())["status"] == "complete"
+    meta = json.loads((folder / "session.json").read_text())
+    assert meta["status"] == "incomplete"  # never a false 'complete': the rest of the clip had no viewer
+    assert [w for w in meta["warnings"] if re.search(r"camera ended at 2\.\d s, \d\.\d s before the protocol's end", w)]
+    assert meta["camera_gaps_s"] == []  # a camera that ended is not a camera gap
+    assert "warning: the camera ended at" in r.stderr and "session incomplete" in r.stderr
 
 
 @pytest.mark.slow
@@ -512,7 +532,7 @@ def test_camera_gap_is_logged_and_tracking_resumes(tmp_path, short_library, monk
         "--library",
         short_library,
         "--surrogates",
-        "10",
+        "20",
     )
     assert r.exit_code == 0, r.stderr
     (folder,) = [p for p in out.iterdir() if p.is_dir()]
@@ -738,7 +758,7 @@ def test_session_with_nasty_text_writes_csvs_every_reader_parses(tmp_path, short
         "--library",
         short_library,
         "--surrogates",
-        "10",
+        "20",
     )
     assert r.exit_code == 0, r.output
     folder = _session_folder(tmp_path / "sessions")

@@ -190,8 +190,12 @@ def test_no_face_no_smiles_no_yawns_give_insufficient_data():
     s = simulate_session(blocks=("smile", "yawn", "control"), seed=8)
     frames = s.frames.assign(detected=0, smile=np.nan, yawn=np.nan)
     res = analyze(frames, s.stimulus_log, FPS, FAST)
-    assert set(res.verdicts.verdict) == {"insufficient_data"}
-    assert list(res.verdicts.columns) == VERDICTS.names
+    # a face id that never found a face (the one-face tracker's id 0) is no viewer: no verdict about it
+    assert res.verdicts.empty and res.contagion.empty and list(res.verdicts.columns) == VERDICTS.names
+    seen_once = frames.copy()
+    seen_once.loc[seen_once.index[100], ["detected", "smile", "yawn"]] = (1, 0.1, 0.0)
+    res = analyze(seen_once, s.stimulus_log, FPS, FAST)
+    assert set(res.verdicts.verdict) == {"insufficient_data"} and set(res.verdicts.face) == {0}
     only_yawns = simulate_session(blocks=("yawn", "control"), seed=9)
     v = verdict(analyze(only_yawns.frames, only_yawns.stimulus_log, FPS, FAST), "smile_mimicry")
     assert v.verdict == "insufficient_data" and "no actor smile" in v.reason

@@ -21,6 +21,7 @@ from .calibration import DEFAULT_CALIBRATION, CalibrationConfig, CalibrationErro
 from .contagion import DEFAULT_CONTAGION, ContagionConfig, block_of, credit, event_locked, yawn_contagion
 from .events import DEFAULT_EVENTS, EventConfig, detect_events
 from .scores import synchrony_tables
+from .settings import SettingsError
 from .surrogates import circular_shifts, p_value
 from .synchrony import DEFAULT_LAGS, LagConfig, xcorr_parts
 from .verdicts import DEFAULT_VERDICT, VerdictConfig
@@ -69,6 +70,25 @@ class AnalysisConfig:
     """Express ``smile`` (and mouth opening) relative to each face's calibration range (sessions
     with a calibration phase; see :mod:`mimicry.analysis.calibration`)."""
     calibration: CalibrationConfig = DEFAULT_CALIBRATION
+
+    def __post_init__(self) -> None:
+        _check_whole("n_surrogates", self.n_surrogates, MIN_SURROGATES, MAX_SURROGATES)
+        _check_whole("n_wlcc_surrogates", self.n_wlcc_surrogates, 2, MAX_SURROGATES)
+        _check_whole("seed", self.seed, 0, 2**32 - 1)
+        gap = self.max_gap_s
+        if isinstance(gap, bool) or not isinstance(gap, (int, float)) or not (0 <= gap <= 3600):
+            raise SettingsError(f"max_gap_s must be a number of seconds from 0 to 3600, got {gap!r}")
+
+
+MIN_SURROGATES = 19
+"""Fewest surrogates a test may use: with fewer, its p-value can never reach 0.05."""
+MAX_SURROGATES = 100_000
+"""Most surrogates a test may use (memory and time grow with them)."""
+
+
+def _check_whole(name: str, value: object, lo: int, hi: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
+        raise SettingsError(f"{name} must be a whole number from {lo} to {hi:,}, got {value!r}")
 
 
 @dataclass
@@ -257,6 +277,19 @@ def _calibrate(frames: pd.DataFrame, calibration: dict | None, config: AnalysisC
     return frames, ranges
 
 
+def viewer_frames(frames: pd.DataFrame) -> pd.DataFrame:
+    """The rows of faces that were found at least once, with integer face ids.
+
+    A face id whose rows never found a face (the one-face tracker's id 0 before anyone came
+    into view) is no viewer: no verdict is given about it."""
+    frames = frames[frames["face"].notna()].copy()
+    frames["face"] = frames["face"].astype(int)
+    if frames.empty:
+        return frames
+    seen = frames.groupby("face")["detected"].transform("max") > 0
+    return frames[seen.to_numpy(bool)]
+
+
 def analyze(
     frames: pd.DataFrame,
     stimulus_log: pd.DataFrame,
@@ -288,9 +321,7 @@ def analyze(
     CalibrationError
         ``config.calibrated`` without a calibration phase, or a face without a usable range.
     """
-    frames = frames[frames["face"].notna()].copy()
-    frames["face"] = frames["face"].astype(int)
-    frames, ranges = _calibrate(frames, calibration, config)
+    frames, ranges = _calibrate(viewer_frames(frames), calibration, config)
     frames["_attending"] = attending(frames, config.attention).astype(float)
     if config.attention.exclude:  # looking away counts as a lost face everywhere
         frames.loc[frames["_attending"] == 0, "detected"] = 0

@@ -247,7 +247,7 @@ def _track(
     block_at: Callable[[float], object] | None = None,
 ) -> None:
     from ..sensing.capture import VideoFileSource
-    from ..sensing.pipeline import TrackConfig, iter_track_rows
+    from ..sensing.pipeline import TrackConfig, iter_track_rows, short_video_warning
     from ..sensing.tracking import FaceLandmarker
     from ..writers import CsvWriter
 
@@ -259,13 +259,18 @@ def _track(
         FaceLandmarker("video", max_faces=config.max_faces, model_buffer=_model_bytes(config.model)) as lm,
     ):
         writer = CsvWriter(out_csv, schema, partial=False)
+        frames, last = 0, -1
         try:
             for row, _face in iter_track_rows(source, cfg, landmarker=lm):
                 if block_at is not None:
                     row["block"] = block_at(row["t_s"])
                 writer.write(row)
+                frames, last = frames + (row["frame"] != last), row["frame"]
         finally:
             writer.close()
+    short = short_video_warning(source.frame_count, frames)
+    if short:  # a batch never counts a cut-off video as done
+        raise MimicryError(short[0])
 
 
 def _block_lookup(stimulus_log: pd.DataFrame) -> Callable[[float], int | None]:
@@ -295,8 +300,9 @@ def _process_session(item: BatchItem, tmp: Path, config: BatchConfig) -> list[di
     from ..report.summary import session_rows
     from ..schema import SESSION_FRAMES, STIMULUS_LOG
     from ..session.folder import (
-        _read_csv,
         analyze_session,
+        files_record,
+        read_csv_checked,
         read_session_json,
         read_table,
         write_text_atomic,
@@ -304,7 +310,7 @@ def _process_session(item: BatchItem, tmp: Path, config: BatchConfig) -> list[di
 
     src = Path(item.path)
     meta = read_session_json(src) if (src / "session.json").exists() else {}
-    log = _read_csv(src / "stimulus_log.csv", STIMULUS_LOG)
+    log = read_csv_checked(src / "stimulus_log.csv", STIMULUS_LOG)
     old = read_table(src / "frames.csv") if (src / "frames.csv").is_file() else None
     from ..sensing.capture import VideoFileSource
 
@@ -327,6 +333,7 @@ def _process_session(item: BatchItem, tmp: Path, config: BatchConfig) -> list[di
             "timing": "frames.csv of the recording" if times is not None else "nominal frame rate from session start",
         },
     }
+    meta["files"] = files_record(tmp, ["frames.csv", "stimulus_log.csv", "events_log.csv"])  # tracked anew here
     write_json_atomic(tmp / "session.json", meta)
     analyze_session(tmp, AnalysisConfig(n_surrogates=config.n_surrogates))
     res = load_results(tmp, analyze_if_missing=False)

@@ -5,6 +5,7 @@ exit status 1."""
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
 from pathlib import Path
@@ -48,7 +49,7 @@ class OneLineErrors(click.Group):
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as e:
             hint = (
-                f" (see 'mimicry {e.ctx.info_name} --help')"
+                f" (see '{e.ctx.command_path} --help')"
                 if e.ctx is not None and e.ctx.parent
                 else " (see 'mimicry --help')"
             )
@@ -68,6 +69,24 @@ class OneLineErrors(click.Group):
 def main() -> None:
     """Measure facial mimicry (smiles, contagious yawns) through a webcam or from videos."""
     _quiet_native_logs()
+
+
+class FiniteRange(click.FloatRange):
+    """A :class:`click.FloatRange` that also refuses ``nan`` and ``inf`` (which pass every bound)."""
+
+    name = "finite float range"
+
+    def convert(self, value, param, ctx):
+        rv = super().convert(value, param, ctx)
+        if not math.isfinite(rv):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return rv
+
+
+SEED = click.IntRange(0, 2**32 - 1)
+"""A surrogate or shuffle seed: NumPy takes 0 to 2**32 - 1."""
+SURROGATES = click.IntRange(19, 100_000)
+"""Surrogates of a test: at least 19 (else p can never reach 0.05), at most 100,000 (memory)."""
 
 
 def _model_option(f):

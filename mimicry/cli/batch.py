@@ -8,14 +8,17 @@ from pathlib import Path
 import click
 
 from ..errors import MimicryError
-from . import _model_option, handle_errors, main
+from . import SURROGATES, _model_option, handle_errors, main
 
 
 @main.command()
 @click.argument("input_dir", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Output folder.")
 @click.option(
-    "--workers", type=click.IntRange(min=1), default=None, help="Local worker processes [default: number of cores]."
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Local worker processes, 1-256 [default: number of cores].",
 )
 @click.option(
     "--scheduler",
@@ -27,7 +30,7 @@ from . import _model_option, handle_errors, main
 @click.option("--max-faces", type=click.IntRange(1, 8), default=1, show_default=True)
 @click.option(
     "--surrogates",
-    type=click.IntRange(min=0),
+    type=SURROGATES,
     default=1000,
     show_default=True,
     help="Surrogates of the session analyses.",

@@ -10,7 +10,17 @@ from pathlib import Path
 import click
 
 from ..errors import MimicryError
-from . import _library_option, _lsl_options, _model_option, handle_errors, lsl_config, main
+from . import (
+    SEED,
+    SURROGATES,
+    FiniteRange,
+    _library_option,
+    _lsl_options,
+    _model_option,
+    handle_errors,
+    lsl_config,
+    main,
+)
 from .sessions import _echo_summary
 
 
@@ -25,9 +35,9 @@ from .sessions import _echo_summary
 )
 @click.option(
     "--camera",
-    type=click.IntRange(min=0),
     default=None,
-    help="Track a webcam by index instead of a file (stop with Ctrl-C or --seconds).",
+    help="Track a webcam by index instead of a file (stop with Ctrl-C or --seconds); 'sample': the bundled "
+    "sample viewer replayed as a camera.",
 )
 @click.option("--max-faces", type=click.IntRange(1, 8), default=1, show_default=True, help="Faces tracked at once.")
 @click.option(
@@ -42,9 +52,9 @@ from .sessions import _echo_summary
 )
 @click.option(
     "--seconds",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteRange(min=0, max=86_400, min_open=True),
     default=None,
-    help="Stop after this many seconds of input.",
+    help="Stop after this many seconds of input (at most a day).",
 )
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
@@ -65,24 +75,37 @@ def track(video, out, camera, max_faces, landmarks, model, realtime, seconds, fo
     from ..sensing.capture import CameraSource, VideoFileSource
     from ..sensing.model import resolve_model
     from ..sensing.pipeline import TrackConfig
+    from ..session.engine import camera_spec
 
     if (video is None) == (camera is None):
         raise click.UsageError("give either a VIDEO file or --camera INDEX")
+    spec = camera_spec(camera) if camera is not None else None
+    if isinstance(spec, Path):  # --camera sample (or a file): replayed as a camera
+        video, realtime, camera = spec, True, None
     if lsl and camera is None and not realtime:
         raise click.UsageError("--lsl streams live input: use it with --camera or --realtime")
     lsl_cfg = lsl_config(lsl, lsl_blendshapes)
-    out = _track_outputs(video, camera, out, landmarks, force)
+    out = _track_outputs(video, spec, out, landmarks, force)
     resolve_model(model)  # fail fast on a bad model, before opening the camera
-    source = VideoFileSource(video, realtime=realtime) if video is not None else CameraSource(camera)
+    source = VideoFileSource(video, realtime=realtime) if video is not None else CameraSource(spec)
     result = _track_source(
         source, out, TrackConfig(max_faces=max_faces, model=model), landmarks, seconds, quiet, lsl_cfg
     )
+    for line in result.warnings:
+        click.echo(f"warning: {line}", err=True)
     if not quiet:
-        frac = result.detected_rows / max(result.frames, 1)
-        msg = f"{result.path}: {result.frames} frames, face found in {frac:.0%} of frames"
-        if result.dropped_frames:
-            msg += f", {result.dropped_frames} frames dropped to keep up"
-        click.echo(msg, err=True)
+        click.echo(f"{result.path}: {track_summary(result)}", err=True)
+
+
+def track_summary(result) -> str:
+    """``N frames, a face found in P% of them`` (with the faces seen and the frames dropped)."""
+    frac = result.frames_with_face / max(result.frames, 1)
+    msg = f"{result.frames} frames, a face found in {frac:.0%} of them"
+    if result.faces > 1:
+        msg += f", {result.faces} faces in all"
+    if result.dropped_frames:
+        msg += f", {result.dropped_frames} frames dropped to keep up"
+    return msg
 
 
 def _track_outputs(video, camera, out, landmarks, force) -> Path:
@@ -94,9 +117,10 @@ def _track_outputs(video, camera, out, landmarks, force) -> Path:
             out = video.with_suffix(".csv")
         else:
             out = Path(f"track_camera{camera}_{_dt.datetime.now():%Y%m%d_%H%M%S}.csv")
-    check_output_path(out, overwrite=force)
+    inputs = (video,) if video is not None else ()
+    check_output_path(out, overwrite=force, inputs=inputs)
     if landmarks is not None:
-        check_output_path(landmarks, overwrite=force)
+        check_output_path(landmarks, overwrite=force, inputs=inputs)
         if landmarks.resolve() == out.resolve():
             raise click.UsageError("--landmarks must differ from --out")
     return out
@@ -186,12 +210,12 @@ def _track_streams(config, source, quiet: bool):
 @click.option("--max-faces", type=click.IntRange(1, 8), default=1, show_default=True)
 @click.option(
     "--surrogates",
-    type=click.IntRange(min=0),
+    type=SURROGATES,
     default=1000,
     show_default=True,
     help="Surrogates of the analysis run at the end.",
 )
-@click.option("--seed", type=int, default=None, help="Shuffle seed when the protocol has none.")
+@click.option("--seed", type=SEED, default=None, help="Shuffle seed when the protocol has none.")
 @_lsl_options
 @handle_errors
 def run(
@@ -249,7 +273,13 @@ def run(
         click.echo(note, err=True)
     if cfg.lsl is not None:
         click.echo(f"LSL: streaming '{cfg.lsl.name}' (FaceSignals) and '{cfg.lsl.name}-markers' (Markers)", err=True)
-    old = {s: signal.signal(s, lambda *_: session.abort("interrupted")) for s in (signal.SIGINT, signal.SIGTERM)}
+    interrupted = []
+
+    def on_signal(signum, _frame):
+        interrupted.append(signum)
+        session.abort("interrupted")
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         folder = session.run(
             on_progress=lambda b: click.echo(
@@ -259,8 +289,25 @@ def run(
     finally:
         for s, h in old.items():
             signal.signal(s, h)
-    click.echo(f"recorded {folder}", err=True)
+    _echo_end(session, folder)
     _analyse_and_report(folder, surrogates)
+    if interrupted:
+        sys.exit(128 + interrupted[0])  # 130 after Ctrl-C, as a shell expects of an interrupted command
+
+
+def _echo_end(session, folder: Path) -> None:
+    """``recorded FOLDER``, or how the session ended when it did not complete, and its warnings."""
+    from ..session.folder import read_session_json
+
+    meta = read_session_json(folder)
+    status = meta.get("status")
+    if status == "complete":
+        click.echo(f"recorded {folder}", err=True)
+    else:
+        why = f" ({session.abort_reason})" if session.abort_reason else ""
+        click.echo(f"session {status}{why}: what was recorded is kept in {folder}", err=True)
+    for line in meta.get("warnings", []):
+        click.echo(f"warning: {line}", err=True)
 
 
 def _protocol_and_camera(protocol_file: Path | None, camera: str) -> tuple[Path, str]:
@@ -299,7 +346,12 @@ def _analyse_and_report(folder: Path, surrogates: int) -> None:
 
 @main.command()
 @click.argument("kind", type=click.Choice(["yawn", "smile"]), default="yawn")
-@click.option("--camera", default="0", show_default=True, help="Webcam index, or a video file replayed as a camera.")
+@click.option(
+    "--camera",
+    default="0",
+    show_default=True,
+    help="Webcam index, a video file replayed as a camera, or 'sample' (a bundled viewer).",
+)
 @click.option("--max-faces", type=click.IntRange(1, 8), default=6, show_default=True)
 @click.option("--fullscreen", is_flag=True, help="Start full screen (f toggles).")
 @click.option("--no-window", is_flag=True, help="No display: count in the background, print the results at the end.")
@@ -318,11 +370,16 @@ def _analyse_and_report(folder: Path, surrogates: int) -> None:
     show_default=True,
     help="Folder for the session folder with --save.",
 )
-@click.option("--minutes", type=click.FloatRange(min=0.05), default=None, help="Stop after this many minutes.")
+@click.option(
+    "--minutes",
+    type=FiniteRange(min=0.05, max=1440),
+    default=None,
+    help="Stop after this many minutes (at most a day).",
+)
 @click.option(
     "--pause",
     "pause_s",
-    type=click.FloatRange(min=0),
+    type=FiniteRange(min=0, max=600),
     default=8.0,
     show_default=True,
     help="Neutral screen between clips, seconds.",

@@ -7,19 +7,19 @@ from pathlib import Path
 import click
 
 from ..errors import MimicryError
-from . import handle_errors, main
+from . import SEED, SURROGATES, handle_errors, main
 
 
 @main.command()
 @click.argument("session_dir", type=click.Path(path_type=Path))
 @click.option(
     "--surrogates",
-    type=click.IntRange(min=0),
+    type=SURROGATES,
     default=1000,
     show_default=True,
     help="Surrogates per significance test (circular shifts; random-onset and yawn-shift sets).",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the surrogates.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the surrogates.")
 @click.option(
     "--relative-baseline",
     is_flag=True,
@@ -103,12 +103,22 @@ def analyze(
 
 
 def _echo_summary(paths: dict) -> None:
-    """One line per face and measure from verdicts.csv (the primary tests), and the lay index."""
+    """The reader's warnings, one line per face and measure from verdicts.csv (the primary
+    tests), and the lay index."""
+    import json
+
     import pandas as pd
 
-    from ..session.folder import read_table
+    from ..session.folder import ANALYSIS_CONFIG, read_table
 
-    for r in read_table(paths["verdicts.csv"]).itertuples():
+    record = json.loads(paths[ANALYSIS_CONFIG].read_text(encoding="utf-8"))
+    for line in record.get("input_warnings", []):
+        click.echo(f"warning: {line}", err=True)
+
+    verdicts = read_table(paths["verdicts.csv"])
+    if verdicts.empty:
+        click.echo("no face was found in the recording: there is no one to give a verdict about")
+    for r in verdicts.itertuples():
         click.echo(f"face {r.face} {r.measure.replace('_', ' ')}: {verdict_text(r)}")
     for r in read_table(paths["contagion.csv"]).itertuples():
         if pd.notna(r.mimicry_index):
@@ -164,8 +174,9 @@ def report(session_dir, open_):
     default=None,
     help="Summary CSV to write [default: SESSIONS_DIR/summary.csv]; the .html goes beside it.",
 )
+@click.option("--force", is_flag=True, help="Overwrite existing files that are not an earlier summary.")
 @handle_errors
-def summary(sessions_dir, out):
+def summary(sessions_dir, out, force):
     """Summarise every session folder below SESSIONS_DIR: summary.csv, summary_tests.csv, summary.html.
 
     One row per session x face (participant, date, protocol, status, verdicts, smile r / lag / p,
@@ -181,7 +192,7 @@ def summary(sessions_dir, out):
     """
     from ..report.summary import write_summary
 
-    csv_path, html_path, failures = write_summary(sessions_dir, out)
+    csv_path, html_path, failures = write_summary(sessions_dir, out, force=force)
     for folder, reason in failures:
         click.echo(f"skipped {folder}: {reason}", err=True)
     click.echo(f"wrote {csv_path} and {html_path}")

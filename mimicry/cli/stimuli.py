@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import _library_option, _model_option, handle_errors, main
+from . import SEED, FiniteRange, _library_option, _model_option, handle_errors, main
 
 
 @main.group()
@@ -97,11 +97,11 @@ def stimuli_add(file, kind, stimulus_id, source, license_, description, library,
 @click.option("--source", required=True, help="Where the video comes from (recorded in the manifest).")
 @click.option("--license", "license_", required=True, help="The video's licence, or the rights you hold to it.")
 @click.option("--controls", is_flag=True, help="Also cut control clips of the same lengths where the face is at rest.")
-@click.option("--pad-before", type=click.FloatRange(0, 10), default=1.5, show_default=True, help="Seconds before.")
-@click.option("--pad-after", type=click.FloatRange(0, 10), default=1.5, show_default=True, help="Seconds after.")
+@click.option("--pad-before", type=FiniteRange(0, 10), default=1.5, show_default=True, help="Seconds before.")
+@click.option("--pad-after", type=FiniteRange(0, 10), default=1.5, show_default=True, help="Seconds after.")
 @click.option("--per-clip", type=click.IntRange(1, 20), default=1, show_default=True, help="Events per clip.")
 @click.option("--size", type=click.IntRange(128, 1080), default=360, show_default=True, help="Frame side, pixels.")
-@click.option("--fps", type=click.FloatRange(5, 60), default=25.0, show_default=True, help="Frame rate of the clips.")
+@click.option("--fps", type=FiniteRange(5, 60), default=25.0, show_default=True, help="Frame rate of the clips.")
 @click.option("--keep-audio", is_flag=True, help="Keep the sound (needs ffmpeg: pip install 'mimicry[audio]').")
 @click.option("--synthetic", is_flag=True, help="The video was animated by software, not filmed.")
 @_model_option
@@ -156,7 +156,7 @@ def stimuli_cut(
 )
 @click.option("--no-window", is_flag=True, help="No window (tests; a file camera).")
 @click.option("--size", type=click.IntRange(128, 1080), default=360, show_default=True, help="Frame side, pixels.")
-@click.option("--fps", type=click.FloatRange(5, 60), default=25.0, show_default=True, help="Frame rate of the clips.")
+@click.option("--fps", type=FiniteRange(5, 60), default=25.0, show_default=True, help="Frame rate of the clips.")
 @_model_option
 @handle_errors
 def stimuli_record(kind, camera, actor, license_, consent, library, no_window, size, fps, model):
@@ -191,13 +191,13 @@ def stimuli_record(kind, camera, actor, license_, consent, library, no_window, s
 )
 @click.option("--kind", required=True, type=click.Choice(["smile", "yawn", "control"]))
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Output .mp4.")
-@click.option("--seconds", type=click.FloatRange(5, 120), default=24.0, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--fps", type=click.FloatRange(5, 60), default=25.0, show_default=True)
+@click.option("--seconds", type=FiniteRange(5, 120), default=24.0, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True)
+@click.option("--fps", type=FiniteRange(5, 60), default=25.0, show_default=True)
 @click.option("--size", type=click.IntRange(128, 1080), default=360, show_default=True, help="Frame side, pixels.")
 @click.option(
     "--framing",
-    type=click.FloatRange(1.0, 4.0),
+    type=FiniteRange(1.0, 4.0),
     default=1.9,
     show_default=True,
     help="Crop side in face extents (larger: more background).",
@@ -205,7 +205,7 @@ def stimuli_record(kind, camera, actor, license_, consent, library, no_window, s
 @click.option(
     "--unsmile",
     nargs=2,
-    type=click.FloatRange(-0.3, 0.0),
+    type=FiniteRange(-0.3, 0.0),
     default=None,
     metavar="OUT UP",
     help="The photo smiles with open lips: close them and move the lip corners by OUT, UP "
@@ -226,7 +226,7 @@ def stimuli_make(photo, kind, out, seconds, seed, fps, size, framing, unsmile, f
     from ..stimuli.synth import Retouch, make_stimulus_clip
     from ..writers import check_output_path
 
-    check_output_path(out, overwrite=force)
+    check_output_path(out, overwrite=force, inputs=(photo,))
     image = cv2.imread(str(photo))
     if image is None:
         cap = cv2.VideoCapture(str(photo))

@@ -120,7 +120,9 @@ def export_bids(data: SessionData, out: str | Path) -> list[Path]:
         A file of this session is there already, or the folder cannot be written.
     """
     out = Path(out)
-    sub, ses = bids_label(data.meta.get("participant", "unknown")), bids_label(data.meta.get("session_id", "1"))
+    participant = str(data.meta.get("participant", "unknown"))
+    sub, ses = bids_label(participant), bids_label(data.meta.get("session_id", "1"))
+    check_label_free(out, sub, participant)
     task = bids_label((data.meta.get("protocol") or {}).get("name", "mimicry"))
     folder = out / f"sub-{sub}" / f"ses-{ses}" / "beh"
     stem = f"sub-{sub}_ses-{ses}_task-{task}"
@@ -136,7 +138,7 @@ def export_bids(data: SessionData, out: str | Path) -> list[Path]:
         files[folder / f"{rec}.json"] = json.dumps(_physio_json(data.camera_fps), indent=2).encode()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        _dataset_files(out, sub)
+        _dataset_files(out, sub, participant)
         for path, content in files.items():
             path.write_bytes(content)
     except OSError as e:
@@ -144,8 +146,9 @@ def export_bids(data: SessionData, out: str | Path) -> list[Path]:
     return sorted(files)
 
 
-def _dataset_files(out: Path, sub: str) -> None:
-    """``dataset_description.json`` (once) and ``participants.tsv`` (one row per subject)."""
+def _dataset_files(out: Path, sub: str, participant: str) -> None:
+    """``dataset_description.json`` (once), ``participants.tsv`` (one row per subject, with the
+    mimicry participant id) and ``participants.json`` (once)."""
     desc = out / "dataset_description.json"
     if not desc.exists():
         desc.write_text(
@@ -161,7 +164,47 @@ def _dataset_files(out: Path, sub: str) -> None:
             encoding="utf-8",
         )
     part = out / "participants.tsv"
-    known = pd.read_csv(part, sep="\t")["participant_id"].tolist() if part.exists() else []
-    if f"sub-{sub}" not in known:
-        rows = pd.DataFrame({"participant_id": [*known, f"sub-{sub}"]})
+    known = pd.read_csv(part, sep="\t", dtype=str, keep_default_na=False) if part.exists() else pd.DataFrame()
+    if "participant_id" not in known:
+        known = pd.DataFrame({"participant_id": [], PARTICIPANT_COLUMN: []})
+    if PARTICIPANT_COLUMN not in known:  # written by an older mimicry: the original ids are unknown
+        known[PARTICIPANT_COLUMN] = "n/a"
+    if f"sub-{sub}" not in set(known["participant_id"]):
+        rows = pd.concat([known, pd.DataFrame({"participant_id": [f"sub-{sub}"], PARTICIPANT_COLUMN: [participant]})])
         part.write_text(_tsv(rows), encoding="utf-8")
+    side = out / "participants.json"
+    if not side.exists():
+        side.write_text(json.dumps(PARTICIPANTS_JSON, indent=2), encoding="utf-8")
+
+
+PARTICIPANT_COLUMN = "mimicry_participant"
+"""``participants.tsv``'s column of the participant id as mimicry recorded it (BIDS labels drop
+``-`` and ``_``, so two ids can share one label; the export refuses that)."""
+PARTICIPANTS_JSON = {
+    PARTICIPANT_COLUMN: {
+        "Description": "the participant id as mimicry recorded it (the BIDS label keeps its letters and digits only)"
+    }
+}
+
+
+def check_label_free(out: Path, sub: str, participant: str) -> None:
+    """Refuse a participant whose BIDS label ``sub`` already names another participant in ``out``.
+
+    Raises
+    ------
+    OutputError
+        ``participants.tsv`` gives ``sub-<sub>`` to a different mimicry participant id.
+    """
+    part = out / "participants.tsv"
+    if not part.is_file():
+        return
+    known = pd.read_csv(part, sep="\t", dtype=str, keep_default_na=False)
+    if PARTICIPANT_COLUMN not in known or "participant_id" not in known:
+        return
+    same = known.loc[known["participant_id"] == f"sub-{sub}", PARTICIPANT_COLUMN]
+    other = [p for p in same if p not in (participant, "n/a")]
+    if other:
+        raise OutputError(
+            f"participants {other[0]!r} and {participant!r} would both be sub-{sub} in {out} "
+            "(BIDS labels keep letters and digits only): rename one before exporting"
+        )

@@ -20,9 +20,11 @@ from .. import __version__
 from ..analysis.alignment import MAX_GAP_S, block_spans, resample_gapped, viewer_series
 from ..analysis.contagion import DEFAULT_CONTAGION, event_locked
 from ..errors import SessionError
+from ..schema import ANALYSIS_OUTPUTS
 from ..session.folder import (
     ANALYSIS_FILES,
     SessionData,
+    read_csv_checked,
     read_session,
     read_table,
     repair_session,
@@ -43,6 +45,8 @@ STATUS_NOTES = {
     "running": "This session did not finish properly (its status is still 'running': the program was probably "
     "killed or lost power). The results cover what was recorded up to then.",
     "crashed": "This session ended with an error: the results cover what was recorded up to then.",
+    "incomplete": "The camera stopped before the end of the protocol: the results cover only the part with "
+    "viewer data (see the warnings).",
 }
 
 
@@ -76,11 +80,11 @@ def load_results(folder: str | Path, analyze_if_missing: bool = True) -> Session
     if not all((folder / n).is_file() for n in ANALYSIS_FILES):
         write_analysis(data)
     out = {}
-    for name in ANALYSIS_FILES:
+    for name, schema in ANALYSIS_OUTPUTS.items():
         try:
-            out[name] = read_table(folder / name)
-        except pd.errors.EmptyDataError:
-            raise SessionError(f"{folder / name}: file is empty") from None
+            out[name] = read_csv_checked(folder / name, schema)
+        except SessionError as e:
+            raise SessionError(f"{e} (mimicry analyze {folder} writes it anew)") from None
     log = None
     if (folder / "events_log.csv").is_file():
         try:
@@ -405,6 +409,15 @@ def _notes(meta: dict, faces: list, spans: pd.DataFrame) -> list[str]:
     return parts
 
 
+def _warnings(meta: dict, read_warnings: list[str]) -> list[str]:
+    """The session's warnings (``session.json``) and the reader's (files changed since recording)."""
+    lines = [str(w) for w in meta.get("warnings", []) if isinstance(meta.get("warnings"), list)] + read_warnings
+    if not lines:
+        return []
+    items = "".join(f"<li>{esc(w)}</li>" for w in lines)
+    return [f'<div class="note"><b>Warnings</b><ul>{items}</ul></div>']
+
+
 def _summaries(res: SessionResults, faces: list) -> list[str]:
     """The plain-language sentences (from verdicts.csv) and the mimicry index, per face."""
     parts = []
@@ -451,7 +464,7 @@ def report_html(res: SessionResults) -> str:
             f"session {esc(meta.get('session_id'))}</p>"
         )
     ]
-    parts += _notes(meta, faces, spans) + _summaries(res, faces)
+    parts += _notes(meta, faces, spans) + _warnings(meta, res.data.warnings) + _summaries(res, faces)
     parts.append(
         "<h2>Session</h2><table>"
         + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in _meta_rows(res, faces))

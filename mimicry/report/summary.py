@@ -19,6 +19,7 @@ from scipy.stats import binomtest
 from ..errors import MimicryError, SessionError
 from ..schema import GROUP_TESTS, SUMMARY
 from ..session.folder import write_outputs, write_text_atomic
+from ..writers import check_output_path, file_starts_with
 from . import figures
 from .page import esc, fmt_p, html_table, load_results, page
 
@@ -334,13 +335,31 @@ def holm(p: np.ndarray) -> np.ndarray:
     return out
 
 
+def summary_files(csv_path: Path) -> dict[Path, str]:
+    """The files a summary writes, each with how a summary of mimicry's begins (replaced without ``--force``)."""
+    return {
+        csv_path: ",".join(SUMMARY.names),
+        csv_path.with_name(f"{csv_path.stem}_tests.csv"): ",".join(GROUP_TESTS.names),
+        csv_path.with_suffix(".html"): "<!DOCTYPE html>",
+    }
+
+
 def summarize(folders: list[Path], root: Path | None = None) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
-    """Rows of ``summary.csv`` for ``folders`` and the ``(folder, reason)`` of those skipped."""
+    """Rows of ``summary.csv`` for ``folders`` and the ``(folder, reason)`` of those skipped.
+
+    A session found twice (the same ``session_id`` and participant, e.g. a copied folder) is
+    counted once: the copies are listed as skipped."""
     rows, failures = [], []
+    seen: dict[tuple, str] = {}
     for folder in folders:
         name = str(folder.relative_to(root)) if root is not None and folder != root else str(folder)
         try:
             res = load_results(folder)
+            key = (res.data.meta.get("session_id"), res.data.meta.get("participant"), res.data.meta.get("start_time"))
+            if key in seen:
+                failures.append((name, f"the same session as {seen[key]} (session_id {key[0]}): counted once"))
+                continue
+            seen[key] = name
             rows += session_rows(res.data.meta, res.scores, res.contagion, res.verdicts, name)
         except MimicryError as e:
             failures.append((name, str(e)))
@@ -450,20 +469,25 @@ def summary_html(summary: pd.DataFrame, failures: list[tuple[str, str]], tests: 
     return page("mimicry summary", "".join(parts))
 
 
-def write_summary(sessions_dir: str | Path, out: str | Path | None = None) -> tuple[Path, Path, list[tuple[str, str]]]:
+def write_summary(
+    sessions_dir: str | Path, out: str | Path | None = None, *, force: bool = False
+) -> tuple[Path, Path, list[tuple[str, str]]]:
     """Summarise every session below ``sessions_dir`` into ``summary.csv`` (or ``out``), the group
     tests into ``<name>_tests.csv`` and the ``.html`` page beside them. Returns the CSV and HTML
-    paths and the skipped folders."""
+    paths and the skipped folders. An earlier summary is replaced; any other existing file only
+    with ``force``."""
     root = Path(sessions_dir)
     folders = find_sessions(root)
     if not folders:
         raise SessionError(f"no session folders found in {root}")
-    df, failures = summarize(folders, root)
     csv_path = Path(out) if out is not None else root / "summary.csv"
     if csv_path.is_dir():
         raise SessionError(f"--out is a folder: {csv_path}")
     if not csv_path.parent.is_dir():
         raise SessionError(f"output folder does not exist: {csv_path.parent}")
+    for path, mark in summary_files(csv_path).items():
+        check_output_path(path, overwrite=force or file_starts_with(path, mark))
+    df, failures = summarize(folders, root)
     tests = group_tests(participants(df))
     write_outputs(csv_path.parent, {csv_path.name: (df, SUMMARY), f"{csv_path.stem}_tests.csv": (tests, GROUP_TESTS)})
     html_path = write_text_atomic(csv_path.with_suffix(".html"), summary_html(df, failures, tests))

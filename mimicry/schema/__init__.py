@@ -53,6 +53,7 @@ ALL_SCHEMAS = (
 )
 
 __all__ = [
+    "ANALYSIS_OUTPUTS",
     "ALL_SCHEMAS",
     "BLENDSHAPE_NAMES",
     "N_LANDMARKS",
@@ -80,3 +81,13 @@ __all__ = [
     "BATCH_FAILURES",
     "DEMO_RESULTS",
 ]
+
+ANALYSIS_OUTPUTS = {
+    "verdicts.csv": VERDICTS,
+    "trials.csv": TRIALS,
+    "scores.csv": SCORES,
+    "events.csv": EVENTS,
+    "contagion.csv": CONTAGION,
+    "xcorr.csv": XCORR,
+}
+"""The files ``mimicry analyze`` writes into a session folder, by name, with their schemas."""

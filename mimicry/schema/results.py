@@ -283,7 +283,12 @@ SUMMARY = CsvSchema(
         Column("participant", "str", "", "pseudonymous participant id"),
         Column("start_time", "str", "ISO 8601", "when the session started"),
         Column("protocol", "str", "", "protocol name"),
-        Column("status", "str", "", "`complete`, `aborted`, `crashed` or `running` (killed)"),
+        Column(
+            "status",
+            "str",
+            "",
+            "`complete`, `aborted`, `crashed`, `incomplete` (the camera ended before the protocol) or `running` (killed)",
+        ),
         Column("face", "Int64", "id", "viewer face id"),
         Column("smile_verdict", "str", "", "smile-mimicry verdict (`verdicts.csv`)"),
         Column("smile_effect", "float64", "0-1", "its effect: smile response above chance"),

@@ -383,6 +383,12 @@ class TrackResult:
     detected_rows: int
     complete: bool
     dropped_frames: int = 0
+    frames_with_face: int = 0
+    """Frames in which at least one face was found."""
+    faces: int = 0
+    """Distinct face ids."""
+    warnings: list[str] = field(default_factory=list)
+    """What the user should know about the input (a video that ends before its announced length)."""
 
 
 def track_video(
@@ -407,25 +413,53 @@ def track_video(
 def _track_to_csv(source, out, config, landmarker, landmarks_out, progress, stop, on_row=None) -> TrackResult:
     writer = CsvWriter(out, TRACK)
     lm_writer = CsvWriter(landmarks_out, LANDMARKS) if landmarks_out else None
-    frames, rows, detected, last_frame = 0, 0, 0, -1
+    frames, rows, detected, with_face, last_frame, last_face_frame = 0, 0, 0, 0, -1, -1
+    face_ids: set[int] = set()
+    stopped = False
+
+    def stop_asked() -> bool:
+        nonlocal stopped
+        stopped = stopped or (stop is not None and bool(stop()))
+        return stopped
+
     ok = False
     try:
-        for row, face in iter_track_rows(source, config, landmarker=landmarker, stop=stop):
+        for row, face in iter_track_rows(source, config, landmarker=landmarker, stop=stop_asked):
             writer.write(row)
             if on_row is not None:
                 on_row(row)
             rows += 1
-            if face is not None:
-                detected += 1
-                if lm_writer is not None:
-                    lm_writer.write(landmark_row(row, face))
             if row["frame"] != last_frame:
                 last_frame = row["frame"]
                 frames += 1
                 if progress is not None:
                     progress(1)
+            if face is not None:
+                if row["frame"] != last_face_frame:
+                    with_face, last_face_frame = with_face + 1, row["frame"]
+                detected += 1
+                face_ids.add(int(row["face"]))
+                if lm_writer is not None:
+                    lm_writer.write(landmark_row(row, face))
         ok = True
     finally:
         path = writer.close(complete=ok)
         lm_path = lm_writer.close(complete=ok) if lm_writer is not None else None
-    return TrackResult(path, lm_path, frames, rows, detected, ok, getattr(source, "dropped", 0))
+    dropped = int(getattr(source, "dropped", 0))
+    warnings = [] if stopped else short_video_warning(getattr(source, "frame_count", 0), frames + dropped)
+    return TrackResult(path, lm_path, frames, rows, detected, ok, dropped, with_face, len(face_ids), warnings)
+
+
+SHORT_VIDEO_SHARE = 0.98
+"""A video that yields fewer than this share of the frames its header announces (less 2) is
+reported as truncated or damaged."""
+
+
+def short_video_warning(announced: int, delivered: int) -> list[str]:
+    """A one-line warning when a video delivered clearly fewer frames than its header says."""
+    if announced > 0 and delivered < SHORT_VIDEO_SHARE * announced - 2:
+        return [
+            f"the video ended after {delivered} of the {announced} frames its header announces "
+            "(truncated or damaged file?): only those were tracked"
+        ]
+    return []

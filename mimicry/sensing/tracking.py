@@ -85,6 +85,28 @@ def _native_stderr_silenced(enabled: bool):
         os.close(devnull)
 
 
+_LOCALE_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def c_ctype_locale():
+    """Build MediaPipe graphs under the C character classes: MediaPipe lower-cases its stream
+    names with the C library's ``tolower``, which under a Turkish or Azeri locale leaves ``I``
+    upper-case, and the graph then refuses its own names ("TAG:index:name is invalid")."""
+    import locale
+
+    with _LOCALE_LOCK:
+        before = locale.setlocale(locale.LC_CTYPE)
+        if before in ("C", "POSIX", "C.UTF-8", "C.utf8"):
+            yield
+            return
+        locale.setlocale(locale.LC_CTYPE, "C")
+        try:
+            yield
+        finally:
+            locale.setlocale(locale.LC_CTYPE, before)
+
+
 def _convert(result) -> list[FaceObservation]:
     faces = []
     mats = result.facial_transformation_matrixes or []
@@ -166,7 +188,7 @@ class FaceLandmarker:
         )
         self._quiet_first = QUIET_NATIVE_LOGS
         try:
-            with _native_stderr_silenced(QUIET_NATIVE_LOGS):
+            with _native_stderr_silenced(QUIET_NATIVE_LOGS), c_ctype_locale():
                 self._landmarker = vision.FaceLandmarker.create_from_options(options)
         except Exception as e:  # MediaPipe raises RuntimeError/ValueError with long texts
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -257,6 +279,10 @@ def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
 
 
+RECENT_S = 0.5
+"""A track seen within this many seconds is matched by overlap; a tentative one unseen for longer is dropped."""
+
+
 @dataclass
 class _Track:
     key: int
@@ -315,15 +341,20 @@ class FaceIdTracker:
         the track is confirmed (it stays ``None`` for tracks that never were).
         """
         boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
+        # "recently seen" is the last half second, or the last frame and a half of a slow video
+        # (a 1 fps time-lapse would otherwise lose every tentative track before it is confirmed)
+        recent_s = max(RECENT_S, 1.5 * (t_s - self._last_t_s)) if self._last_t_s is not None else RECENT_S
+        self._last_t_s = t_s
         self._tracks = [
             tr
             for tr in self._tracks
-            if t_s - tr.last_t_s <= self.memory_s and (tr.face_id is not None or t_s - tr.last_t_s <= 0.5)
+            if t_s - tr.last_t_s <= max(self.memory_s, recent_s)
+            and (tr.face_id is not None or t_s - tr.last_t_s <= recent_s)
         ]
         keys: list[int] = [-1] * len(boxes)
         unmatched = set(range(len(boxes)))
-        recent = [tr for tr in self._tracks if t_s - tr.last_t_s <= 0.5]
-        older = [tr for tr in self._tracks if t_s - tr.last_t_s > 0.5]
+        recent = [tr for tr in self._tracks if t_s - tr.last_t_s <= recent_s]
+        older = [tr for tr in self._tracks if t_s - tr.last_t_s > recent_s]
         # 1) recently seen tracks by overlap with their predicted box
         if recent and boxes.size:
             pred = np.array([tr.predict(t_s) for tr in recent])
@@ -397,6 +428,7 @@ class FaceIdTracker:
         )
 
     def __post_init__(self) -> None:
+        self._last_t_s: float | None = None
         if not self.single:
             _assign(np.zeros((2, 2)))  # several faces: import SciPy now, not on the first crowded frame
         self._ids: dict[int, int] = {}

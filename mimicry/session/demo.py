@@ -9,7 +9,7 @@ start within the response window after one in the video. Nothing is written unle
 
 Stages: :class:`~mimicry.analysis.events.OnlineEvents` (hysteresis events as they happen,
 identical to :func:`~mimicry.analysis.events.detect_events` on the same series),
-:class:`~mimicry.session.schedule.Playlist` (what is on screen when), :class:`Tally` (counts per face and phase; pure),
+:class:`~mimicry.session.schedule.Playlist` (what is on screen when), :class:`~mimicry.session.tally.Tally` (counts per face and phase; pure),
 :class:`~mimicry.session.display.DemoScreen` (drawing), :func:`run_demo` (the loop; threads, files
 and ``session.json`` are :class:`~mimicry.session.engine.LiveSession`'s, as for ``mimicry run``).
 """
@@ -19,30 +19,27 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..analysis.calibration import calibration_schedule, face_ranges, phase_duration_s, relative
-from ..analysis.contagion import DEFAULT_CONTAGION
 from ..analysis.events import DEFAULT_EVENTS, OnlineEvents
 from ..errors import MimicryError
 from ..interop.lsl import LslConfig, LslStreams, load_pylsl, source_id_for
 from ..schema import DEMO_RESULTS
 from ..sensing.capture import CameraSource
 from ..sensing.model import resolve_model
-from ..sensing.pipeline import TrackConfig
+from ..sensing.pipeline import TrackConfig, open_landmarker
 from ..stimuli.library import Library, Stimulus, load_library, synthetic_note
-from .display import KEY_CLOSED, KEY_ESC, KEY_Q, KEY_SPACE, DemoScreen, Window, cue_image, letter
-from .engine import LiveSession, base_meta, create_session_folder, open_camera
+from .display import KEY_CLOSED, KEY_ESC, KEY_Q, KEY_SPACE, DemoScreen, Window, cue_image
+from .engine import LiveSession, base_meta, camera_spec, check_sessions_folder, create_session_folder, open_camera
 from .folder import write_outputs
 from .schedule import Phase, Playlist
+from .tally import Tally, letter
 
-RESPONSE_WINDOW_S = {"yawn": DEFAULT_CONTAGION.response_window_s, "smile": (0.0, 3.0)}
-"""A viewer event starting this long after one in the video is counted as "after the video", seconds
-(a count, not a test of contagion: that needs control clips, see ``mimicry analyze``)."""
 SCREEN_FPS = 30.0
 """Most screens drawn per second."""
 
@@ -69,69 +66,6 @@ class DemoConfig:
     meter then reads relative to its own range, and nothing in the phase is counted."""
     lsl: LslConfig | None = None
     """Stream the signals and events over Lab Streaming Layer (:mod:`mimicry.interop.lsl`)."""
-
-
-@dataclass
-class FaceTally:
-    events: int = 0
-    in_clips: int = 0
-    in_pauses: int = 0
-    after_video: int = 0
-    first_s: float | None = None
-    onsets: list = field(default_factory=list)
-
-
-class Tally:
-    """Counts of viewer events per face, phase and contagion (pure: times in, counts out)."""
-
-    def __init__(self, kind: str):
-        self.kind = kind
-        self.faces: dict[int, FaceTally] = {}
-        self.stimulus_onsets: list[float] = []
-        self.since_s = 0.0
-
-    def reset(self, t_s: float) -> None:
-        self.faces.clear()
-        self.since_s = t_s
-
-    def add_stimulus(self, onset_s: float) -> None:
-        self.stimulus_onsets.append(onset_s)
-
-    def add(self, face: int, onset_s: float, phase: Phase | None) -> bool:
-        """Count a viewer event; returns True if it started within the window after one in the video."""
-        f = self.faces.setdefault(face, FaceTally())
-        f.events += 1
-        f.onsets.append(onset_s)
-        if f.first_s is None:
-            f.first_s = onset_s - self.since_s
-        if phase is not None and phase.kind == "clip":
-            f.in_clips += 1
-        elif phase is not None:
-            f.in_pauses += 1
-        lo, hi = RESPONSE_WINDOW_S[self.kind]
-        after = any(lo <= onset_s - s <= hi for s in self.stimulus_onsets if s >= self.since_s)
-        f.after_video += int(after)
-        return after
-
-    def table(self) -> pd.DataFrame:
-        """Per face and for the class (``face = 'class'``); columns of :data:`~mimicry.schema.DEMO_RESULTS`."""
-
-        def row(face, face_id, ts):
-            firsts = [t.first_s for t in ts if t.first_s is not None]
-            return {
-                "face": face,
-                "face_id": face_id,
-                "kind": self.kind,
-                "events": sum(t.events for t in ts),
-                "in_clips": sum(t.in_clips for t in ts),
-                "in_pauses": sum(t.in_pauses for t in ts),
-                "after_video": sum(t.after_video for t in ts),
-                "first_s": round(min(firsts), 2) if firsts else None,
-            }
-
-        rows = [row(letter(f), f, [t]) for f, t in sorted(self.faces.items())]
-        rows.append(row("class", None, list(self.faces.values())))
-        return pd.DataFrame(rows)
 
 
 def demo_clips(library: Library, kind: str) -> list[Stimulus]:
@@ -166,8 +100,13 @@ def run_demo(config: DemoConfig, on_screen=None, should_quit=None, on_note=None)
     """
     if config.kind not in ("yawn", "smile"):
         raise MimicryError(f"demo kind must be 'yawn' or 'smile', got {config.kind!r}")
+    camera_spec(config.camera)  # an empty camera is refused before any note
+    if config.save:
+        check_sessions_folder(config.out)
     library = load_library(config.library)
     clips = demo_clips(library, config.kind)
+    for clip in clips:
+        library.verified_clip(clip)
     note = synthetic_note(clips)
     if note and on_note is not None:
         on_note(note)
@@ -224,8 +163,14 @@ class _Demo:
         lsl = None
         if config.lsl is not None:  # before the folder: a stream that cannot open leaves nothing
             lsl = LslStreams(config.lsl, source.nominal_fps, True, source_id_for(source), {"demo": config.kind})
-        folder = create_session_folder(config.out, "demo") if config.save else None
         model = resolve_model(config.model)
+        track = TrackConfig(max_faces=config.max_faces, model=model)
+        landmarker = open_landmarker(source, track)  # a model that cannot load leaves no folder
+        try:
+            folder = create_session_folder(config.out, "demo") if config.save else None
+        except BaseException:
+            landmarker.close()
+            raise
         meta = base_meta(folder, "demo", source, model)
         meta["demo"] = {
             "kind": config.kind,
@@ -235,13 +180,7 @@ class _Demo:
             "synthetic_clips": [s.id for s in clips if s.synthetic],
         }
         self.live = LiveSession(
-            source,
-            TrackConfig(max_faces=config.max_faces, model=model),
-            folder,
-            meta,
-            on_row=self._on_row,
-            on_faces=self._on_faces,
-            lsl=lsl,
+            source, track, folder, meta, on_row=self._on_row, on_faces=self._on_faces, lsl=lsl, landmarker=landmarker
         )
 
     # -- the tracker thread -------------------------------------------------------------------
@@ -266,6 +205,8 @@ class _Demo:
             value = float(relative(value, *self.ranges[face]))
         with self.lock:
             self.meters[face] = value
+            if row["t_s"] >= self.tally.since_s:
+                self.tally.see(face)
             det = self.detectors.setdefault(face, OnlineEvents(DEFAULT_EVENTS.for_signal(self.kind)))
             onset = det.update(row["t_s"], value)
             if onset is not None and onset >= self.tally.since_s:

@@ -7,17 +7,13 @@ from __future__ import annotations
 import math
 import os
 import time
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ..errors import MimicryError
+from .tally import Tally, letter
 
-if TYPE_CHECKING:
-    from .demo import Tally
-
-LETTERS = "ABCDEFGH"
 COLOURS = [
     (66, 135, 245),
     (60, 180, 75),
@@ -28,11 +24,6 @@ COLOURS = [
     (120, 120, 255),
     (255, 120, 160),
 ]  # BGR, one per face letter
-
-
-def letter(face: int) -> str:
-    """A face's short name: A, B, C, ... (then 9, 10, ... past H)."""
-    return LETTERS[face] if 0 <= face < len(LETTERS) else str(face + 1)
 
 
 KEY_ESC, KEY_Q, KEY_SPACE = 27, ord("q"), ord(" ")

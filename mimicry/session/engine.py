@@ -36,9 +36,11 @@ from ..sensing.model import sha256_file
 from ..sensing.pipeline import TrackConfig, iter_track_rows
 from ..writers import CsvWriter
 from .folder import write_json_atomic
+from .validate import SESSION_FORMAT
 
 if TYPE_CHECKING:
     from ..interop.lsl import LslStreams
+    from ..sensing.tracking import FaceLandmarker
 
 FLUSH_S = 0.25
 """Session files are handed to the OS at least this often, seconds."""
@@ -60,16 +62,37 @@ def check_participant(pid: str, what: str = "participant id") -> str:
     hint at a name, nothing a spreadsheet would run)."""
     if not isinstance(pid, str) or not PARTICIPANT_PATTERN.match(pid):
         raise MimicryError(
-            f"{what} must be 1-40 letters, digits, '-' or '_', starting with a letter or digit, got {pid!r}"
+            f"{what} must be 1-40 letters, digits, '-' or '_', starting with a letter or digit, got {shown(pid)}"
         )
     return pid
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for error lines (a 10,000-character id is not echoed whole)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 20]}... ({len(text)} characters)"
+
+
+def check_sessions_folder(out: Path) -> None:
+    """Refuse, before anything is opened or loaded, an output path that cannot hold session
+    folders: a file, or a folder (or, if it does not exist yet, its nearest existing parent)
+    that is not writable."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output path is not a folder: {out}")
+    parent = out
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if parent.exists() and not parent.is_dir():
+        raise OutputError(f"output path is not a folder: {parent}")
+    if parent.exists() and not os.access(parent, os.W_OK):
+        raise OutputError(f"output folder is not writable: {parent}")
 
 
 def create_session_folder(out: Path, participant: str, now: dt.datetime | None = None) -> Path:
     """Make a new, unique session folder ``<date>_<time>_<participant>_<short id>`` atomically."""
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"output path is not a folder: {out}")
+    check_sessions_folder(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -89,12 +112,44 @@ def create_session_folder(out: Path, participant: str, now: dt.datetime | None =
     raise OutputError(f"could not find a free session folder name in {out}")
 
 
+SAMPLE_CAMERA = "sample"
+"""``--camera sample``: the bundled sample viewer (``stimuli/sample_viewer.mp4``) replayed as a camera."""
+
+
+def camera_spec(camera: str | int | Path) -> int | Path:
+    """A webcam index, or the video file to replay as a camera (``sample``: the bundled viewer).
+
+    Raises
+    ------
+    CaptureError
+        An empty camera, or a negative index.
+    """
+    from ..errors import CaptureError
+    from ..stimuli.library import shipped_folder
+
+    if isinstance(camera, int):
+        index = camera
+    elif isinstance(camera, str) and camera.strip().lstrip("-").isdigit():
+        index = int(camera.strip())
+    else:
+        text = str(camera)
+        if not text.strip():
+            raise CaptureError("--camera is empty: give a webcam index (0, 1, ...), a video file or 'sample'")
+        if text == SAMPLE_CAMERA and not Path(text).exists():
+            return shipped_folder("stimuli") / "sample_viewer.mp4"
+        return Path(text)
+    if index < 0:
+        raise CaptureError(f"--camera must be a webcam index 0 or more, a video file or 'sample', got {index}")
+    return index
+
+
 def open_camera(camera: str | int | Path) -> FrameSource:
     """A webcam by index (reconnecting: an unplugged webcam may come back) or a video file
-    replayed in real time, as a camera."""
-    if isinstance(camera, int) or (isinstance(camera, str) and camera.strip().isdigit()):
-        return CameraSource(int(camera), reconnect=True)
-    return VideoFileSource(camera, realtime=True)
+    replayed in real time, as a camera (``sample``: the bundled sample viewer)."""
+    spec = camera_spec(camera)
+    if isinstance(spec, int):
+        return CameraSource(spec, reconnect=True)
+    return VideoFileSource(spec, realtime=True)
 
 
 def now_iso() -> str:
@@ -108,6 +163,7 @@ def base_meta(folder: Path | None, participant: str, source: FrameSource, model_
 
     camera = {"index": source.index} if isinstance(source, CameraSource) else {"file": str(source.path)}
     return {
+        "format": SESSION_FORMAT,
         "session_id": folder.name.rsplit("_", 1)[-1] if folder is not None else None,
         "participant": participant,
         "status": "running",
@@ -152,6 +208,9 @@ class LiveSession:
     lsl : LslStreams, optional
         Lab Streaming Layer outlets (:mod:`mimicry.interop.lsl`): every row and every event is
         also pushed there, stamped with its time on LSL's clock; closed by :meth:`finish`.
+    landmarker : FaceLandmarker, optional
+        Made by the caller before the folder (so a model that cannot load leaves no folder);
+        closed by :meth:`finish`. Without it, the tracker thread makes its own.
     """
 
     def __init__(
@@ -165,13 +224,16 @@ class LiveSession:
         on_gap: Callable[[str | None], None] | None = None,
         stop: threading.Event | None = None,
         lsl: LslStreams | None = None,
+        landmarker: FaceLandmarker | None = None,
     ):
         self.source, self.track, self.folder, self.meta = source, track, folder, meta
-        self.lsl = lsl
+        self.lsl, self.landmarker = lsl, landmarker
         self.on_row, self.on_faces, self.on_gap = on_row, on_faces, on_gap
         self.stop = stop if stop is not None else threading.Event()
         self.error: BaseException | None = None
         self.ended = False
+        self.camera_end_s: float | None = None
+        """Session time when the camera stopped delivering for good (a replayed file ended), if it did."""
         self.frames = 0
         self.last_t = 0.0
         self.gaps: list[list] = []
@@ -229,7 +291,9 @@ class LiveSession:
 
     def _record(self) -> None:
         last_frame = -1
-        rows = iter_track_rows(self.source, self.track, stop=self.stop.is_set, on_faces=self.on_faces)
+        rows = iter_track_rows(
+            self.source, self.track, landmarker=self.landmarker, stop=self.stop.is_set, on_faces=self.on_faces
+        )
         try:
             for row, _face in rows:
                 if self.on_row is not None:
@@ -243,7 +307,8 @@ class LiveSession:
                     last_frame = row["frame"]
                     self.last_t = row["t_s"]
             if not self.stop.is_set():
-                self.log_event(self.clock(), "camera_end", detail="the camera stopped delivering frames")
+                self.camera_end_s = self.clock()
+                self.log_event(self.camera_end_s, "camera_end", detail="the camera stopped delivering frames")
         except BaseException as e:  # reported by the main thread
             self.fail(e)
         finally:
@@ -262,8 +327,8 @@ class LiveSession:
         while not self._watch_stop.wait(FLUSH_S / 2):
             self.flush_due()
             last = self.source.last_frame_monotonic
-            if last is None or self.error is not None:
-                continue
+            if last is None or self.error is not None or self.camera_end_s is not None:
+                continue  # no frame yet, an error, or a camera that ended for good (not a gap)
             try:
                 self._check_gap(time.monotonic() - last)
             except OutputError as e:
@@ -298,6 +363,8 @@ class LiveSession:
         added); then re-raise a tracker or disk error as a :class:`MimicryError`."""
         self.stop_tracking()
         self.source.close()
+        if self.landmarker is not None:
+            self.landmarker.close()
         self._watch_stop.set()
         end = self.clock() if end_s is None else end_s
         try:
@@ -310,6 +377,12 @@ class LiveSession:
             w.close()
             if w.failed is not None and self.error is None:
                 self.error = w.failed
+        # what each file holds, so that a reader can tell a file cut, edited or added to since
+        self.meta["files"] = {
+            w.path.name: {"rows": w.rows, "sha256": sha256_file(w.path)}
+            for w in self.writers.values()
+            if w.failed is None and w.path.is_file()
+        }
         self.meta.update(self._end_fields(status, end), **extra)
         try:
             self.write_meta()

@@ -7,10 +7,11 @@ all, so a failure leaves nothing half-written.
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,8 @@ class SessionData:
     frames: pd.DataFrame
     stimulus_log: pd.DataFrame
     meta: dict
+    warnings: list[str] = field(default_factory=list)
+    """What the reader noticed but could still analyse (a file changed since it was recorded)."""
 
     @property
     def camera_fps(self) -> float:
@@ -44,7 +47,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return pd.read_csv(path, low_memory=False, keep_default_na=False, na_values=[""])
 
 
-def _read_csv(path: Path, schema: CsvSchema) -> pd.DataFrame:
+def read_csv_checked(path: Path, schema: CsvSchema) -> pd.DataFrame:
+    """A CSV of ``schema``: every column present, numbers where numbers belong (one clear error otherwise)."""
     if not path.is_file():
         raise SessionError(f"{path.parent}: no {path.name}")
     try:
@@ -142,7 +146,7 @@ def _viewer_frames(folder: Path) -> pd.DataFrame:
             return frames_from_openface(raw, float(offset))
         except MimicryError as e:
             raise SessionError(f"{folder / OPENFACE_FILE}: {e}") from None
-    return _read_csv(folder / "frames.csv", FRAMES)
+    return read_csv_checked(folder / "frames.csv", FRAMES)
 
 
 def read_session(folder: str | Path) -> SessionData:
@@ -151,8 +155,10 @@ def read_session(folder: str | Path) -> SessionData:
     Raises
     ------
     SessionError
-        The folder or a file is missing, a CSV lacks a required column or has non-numeric
-        values where numbers belong, or ``session.json`` lacks a key or has a bad ``camera_fps``.
+        The folder or a file is missing, a CSV lacks a required column, has non-numeric or
+        impossible values, a cut-off last row or other rows than were recorded, or
+        ``session.json`` lacks a key, has a bad ``camera_fps`` or comes from a newer mimicry
+        (:mod:`mimicry.session.validate`).
     """
     folder = Path(folder)
     if not folder.exists():
@@ -160,21 +166,35 @@ def read_session(folder: str | Path) -> SessionData:
     if not folder.is_dir():
         raise SessionError(f"not a session folder: {folder}")
     frames = _viewer_frames(folder)
-    log = _read_csv(folder / "stimulus_log.csv", STIMULUS_LOG)
+    log = read_csv_checked(folder / "stimulus_log.csv", STIMULUS_LOG)
     meta_path = folder / "session.json"
     meta = read_session_json(folder)
     missing = [k for k in SESSION_JSON_REQUIRED if k not in meta]
     if missing:
         raise SessionError(f"{meta_path}: missing key(s) {', '.join(missing)}")
-    try:
-        fps = float(meta["camera_fps"])
-    except (TypeError, ValueError):
-        fps = float("nan")
-    if not (math.isfinite(fps) and 0 < fps <= 1000):
-        raise SessionError(f"{meta_path}: camera_fps must be a number between 0 and 1000, got {meta['camera_fps']!r}")
+    warnings = _check_session(folder, frames, log, meta)
     frames = frames.sort_values(["t_s", "face"], kind="stable").reset_index(drop=True)
     log = log.sort_values("t_s", kind="stable").reset_index(drop=True)
-    return SessionData(folder, frames, log, meta)
+    return SessionData(folder, frames, log, meta, warnings)
+
+
+def _check_session(folder: Path, frames: pd.DataFrame, log: pd.DataFrame, meta: dict) -> list[str]:
+    """Everything :mod:`.validate` checks: cut files, impossible values, ``session.json``;
+    returns the warnings (files changed since they were recorded)."""
+    from . import validate
+
+    # written by mimicry's own writers (every row ends in a line break): a session that ended
+    # properly (``files``), or a live session of an older mimicry (``pid``)
+    recorded = isinstance(meta.get("files"), dict) or "pid" in meta
+    for name in ("frames.csv", "stimulus_log.csv"):
+        if (folder / name).is_file():
+            validate.check_file_end(folder / name, recorded=recorded)
+    counts = {"frames.csv": len(frames), "stimulus_log.csv": len(log)}
+    warnings = validate.check_recorded_files(meta, folder, counts)
+    validate.check_frames(frames, folder / "frames.csv")
+    validate.check_stimulus_log(log, folder / "stimulus_log.csv")
+    validate.check_meta(meta, folder / "session.json", frames)
+    return warnings
 
 
 def write_csv_atomic(df: pd.DataFrame, path: Path, schema: CsvSchema | None = None) -> Path:
@@ -224,12 +244,27 @@ def write_outputs(folder: Path, tables: dict[str, tuple[pd.DataFrame, CsvSchema]
 
 
 def write_session(folder: str | Path, frames: pd.DataFrame, stimulus_log: pd.DataFrame, meta: dict) -> Path:
-    """Write a session folder (used for simulated sessions and tests; live sessions stream)."""
+    """Write a session folder (used for simulated sessions and tests; live sessions stream), with
+    each file's rows and sha256 in ``session.json``'s ``files``, as a live session records them."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=False)
-    write_outputs(folder, {"frames.csv": (frames, FRAMES), "stimulus_log.csv": (stimulus_log, STIMULUS_LOG)})
-    write_json_atomic(folder / "session.json", meta)
+    tables = {"frames.csv": (frames, FRAMES), "stimulus_log.csv": (stimulus_log, STIMULUS_LOG)}
+    write_outputs(folder, tables)
+    write_json_atomic(folder / "session.json", {**meta, "files": files_record(folder, list(tables))})
     return folder
+
+
+def files_record(folder: Path, names: list[str]) -> dict:
+    """``session.json``'s ``files``: each CSV's data rows and sha256, as they are now."""
+    from ..sensing.model import sha256_file
+
+    out = {}
+    for name in names:
+        if (folder / name).is_file():
+            with open(folder / name, encoding="utf-8", newline="") as f:
+                rows = max(sum(1 for _ in csv.reader(f)) - 1, 0)  # records, not lines: a cell may hold a line break
+            out[name] = {"rows": rows, "sha256": sha256_file(folder / name)}
+    return out
 
 
 def json_default(o):
@@ -273,7 +308,8 @@ def write_analysis(data: SessionData, config=None) -> dict[str, Path]:
     if result.calibration is not None:
         tables["calibration.csv"] = (result.calibration, CALIBRATION)
     paths = write_outputs(data.path, tables)
-    paths.append(write_json_atomic(data.path / ANALYSIS_CONFIG, analysis_record(data.path, config)))
+    record = {**analysis_record(data.path, config), "input_warnings": data.warnings}
+    paths.append(write_json_atomic(data.path / ANALYSIS_CONFIG, record))
     return {p.name: p for p in paths}
 
 

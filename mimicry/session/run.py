@@ -30,19 +30,25 @@ from ..errors import OutputError
 from ..interop.lsl import LslConfig, LslStreams, load_pylsl, source_id_for
 from ..sensing.capture import FrameSource
 from ..sensing.model import resolve_model
-from ..sensing.pipeline import TrackConfig
+from ..sensing.pipeline import TrackConfig, open_landmarker
 from ..stimuli.library import load_library
-from ..stimuli.protocol import ResolvedBlock, load_protocol, resolve_blocks
+from ..stimuli.protocol import ProtocolError, ResolvedBlock, load_protocol, resolve_blocks
 from .display import KEY_CLOSED, KEY_ESC, KEY_Q, KEY_SPACE, StimulusDisplay
 from .engine import (
     LiveSession,
     base_meta,
     check_participant,
+    check_sessions_folder,
     create_session_folder,
     new_participant_id,
     open_camera,
 )
 from .schedule import PlannedPhase, plan_session, total_s
+
+CAMERA_END_TOLERANCE_S = 1.0
+"""A camera (a replayed file) may end this much before the protocol and the session still be complete, s."""
+MAX_SESSION_S = 4 * 3600.0
+"""Longest session a protocol may plan, s: a longer one is almost surely a unit typo."""
 
 
 @dataclass(frozen=True)
@@ -97,10 +103,15 @@ class SessionRun:
         self.protocol = load_protocol(config.protocol)
         self.library = load_library(config.library)
         self.blocks, self.seed = resolve_blocks(self.protocol, self.library, config.seed)
-        self.participant = check_participant(config.participant) if config.participant else new_participant_id()
+        self.participant = (
+            check_participant(config.participant) if config.participant is not None else new_participant_id()
+        )
+        check_sessions_folder(config.out)
         self.model_path = resolve_model(config.model)
         self.tracks = {b.stimulus_id: self.library.track(b.stimulus_id) for b in self.blocks}
         self.stimuli = {b.stimulus_id: self.library.get(b.stimulus_id) for b in self.blocks}
+        for stim in self.stimuli.values():
+            self.library.verified_clip(stim)  # a missing or changed clip is refused before anything is recorded
         self.plan = plan_session(
             self.blocks,
             {sid: s.duration_s for sid, s in self.stimuli.items()},
@@ -108,6 +119,11 @@ class SessionRun:
             self.protocol.isi_s,
             phase_duration_s() if self.protocol.calibration else 0.0,
         )
+        if total_s(self.plan) > MAX_SESSION_S:
+            raise ProtocolError(
+                f"{config.protocol}: the session would last {total_s(self.plan) / 3600:.1f} h; at most "
+                f"{MAX_SESSION_S / 3600:g} h (durations are in seconds: a typo?)"
+            )
         self.onsets = {sid: self._actor_onsets(sid) for sid in self.stimuli}
         if config.lsl is not None:
             load_pylsl()  # a missing pylsl fails before the camera opens
@@ -157,16 +173,23 @@ class SessionRun:
         """Run the protocol; returns the session folder."""
         if self.config.window:
             self.display = StimulusDisplay(self.config.fullscreen)  # fails before any folder exists
-        self.folder = folder = create_session_folder(self.config.out, self.participant)
+        track = TrackConfig(max_faces=self.config.max_faces, model=self.model_path)
+        landmarker = open_landmarker(self.source, track)  # so does a model that cannot load
+        try:
+            self.folder = folder = create_session_folder(self.config.out, self.participant)
+        except BaseException:
+            landmarker.close()
+            raise
         self.live = LiveSession(
             self.source,
-            TrackConfig(max_faces=self.config.max_faces, model=self.model_path),
+            track,
             folder,
             self._meta(folder),
             on_row=lambda row: row.__setitem__("block", self.timeline.block_at(row["t_s"])),
             on_gap=self._warn,
             stop=self._stop,
             lsl=self.lsl,
+            landmarker=landmarker,
         )
         if self.display is not None:
             self.live.meta["window"] = {"size": list(self.display.size), "fullscreen": self.config.fullscreen}
@@ -177,6 +200,7 @@ class SessionRun:
         try:
             self.live.start()
             status, drops = self._follow_plan(on_progress)
+            status = self._camera_check(status)
         finally:
             self._stop.set()
             if self.display is not None:
@@ -187,6 +211,19 @@ class SessionRun:
                 if video is not None:
                     video.release()
         return folder
+
+    def _camera_check(self, status: str) -> str:
+        """``incomplete`` (with a warning in ``session.json``) when the camera ended well before
+        the protocol did: the rest of the protocol has no viewer data, so the session is not complete."""
+        ended = self.live.camera_end_s
+        end = self.live.clock()
+        if status != "complete" or ended is None or end - ended <= CAMERA_END_TOLERANCE_S:
+            return status
+        self.live.meta.setdefault("warnings", []).append(
+            f"the camera ended at {ended:.1f} s, {end - ended:.1f} s before the protocol's end: "
+            "the rest of the protocol has no viewer data"
+        )
+        return "incomplete"
 
     def _follow_plan(self, on_progress) -> tuple[str, int]:
         """Calibration, baseline and blocks on schedule; returns the status and the stimulus frames dropped."""

@@ -203,6 +203,25 @@ class Library:
     def clip_path(self, s: Stimulus) -> Path:
         return self.root / s.file
 
+    def verified_clip(self, s: Stimulus) -> Path:
+        """The clip of ``s``, checked to exist and to match the manifest's sha256 (a missing
+        or changed clip would be logged as shown while something else is on screen).
+
+        Raises
+        ------
+        StimulusError
+            The clip is missing or its sha256 differs from the manifest's.
+        """
+        clip = self.clip_path(s)
+        if not clip.is_file():
+            raise StimulusError(f"stimulus {s.id!r}: clip missing: {clip} (mimicry stimuli check lists every problem)")
+        if sha256_of(clip) != s.sha256:
+            raise StimulusError(
+                f"stimulus {s.id!r}: {clip} is not the clip of the manifest (sha256 differs); "
+                "re-add it with mimicry stimuli add"
+            )
+        return clip
+
     def track_path(self, s: Stimulus | str) -> Path:
         return self.root / "tracks" / f"{s if isinstance(s, str) else s.id}.csv"
 

@@ -99,9 +99,37 @@ def record_stimuli(
         seconds = _film(config, cues, video, on_screen)
         if seconds < 2.0:
             raise StimulusError(f"the camera delivered only {seconds:.1f} s: nothing recorded to cut")
+        check_all_cues_filmed(cues, seconds, 1.0 / max(config_fps(video), 1.0))
         extra = {"actor": config.actor, "consent": True, "recorded_at": recorded_at}
         source = f"filmed with mimicry stimuli record, actor {config.actor}, {recorded_at}"
         return cut_stimuli(video, config.kind, config.library, source, config.license, config.cut, False, model, extra)
+
+
+def check_all_cues_filmed(cues: list[Cue], filmed_s: float, frame_s: float) -> None:
+    """Refuse a recording whose camera ended before the last cue did: the actor performed cues
+    that were never filmed, and clips cut from the rest would look like the whole take.
+
+    Raises
+    ------
+    StimulusError
+        Naming the cues that were cut short or not filmed at all.
+    """
+    missed = [c for c in cues if c.end_s > filmed_s + 2 * frame_s]
+    if missed:
+        raise StimulusError(
+            f"the camera ended at {filmed_s:.1f} s, before the cues did ({cues[-1].end_s:g} s): "
+            f"{len(missed)} of {len(cues)} cues were not filmed whole; nothing was added, record again"
+        )
+
+
+def config_fps(video: Path) -> float:
+    """The frame rate of a recording just written (30 if it cannot be read)."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(video))
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    cap.release()
+    return float(fps) if fps and np.isfinite(fps) and fps > 0 else 30.0
 
 
 def _film(config: RecordConfig, cues: list[Cue], out: Path, on_screen) -> float:
