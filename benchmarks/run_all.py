@@ -45,6 +45,7 @@ RUNS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("live_session", (), True),
     ("demo_fps", (), True),
     ("batch_scaling", (), False),
+    ("classroom", (), False),
 )
 
 

@@ -124,7 +124,7 @@ def test_bad_input_gives_one_clear_line(case, data_dir, tmp_path):
         "no_input": (("--out", out), "VIDEO file or --camera"),
         "both_inputs": ((clip, "--camera", "0", "--out", out), "VIDEO file or --camera"),
         "bad_model": ((clip, "--out", out, "--model", bad_model), "cannot load model"),
-        "max_faces": ((clip, "--out", out, "--max-faces", "9"), "max-faces"),
+        "max_faces": ((clip, "--out", out, "--max-faces", "31"), "max-faces"),
         "landmarks_same": ((clip, "--out", out, "--landmarks", out), "must differ"),
     }[case]
     r = run("track", *args)

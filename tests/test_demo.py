@@ -399,3 +399,17 @@ def test_calibrated_demo_measures_each_face_and_counts_nothing_in_the_cues(cued_
     assert frames[(frames.t_s > 6.5) & (frames.t_s < 9)].yawn.max() > 0.5  # the open-mouth cue reads as a yawn
     assert "viewer_yawn" not in names
     assert read(folder / "demo_results.csv").set_index("face").loc["class", "events"] == 0
+
+
+def test_the_demo_says_what_the_camera_sees_and_what_to_do_about_it():
+    from mimicry.session.tally import RELIABLE_FACE_PX, reach_text
+
+    assert reach_text([], crowd=True) == "no face in view"
+    assert reach_text([300.0, 250.0], crowd=False) == "in view 2, smallest 250 px"
+    small = reach_text([300.0, 120.0], crowd=False)
+    assert small.startswith("in view 2, smallest 120 px") and "under 160 px may be missed" in small
+    assert "--max-faces 9 or more" in small  # today's tracker: the classroom tracker reaches further
+    far = reach_text([60.0, 36.0], crowd=True)
+    assert "under 32 px may be missed: move the camera closer)" in far and "--max-faces" not in far
+    assert reach_text([60.0, 48.0], crowd=True) == "in view 2, smallest 48 px"
+    assert RELIABLE_FACE_PX == {False: 160, True: 32}  # the benchmark's >= 95 % widths (benchmarks/classroom.py)

@@ -518,7 +518,9 @@ def test_camera_gap_is_logged_and_tracking_resumes(tmp_path, short_library, monk
                         return
                 yield image, t
 
-    monkeypatch.setattr(SessionRun, "_open_camera", staticmethod(lambda camera: StallingCamera(camera, realtime=True)))
+    monkeypatch.setattr(
+        SessionRun, "_open_camera", staticmethod(lambda camera, size=None: StallingCamera(camera, realtime=True))
+    )
     out = tmp_path / "sessions"
     r = run(
         "run",

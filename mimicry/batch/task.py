@@ -247,8 +247,7 @@ def _track(
     block_at: Callable[[float], object] | None = None,
 ) -> None:
     from ..sensing.capture import VideoFileSource
-    from ..sensing.pipeline import TrackConfig, iter_track_rows, short_video_warning
-    from ..sensing.tracking import FaceLandmarker
+    from ..sensing.pipeline import TrackConfig, iter_track_rows, make_landmarker, short_video_warning
     from ..writers import CsvWriter
 
     cfg = TrackConfig(max_faces=config.max_faces, model=config.model)
@@ -256,7 +255,7 @@ def _track(
     # so reusing one would make a file's result depend on which file the worker did before
     with (
         VideoFileSource(video, frame_times_s=frame_times_s) as source,
-        FaceLandmarker("video", max_faces=config.max_faces, model_buffer=_model_bytes(config.model)) as lm,
+        make_landmarker(config.max_faces, model_buffer=_model_bytes(config.model)) as lm,
     ):
         writer = CsvWriter(out_csv, schema, partial=False)
         frames, last = 0, -1

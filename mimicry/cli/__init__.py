@@ -89,6 +89,25 @@ SURROGATES = click.IntRange(19, 100_000)
 """Surrogates of a test: at least 19 (else p can never reach 0.05), at most 100,000 (memory)."""
 
 
+MAX_FACES = click.IntRange(1, 30)
+"""Faces tracked at once: 1-8 with MediaPipe's detector on the whole frame; 9-30 with the
+classroom tracker, which also finds faces down to about 32 px wide (mimicry.sensing.crowd)."""
+MAX_FACES_HELP = "Faces tracked at once, 1-30; 9 or more: the classroom tracker (finds faces down to ~32 px wide)."
+
+
+def _camera_size_option(default: str):
+    def add(f):
+        return click.option(
+            "--camera-size",
+            default=default,
+            show_default=True,
+            help="Frame size asked of a webcam, WIDTHxHEIGHT, or 'driver' (its default). Bigger sees smaller "
+            "faces: a face is about 137/d px wide at d metres in a 1280-px-wide frame.",
+        )(f)
+
+    return add
+
+
 def _model_option(f):
     return click.option(
         "--model",

@@ -11,9 +11,12 @@ import click
 
 from ..errors import MimicryError
 from . import (
+    MAX_FACES,
+    MAX_FACES_HELP,
     SEED,
     SURROGATES,
     FiniteRange,
+    _camera_size_option,
     _library_option,
     _lsl_options,
     _model_option,
@@ -39,7 +42,8 @@ from .sessions import _echo_summary
     help="Track a webcam by index instead of a file (stop with Ctrl-C or --seconds); 'sample': the bundled "
     "sample viewer replayed as a camera.",
 )
-@click.option("--max-faces", type=click.IntRange(1, 8), default=1, show_default=True, help="Faces tracked at once.")
+@_camera_size_option("driver")
+@click.option("--max-faces", type=MAX_FACES, default=1, show_default=True, help=MAX_FACES_HELP)
 @click.option(
     "--landmarks",
     type=click.Path(path_type=Path),
@@ -60,7 +64,9 @@ from .sessions import _echo_summary
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 @_lsl_options
 @handle_errors
-def track(video, out, camera, max_faces, landmarks, model, realtime, seconds, force, quiet, lsl, lsl_blendshapes):
+def track(
+    video, out, camera, camera_size, max_faces, landmarks, model, realtime, seconds, force, quiet, lsl, lsl_blendshapes
+):
     """Track faces in VIDEO (or a webcam) and write per-frame expression signals to CSV.
 
     One row per face per frame (a detected=0 row where no face is found): time, face id,
@@ -75,7 +81,7 @@ def track(video, out, camera, max_faces, landmarks, model, realtime, seconds, fo
     from ..sensing.capture import CameraSource, VideoFileSource
     from ..sensing.model import resolve_model
     from ..sensing.pipeline import TrackConfig
-    from ..session.engine import camera_spec
+    from ..session.engine import camera_spec, parse_camera_size
 
     if (video is None) == (camera is None):
         raise click.UsageError("give either a VIDEO file or --camera INDEX")
@@ -87,7 +93,8 @@ def track(video, out, camera, max_faces, landmarks, model, realtime, seconds, fo
     lsl_cfg = lsl_config(lsl, lsl_blendshapes)
     out = _track_outputs(video, spec, out, landmarks, force)
     resolve_model(model)  # fail fast on a bad model, before opening the camera
-    source = VideoFileSource(video, realtime=realtime) if video is not None else CameraSource(spec)
+    size = parse_camera_size(camera_size) or (None, None)
+    source = VideoFileSource(video, realtime=realtime) if video is not None else CameraSource(spec, *size)
     result = _track_source(
         source, out, TrackConfig(max_faces=max_faces, model=model), landmarks, seconds, quiet, lsl_cfg
     )
@@ -198,6 +205,7 @@ def _track_streams(config, source, quiet: bool):
     show_default=True,
     help="Folder for session folders.",
 )
+@_camera_size_option("driver")
 @click.option("--no-window", is_flag=True, help="No display: the protocol runs and is logged on schedule.")
 @click.option("--fullscreen", is_flag=True, help="Show the stimulus window full screen.")
 @click.option(
@@ -207,7 +215,7 @@ def _track_streams(config, source, quiet: bool):
 )
 @_library_option
 @_model_option
-@click.option("--max-faces", type=click.IntRange(1, 8), default=1, show_default=True)
+@click.option("--max-faces", type=MAX_FACES, default=1, show_default=True, help=MAX_FACES_HELP)
 @click.option(
     "--surrogates",
     type=SURROGATES,
@@ -222,6 +230,7 @@ def run(
     protocol_file,
     participant,
     camera,
+    camera_size,
     out,
     no_window,
     fullscreen,
@@ -244,6 +253,7 @@ def run(
     Example:
         mimicry run --protocol protocols/smile-mimicry.toml --camera clip.mp4 --no-window
     """
+    from ..session.engine import parse_camera_size
     from ..session.run import RunConfig, SessionRun
     from ..stimuli.library import synthetic_note
 
@@ -251,6 +261,7 @@ def run(
     cfg = RunConfig(
         protocol=protocol_file,
         camera=camera,
+        camera_size=parse_camera_size(camera_size),
         participant=participant,
         out=out,
         library=library,
@@ -352,7 +363,10 @@ def _analyse_and_report(folder: Path, surrogates: int) -> None:
     show_default=True,
     help="Webcam index, a video file replayed as a camera, or 'sample' (a bundled viewer).",
 )
-@click.option("--max-faces", type=click.IntRange(1, 8), default=6, show_default=True)
+@click.option(
+    "--max-faces", type=MAX_FACES, default=30, show_default=True, help=MAX_FACES_HELP + " Default: everyone in view."
+)
+@_camera_size_option("1280x720")
 @click.option("--fullscreen", is_flag=True, help="Start full screen (f toggles).")
 @click.option("--no-window", is_flag=True, help="No display: count in the background, print the results at the end.")
 @click.option("--no-preview", is_flag=True, help="Do not show the camera image (boxes and meters only).")
@@ -391,6 +405,7 @@ def _analyse_and_report(folder: Path, surrogates: int) -> None:
 def demo(
     kind,
     camera,
+    camera_size,
     max_faces,
     fullscreen,
     no_window,
@@ -408,7 +423,7 @@ def demo(
     """Classroom demo: play yawn (or smile) clips and count the class's yawns live.
 
     The clips play large with a short neutral pause between them; beside them, the camera
-    with a letter on each face (up to 8), a meter per face and counters per face and for the
+    with a letter on each face (A-H, then numbers), a meter per face and counters per face and for the
     class, and how many started soon after one in the video (within 15 s; smiles: 3 s). These
     are counts, not a test: whether yawning was contagious needs control clips (mimicry run
     and mimicry summary). Keys: space pause, n next clip, r reset counters, f fullscreen, q or Esc quit
@@ -421,10 +436,12 @@ def demo(
         mimicry demo --camera class.mp4 --no-window --save
     """
     from ..session.demo import DemoConfig, run_demo
+    from ..session.engine import parse_camera_size
 
     cfg = DemoConfig(
         kind=kind,
         camera=camera,
+        camera_size=parse_camera_size(camera_size),
         max_faces=max_faces,
         window=not no_window,
         fullscreen=fullscreen,

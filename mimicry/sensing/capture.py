@@ -344,6 +344,10 @@ class CameraSource(FrameSource):
         """The device, asked for the requested frame size (also when reopened after a gap)."""
         cap = cv2.VideoCapture(self.index)
         width, height = self._size
+        if (width or 0) >= 1280:
+            # most webcams deliver 720p and 1080p at full rate only compressed (MJPG); a camera
+            # without it keeps its own format
+            cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
         if width:
             cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         if height:

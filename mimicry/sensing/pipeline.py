@@ -30,6 +30,12 @@ from .yawn import yawn_signal
 _SIGNAL_KEYS = ("smile", "blink", "mouth_open", "mouth_visible", "yaw_deg", "pitch_deg", "roll_deg")
 
 
+MAX_FACES = 30
+"""Most faces any command tracks at once."""
+CROWD_FROM = 9
+"""From this many faces on, the classroom tracker finds and follows small faces (see :mod:`.crowd`)."""
+
+
 @dataclass(frozen=True)
 class TrackConfig:
     """Options of a tracking run.
@@ -37,7 +43,9 @@ class TrackConfig:
     Attributes
     ----------
     max_faces : int
-        Faces tracked at once (1-8).
+        Faces tracked at once (1-30). Up to :data:`CROWD_FROM` - 1, MediaPipe's own detector on
+        the whole frame (faces wider than about 150 px in 1280x720); from :data:`CROWD_FROM`, the
+        classroom tracker :class:`~mimicry.sensing.crowd.CrowdLandmarker` (faces down to about 32 px).
     model : Path | None
         Model bundle; ``None`` for the bundled one.
     signals : SignalConfig
@@ -55,8 +63,8 @@ class TrackConfig:
     memory_s: float = 5.0
 
     def __post_init__(self):
-        if not 1 <= int(self.max_faces) <= 8:
-            raise ValueError(f"max_faces must be between 1 and 8, got {self.max_faces}")
+        if not 1 <= int(self.max_faces) <= MAX_FACES:
+            raise ValueError(f"max_faces must be between 1 and {MAX_FACES}, got {self.max_faces}")
 
 
 @dataclass
@@ -225,8 +233,19 @@ def open_landmarker(source: FrameSource, config: TrackConfig) -> FaceLandmarker:
     camera's capture thread already drops frames that went stale meanwhile, so LIVE_STREAM mode
     would add only its callback hand-over (whose results cannot be read natively, see
     :mod:`mimicry.sensing.native`); with VIDEO mode a webcam runs the same code as the
-    file-backed camera the tests use."""
-    return FaceLandmarker("video", max_faces=config.max_faces, model=config.model)
+    file-backed camera the tests use. From :data:`CROWD_FROM` faces on, the classroom tracker
+    (:class:`~mimicry.sensing.crowd.CrowdLandmarker`, the same interface)."""
+    return make_landmarker(config.max_faces, model=config.model)
+
+
+def make_landmarker(max_faces: int, *, model=None, model_buffer: bytes | None = None) -> FaceLandmarker:
+    """MediaPipe's VIDEO mode for up to :data:`CROWD_FROM` - 1 faces, the classroom tracker
+    (:class:`~mimicry.sensing.crowd.CrowdLandmarker`, the same interface) for more."""
+    if max_faces >= CROWD_FROM:
+        from .crowd import CrowdLandmarker
+
+        return CrowdLandmarker(max_faces, model=model, model_buffer=model_buffer)  # type: ignore[return-value]
+    return FaceLandmarker("video", max_faces=max_faces, model=model, model_buffer=model_buffer)
 
 
 class _FaceSignals:

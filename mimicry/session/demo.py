@@ -32,16 +32,18 @@ from ..interop.lsl import LslConfig, LslStreams, load_pylsl, source_id_for
 from ..schema import DEMO_RESULTS
 from ..sensing.capture import CameraSource
 from ..sensing.model import resolve_model
-from ..sensing.pipeline import TrackConfig, open_landmarker
+from ..sensing.pipeline import CROWD_FROM, TrackConfig, open_landmarker
 from ..stimuli.library import Library, Stimulus, load_library, synthetic_note
 from .display import KEY_CLOSED, KEY_ESC, KEY_Q, KEY_SPACE, DemoScreen, Window, cue_image
 from .engine import LiveSession, base_meta, camera_spec, check_sessions_folder, create_session_folder, open_camera
 from .folder import write_outputs
 from .schedule import Phase, Playlist
-from .tally import Tally, letter
+from .tally import Tally, letter, reach_text
 
 SCREEN_FPS = 30.0
 """Most screens drawn per second."""
+REACH_NOTE_S = 3.0
+"""When the demo says what the camera sees (after the classroom tracker's first searches), s."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,10 @@ class DemoConfig:
 
     kind: str = "yawn"
     camera: str | int = 0
-    max_faces: int = 6
+    camera_size: tuple[int, int] | None = (1280, 720)
+    """Frame size asked of a webcam (width, height): 1280x720 sees a class twice as far as 640x480."""
+    max_faces: int = 30
+    """Everyone in view: from 9 faces on the classroom tracker also finds faces down to ~32 px wide."""
     window: bool = True
     fullscreen: bool = False
     preview: bool = True
@@ -96,7 +101,8 @@ def run_demo(config: DemoConfig, on_screen=None, should_quit=None, on_note=None)
 
     ``on_screen(canvas)`` is called with every rendered screen (tests, screenshots);
     ``should_quit()`` can end the demo from outside (tests); ``on_note(line)`` gets the line
-    that says every clip is synthetic, if they all are, before the demo starts.
+    that says every clip is synthetic, if they all are, before the demo starts, and after
+    :data:`REACH_NOTE_S` one that says what the camera sees (faces in view, the smallest).
     """
     if config.kind not in ("yawn", "smile"):
         raise MimicryError(f"demo kind must be 'yawn' or 'smile', got {config.kind!r}")
@@ -112,12 +118,12 @@ def run_demo(config: DemoConfig, on_screen=None, should_quit=None, on_note=None)
         on_note(note)
     if config.lsl is not None:
         load_pylsl()  # a missing pylsl fails before the camera opens
-    source = open_camera(config.camera)
+    source = open_camera(config.camera, config.camera_size)
     display = None
     try:
         if config.window:
             display = Window("mimicry demo", (1280, 720), config.fullscreen, toolbar=False)
-        demo = _Demo(config, library, clips, source, display)
+        demo = _Demo(config, library, clips, source, display, on_note)
         return demo.run(on_screen, should_quit)
     finally:
         source.close()
@@ -141,8 +147,9 @@ def _actor(library: Library, clips: list[Stimulus], kind: str) -> tuple[dict, di
 class _Demo:
     """One demo: the playlist on screen, the class counted live (see :func:`run_demo`)."""
 
-    def __init__(self, config: DemoConfig, library: Library, clips: list[Stimulus], source, display):
+    def __init__(self, config: DemoConfig, library: Library, clips: list[Stimulus], source, display, on_note=None):
         self.config, self.library, self.kind, self.display = config, library, config.kind, display
+        self.on_note, self._reach_noted = on_note, False
         events, self.actor_tracks = _actor(library, clips, config.kind)
         self.tally = Tally(config.kind)
         self.playlist = Playlist(clips, config.pause_s, events)
@@ -229,6 +236,7 @@ class _Demo:
                 if quit_reason:
                     break
                 clip_img = self._calibration(now) if self.calibrating else self._advance(now)
+                self._note_reach(now)
                 self.live.flush_due()  # rows written before a camera stall still reach the disk
                 if self.display is None:
                     time.sleep(0.02)
@@ -288,6 +296,16 @@ class _Demo:
         self.live.write_meta()
         self.live.log_event(self.cal_end, "calibration_end")
         self._begin(self.playlist.start(self.cal_end))
+
+    def _note_reach(self, now: float) -> None:
+        """Once, after the first search of the room: the camera's size and what it sees."""
+        if self._reach_noted or now < REACH_NOTE_S or self.on_note is None:
+            return
+        self._reach_noted = True
+        with self.lock:
+            widths = [float(b[2] - b[0]) for _, b, _ in self.faces]
+        size = f"{self.live.source.width}x{self.live.source.height}"
+        self.on_note(f"camera {size}: {reach_text(widths, crowd=self.config.max_faces >= CROWD_FROM)}")
 
     def _should_stop(self, now: float, should_quit) -> str | None:
         if self.live.error is not None:
@@ -376,7 +394,8 @@ class _Demo:
         else:
             synthetic = " (synthetic: an animated photo)" if ph.kind == "clip" and ph.stimulus.synthetic else ""
             state = f"clip {ph.block + 1}: {ph.stimulus.id}{synthetic}" if ph.kind == "clip" else "pause"
-        status = f"{state}   faces {len(meters)}   {now:5.0f} s" + (
+        reach = reach_text([float(b[2] - b[0]) for _, b, _ in faces], crowd=self.config.max_faces >= CROWD_FROM)
+        status = f"{state}   faces {len(meters)}, {reach}   {now:5.0f} s" + (
             f"   skipping camera frames to keep up: {pct:.0f}%" if pct >= 1 else ""
         )
         heading = f"Contagious {'yawning' if self.kind == 'yawn' else 'smiling'}"

@@ -143,12 +143,34 @@ def camera_spec(camera: str | int | Path) -> int | Path:
     return index
 
 
-def open_camera(camera: str | int | Path) -> FrameSource:
-    """A webcam by index (reconnecting: an unplugged webcam may come back) or a video file
-    replayed in real time, as a camera (``sample``: the bundled sample viewer)."""
+def parse_camera_size(text: str | None) -> tuple[int, int] | None:
+    """``--camera-size``: ``WIDTHxHEIGHT`` (e.g. ``1280x720``), or ``driver`` (None: the driver's default).
+
+    Raises
+    ------
+    CaptureError
+        Not of that form, or outside 160x120 to 3840x2160.
+    """
+    from ..errors import CaptureError
+
+    if text is None or text.strip().lower() == "driver":
+        return None
+    m = re.fullmatch(r"\s*(\d{2,4})\s*[xX]\s*(\d{2,4})\s*", text)
+    if not m or not (160 <= int(m.group(1)) <= 3840 and 120 <= int(m.group(2)) <= 2160):
+        raise CaptureError(
+            f"--camera-size must be WIDTHxHEIGHT from 160x120 to 3840x2160 (e.g. 1280x720) or 'driver', got {text!r}"
+        )
+    return int(m.group(1)), int(m.group(2))
+
+
+def open_camera(camera: str | int | Path, size: tuple[int, int] | None = None) -> FrameSource:
+    """A webcam by index (reconnecting: an unplugged webcam may come back), asked for ``size``
+    (width, height; None: the driver's default), or a video file replayed in real time, as a
+    camera (``sample``: the bundled sample viewer; ``size`` does not apply)."""
     spec = camera_spec(camera)
     if isinstance(spec, int):
-        return CameraSource(spec, reconnect=True)
+        width, height = size if size is not None else (None, None)
+        return CameraSource(spec, width=width, height=height, reconnect=True)
     return VideoFileSource(spec, realtime=True)
 
 

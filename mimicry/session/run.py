@@ -57,6 +57,8 @@ class RunConfig:
 
     protocol: Path
     camera: str | int = 0
+    camera_size: tuple[int, int] | None = None
+    """Frame size asked of a webcam (width, height); None: the driver's default."""
     participant: str | None = None
     out: Path = Path("sessions")
     library: Path | None = None
@@ -127,7 +129,7 @@ class SessionRun:
         self.onsets = {sid: self._actor_onsets(sid) for sid in self.stimuli}
         if config.lsl is not None:
             load_pylsl()  # a missing pylsl fails before the camera opens
-        self.source = self._open_camera(config.camera)
+        self.source = self._open_camera(config.camera, config.camera_size)
         self.lsl = self._open_lsl() if config.lsl is not None else None
         self.abort_reason: str | None = None
         self._stop = threading.Event()
@@ -141,8 +143,8 @@ class SessionRun:
         return total_s(self.plan)
 
     @staticmethod
-    def _open_camera(camera) -> FrameSource:
-        return open_camera(camera)
+    def _open_camera(camera, size=None) -> FrameSource:
+        return open_camera(camera, size)
 
     def _open_lsl(self) -> LslStreams:
         """The outlets, open from now on, so that a recorder can connect before :meth:`run`."""

@@ -89,3 +89,22 @@ class Tally:
         rows = [row(letter(f), f, [t]) for f, t in sorted(self.faces.items())]
         rows.append(row("class", None, list(self.faces.values())))
         return pd.DataFrame(rows)
+
+
+RELIABLE_FACE_PX = {False: 160, True: 32}
+"""Narrowest face found reliably (>= 95 % in ``benchmarks/classroom.py``'s classroom frames), px of a
+1280-px frame: MediaPipe's own detector on the whole frame (False), the classroom tracker (True)."""
+
+
+def reach_text(widths_px: list[float], *, crowd: bool) -> str:
+    """What the camera sees: ``in view 12, smallest 38 px`` and, when a face is narrower than the
+    tracker finds reliably, what to do about it (a teacher moves the laptop, not the class)."""
+    if not widths_px:
+        return "no face in view"
+    smallest = min(widths_px)
+    text = f"in view {len(widths_px)}, smallest {smallest:.0f} px"
+    limit = RELIABLE_FACE_PX[crowd]
+    if smallest < 1.25 * limit:
+        text += f" (faces under {limit} px may be missed: move the camera closer"
+        text += ")" if crowd else " or use --max-faces 9 or more)"
+    return text
