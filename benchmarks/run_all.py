@@ -46,6 +46,7 @@ RUNS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("demo_fps", (), True),
     ("batch_scaling", (), False),
     ("classroom", (), False),
+    ("classroom_signals", (DEVDATA,), False),
 )
 
 

@@ -118,3 +118,23 @@ def test_track_follows_a_class_of_twenty_small_faces_with_stable_ids(faces, tmp_
     main_id = ids.groupby("who").face.agg(lambda s: s.value_counts().iloc[0] / len(s))
     assert len(main_id) >= 19 and (main_id >= 0.9).mean() >= 0.9  # one id for nearly all of a face's rows
     assert ids.groupby("face").who.nunique().max() == 1  # an id never jumps to another person
+
+
+@pytest.mark.mediapipe
+def test_a_close_face_reads_the_same_signals_through_the_classroom_tracker(data_dir, tmp_path):
+    """Each followed face has its own landmarker in VIDEO mode, as one close face does: the same
+    smile and mouth opening, frame by frame (IMAGE mode, detecting anew each frame, reads other
+    blendshapes)."""
+    runner = CliRunner()
+    for n in (1, 9):
+        r = runner.invoke(
+            main,
+            ["track", str(data_dir / "single_face.mp4"), "--max-faces", str(n), "--out", str(tmp_path / f"{n}.csv")],
+        )
+        assert r.exit_code == 0, r.stderr
+    one, crowd = (pd.read_csv(tmp_path / f"{n}.csv").query("detected == 1").set_index("frame") for n in (1, 9))
+    both = one.index.intersection(crowd.index)
+    assert len(both) >= 0.9 * len(one)
+    for col in ("smile", "mouth_open", "jawOpen", "mouthSmileLeft"):
+        diff = (one.loc[both, col] - crowd.loc[both, col]).abs()
+        assert diff.median() < 0.03 and diff.quantile(0.9) < 0.08, (col, diff.describe())

@@ -9,11 +9,14 @@ and changes only where it looks:
   overlapping tiles of :attr:`CrowdConfig.tile_px` pixels (each tile squeezed 128/tile_px as
   much less, so faces down to about a seventh of a tile are found), the duplicates of faces seen
   by two tiles merged by overlap;
-- between searches, each face **followed in its own crop**: a square about
-  :attr:`CrowdConfig.crop_faces` face widths wide around its last box, resized to
-  :attr:`CrowdConfig.crop_px`, where the face is large again. The face nearest the crop's centre
-  is that face's observation; a face not found in its crop is kept for
-  :attr:`CrowdConfig.hold_s` (a yawn, a hand) before it waits for the next search.
+- every frame, each face **followed in its own crop**: a square about
+  :attr:`CrowdConfig.crop_faces` face widths wide around it, enlarged to at least
+  :attr:`CrowdConfig.crop_px`, where the face is large again, by a landmarker of its own in
+  VIDEO mode, which tracks the face from frame to frame as it does for one close face (its
+  IMAGE mode, detecting anew in every frame, reads other blendshapes: a laugh's mouthSmile 0.3
+  instead of 0.5). The crop stays put while the face stays near its centre. A face not found in
+  its crop is kept for :attr:`CrowdConfig.hold_s` (a yawn, a hand) before only a search can
+  bring it back.
 
 Landmarks come back in the whole frame's normalised coordinates (z in frame widths), so the
 signals, the face ids and every file are as for one close face. It is a drop-in for
@@ -32,6 +35,9 @@ import numpy as np
 
 from .tracking import FaceLandmarker, FaceObservation, iou
 
+MAX_CROP_PX = 640
+"""A crop larger than this (a face close to the camera) is shrunk to it."""
+
 
 @dataclass(frozen=True)
 class CrowdConfig:
@@ -45,22 +51,43 @@ class CrowdConfig:
     """Seconds between searches of the whole frame (new faces appear within this)."""
     crop_faces: float = 2.4
     """Side of a face's crop, in face widths."""
-    crop_px: int = 192
-    """Side the crop is resized to before the landmarker sees it, px."""
+    crop_px: int = 256
+    """Side a small face's crop is enlarged to before the landmarker sees it, px (the face then
+    spans about crop_px / crop_faces px, near the 256-px input of MediaPipe's landmark model)."""
     hold_s: float = 1.0
     """A face not found in its crop is kept this long, s, before only a search can bring it back."""
     same_face_iou: float = 0.3
     """Boxes overlapping this much are one face (tile duplicates, a search finding a followed face)."""
     workers: int = 2
-    """Threads that follow faces in their crops, each with its own landmarker (MediaPipe runs without the GIL)."""
+    """Threads that follow the faces in their crops (MediaPipe runs without the GIL)."""
 
 
 @dataclass
 class _Followed:
+    """One face followed in its own crop by its own landmarker in VIDEO mode (MediaPipe's
+    tracking from frame to frame, as for one close face: its IMAGE mode, which detects anew in
+    every frame, reads other blendshapes, e.g. a laugh's mouthSmile 0.3 instead of 0.5)."""
+
     box: np.ndarray
     """x0, y0, x1, y1 in frame pixels."""
     seen_s: float
     """When it was last found, s."""
+    graph: FaceLandmarker
+    window: tuple[int, int, int] = (0, 0, 0)
+    """The crop: x0, y0 and side, frame px; kept while the face stays near its centre, so that
+    MediaPipe's tracking sees a steady picture."""
+
+    def place_window(self, crop_faces: float) -> None:
+        """Centre the crop on the face unless it is still well inside the current one."""
+        cx, cy = (self.box[0] + self.box[2]) / 2, (self.box[1] + self.box[3]) / 2
+        width = self.box[2] - self.box[0]
+        x0, y0, n = self.window
+        if n:
+            off = max(abs(cx - (x0 + n / 2)), abs(cy - (y0 + n / 2))) / n
+            if off < 0.12 and 0.8 <= crop_faces * width / n <= 1.25:
+                return
+        n = int(round(max(crop_faces * width, 16.0)))
+        self.window = (int(round(cx - n / 2)), int(round(cy - n / 2)), n)
 
 
 def tiles(width: int, height: int, side: int, overlap: float) -> list[tuple[int, int]]:
@@ -112,12 +139,10 @@ class CrowdLandmarker:
     ):
         self.max_faces, self.config = int(max_faces), config
         self._search = FaceLandmarker("image", max_faces=4, model=model, model_buffer=model_buffer)
-        # MediaPipe runs without the GIL: one landmarker per worker follows its share of the faces
-        self._crops = [
-            FaceLandmarker("image", max_faces=2, model=model, model_buffer=model_buffer) for _ in range(config.workers)
-        ]
-        self._pool = ThreadPoolExecutor(config.workers, thread_name_prefix="crowd") if config.workers > 1 else None
         self.model_path = self._search.model_path
+        self._model = model_buffer if model_buffer is not None else Path(self.model_path).read_bytes()
+        # MediaPipe runs without the GIL: the faces are followed by a few threads at once
+        self._pool = ThreadPoolExecutor(config.workers, thread_name_prefix="crowd") if config.workers > 1 else None
         self._faces: list[_Followed] = []
         self._last_search_s: float | None = None
         self.searches = 0
@@ -132,18 +157,17 @@ class CrowdLandmarker:
         """The faces in one frame, in its normalised coordinates."""
         due = self._last_search_s is None or t_s - self._last_search_s >= self.config.search_every_s
         if due or not self._faces:
-            if due:
-                self._last_search_s = t_s
-            found = self.search(image_bgr)
-            return self._adopt(found, image_bgr.shape[1::-1], t_s)
+            self._last_search_s = t_s if due else self._last_search_s
+            self._adopt(self.search(image_bgr), image_bgr.shape[1::-1], t_s)
         return self._follow(image_bgr, t_s)
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
         self._search.close()
-        for lm in self._crops:
-            lm.close()
+        for f in self._faces:
+            f.graph.close()
+        self._faces = []
 
     def __enter__(self) -> CrowdLandmarker:
         return self
@@ -166,58 +190,64 @@ class CrowdLandmarker:
         boxes = np.array([ob.bbox * (w, h, w, h) for ob in found])
         return [found[i] for i in merge(boxes, self.config.same_face_iou)]
 
-    def _adopt(self, found: list[FaceObservation], size: tuple[int, int], t_s: float) -> list[FaceObservation]:
-        """A search's faces become the followed ones (the widest first, at most ``max_faces``); a
-        followed face the search missed (mid-yawn, turned away) is held until ``hold_s``."""
+    def _adopt(self, found: list[FaceObservation], size: tuple[int, int], t_s: float) -> None:
+        """A face the search found that no followed face covers is followed from now on (the
+        widest first, up to ``max_faces``), with a landmarker of its own."""
         w, h = size
-        found = sorted(found, key=lambda ob: -(ob.bbox[2] - ob.bbox[0]))[: self.max_faces]
-        boxes = np.array([ob.bbox * (w, h, w, h) for ob in found]).reshape(-1, 4)
-        faces = [_Followed(b, t_s) for b in boxes]
-        for f in self._faces:
-            held = t_s - f.seen_s <= self.config.hold_s and len(faces) < self.max_faces
-            if held and (not len(boxes) or iou(f.box[None, :], boxes).max() < self.config.same_face_iou):
-                faces.append(f)
-        self._faces = faces
-        return found
+        for ob in sorted(found, key=lambda ob: -(ob.bbox[2] - ob.bbox[0])):
+            if len(self._faces) >= self.max_faces:
+                return
+            box = ob.bbox * (w, h, w, h)
+            known = np.array([f.box for f in self._faces]).reshape(-1, 4)
+            if len(known) and iou(box[None, :], known).max() >= self.config.same_face_iou:
+                continue
+            graph = FaceLandmarker("video", max_faces=1, model_buffer=self._model)
+            self._faces.append(_Followed(box, t_s, graph))
 
     def _follow(self, image_bgr: np.ndarray, t_s: float) -> list[FaceObservation]:
         h, w = image_bgr.shape[:2]
-        n = len(self._crops)
-        shares = [self._faces[i::n] for i in range(n)]
         if self._pool is None:
-            results = [self._follow_share(self._crops[0], image_bgr, shares[0])]
+            found = [self._in_crop(f, image_bgr, t_s) for f in self._faces]
         else:
-            results = list(self._pool.map(lambda k: self._follow_share(self._crops[k], image_bgr, shares[k]), range(n)))
-        out = []
-        for share, obs in zip(shares, results):
-            for f, ob in zip(share, obs):
-                if ob is not None:
-                    f.box, f.seen_s = ob.bbox * (w, h, w, h), t_s
-                    out.append(ob)
-        self._faces = [f for f in self._faces if t_s - f.seen_s <= self.config.hold_s]
+            found = list(self._pool.map(lambda f: self._in_crop(f, image_bgr, t_s), self._faces))
+        out, kept = [], []
+        for f, ob in zip(self._faces, found):
+            if ob is not None:
+                f.box, f.seen_s = ob.bbox * (w, h, w, h), t_s
+                out.append(ob)
+            if t_s - f.seen_s <= self.config.hold_s:
+                kept.append(f)
+            else:  # gone (left, turned away) for hold_s: only a search brings it back
+                f.graph.close()
+        self._faces = kept
         return out
 
-    def _follow_share(self, lm: FaceLandmarker, image_bgr: np.ndarray, faces: list[_Followed]) -> list:
-        return [self._in_crop(lm, image_bgr, f.box) for f in faces]
-
-    def _in_crop(self, lm: FaceLandmarker, image_bgr: np.ndarray, box: np.ndarray) -> FaceObservation | None:
-        """The face nearest the centre of a crop around ``box``, in frame coordinates."""
+    def _in_crop(self, f: _Followed, image_bgr: np.ndarray, t_s: float) -> FaceObservation | None:
+        """The face in its crop (its own landmarker, VIDEO mode), in frame coordinates."""
         h, w = image_bgr.shape[:2]
-        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-        half = max(self.config.crop_faces * (box[2] - box[0]) / 2, 8.0)
-        x0, y0 = int(max(cx - half, 0)), int(max(cy - half, 0))
-        x1, y1 = int(min(cx + half, w)), int(min(cy + half, h))
-        if x1 - x0 < 8 or y1 - y0 < 8:
+        f.place_window(self.config.crop_faces)
+        x0, y0, n = f.window
+        crop = square_crop(image_bgr, x0, y0, n)
+        if crop is None:
             return None
-        crop = cv2.resize(
-            image_bgr[y0:y1, x0:x1], (self.config.crop_px, self.config.crop_px), interpolation=cv2.INTER_LINEAR
-        )
-        found = lm.detect(crop)
+        # small faces are enlarged to crop_px; a large one keeps its own pixels (up to MAX_CROP_PX)
+        side = int(np.clip(n, self.config.crop_px, MAX_CROP_PX))
+        found = f.graph.detect(cv2.resize(crop, (side, side), interpolation=cv2.INTER_LINEAR), t_s)
         if not found:
             return None
-        centre = np.array([0.5, 0.5])
-        best = min(found, key=lambda ob: float(np.linalg.norm(ob.bbox.reshape(2, 2).mean(0) - centre)))
-        return _in_frame(best, x0, y0, x1 - x0, y1 - y0, (w, h))
+        return _in_frame(found[0], x0, y0, n, n, (w, h))
+
+
+def square_crop(image: np.ndarray, x0: int, y0: int, n: int) -> np.ndarray | None:
+    """The ``n`` x ``n`` square of ``image`` at ``x0, y0``, its part outside the image filled by
+    repeating the edge (a face at the border keeps its proportions: a squeezed crop changes the
+    blendshapes); None if less than a quarter of it is inside."""
+    h, w = image.shape[:2]
+    ix0, iy0, ix1, iy1 = max(x0, 0), max(y0, 0), min(x0 + n, w), min(y0 + n, h)
+    if (ix1 - ix0) * (iy1 - iy0) < n * n / 4:
+        return None
+    part = image[iy0:iy1, ix0:ix1]
+    return cv2.copyMakeBorder(part, iy0 - y0, y0 + n - iy1, ix0 - x0, x0 + n - ix1, cv2.BORDER_REPLICATE)
 
 
 def _in_frame(
