@@ -95,6 +95,15 @@ classroom tracker, which also finds faces down to about 32 px wide (mimicry.sens
 MAX_FACES_HELP = "Faces tracked at once, 1-30; 9 or more: the classroom tracker (finds faces down to ~32 px wide)."
 
 
+def _camera_option(f):
+    return click.option(
+        "--camera",
+        default="0",
+        show_default=True,
+        help="Webcam index, a video file replayed as a camera in real time, or 'sample' (a bundled viewer).",
+    )(f)
+
+
 def _camera_size_option(default: str):
     def add(f):
         return click.option(

@@ -16,6 +16,7 @@ from . import (
     SEED,
     SURROGATES,
     FiniteRange,
+    _camera_option,
     _camera_size_option,
     _library_option,
     _lsl_options,
@@ -192,12 +193,7 @@ def _track_streams(config, source, quiet: bool):
     "[default: contagious-yawning].",
 )
 @click.option("--participant", default=None, help="Pseudonymous id (letters, digits, - and _) [default: random].")
-@click.option(
-    "--camera",
-    default="0",
-    show_default=True,
-    help="Webcam index, a video file replayed as a camera in real time, or 'sample' (a bundled viewer).",
-)
+@_camera_option
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -357,12 +353,7 @@ def _analyse_and_report(folder: Path, surrogates: int) -> None:
 
 @main.command()
 @click.argument("kind", type=click.Choice(["yawn", "smile"]), default="yawn")
-@click.option(
-    "--camera",
-    default="0",
-    show_default=True,
-    help="Webcam index, a video file replayed as a camera, or 'sample' (a bundled viewer).",
-)
+@_camera_option
 @click.option(
     "--max-faces", type=MAX_FACES, default=30, show_default=True, help=MAX_FACES_HELP + " Default: everyone in view."
 )

@@ -128,8 +128,6 @@ class CrowdLandmarker:
         A model already read and checked (batch workers), as for ``FaceLandmarker``.
     """
 
-    mode = "image"
-
     def __init__(
         self,
         max_faces: int = 30,
@@ -156,8 +154,9 @@ class CrowdLandmarker:
     def detect(self, image_bgr: np.ndarray, t_s: float = 0.0, prepared=None) -> list[FaceObservation]:
         """The faces in one frame, in its normalised coordinates."""
         due = self._last_search_s is None or t_s - self._last_search_s >= self.config.search_every_s
+        if due:
+            self._last_search_s = t_s
         if due or not self._faces:
-            self._last_search_s = t_s if due else self._last_search_s
             self._adopt(self.search(image_bgr), image_bgr.shape[1::-1], t_s)
         return self._follow(image_bgr, t_s)
 

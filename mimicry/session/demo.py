@@ -303,9 +303,12 @@ class _Demo:
             return
         self._reach_noted = True
         with self.lock:
-            widths = [float(b[2] - b[0]) for _, b, _ in self.faces]
-        size = f"{self.live.source.width}x{self.live.source.height}"
-        self.on_note(f"camera {size}: {reach_text(widths, crowd=self.config.max_faces >= CROWD_FROM)}")
+            faces = list(self.faces)
+        self.on_note(f"camera {self.live.source.width}x{self.live.source.height}: {self._reach(faces)}")
+
+    def _reach(self, faces) -> str:
+        """:func:`~mimicry.session.tally.reach_text` of the faces in the latest frame."""
+        return reach_text([float(b[2] - b[0]) for _, b, _ in faces], crowd=self.config.max_faces >= CROWD_FROM)
 
     def _should_stop(self, now: float, should_quit) -> str | None:
         if self.live.error is not None:
@@ -394,7 +397,7 @@ class _Demo:
         else:
             synthetic = " (synthetic: an animated photo)" if ph.kind == "clip" and ph.stimulus.synthetic else ""
             state = f"clip {ph.block + 1}: {ph.stimulus.id}{synthetic}" if ph.kind == "clip" else "pause"
-        reach = reach_text([float(b[2] - b[0]) for _, b, _ in faces], crowd=self.config.max_faces >= CROWD_FROM)
+        reach = self._reach(faces)
         status = f"{state}   faces {len(meters)}, {reach}   {now:5.0f} s" + (
             f"   skipping camera frames to keep up: {pct:.0f}%" if pct >= 1 else ""
         )

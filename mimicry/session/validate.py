@@ -108,7 +108,8 @@ def check_meta(meta: dict, meta_path: Path, frames: pd.DataFrame) -> None:
             f"{meta_path}: session format {fmt} is newer than this mimicry {__version__} reads "
             f"({SESSION_FORMAT}): upgrade mimicry"
         )
-    written_by = (meta.get("versions") or {}).get("mimicry") if isinstance(meta.get("versions"), dict) else None
+    versions = meta.get("versions")
+    written_by = versions.get("mimicry") if isinstance(versions, dict) else None
     if isinstance(written_by, str) and _release(written_by) > _release(__version__):
         raise SessionError(
             f"{meta_path}: recorded by mimicry {written_by}, newer than this mimicry {__version__}: upgrade mimicry"

@@ -96,10 +96,10 @@ def record_stimuli(
     cues = record_schedule(config.kind, config.ready_s)
     with tempfile.TemporaryDirectory(prefix="mimicry-record-") as tmp:
         video = Path(tmp) / f"{config.actor.lower()}-{dt.datetime.now():%Y%m%d-%H%M%S}.mp4"
-        seconds = _film(config, cues, video, on_screen)
+        seconds, fps = _film(config, cues, video, on_screen)
         if seconds < 2.0:
             raise StimulusError(f"the camera delivered only {seconds:.1f} s: nothing recorded to cut")
-        check_all_cues_filmed(cues, seconds, 1.0 / max(config_fps(video), 1.0))
+        check_all_cues_filmed(cues, seconds, 1.0 / fps)
         extra = {"actor": config.actor, "consent": True, "recorded_at": recorded_at}
         source = f"filmed with mimicry stimuli record, actor {config.actor}, {recorded_at}"
         return cut_stimuli(video, config.kind, config.library, source, config.license, config.cut, False, model, extra)
@@ -122,18 +122,9 @@ def check_all_cues_filmed(cues: list[Cue], filmed_s: float, frame_s: float) -> N
         )
 
 
-def config_fps(video: Path) -> float:
-    """The frame rate of a recording just written (30 if it cannot be read)."""
-    import cv2
-
-    cap = cv2.VideoCapture(str(video))
-    fps = cap.get(cv2.CAP_PROP_FPS)
-    cap.release()
-    return float(fps) if fps and np.isfinite(fps) and fps > 0 else 30.0
-
-
-def _film(config: RecordConfig, cues: list[Cue], out: Path, on_screen) -> float:
-    """Show the cues over the camera image and write every frame to ``out``; returns the seconds filmed."""
+def _film(config: RecordConfig, cues: list[Cue], out: Path, on_screen) -> tuple[float, float]:
+    """Show the cues over the camera image and write every frame to ``out``; returns the seconds
+    filmed and the recording's frame rate."""
     import cv2
 
     from ..sensing.capture import VideoFileSource
@@ -164,7 +155,7 @@ def _film(config: RecordConfig, cues: list[Cue], out: Path, on_screen) -> float:
         writer.close()
         if window is not None:
             window.close()
-    return t
+    return t, writer.fps
 
 
 def _cue_canvas(image: np.ndarray, cue: Cue, t_s: float) -> np.ndarray:
