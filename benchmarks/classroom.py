@@ -38,6 +38,9 @@ PER_FRAME = 6
 
 
 def boxes_px(observations, size) -> np.ndarray:
+    """Boxes of landmark observations, px (boxes already, from the classroom search, as they are)."""
+    if isinstance(observations, np.ndarray):
+        return observations.reshape(-1, 4)
     w, h = size
     out = []
     for ob in observations:
@@ -61,7 +64,9 @@ def reach(faces, detect, width_px: float, placements: int, rng) -> tuple[float, 
 
 def reach_table(faces, placements: int, seed: int) -> None:
     print("Reach: share of faces found in one frame, by width (today: Face Landmarker on the whole frame;")
-    print("classroom: mimicry's classroom tracker's search, the whole frame and 240-px tiles)")
+    print(
+        "classroom: mimicry's classroom tracker's search, MediaPipe's face detector on the whole frame and 240-px tiles)"
+    )
     print("| face width, px | about, m | today | classroom | today, ms | classroom, ms |")
     print("| --- | --- | --- | --- | --- | --- |")
     with FaceLandmarker("image", max_faces=8) as today, CrowdLandmarker(30) as crowd:

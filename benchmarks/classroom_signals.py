@@ -11,7 +11,11 @@ and pasted into a 1280x720 room beside ``--others`` still faces of the repositor
 and the whole frame is tracked with ``--max-faces 30`` (the classroom tracker). The face nearest
 the pasted place is the viewer. Per clip and width: yawns found (a yawn onset inside a true yawn,
 from 0.5 s before to 1.5 s after it), false yawns (onsets outside every yawn and ambiguous span),
-the mean smile inside smile or laugh spans and outside them, and the share of frames with the face.
+the mean smile inside smile or laugh spans and outside them, the frame-by-frame agreement of
+``smile`` and ``mouth_open`` with the same clip at full size (Pearson r over the frames both have),
+the median face width measured and the share of frames with the face. The signals are measured
+without their minimum face widths (``SignalConfig.smile_min_face_px``, ``yawn_min_face_px``); the
+summary then says what those floors leave: below them a signal is missing.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -32,6 +37,7 @@ import classroom_scene as scene  # noqa: E402
 from mimicry.sensing import tracking  # noqa: E402
 from mimicry.sensing.capture import VideoFileSource  # noqa: E402
 from mimicry.sensing.pipeline import TrackConfig, iter_track_rows  # noqa: E402
+from mimicry.sensing.signals import DEFAULT_CONFIG  # noqa: E402
 from mimicry.sensing.tracking import FaceLandmarker  # noqa: E402
 
 tracking.QUIET_NATIVE_LOGS = True
@@ -44,7 +50,8 @@ def track(video: Path, max_faces: int) -> pd.DataFrame:
     rows = []
     with VideoFileSource(video) as src:
         size = (src.width, src.height)
-        for row, face in iter_track_rows(src, TrackConfig(max_faces=max_faces)):
+        raw = replace(DEFAULT_CONFIG, smile_min_face_px=0.0, yawn_min_face_px=0.0)
+        for row, face in iter_track_rows(src, TrackConfig(max_faces=max_faces, signals=raw)):
             if face is not None:
                 row["cx"], row["cy"] = face.landmarks[:, :2].mean(0) * size
             rows.append(row)
@@ -105,7 +112,7 @@ def yawn_onsets(rows: pd.DataFrame) -> np.ndarray:
     return t[starts]
 
 
-def score(rows: pd.DataFrame, truth: pd.DataFrame, frames: int) -> dict:
+def score(rows: pd.DataFrame, truth: pd.DataFrame, frames: int, full: pd.DataFrame | None = None) -> dict:
     yawns = truth[truth.event == "yawn"]
     spans = truth[truth.event.isin(["yawn", "ambiguous"])]
     onsets = yawn_onsets(rows)
@@ -115,13 +122,35 @@ def score(rows: pd.DataFrame, truth: pd.DataFrame, frames: int) -> dict:
     happy = np.zeros(t.size, bool)
     for r in truth[truth.event.isin(["smile", "laugh"])].itertuples():
         happy |= (t >= r.start_s) & (t <= r.end_s)
-    return {
+    out = {
         "yawns": f"{hit}/{len(yawns)}" if len(yawns) else "-",
         "false yawns": false,
         "smile in": np.nanmean(smile[happy]) if happy.any() else np.nan,
         "smile out": np.nanmean(smile[~happy]) if (~happy).any() else np.nan,
+        "r smile": agreement(rows, full, "smile"),
+        "r mouth": agreement(rows, full, "mouth_open"),
+        "face px": float(rows["face_px"].median()) if len(rows) else np.nan,
         "face": rows["t_s"].nunique() / max(frames, 1),
     }
+    return out
+
+
+def agreement(rows: pd.DataFrame, full: pd.DataFrame | None, column: str) -> float:
+    """Pearson r of ``column`` with the full-size track over the frames both have (nan for full size)."""
+    if full is None:
+        return np.nan
+    both = pd.merge(rows[["frame", column]], full[["frame", column]], on="frame", suffixes=("", "_full")).dropna()
+    if len(both) < 10 or both[column].std() == 0 or both[f"{column}_full"].std() == 0:
+        return np.nan
+    return float(np.corrcoef(both[column], both[f"{column}_full"])[0, 1])
+
+
+def floored(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with each signal missing where the face is narrower than its minimum width."""
+    out = rows.copy()
+    for name, floor in (("smile", DEFAULT_CONFIG.smile_min_face_px), ("yawn", DEFAULT_CONFIG.yawn_min_face_px)):
+        out.loc[out["face_px"] < floor, name] = np.nan
+    return out
 
 
 def viewer(rows: pd.DataFrame, place: tuple[float, float]) -> pd.DataFrame:
@@ -140,33 +169,55 @@ def main() -> None:
     ap.add_argument("--widths", type=float, nargs="+", default=[32.0, 48.0, 64.0])
     ap.add_argument("--others", type=int, default=3, help="still faces beside the viewer")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--clips", nargs="+", default=None, help="only the clips whose names contain one of these")
     args = ap.parse_args()
     truth = pd.read_csv(args.devdata / "truth.csv")
     with FaceLandmarker("image", max_faces=1) as lm:
         others = scene.photo_faces(lm)[: args.others]
     results = []
-    for clip in sorted(p for p in args.devdata.iterdir() if p.suffix in (".mp4", ".avi")):
+    clips = sorted(p for p in args.devdata.iterdir() if p.suffix in (".mp4", ".avi"))
+    if args.clips:
+        clips = [c for c in clips if any(k in c.name for k in args.clips)]
+    for clip in clips:
         t = truth[truth["clip"] == clip.name]
         frames = int(cv2.VideoCapture(str(clip)).get(cv2.CAP_PROP_FRAME_COUNT))
         full = track(clip, 1)
-        results.append({"clip": clip.name, "width": "full", **score(full[full.detected == 1], t, frames)})
+        full = full[full.detected == 1]
+        results.append({"clip": clip.name, "width": "full", **score(full, t, frames)})
         for width in args.widths:
             with tempfile.TemporaryDirectory() as tmp:
                 small = Path(tmp) / "class.mp4"
                 place = shrink_into_class(clip, small, width, others, np.random.default_rng(args.seed))
                 rows = viewer(track(small, 30), place)
-            results.append({"clip": clip.name, "width": f"{width:g}", **score(rows, t, frames)})
+            kept = score(floored(rows), t, frames) if len(rows) else {}
+            results.append(
+                {
+                    "clip": clip.name,
+                    "width": f"{width:g}",
+                    **score(rows, t, frames, full),
+                    "floored yawns": kept.get("yawns", "-"),
+                    "floored false": kept.get("false yawns", 0),
+                }
+            )
         print(pd.DataFrame(results[-1 - len(args.widths) :]).to_string(index=False, float_format="%.2f"), flush=True)
     df = pd.DataFrame(results)
-    print("\nAll clips, by width:")
-    yawn_rows = df[df.yawns != "-"]
+    print("\nAll clips, by width (r: median over clips of the frame-by-frame agreement with full size):")
     for width, g in df.groupby("width", sort=False):
-        parts = [tuple(map(int, v.split("/"))) for v in yawn_rows[yawn_rows.width == width].yawns]
-        found, total = sum(p[0] for p in parts), sum(p[1] for p in parts)
-        print(
+        found, total = _count(g.yawns)
+        line = (
             f"width {width}: yawns found {found}/{total}, false yawns {int(g['false yawns'].sum())}, "
+            f"r smile {g['r smile'].median():.2f}, r mouth {g['r mouth'].median():.2f}, "
             f"face found in {100 * g.face.mean():.0f} % of frames"
         )
+        if "floored yawns" in g and width != "full":
+            kept, _ = _count(g["floored yawns"])
+            line += f"; with the minimum widths: yawns {kept}/{total}, false {int(g['floored false'].sum())}"
+        print(line)
+
+
+def _count(values) -> tuple[int, int]:
+    parts = [tuple(map(int, v.split("/"))) for v in values if isinstance(v, str) and v != "-"]
+    return sum(p[0] for p in parts), sum(p[1] for p in parts)
 
 
 if __name__ == "__main__":

@@ -46,7 +46,9 @@ RUNS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("demo_fps", (), True),
     ("batch_scaling", (), False),
     ("classroom", (), False),
-    ("classroom_signals", (DEVDATA,), False),
+    ("classroom_signals", (DEVDATA, "--widths", "40", "48", "64"), False),
+    ("classroom_yawns", (DEVDATA,), False),
+    ("class_test", (), False),
 )
 
 

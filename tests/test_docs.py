@@ -81,11 +81,12 @@ def test_track_schema_has_required_columns():
         "yaw_deg",
         "pitch_deg",
         "roll_deg",
+        "face_px",
         "jawOpen",
         "mouthSmileLeft",
     ):
         assert col in TRACK.names
-    assert len(TRACK.names) == len(set(TRACK.names)) == 12 + 52
+    assert len(TRACK.names) == len(set(TRACK.names)) == 13 + 52
 
 
 def test_safe_cell_blocks_formula_injection():

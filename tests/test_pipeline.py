@@ -11,9 +11,9 @@ from mimicry.sensing.tracking import FaceIdTracker
 from mimicry.sensing.yawn import yawn_signal
 
 
-def _face(key, opening, smile=0.0):
+def _face(key, opening, smile=0.0, face_px=200.0):
     sig = {k: 0.0 for k in ("smile", "blink", "mouth_open", "mouth_visible", "yaw_deg", "pitch_deg", "roll_deg")}
-    sig["opening"], sig["smile"] = opening, smile
+    sig["opening"], sig["smile"], sig["face_px"] = opening, smile, face_px
     return TrackedFace(key, sig, np.zeros((478, 3)), np.zeros(52))
 
 
@@ -192,3 +192,28 @@ def test_a_webcam_is_tracked_like_a_file_in_video_mode(monkeypatch, data_dir, tm
     # every frame tracked before the camera failed has its row, the last second's included
     assert rows.frame.nunique() >= 0.9 * len(frames) and rows.frame.max() >= len(frames) - 3
     assert rows.detected.mean() > 0.95
+
+
+@pytest.mark.parametrize(
+    ("face_px", "smile_given", "yawn_given"), [(200.0, True, True), (50.0, True, False), (30.0, False, False)]
+)
+def test_a_face_too_small_for_a_signal_has_that_signal_missing(face_px, smile_given, yawn_given):
+    """Below a signal's minimum face width (smile 40 px, yawn 64 px) the row leaves it empty,
+    even in the middle of a yawn; the other columns and the face itself stay."""
+    from mimicry.sensing.signals import DEFAULT_CONFIG
+
+    assert (DEFAULT_CONFIG.smile_min_face_px, DEFAULT_CONFIG.yawn_min_face_px) == (40.0, 64.0)
+    tracker = FaceIdTracker(min_hits=1)
+    asm = RowAssembler(tracker, 1.0, single=True, memory_s=5.0)
+    rows = []
+    for i in range(300):
+        t = i / 30
+        (key,) = tracker.update(np.array([[0.4, 0.4, 0.6, 0.6]]), t)
+        opening = 0.8 * np.clip((t - 2) / 1.5, 0, 1) * (t < 6)  # a yawn from 2 s
+        rows += [r for r, _ in asm.push(i, t, [_face(key, opening, 0.3, face_px=face_px)])]
+    df = pd.DataFrame(rows + [r for r, _ in asm.flush()])
+    assert (df.detected == 1).all() and (df.face_px == face_px).all()
+    assert df.smile.notna().all() == smile_given and df.smile.isna().all() != smile_given
+    assert df.yawn.notna().all() == yawn_given and df.yawn.isna().all() != yawn_given
+    if yawn_given:
+        assert df.yawn[(df.t_s > 4) & (df.t_s < 5.5)].min() > 0.5

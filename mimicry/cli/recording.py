@@ -389,6 +389,20 @@ def _analyse_and_report(folder: Path, surrogates: int) -> None:
     show_default=True,
     help="Neutral screen between clips, seconds.",
 )
+@click.option(
+    "--baseline-minutes",
+    type=FiniteRange(min=0, max=30),
+    default=1.0,
+    show_default=True,
+    help="Neutral screen before the first clip: the class's own base rate, which the yawns after the video's "
+    "are compared with (0: no comparison).",
+)
+@click.option(
+    "--check-room/--no-check-room",
+    default=None,
+    help="Start with the camera full screen and every face boxed until space, to place the camera. "
+    "Default: with a window and a webcam.",
+)
 @_library_option
 @_model_option
 @_lsl_options
@@ -406,6 +420,8 @@ def demo(
     out,
     minutes,
     pause_s,
+    baseline_minutes,
+    check_room,
     library,
     model,
     lsl,
@@ -413,11 +429,14 @@ def demo(
 ):
     """Classroom demo: play yawn (or smile) clips and count the class's yawns live.
 
-    The clips play large with a short neutral pause between them; beside them, the camera
-    with a letter on each face (A-H, then numbers), a meter per face and counters per face and for the
-    class, and how many started soon after one in the video (within 15 s; smiles: 3 s). These
-    are counts, not a test: whether yawning was contagious needs control clips (mimicry run
-    and mimicry summary). Keys: space pause, n next clip, r reset counters, f fullscreen, q or Esc quit
+    First the room check (with a webcam and a window): the camera full screen, a box on every
+    face, until space. Then a neutral baseline (--baseline-minutes), then the clips, large, with
+    a short neutral pause between them; beside them, the camera with a letter on each face (A-H,
+    then numbers), a meter per face and counters per face and for the class, and how many
+    started soon after one in the video (within 15 s; smiles: 3 s). At the end, one test: did the
+    class yawn more often soon after the video's yawns than in the baseline? (More yawning later
+    can also come from time passing: control clips tell them apart, mimicry run and mimicry
+    summary.) Keys: space pause, n next clip, r reset counters, f fullscreen, q or Esc quit
     (then a results screen until a key is pressed). Nothing is written unless --save.
 
     \b
@@ -428,6 +447,7 @@ def demo(
     """
     from ..session.demo import DemoConfig, run_demo
     from ..session.engine import parse_camera_size
+    from ..session.tally import results_text
 
     cfg = DemoConfig(
         kind=kind,
@@ -441,6 +461,8 @@ def demo(
         out=out,
         minutes=minutes,
         pause_s=pause_s,
+        baseline_s=60.0 * baseline_minutes,
+        check_room=check_room,
         library=library,
         model=model,
         calibrate=calibrate,
@@ -455,9 +477,8 @@ def demo(
     finally:
         for s, h in old.items():
             signal.signal(s, h)
-    table = result.table.drop(columns=["face_id", "kind"])
-    table = table.astype(object).where(table.notna(), "-").rename(columns={"events": f"{kind}s"})
-    click.echo(table.to_string(index=False))
+    click.echo(results_text(result.table, kind))
+    click.echo(result.sentence)
     delivered = result.camera_frames + result.camera_dropped
     click.echo(
         f"{result.seconds:.0f} s, {result.camera_frames} of {delivered} camera frames tracked"

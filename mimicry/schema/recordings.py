@@ -28,6 +28,13 @@ _SIGNALS = (
     Column("yaw_deg", "float64", "degrees", "head turn, positive towards the image's right (the person's left)"),
     Column("pitch_deg", "float64", "degrees", "head tilt, positive chin up"),
     Column("roll_deg", "float64", "degrees", "in-plane head roll, positive counter-clockwise as seen in the image"),
+    Column(
+        "face_px",
+        "float64",
+        "px",
+        "face width in the frame (the landmarks' horizontal extent); below a signal's minimum width "
+        "(see the docs: Signals) that signal is empty",
+    ),
 )
 
 TRACK = CsvSchema(

@@ -380,6 +380,12 @@ DEMO_RESULTS = CsvSchema(
         Column("face_id", "Int64", "id", "face id in `frames.csv` (A = 0, B = 1, ...); empty for the class"),
         Column("kind", "str", "", "`yawn` or `smile`: what was counted"),
         Column("events", "int64", "count", "yawns (or smiles) since the start or the last reset"),
+        Column(
+            "in_baseline",
+            "int64",
+            "count",
+            "of which starting in the neutral baseline before the first clip",
+        ),
         Column("in_clips", "int64", "count", "of which starting while a clip played"),
         Column("in_pauses", "int64", "count", "of which starting in the neutral pause between clips"),
         Column(
@@ -390,5 +396,24 @@ DEMO_RESULTS = CsvSchema(
             "(yawn 0-15 s, smile 0-3 s); a count, not a test of contagion",
         ),
         Column("first_s", "float64", "s", "time of the first one from the start (or reset); class: the earliest"),
+        Column("minutes_seen", "float64", "min", "minutes the face was in view (class: summed over faces)"),
+        Column(
+            "minutes_measured",
+            "float64",
+            "min",
+            "of which with the signal measured (a face narrower than the signal's minimum width is seen, not measured)",
+        ),
+        Column(
+            "minutes_before", "float64", "min", "measured minutes in the baseline's windows (the base rate's exposure)"
+        ),
+        Column("minutes_after", "float64", "min", "measured minutes within the response window after one in the video"),
+        Column(
+            "verdict",
+            "str",
+            "",
+            "class row only: `detected`, `not_detected` or `insufficient_data` of the class test "
+            "(more often after one in the video than before the clips; see the docs: the classroom demo)",
+        ),
+        Column("p_value", "float64", "p", "class row only: the class test's one-sided p"),
     ),
 )

@@ -5,10 +5,12 @@ frame to 128x128: in a 1280x720 frame a face narrower than about 140-160 px is m
 (``benchmarks/classroom.py``). :class:`CrowdLandmarker` keeps the same model and the same outputs
 and changes only where it looks:
 
-- a **search** about once a second: the landmarker on the whole frame (large faces) and on
-  overlapping tiles of :attr:`CrowdConfig.tile_px` pixels (each tile squeezed 128/tile_px as
-  much less, so faces down to about a seventh of a tile are found), the duplicates of faces seen
-  by two tiles merged by overlap;
+- a **search** about once a second: MediaPipe's face detector (the short-range BlazeFace inside
+  ``face_landmarker.task``, boxes only) on the whole frame (large faces) and on overlapping tiles
+  of :attr:`CrowdConfig.tile_px` pixels (each tile squeezed 128/tile_px as much less, so faces
+  down to about a seventh of a tile are found), the duplicates of faces seen by two tiles merged
+  by overlap (:class:`FaceFinder`; a third of the cost of the whole landmarker on every tile, and
+  the cost does not grow with the faces found);
 - every frame, each face **followed in its own crop**: a square about
   :attr:`CrowdConfig.crop_faces` face widths wide around it, enlarged to at least
   :attr:`CrowdConfig.crop_px`, where the face is large again, by a landmarker of its own in
@@ -26,13 +28,18 @@ signals, the face ids and every file are as for one close face. It is a drop-in 
 
 from __future__ import annotations
 
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from ..errors import ModelError
+from . import tracking
+from .model import resolve_model
 from .tracking import FaceLandmarker, FaceObservation, iou
 
 MAX_CROP_PX = 640
@@ -59,7 +66,13 @@ class CrowdConfig:
     same_face_iou: float = 0.3
     """Boxes overlapping this much are one face (tile duplicates, a search finding a followed face)."""
     workers: int = 2
-    """Threads that follow the faces in their crops (MediaPipe runs without the GIL)."""
+    """Threads that search the tiles and follow the faces in their crops (MediaPipe runs without
+    the GIL)."""
+    min_confidence: float = 0.5
+    """The face detector's threshold (MediaPipe's default)."""
+    stray_s: float = 10.0
+    """A box the search found but no face was ever found in its crop (a poster, a pattern) is not
+    followed again for this long, s: building a landmarker for it costs about 0.1 s."""
 
 
 @dataclass
@@ -73,6 +86,8 @@ class _Followed:
     seen_s: float
     """When it was last found, s."""
     graph: FaceLandmarker
+    found: bool = False
+    """Whether its landmarker has found the face in its crop yet."""
     window: tuple[int, int, int] = (0, 0, 0)
     """The crop: x0, y0 and side, frame px; kept while the face stays near its centre, so that
     MediaPipe's tracking sees a steady picture."""
@@ -114,6 +129,77 @@ def merge(boxes: np.ndarray, same_iou: float) -> list[int]:
     return sorted(keep)
 
 
+DETECTOR_FILE = "face_detector.tflite"
+"""MediaPipe's short-range face detector, one of the models inside ``face_landmarker.task``."""
+
+
+def detector_model(landmarker_model: bytes) -> bytes:
+    """The face detector inside a (hash-checked) ``face_landmarker.task``'s bytes."""
+    with zipfile.ZipFile(BytesIO(landmarker_model)) as bundle:
+        return bundle.read(DETECTOR_FILE)
+
+
+class FaceFinder:
+    """Face boxes in a whole frame and its overlapping tiles, by MediaPipe's face detector alone
+    (no landmarks: the followed faces get theirs in their crops).
+
+    Parameters
+    ----------
+    model : bytes
+        ``face_landmarker.task``'s bytes, already checked; its detector is used.
+    config : CrowdConfig
+        Tile side, overlap, threshold, threads.
+    """
+
+    def __init__(self, model: bytes, config: CrowdConfig):
+        import mediapipe as mp
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        self._mp, self.config = mp, config
+        options = vision.FaceDetectorOptions(
+            base_options=BaseOptions(model_asset_buffer=detector_model(model)),
+            running_mode=vision.RunningMode.IMAGE,
+            min_detection_confidence=config.min_confidence,
+        )
+        # one detector per thread: a MediaPipe graph runs one image at a time
+        with tracking._native_stderr_silenced(tracking.QUIET_NATIVE_LOGS), tracking.c_ctype_locale():
+            self._detectors = [vision.FaceDetector.create_from_options(options) for _ in range(max(config.workers, 1))]
+
+    def boxes(self, image_bgr: np.ndarray, pool: ThreadPoolExecutor | None = None) -> np.ndarray:
+        """Every face's box, px ``x0, y0, x1, y1`` (N, 4): the whole frame, then each tile;
+        duplicates merged."""
+        h, w = image_bgr.shape[:2]
+        side = min(self.config.tile_px, w, h)
+        rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+        views = [(0, 0, rgb)] + [
+            (x, y, np.ascontiguousarray(rgb[y : y + side, x : x + side]))
+            for x, y in tiles(w, h, self.config.tile_px, self.config.overlap)
+        ]
+        parts = [views[k :: len(self._detectors)] for k in range(len(self._detectors))]
+        if pool is None or len(parts) == 1:
+            found = [b for d, part in zip(self._detectors, parts) for b in self._detect(d, part)]
+        else:
+            found = [b for got in pool.map(self._detect, self._detectors, parts) for b in got]
+        if not found:
+            return np.zeros((0, 4))
+        boxes = np.array(found, float)
+        return boxes[merge(boxes, self.config.same_face_iou)]
+
+    def _detect(self, detector, views) -> list[tuple[float, float, float, float]]:
+        out = []
+        for x, y, view in views:
+            image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=view)
+            for d in detector.detect(image).detections:
+                b = d.bounding_box
+                out.append((x + b.origin_x, y + b.origin_y, x + b.origin_x + b.width, y + b.origin_y + b.height))
+        return out
+
+    def close(self) -> None:
+        for d in self._detectors:
+            d.close()
+        self._detectors = []
+
+
 class CrowdLandmarker:
     """Face Landmarker for many small faces (see the module docstring).
 
@@ -136,12 +222,16 @@ class CrowdLandmarker:
         model_buffer: bytes | None = None,
     ):
         self.max_faces, self.config = int(max_faces), config
-        self._search = FaceLandmarker("image", max_faces=4, model=model, model_buffer=model_buffer)
-        self.model_path = self._search.model_path
+        self.model_path = resolve_model(model) if model_buffer is None else None
         self._model = model_buffer if model_buffer is not None else Path(self.model_path).read_bytes()
+        try:
+            self._finder = FaceFinder(self._model, config)
+        except (zipfile.BadZipFile, KeyError):  # not a Face Landmarker bundle
+            raise ModelError(f"cannot load model {self.model_path}: no {DETECTOR_FILE} inside") from None
         # MediaPipe runs without the GIL: the faces are followed by a few threads at once
         self._pool = ThreadPoolExecutor(config.workers, thread_name_prefix="crowd") if config.workers > 1 else None
         self._faces: list[_Followed] = []
+        self._strays: list[tuple[np.ndarray, float]] = []  # (box, until_s): boxes with no face
         self._last_search_s: float | None = None
         self.searches = 0
 
@@ -157,13 +247,13 @@ class CrowdLandmarker:
         if due:
             self._last_search_s = t_s
         if due or not self._faces:
-            self._adopt(self.search(image_bgr), image_bgr.shape[1::-1], t_s)
+            self._adopt(self.search(image_bgr), t_s)
         return self._follow(image_bgr, t_s)
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
-        self._search.close()
+        self._finder.close()
         for f in self._faces:
             f.graph.close()
         self._faces = []
@@ -175,33 +265,23 @@ class CrowdLandmarker:
         self.close()
 
     # -- search and follow --------------------------------------------------------------------
-    def search(self, image_bgr: np.ndarray) -> list[FaceObservation]:
-        """Every face in the frame: the whole frame, then each tile; duplicates merged."""
-        h, w = image_bgr.shape[:2]
+    def search(self, image_bgr: np.ndarray) -> np.ndarray:
+        """Every face's box in the frame, px (N, 4): :meth:`FaceFinder.boxes`."""
         self.searches += 1
-        found = list(self._search.detect(image_bgr))
-        side = min(self.config.tile_px, w, h)
-        for x, y in tiles(w, h, self.config.tile_px, self.config.overlap):
-            for ob in self._search.detect(np.ascontiguousarray(image_bgr[y : y + side, x : x + side])):
-                found.append(_in_frame(ob, x, y, side, side, (w, h)))
-        if not found:
-            return []
-        boxes = np.array([ob.bbox * (w, h, w, h) for ob in found])
-        return [found[i] for i in merge(boxes, self.config.same_face_iou)]
+        return self._finder.boxes(image_bgr, self._pool)
 
-    def _adopt(self, found: list[FaceObservation], size: tuple[int, int], t_s: float) -> None:
-        """A face the search found that no followed face covers is followed from now on (the
-        widest first, up to ``max_faces``), with a landmarker of its own."""
-        w, h = size
-        for ob in sorted(found, key=lambda ob: -(ob.bbox[2] - ob.bbox[0])):
+    def _adopt(self, found: np.ndarray, t_s: float) -> None:
+        """A box the search found that no followed face covers is followed from now on (the
+        widest first, up to ``max_faces``), with a landmarker of its own; not a recent stray."""
+        self._strays = [(box, until) for box, until in self._strays if until > t_s]
+        for box in sorted(found, key=lambda b: -(b[2] - b[0])):
             if len(self._faces) >= self.max_faces:
                 return
-            box = ob.bbox * (w, h, w, h)
-            known = np.array([f.box for f in self._faces]).reshape(-1, 4)
-            if len(known) and iou(box[None, :], known).max() >= self.config.same_face_iou:
+            taken = [f.box for f in self._faces] + [box for box, _ in self._strays]
+            if taken and iou(box[None, :], np.array(taken)).max() >= self.config.same_face_iou:
                 continue
             graph = FaceLandmarker("video", max_faces=1, model_buffer=self._model)
-            self._faces.append(_Followed(box, t_s, graph))
+            self._faces.append(_Followed(np.asarray(box, float), t_s, graph))
 
     def _follow(self, image_bgr: np.ndarray, t_s: float) -> list[FaceObservation]:
         h, w = image_bgr.shape[:2]
@@ -212,12 +292,17 @@ class CrowdLandmarker:
         out, kept = [], []
         for f, ob in zip(self._faces, found):
             if ob is not None:
+                if not f.found:  # the crop was placed on the detector's box: place it on the face's
+                    f.window, f.found = (0, 0, 0), True
                 f.box, f.seen_s = ob.bbox * (w, h, w, h), t_s
                 out.append(ob)
             if t_s - f.seen_s <= self.config.hold_s:
                 kept.append(f)
-            else:  # gone (left, turned away) for hold_s: only a search brings it back
-                f.graph.close()
+                continue
+            # gone (left, turned away) for hold_s: only a search brings it back
+            f.graph.close()
+            if not f.found:
+                self._strays.append((f.box, t_s + self.config.stray_s))
         self._faces = kept
         return out
 

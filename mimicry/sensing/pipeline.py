@@ -23,11 +23,11 @@ from ..schema import BLENDSHAPE_NAMES, LANDMARKS, N_LANDMARKS, TRACK
 from ..writers import CsvWriter
 from .capture import FrameSource
 from .history import MouthVisibility, NeutralWidth
-from .signals import DEFAULT_CONFIG, SignalConfig, frame_signals, is_neutral_mouth, lip_contrast
+from .signals import DEFAULT_CONFIG, SignalConfig, below_floor, frame_signals, is_neutral_mouth, lip_contrast
 from .tracking import FaceIdTracker, FaceLandmarker
 from .yawn import yawn_signal
 
-_SIGNAL_KEYS = ("smile", "blink", "mouth_open", "mouth_visible", "yaw_deg", "pitch_deg", "roll_deg")
+_SIGNAL_KEYS = ("smile", "blink", "mouth_open", "mouth_visible", "yaw_deg", "pitch_deg", "roll_deg", "face_px")
 
 
 MAX_FACES = 30
@@ -205,6 +205,9 @@ class RowAssembler:
             for k in _SIGNAL_KEYS:
                 row[k] = f.signals[k]
             row["yawn"] = self._yawn(f.key, p)
+            for name, small in below_floor(row["face_px"], self.config).items():
+                if small:  # too few pixels for this signal: missing, not guessed
+                    row[name] = np.nan
             row.update(zip(BLENDSHAPE_NAMES, np.asarray(f.blendshapes, dtype=float).tolist()))
             rows.append((row, f))
         # faces known but not seen in this frame

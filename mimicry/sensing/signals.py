@@ -51,6 +51,19 @@ def _index(n_points: int):
     return lambda i: i
 
 
+SMILE_MIN_FACE_PX = 40.0
+"""Narrowest face whose ``smile`` is given, px. Rule: the narrowest width measured at which the
+signal agrees frame by frame with the same face at full size, median r >= 0.9 over real smiles,
+grins and smiling speech (``benchmarks/classroom_signals.py``, widths 40, 48, 64: r 0.92-0.99 at
+40 px). A wide-open laugh reads weaker at every measured width (r 0.35 at 40 px, 0.57 at 64)."""
+YAWN_MIN_FACE_PX = 64.0
+"""Narrowest face whose ``yawn`` is given, px. Rule: the narrowest width measured at which no
+false yawn comes from the hard cases (grimaces, talking, laughs) and at least 80 % of the yawns
+found at full size are found (``benchmarks/classroom_signals.py``): at 48 px and 40 px grimaces
+gave false yawns and fewer yawns were found; at 64 px none and 8 of 10. The yawn rule times the
+mouth's opening, and a small face's opening reads slower than it is."""
+
+
 @dataclass(frozen=True)
 class SignalConfig:
     """Constants of the signals. Geometric lengths are in units of the outer-eye-corner distance
@@ -107,6 +120,12 @@ class SignalConfig:
     at 30 fps but not a syllable's closure (50-100 ms), which must end a run."""
     yawn_latency_s: float = 1.0
     """Look-ahead of the live yawn decision, seconds: rows are final this long after their frame."""
+    smile_min_face_px: float = SMILE_MIN_FACE_PX
+    """Narrowest face whose ``smile`` is given, px of the frame; narrower, ``smile`` is missing
+    (``benchmarks/classroom_signals.py``: real smiles and laughs shrunk into a classroom)."""
+    yawn_min_face_px: float = YAWN_MIN_FACE_PX
+    """Narrowest face whose ``yawn`` is given, px of the frame; narrower, ``yawn`` is missing
+    (``benchmarks/classroom_signals.py``: real yawns, talking and grimaces shrunk into a classroom)."""
     yawn_history_s: float = 30.0
     """How far back the live pipeline looks for the start of a run, seconds (a longer opening is
     judged as if it began then)."""
@@ -127,6 +146,11 @@ class SignalConfig:
 
 
 DEFAULT_CONFIG = SignalConfig()
+
+
+def below_floor(face_px: float, config: SignalConfig = DEFAULT_CONFIG) -> dict[str, bool]:
+    """Which signals a face ``face_px`` wide (px of the frame) is too small for: ``smile``, ``yawn``."""
+    return {"smile": face_px < config.smile_min_face_px, "yawn": face_px < config.yawn_min_face_px}
 
 
 def _clip01(x):
@@ -384,14 +408,19 @@ def frame_signals(
     dict
         ``smile``, ``blink``, ``mouth_open``, ``opening`` (the combined opening that
         :func:`yawn_signal` turns into ``yawn`` over time), ``yaw_deg``, ``pitch_deg``,
-        ``roll_deg`` and ``mouth_width`` (IOD), each an (N,) array.
+        ``roll_deg``, ``mouth_width`` (IOD) and ``face_px`` (the landmarks' horizontal extent,
+        pixels), each an (N,) array. ``smile`` is given at every size: the rows leave it out below
+        ``config.smile_min_face_px`` (:func:`below_floor`).
     """
     bs = np.asarray(blendshapes, dtype=float).reshape(-1, len(BLENDSHAPE_NAMES))
     lm = np.asarray(landmarks)
-    lm = lm.reshape(-1, lm.shape[-2], 3)[:, GEOMETRY_POINTS, :]  # only what the geometry uses
+    lm = lm.reshape(-1, lm.shape[-2], 3)
+    face_px = np.ptp(lm[:, :, 0], axis=1).astype(float) * width
+    lm = lm[:, GEOMETRY_POINTS, :]  # only what the geometry uses
     geo = mouth_geometry(frontalize(lm, matrices, width, height))
     smile = smile_score(bs, geo, config, neutral_width)
     out = {
+        "face_px": face_px,
         "mouth_width": geo["mouth_width"],
         "smile": smile,
         "blink": blink_score(bs, config),

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..analysis.calibration import calibration_schedule, face_ranges, phase_duration_s, relative
+from ..analysis.calibration import relative
 from ..analysis.events import DEFAULT_EVENTS, OnlineEvents
 from ..errors import MimicryError
 from ..interop.lsl import LslConfig, LslStreams, load_pylsl, source_id_for
@@ -33,12 +33,15 @@ from ..schema import DEMO_RESULTS
 from ..sensing.capture import CameraSource
 from ..sensing.model import resolve_model
 from ..sensing.pipeline import CROWD_FROM, TrackConfig, open_landmarker
+from ..sensing.signals import DEFAULT_CONFIG
 from ..stimuli.library import Library, Stimulus, load_library, synthetic_note
-from .display import KEY_CLOSED, KEY_ESC, KEY_Q, KEY_SPACE, DemoScreen, Window, cue_image
+from .clips import ClipReader, actor_data, demo_clips
+from .cues import CuePhase
+from .display import KEY_CLOSED, KEY_ENTER, KEY_ESC, KEY_Q, KEY_SPACE, DemoScreen, Window, cue_image
 from .engine import LiveSession, base_meta, camera_spec, check_sessions_folder, create_session_folder, open_camera
 from .folder import write_outputs
 from .schedule import Phase, Playlist
-from .tally import Tally, letter, reach_text
+from .tally import Tally, class_sentence, letter, reach_text
 
 SCREEN_FPS = 30.0
 """Most screens drawn per second."""
@@ -64,6 +67,12 @@ class DemoConfig:
     minutes: float | None = None
     pause_s: float = 8.0
     """Neutral screen between clips, seconds (yawns here count as 'during pauses')."""
+    baseline_s: float = 60.0
+    """Neutral screen before the first clip, seconds: the class's own base rate, which the class
+    test compares the minutes after each yawn in the video with (:mod:`mimicry.session.tally`)."""
+    check_room: bool | None = None
+    """Start with the camera full screen, each face boxed and the smallest named, until space
+    (the teacher moves the laptop until everyone has a box). None: with a window and a webcam."""
     library: Path | None = None
     model: Path | None = None
     calibrate: bool = False
@@ -71,14 +80,6 @@ class DemoConfig:
     meter then reads relative to its own range, and nothing in the phase is counted."""
     lsl: LslConfig | None = None
     """Stream the signals and events over Lab Streaming Layer (:mod:`mimicry.interop.lsl`)."""
-
-
-def demo_clips(library: Library, kind: str) -> list[Stimulus]:
-    """The playlist: the library's clips of ``kind``, by id."""
-    clips = sorted(library.of_kind(kind), key=lambda s: s.id)
-    if not clips:
-        raise MimicryError(f"the stimulus library has no {kind} clips")
-    return clips
 
 
 # -- the run -----------------------------------------------------------------------------------------
@@ -94,6 +95,8 @@ class DemoResult:
     camera_dropped: int
     seconds: float
     screens: int = 0
+    sentence: str = ""
+    """The class test in words (:func:`~mimicry.session.tally.class_sentence`)."""
 
 
 def run_demo(config: DemoConfig, on_screen=None, should_quit=None, on_note=None) -> DemoResult:
@@ -131,41 +134,30 @@ def run_demo(config: DemoConfig, on_screen=None, should_quit=None, on_note=None)
             display.close()
 
 
-def _actor(library: Library, clips: list[Stimulus], kind: str) -> tuple[dict, dict]:
-    """Per clip: the actor's event onsets (clip seconds) and per-frame smile and yawn."""
-    events, tracks = {}, {}
-    for s in clips:
-        p = library.events_path(s)
-        ev = pd.read_csv(p) if p.is_file() else pd.DataFrame(columns=["kind", "onset_s"])
-        events[s.id] = ev.loc[ev["kind"] == kind, "onset_s"].to_numpy(float)
-        tr = library.track(s)
-        det = tr[tr["face"].fillna(0) == 0].drop_duplicates("frame").set_index("frame")
-        tracks[s.id] = det[["smile", "yawn"]]
-    return events, tracks
-
-
 class _Demo:
     """One demo: the playlist on screen, the class counted live (see :func:`run_demo`)."""
 
     def __init__(self, config: DemoConfig, library: Library, clips: list[Stimulus], source, display, on_note=None):
         self.config, self.library, self.kind, self.display = config, library, config.kind, display
         self.on_note, self._reach_noted = on_note, False
-        events, self.actor_tracks = _actor(library, clips, config.kind)
+        self.sentence = ""
+        events, self.actor_tracks = actor_data(library, clips, config.kind)
         self.tally = Tally(config.kind)
-        self.playlist = Playlist(clips, config.pause_s, events)
+        self.playlist = Playlist(clips, config.pause_s, events, baseline_s=config.baseline_s)
         self.detectors: dict[int, OnlineEvents] = {}
         self.meters: dict[int, float] = {}
         self.faces: list = []
         self.image = None
         self.lock = threading.Lock()
         self.screen = DemoScreen(preview=config.preview)
-        self.cap, self.cap_id, self.cap_pos, self.frame_img = None, None, 0, None
+        self.clip_reader = ClipReader(library)
         self.last_logged = (-1, -1)
         self.is_file = not isinstance(source, CameraSource)
-        self.cal_end = phase_duration_s() if config.calibrate else 0.0
-        self.cal_rows: list[dict] = []
+        check = config.check_room if config.check_room is not None else not self.is_file
+        self.checking_room = bool(check and display is not None)
+        self.start_s = 0.0  # when the calibration or the playlist began (after the room check)
+        self.cue_phase = CuePhase(0.0) if config.calibrate else None
         self.ranges: dict[int, tuple[float, float]] = {}  # face -> smile rest, max (usable ranges only)
-        self._cue = -1
         self.calibrating = config.calibrate
         lsl = None
         if config.lsl is not None:  # before the folder: a stream that cannot open leaves nothing
@@ -183,6 +175,7 @@ class _Demo:
             "kind": config.kind,
             "max_faces": config.max_faces,
             "pause_s": config.pause_s,
+            "baseline_s": config.baseline_s,
             "clips": [s.id for s in clips],
             "synthetic_clips": [s.id for s in clips if s.synthetic],
         }
@@ -203,9 +196,11 @@ class _Demo:
         if row["detected"] != 1 or face is None or pd.isna(face):
             return
         face, value = int(face), row[self.kind]
-        if row["t_s"] < self.cal_end:  # the calibration phase: measured, never counted
+        if self.checking_room or row["t_s"] < self.start_s:
+            return  # the room check: faces shown, nothing counted
+        if self.cue_phase is not None and row["t_s"] < self.cue_phase.end_s:  # measured, never counted
             with self.lock:
-                self.cal_rows.append({k: row.get(k) for k in ("t_s", "face", "detected", "smile", "jawOpen")})
+                self.cue_phase.add(row)
                 self.meters[face] = value
             return
         if self.kind == "smile" and face in self.ranges:
@@ -213,7 +208,7 @@ class _Demo:
         with self.lock:
             self.meters[face] = value
             if row["t_s"] >= self.tally.since_s:
-                self.tally.see(face)
+                self.tally.see(face, row["t_s"], measured=bool(np.isfinite(value)))
             det = self.detectors.setdefault(face, OnlineEvents(DEFAULT_EVENTS.for_signal(self.kind)))
             onset = det.update(row["t_s"], value)
             if onset is not None and onset >= self.tally.since_s:
@@ -226,8 +221,8 @@ class _Demo:
     def run(self, on_screen, should_quit) -> DemoResult:
         self.live.start()
         self.live.log_event(0.0, "session_start", detail=f"demo {self.kind}")
-        if not self.config.calibrate:
-            self._begin(self.playlist.start(0.0))
+        if not self.checking_room:
+            self._start(0.0)
         quit_reason, screens = "camera ended", 0
         try:
             while True:
@@ -235,6 +230,16 @@ class _Demo:
                 quit_reason = self._should_stop(now, should_quit) or ""
                 if quit_reason:
                     break
+                if self.checking_room:
+                    canvas = self._room_screen(now)
+                    screens += 1
+                    if on_screen is not None:
+                        on_screen(canvas)
+                    quit_reason = self._key(self.display.present(canvas), now) or ""
+                    if quit_reason:
+                        break
+                    time.sleep(max(0.0, 1.0 / SCREEN_FPS - (self.live.clock() - now)))
+                    continue
                 clip_img = self._calibration(now) if self.calibrating else self._advance(now)
                 self._note_reach(now)
                 self.live.flush_due()  # rows written before a camera stall still reach the disk
@@ -264,38 +269,61 @@ class _Demo:
             int(self.live.source.dropped),
             self.live.meta.get("duration_s", self.live.clock()),
             screens,
+            self.sentence,
         )
+
+    def _start(self, t_s: float) -> None:
+        """The demo proper begins: the calibration cues, or the playlist (its baseline first)."""
+        self.start_s = t_s
+        with self.lock:
+            self.tally.reset(t_s)
+        if self.config.calibrate:
+            self.cue_phase = CuePhase(t_s)
+        else:
+            self._begin(self.playlist.start(t_s))
+
+    def _room_screen(self, now: float) -> np.ndarray:
+        with self.lock:
+            faces, cam_img = list(self.faces), self.image
+        return self.screen.room(cam_img, faces, self._reach(faces))
+
+    def _room_checked(self, now: float) -> None:
+        """Space or Enter in the room check: the demo proper begins."""
+        with self.lock:
+            faces = list(self.faces)
+        self.live.log_event(now, "room_checked", detail=self._reach(faces))
+        self._start(now)  # before the rows are let in: none from the room check is counted
+        self.checking_room = False
 
     def _calibration(self, now: float) -> np.ndarray | None:
         """The cue on screen at ``now``; at the phase's end, each face's range and the playlist's start."""
-        cues = calibration_schedule()
-        if now >= self.cal_end:
-            self._end_calibration(cues)
+        cues = self.cue_phase
+        if now >= cues.end_s:
+            self._end_calibration()
             return self._advance(now)
-        i = max(k for k, c in enumerate(cues) if c.start_s <= now)
-        if i != self._cue:
-            if self._cue < 0:
+        i, new = cues.cue_at(now)
+        if new:
+            if i == 0:
                 self.live.log_event(now, "calibration_start")
-            self._cue = i
-            self.live.log_event(now, "calibration_cue", detail=cues[i].name)
-        return cue_image(cues[i].text, cues[i].end_s - now) if self.display is not None else None
+            self.live.log_event(now, "calibration_cue", detail=cues.cues[i].name)
+        left_s = cues.start_s + cues.cues[i].end_s - now
+        return cue_image(cues.cues[i].text, left_s) if self.display is not None else None
 
-    def _end_calibration(self, cues) -> None:
+    def _end_calibration(self) -> None:
         self.calibrating = False
+        end = self.cue_phase.end_s
         with self.lock:
-            rows = pd.DataFrame(self.cal_rows, columns=["t_s", "face", "detected", "smile", "jawOpen"])
-            self.tally.reset(self.cal_end)
-        timed = [{"cue": c.name, "start_s": c.start_s, "end_s": c.end_s} for c in cues]
-        ranges = face_ranges(rows, timed)
+            ranges = self.cue_phase.ranges()
+            self.tally.reset(end)
         self.ranges = {int(r.face): (r.smile_rest, r.smile_max) for r in ranges.itertuples() if r.usable}
         self.live.meta["calibration"] = {
-            "cues": timed,
-            "end_s": self.cal_end,
+            "cues": self.cue_phase.timed(),
+            "end_s": end,
             "faces": ranges.to_dict("records"),
         }
         self.live.write_meta()
-        self.live.log_event(self.cal_end, "calibration_end")
-        self._begin(self.playlist.start(self.cal_end))
+        self.live.log_event(end, "calibration_end")
+        self._begin(self.playlist.start(end))
 
     def _note_reach(self, now: float) -> None:
         """Once, after the first search of the room: the camera's size and what it sees."""
@@ -308,7 +336,9 @@ class _Demo:
 
     def _reach(self, faces) -> str:
         """:func:`~mimicry.session.tally.reach_text` of the faces in the latest frame."""
-        return reach_text([float(b[2] - b[0]) for _, b, _ in faces], crowd=self.config.max_faces >= CROWD_FROM)
+        floor = {"smile": DEFAULT_CONFIG.smile_min_face_px, "yawn": DEFAULT_CONFIG.yawn_min_face_px}[self.kind]
+        widths = [float(b[2] - b[0]) for _, b, _ in faces]
+        return reach_text(widths, crowd=self.config.max_faces >= CROWD_FROM, read_px=floor, signal=self.kind)
 
     def _should_stop(self, now: float, should_quit) -> str | None:
         if self.live.error is not None:
@@ -322,7 +352,14 @@ class _Demo:
         return None
 
     def _begin(self, ph: Phase) -> None:
+        if ph.kind == "baseline":
+            self.live.log_event(ph.start_s, "baseline_start")
+            return
         if ph.kind == "clip":
+            before = self.playlist.phases[-2] if len(self.playlist.phases) > 1 else None
+            if before is not None and before.kind == "baseline":
+                with self.lock:
+                    self.tally.set_baseline(before.start_s, ph.start_s)
             self.live.log_event(ph.start_s, "block_start", ph.block, ph.stimulus.id)
         else:
             prev = self.playlist.phases[-2]
@@ -365,22 +402,7 @@ class _Demo:
                 }
             )
             self.last_logged = (ph.block, k)
-        return self._clip_frame(ph, k) if self.display is not None else None
-
-    def _clip_frame(self, ph: Phase, k: int) -> np.ndarray | None:
-        import cv2
-
-        if self.cap_id != (ph.block, ph.stimulus.id):
-            if self.cap is not None:
-                self.cap.release()
-            self.cap = cv2.VideoCapture(str(self.library.clip_path(ph.stimulus)))
-            self.cap_id, self.cap_pos = (ph.block, ph.stimulus.id), 0
-        while self.cap_pos <= k:
-            ok, img = self.cap.read()
-            self.cap_pos += 1
-            if ok:
-                self.frame_img = img
-        return self.frame_img
+        return self.clip_reader.frame(ph.block, ph.stimulus, k) if self.display is not None else None
 
     def _draw(self, now: float, clip_img) -> np.ndarray:
         with self.lock:
@@ -392,6 +414,9 @@ class _Demo:
         ph = self.playlist.current if self.playlist.phases else None
         if ph is None:
             state = "calibration: everyone follow the cue"
+        elif ph.kind == "baseline":
+            left = max(0.0, self.config.baseline_s - self.playlist.elapsed(now))
+            state = f"before the clips: {left:.0f} s"
         elif self.playlist.paused_at is not None:
             state = "PAUSED"
         else:
@@ -414,6 +439,11 @@ class _Demo:
         if key in (KEY_ESC, KEY_Q):
             self.live.log_event(now, "key", None, "q")
             return "key"
+        if self.checking_room and key in (KEY_SPACE, KEY_ENTER):
+            self._room_checked(now)
+            return None
+        if self.checking_room and key != ord("f"):
+            return None  # the room check: space or Enter starts, f toggles fullscreen, q quits
         if self.calibrating and key in (KEY_SPACE, ord("n"), ord("r")):
             return None  # the cues run on: pausing or skipping would blur each face's range
         if key == KEY_SPACE:
@@ -434,13 +464,19 @@ class _Demo:
     def _finish(self, quit_reason: str) -> pd.DataFrame:
         """Close the clip, the tracker and the files; returns the results table."""
         self.live.stop_tracking()  # its late events come before the clip's end in the log
-        if self.cap is not None:
-            self.cap.release()
+        self.clip_reader.close()
         end = self.live.clock()
         if self.playlist.phases and self.playlist.current.end_s is None:
             self.playlist.current.end_s = end
         self._end_clip_early(end)
         table = self.tally.table()
+        self.sentence = class_sentence(self.tally)
+        test = table.iloc[-1]
+        self.live.meta["demo"]["class_test"] = {
+            "verdict": test["verdict"],
+            "p_value": None if pd.isna(test["p_value"]) else float(test["p_value"]),
+            "sentence": self.sentence,
+        }
         if self.live.folder is not None:
             write_outputs(self.live.folder, {"demo_results.csv": (table, DEMO_RESULTS)})
         status = "complete" if quit_reason != "error" else "crashed"
@@ -450,7 +486,7 @@ class _Demo:
     def _show_results(self, table: pd.DataFrame, quit_reason: str, on_screen, should_quit) -> None:
         if self.display is None or quit_reason not in ("key", "time up", "camera ended"):
             return
-        canvas = self.screen.results(table, self.kind)
+        canvas = self.screen.results(table, self.kind, self.sentence)
         if on_screen is not None:
             on_screen(canvas)
         self.display.present(canvas)

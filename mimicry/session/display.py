@@ -26,7 +26,7 @@ COLOURS = [
 ]  # BGR, one per face letter
 
 
-KEY_ESC, KEY_Q, KEY_SPACE = 27, ord("q"), ord(" ")
+KEY_ESC, KEY_Q, KEY_SPACE, KEY_ENTER = 27, ord("q"), ord(" "), 13
 KEY_CLOSED = 0x10000
 """What the display reports instead of a key once the user closes the window."""
 
@@ -262,12 +262,43 @@ class DemoScreen:
         )
         return canvas
 
-    def _camera(self, canvas: np.ndarray, camera: np.ndarray | None, faces: list) -> None:
-        """The camera image with a box and a letter per face (or a grey box when hidden)."""
+    def room(self, camera: np.ndarray | None, faces: list, reach: str) -> np.ndarray:
+        """The room check: the camera large, a box on every face found (white until it has a
+        letter), what the camera sees, and what to do."""
+        import cv2
+
+        w, h = self.size
+        canvas = np.full((h, w, 3), 40, np.uint8)
+        font = cv2.FONT_HERSHEY_SIMPLEX
+        cv2.putText(canvas, "Check the room", (30, 60), font, 1.5, (255, 255, 255), 3, cv2.LINE_AA)
+        self._camera(canvas, camera, faces, (30, 90, w - 60, h - 260), unconfirmed=True)
+        cv2.putText(canvas, reach, (30, h - 120), font, 1.3, (255, 255, 255), 3, cv2.LINE_AA)
+        cv2.putText(
+            canvas,
+            "Move the camera until every face has a box.   space: start   q: quit",
+            (30, h - 50),
+            font,
+            1.0,
+            (200, 200, 200),
+            2,
+            cv2.LINE_AA,
+        )
+        return canvas
+
+    def _camera(
+        self,
+        canvas: np.ndarray,
+        camera: np.ndarray | None,
+        faces: list,
+        cam_box: tuple[int, int, int, int] = (1060, 90, 510, 290),
+        *,
+        unconfirmed: bool = False,
+    ) -> None:
+        """The camera image with a box and a letter per face (or a grey box when hidden);
+        ``unconfirmed``: faces without an id yet get a white box too."""
         import cv2
 
         font = cv2.FONT_HERSHEY_SIMPLEX
-        cam_box = (1060, 90, 510, 290)
         if self.preview and camera is not None:
             ch, cw = camera.shape[:2]
             scale = min(cam_box[2] / cw, cam_box[3] / ch)
@@ -275,41 +306,59 @@ class DemoScreen:
             ox = cam_box[0] + (cam_box[2] - int(cw * scale)) // 2
             oy = cam_box[1] + (cam_box[3] - int(ch * scale)) // 2
             for fid, bbox, _values in faces:
-                if fid is None:
+                if fid is None and not unconfirmed:
                     continue
-                c = COLOURS[fid % len(COLOURS)]
+                c = COLOURS[fid % len(COLOURS)] if fid is not None else (255, 255, 255)
                 x0, y0, x1, y1 = (np.asarray(bbox) * scale).astype(int) + [ox, oy, ox, oy]
                 cv2.rectangle(canvas, (x0, y0), (x1, y1), c, 3)
-                cv2.putText(canvas, letter(fid), (x0, max(y0 - 8, 20)), font, 1.2, c, 3, cv2.LINE_AA)
+                if fid is not None:
+                    cv2.putText(canvas, letter(fid), (x0, max(y0 - 8, 20)), font, 1.2, c, 3, cv2.LINE_AA)
         else:
             cv2.rectangle(canvas, cam_box[:2], (cam_box[0] + cam_box[2], cam_box[1] + cam_box[3]), (70, 70, 70), -1)
-            cv2.putText(canvas, "camera hidden", (cam_box[0] + 120, cam_box[1] + 150), font, 1.0, (200, 200, 200), 2)
+            cv2.putText(
+                canvas, "camera hidden", (cam_box[0] + 120, cam_box[1] + cam_box[3] // 2), font, 1.0, (200, 200, 200), 2
+            )
 
-    def results(self, table: pd.DataFrame, kind: str) -> np.ndarray:
+    def results(self, table: pd.DataFrame, kind: str, sentence: str = "") -> np.ndarray:
+        """The results screen, readable from the back of a room: the class's counts and its test
+        in words, then every face (up to 30) with its count and, in brackets, those soon after
+        one in the video; a face too small to measure says so."""
         import cv2
 
         w, h = self.size
         canvas = np.full((h, w, 3), 30, np.uint8)
         font = cv2.FONT_HERSHEY_SIMPLEX
         cv2.putText(canvas, "Results", (40, 80), font, 2.0, (255, 255, 255), 4, cv2.LINE_AA)
-        cols = ["face", "events", "in_clips", "in_pauses", "after_video", "first_s"]
-        heads = ["face", f"{kind}s", "in clips", "in pauses", "after video", "first (s)"]
-        xs = [40, 240, 440, 640, 860, 1110]
-        for x, head in zip(xs, heads):
-            cv2.putText(canvas, head, (x, 160), font, 1.1, (200, 200, 200), 2, cv2.LINE_AA)
-        for i, row in enumerate(table.itertuples(index=False)):
-            y = 220 + 60 * i
-            if y > h - 80:
+        rows = table.set_index("face")
+        c = rows.loc["class"] if "class" in rows.index else None
+        if c is not None:
+            line = (
+                f"Class: {c.events} {kind}s, {c.after_video} soon after the video's, {c.in_baseline} before the clips"
+            )
+            cv2.putText(canvas, line, (40, 160), font, 1.4, (255, 255, 255), 3, cv2.LINE_AA)
+        for i, part in enumerate(_wrap(sentence, 95)[:3]):
+            cv2.putText(canvas, part, (40, 220 + 45 * i), font, 1.0, (230, 230, 150), 2, cv2.LINE_AA)
+        faces = rows.drop(index="class", errors="ignore")
+        for i, (name, r) in enumerate(faces.iterrows()):
+            if i >= 30:
                 break
-            for x, col in zip(xs, cols):
-                v = getattr(row, col)
-                text = "-" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
-                cv2.putText(
-                    canvas, text, (x, y), font, 1.3, (255, 255, 255), 3 if row.face == "class" else 2, cv2.LINE_AA
-                )
+            x, y = 40 + 310 * (i % 5), 400 + 62 * (i // 5)
+            small = r.get("minutes_seen", 0) > 0 and r.get("minutes_measured", 1) == 0
+            text = f"{name}: too small" if small else f"{name}: {r.events} ({r.after_video})"
+            cv2.putText(canvas, text, (x, y), font, 1.2, (255, 255, 255), 2, cv2.LINE_AA)
         cv2.putText(
             canvas,
-            "Counts, not a test: whether it was contagious needs control clips (mimicry run + summary).",
+            f"More {kind}ing later can also come from time passing: control clips tell them apart (mimicry run).",
+            (40, h - 130),
+            font,
+            0.8,
+            (200, 200, 200),
+            2,
+            cv2.LINE_AA,
+        )
+        cv2.putText(
+            canvas,
+            f"per face: {kind}s (soon after one in the video)",
             (40, h - 90),
             font,
             0.8,
@@ -319,6 +368,17 @@ class DemoScreen:
         )
         cv2.putText(canvas, "press any key to close", (40, h - 40), font, 0.9, (160, 160, 160), 2, cv2.LINE_AA)
         return canvas
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` characters, broken at spaces."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
 
 
 def _blit(canvas: np.ndarray, image: np.ndarray, box: tuple[int, int, int, int]) -> None:

@@ -73,7 +73,7 @@ def total_s(phases: Sequence[PlannedPhase]) -> float:
 class Phase:
     """One stretch of the demo screen: a clip or the pause after it (session clock, seconds)."""
 
-    kind: str  # "clip" or "pause"
+    kind: str  # "baseline" (before the first clip), "clip" or "pause"
     start_s: float
     end_s: float | None = None
     stimulus: Stimulus | None = None
@@ -82,16 +82,24 @@ class Phase:
 
 class Playlist:
     """Clips of one kind in turn, each followed by a neutral pause, looping; with pause
-    (freezes the clock of the playlist) and skip to the next clip.
+    (freezes the clock of the playlist) and skip to the next clip. With ``baseline_s``, a neutral
+    screen comes first for that long (the class's base rate, before any clip).
 
     ``events``: per clip id, the actor's event onsets in clip seconds; :meth:`shown_events`
     reports when each one is actually on screen (after any pause, and never for the rest of a
     skipped clip)."""
 
-    def __init__(self, clips: list[Stimulus], pause_s: float, events: dict[str, np.ndarray] | None = None):
+    def __init__(
+        self,
+        clips: list[Stimulus],
+        pause_s: float,
+        events: dict[str, np.ndarray] | None = None,
+        *,
+        baseline_s: float = 0.0,
+    ):
         if not clips:
             raise MimicryError("no clips for the demo in the library")
-        self.clips, self.pause_s = clips, pause_s
+        self.clips, self.pause_s, self.baseline_s = clips, pause_s, baseline_s
         self.events = events or {}
         self._pending: list[float] = []
         self.phases: list[Phase] = []
@@ -105,7 +113,15 @@ class Playlist:
         return self.phases[-1]
 
     def start(self, t_s: float) -> Phase:
+        if self.baseline_s > 0:
+            self.phases.append(Phase("baseline", t_s))
+            return self.current
         return self._begin_clip(t_s)
+
+    @property
+    def first_clip_s(self) -> float | None:
+        """When the first clip began (the end of the baseline), session s; None before."""
+        return next((ph.start_s for ph in self.phases if ph.kind == "clip"), None)
 
     def _begin_clip(self, t_s: float) -> Phase:
         stim = self.clips[self._next_clip % len(self.clips)]
@@ -142,7 +158,9 @@ class Playlist:
         if self.paused_at is not None:
             return None
         ph = self.current
-        length = ph.stimulus.duration_s if ph.kind == "clip" else self.pause_s
+        length = {"clip": ph.stimulus.duration_s if ph.stimulus else 0.0, "pause": self.pause_s}.get(
+            ph.kind, self.baseline_s
+        )
         if self.elapsed(t_s) < length:
             return None
         end = t_s - (self.elapsed(t_s) - length)

@@ -255,3 +255,67 @@ def null_session(kind: str, seed: int, fps: float = 30.0, yawns_per_min: float =
         own_yawns_per_min=yawns_per_min if kind == "yawn" else 0.0,
         seed=seed,
     )
+
+
+# -- a classroom, for the demo's class test ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SimulatedClass:
+    """Yawn onsets per face of a class watching the demo, and the video's yawns (session s)."""
+
+    onsets: dict[int, list[float]]
+    stimulus_onsets: list[float]
+    end_s: float
+    baseline_s: tuple[float, float] = (0.0, 60.0)
+
+
+def simulated_class(
+    rng: np.random.Generator,
+    *,
+    faces: int = 20,
+    per_face_min: float = 0.2,
+    spread: int = 0,
+    after_gain: float = 1.0,
+    end_s: float = 400.0,
+    video_yawns: int = 8,
+) -> SimulatedClass:
+    """A class after a 1-minute baseline: ``video_yawns`` yawns in the video from 70 s, 40 s
+    apart; each pupil yawns on their own ``per_face_min`` times a minute (Poisson); each yawn sets
+    off ``spread`` more in other pupils within 1-10 s (yawning spreading through the room); with
+    ``after_gain`` > 1 the rate is that many times higher within 15 s after each of the video's
+    yawns (contagion by the video)."""
+    stimuli = [70.0 + 40.0 * k for k in range(video_yawns)]
+    onsets: dict[int, list[float]] = {f: [] for f in range(faces)}
+    rate_s = faces * per_face_min / 60.0 / (1 + spread)  # chains, so the total rate is per_face_min
+
+    def chain(t: float) -> None:
+        for k, f in enumerate(rng.choice(faces, 1 + spread, replace=False)):
+            onsets[int(f)].append(float(min(t + (rng.uniform(1, 10) if k else 0.0), end_s - 0.01)))
+
+    for t in rng.uniform(0, end_s, rng.poisson(rate_s * end_s)):
+        chain(float(t))
+    for s in stimuli:  # the extra rate after each of the video's yawns
+        for t in rng.uniform(s, s + 15.0, rng.poisson(rate_s * 15.0 * (after_gain - 1.0))):
+            chain(float(t))
+    return SimulatedClass(onsets, stimuli, end_s)
+
+
+def class_tally(sim: SimulatedClass, *, step_s: float = 0.2, n_surrogates: int = 2000, seed: int = 0):
+    """The demo's :class:`~mimicry.session.tally.Tally` of ``sim``: every face measured every
+    ``step_s`` from the start, its yawns counted by phase."""
+    from .schedule import Phase
+    from .tally import FaceTally, Tally
+
+    tally = Tally("yawn", n_surrogates=n_surrogates, seed=seed)
+    for s in sim.stimulus_onsets:
+        tally.add_stimulus(s)
+    tally.set_baseline(*sim.baseline_s)
+    steps = [(float(t), step_s) for t in np.arange(step_s, sim.end_s, step_s)]
+    b0, b1 = sim.baseline_s
+    for f, ons in sim.onsets.items():
+        tally.faces[f] = FaceTally(seen=list(steps), measured=list(steps))
+        for o in ons:
+            tally.add(f, o, Phase("baseline", b0, b1) if b0 <= o < b1 else None)
+    tally.end_s = sim.end_s
+    return tally
