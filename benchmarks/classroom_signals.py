@@ -37,7 +37,7 @@ import classroom_scene as scene  # noqa: E402
 from mimicry.sensing import tracking  # noqa: E402
 from mimicry.sensing.capture import VideoFileSource  # noqa: E402
 from mimicry.sensing.pipeline import TrackConfig, iter_track_rows  # noqa: E402
-from mimicry.sensing.signals import DEFAULT_CONFIG  # noqa: E402
+from mimicry.sensing.signals import DEFAULT_CONFIG, below_floor  # noqa: E402
 from mimicry.sensing.tracking import FaceLandmarker  # noqa: E402
 
 tracking.QUIET_NATIVE_LOGS = True
@@ -148,8 +148,8 @@ def agreement(rows: pd.DataFrame, full: pd.DataFrame | None, column: str) -> flo
 def floored(rows: pd.DataFrame) -> pd.DataFrame:
     """``rows`` with each signal missing where the face is narrower than its minimum width."""
     out = rows.copy()
-    for name, floor in (("smile", DEFAULT_CONFIG.smile_min_face_px), ("yawn", DEFAULT_CONFIG.yawn_min_face_px)):
-        out.loc[out["face_px"] < floor, name] = np.nan
+    for name, small in below_floor(out["face_px"].to_numpy(float)).items():
+        out.loc[small, name] = np.nan
     return out
 
 

@@ -16,7 +16,6 @@ and ``session.json`` are :class:`~mimicry.session.engine.LiveSession`'s, as for 
 
 from __future__ import annotations
 
-import copy
 import threading
 import time
 from dataclasses import dataclass
@@ -407,7 +406,7 @@ class _Demo:
     def _draw(self, now: float, clip_img) -> np.ndarray:
         with self.lock:
             faces, cam_img, meters = list(self.faces), self.image, dict(self.meters)
-            snapshot = copy.deepcopy(self.tally)
+            snapshot = self.tally.snapshot()  # not the rows' times: they grow all session
         dropped = self.live.source.dropped
         delivered = self.live.frames + dropped
         pct = 100.0 * dropped / delivered if delivered else 0.0
@@ -469,8 +468,9 @@ class _Demo:
         if self.playlist.phases and self.playlist.current.end_s is None:
             self.playlist.current.end_s = end
         self._end_clip_early(end)
-        table = self.tally.table()
-        self.sentence = class_sentence(self.tally)
+        test = self.tally.class_test()
+        table = self.tally.table(test)
+        self.sentence = class_sentence(self.tally, test)
         test = table.iloc[-1]
         self.live.meta["demo"]["class_test"] = {
             "verdict": test["verdict"],

@@ -311,10 +311,10 @@ def class_tally(sim: SimulatedClass, *, step_s: float = 0.2, n_surrogates: int =
     for s in sim.stimulus_onsets:
         tally.add_stimulus(s)
     tally.set_baseline(*sim.baseline_s)
-    steps = [(float(t), step_s) for t in np.arange(step_s, sim.end_s, step_s)]
+    steps = [(float(t), step_s, True) for t in np.arange(step_s, sim.end_s, step_s)]
     b0, b1 = sim.baseline_s
     for f, ons in sim.onsets.items():
-        tally.faces[f] = FaceTally(seen=list(steps), measured=list(steps))
+        tally.faces[f] = FaceTally(steps=list(steps))
         for o in ons:
             tally.add(f, o, Phase("baseline", b0, b1) if b0 <= o < b1 else None)
     tally.end_s = sim.end_s

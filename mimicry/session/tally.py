@@ -12,7 +12,7 @@ so yawns that spread from pupil to pupil stay together under the null.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -47,11 +47,13 @@ class FaceTally:
     after_video: int = 0
     first_s: float | None = None
     onsets: list = field(default_factory=list)
-    seen: list = field(default_factory=list)
-    """(t_s, dt_s) of the rows with the face in view."""
-    measured: list = field(default_factory=list)
-    """(t_s, dt_s) of the rows whose signal was measured (the face not too small for it)."""
+    steps: list = field(default_factory=list)
+    """(t_s, dt_s, measured) of the rows with the face in view; ``measured``: its signal was
+    given (the face not too small for it)."""
     last_t_s: float | None = None
+
+    def measured(self) -> list[tuple[float, float]]:
+        return [(t, d) for t, d, m in self.steps if m]
 
 
 def baseline_onsets(start_s: float, end_s: float, window_s: tuple[float, float]) -> np.ndarray:
@@ -98,10 +100,7 @@ class Tally:
         if t_s is None:
             return
         if f.last_t_s is not None and 0 < t_s - f.last_t_s <= MAX_STEP_S:
-            step = (t_s, t_s - f.last_t_s)
-            f.seen.append(step)
-            if measured:
-                f.measured.append(step)
+            f.steps.append((t_s, t_s - f.last_t_s, measured))
         f.last_t_s = t_s
         self.end_s = max(self.end_s, t_s)
 
@@ -131,7 +130,7 @@ class Tally:
     def _exposure(self, ts: list[FaceTally]) -> YawnExposure:
         stim, pseudo, w = self._stimuli(), self._pseudo(), self.window_s
         onsets = np.array([o for t in ts for o in t.onsets], float)
-        steps = np.array([m for t in ts for m in t.measured], float).reshape(-1, 2)
+        steps = np.array([m for t in ts for m in t.measured()], float).reshape(-1, 2)
         in_after = in_windows(steps[:, 0], stim, w)
         in_before = in_windows(steps[:, 0], pseudo, w) & ~in_after
         on_after = in_windows(onsets, stim, w)
@@ -158,8 +157,15 @@ class Tally:
         row = yawn_verdict(-1, x, null)
         return {"exposure": x, **row}
 
-    def table(self) -> pd.DataFrame:
-        """Per face and for the class (``face = 'class'``); columns of :data:`~mimicry.schema.DEMO_RESULTS`."""
+    def snapshot(self) -> Tally:
+        """A copy of the counts without the rows' times (what a screen draws, cheap to take)."""
+        out = Tally(self.kind, seed=self.seed, n_surrogates=self.n_surrogates)
+        out.faces = {k: replace(f, onsets=[], steps=[]) for k, f in self.faces.items()}
+        return out
+
+    def table(self, test: dict | None = None) -> pd.DataFrame:
+        """Per face and for the class (``face = 'class'``); columns of :data:`~mimicry.schema.DEMO_RESULTS`;
+        ``test``: :meth:`class_test`'s result, if already computed."""
 
         def row(face, face_id, ts):
             firsts = [t.first_s for t in ts if t.first_s is not None]
@@ -174,8 +180,8 @@ class Tally:
                 "in_pauses": sum(t.in_pauses for t in ts),
                 "after_video": sum(t.after_video for t in ts),
                 "first_s": round(min(firsts), 2) if firsts else None,
-                "minutes_seen": round(sum(d for t in ts for _, d in t.seen) / 60.0, 3),
-                "minutes_measured": round(sum(d for t in ts for _, d in t.measured) / 60.0, 3),
+                "minutes_seen": round(sum(d for t in ts for _, d, _ in t.steps) / 60.0, 3),
+                "minutes_measured": round(sum(d for t in ts for _, d, m in t.steps if m) / 60.0, 3),
                 "minutes_before": round(x.minutes_control, 3),
                 "minutes_after": round(x.minutes_yawn, 3),
             }
@@ -183,7 +189,7 @@ class Tally:
         rows = [row(letter(f), f, [t]) for f, t in sorted(self.faces.items())]
         rows.append(row("class", None, list(self.faces.values())))
         out = pd.DataFrame(rows)
-        test = self.class_test()
+        test = self.class_test() if test is None else test
         out["verdict"] = [None] * (len(out) - 1) + [test["verdict"]]
         out["p_value"] = [np.nan] * (len(out) - 1) + [test["p_value"]]
         return out
