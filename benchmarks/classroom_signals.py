@@ -13,7 +13,8 @@ the pasted place is the viewer. Per clip and width: yawns found (a yawn onset in
 from 0.5 s before to 1.5 s after it), false yawns (onsets outside every yawn and ambiguous span),
 the mean smile inside smile or laugh spans and outside them, the frame-by-frame agreement of
 ``smile`` and ``mouth_open`` with the same clip at full size (Pearson r over the frames both have),
-the median face width measured and the share of frames with the face. The signals are measured
+the median face width measured and the share of tracked frames with the face (the classroom
+tracker tracks ten frames a second: ``TrackConfig.crowd_hz``). The signals are measured
 without their minimum face widths (``SignalConfig.smile_min_face_px``, ``yawn_min_face_px``); the
 summary then says what those floors leave: below them a signal is missing.
 """
@@ -37,7 +38,7 @@ import classroom_scene as scene  # noqa: E402
 from mimicry.sensing import tracking  # noqa: E402
 from mimicry.sensing.capture import VideoFileSource  # noqa: E402
 from mimicry.sensing.pipeline import TrackConfig, iter_track_rows  # noqa: E402
-from mimicry.sensing.signals import DEFAULT_CONFIG, below_floor  # noqa: E402
+from mimicry.sensing.signals import DEFAULT_CONFIG, below_floor, median_width  # noqa: E402
 from mimicry.sensing.tracking import FaceLandmarker  # noqa: E402
 
 tracking.QUIET_NATIVE_LOGS = True
@@ -146,9 +147,11 @@ def agreement(rows: pd.DataFrame, full: pd.DataFrame | None, column: str) -> flo
 
 
 def floored(rows: pd.DataFrame) -> pd.DataFrame:
-    """``rows`` with each signal missing where the face is narrower than its minimum width."""
+    """``rows`` (one face) with each signal missing where the face's median width is narrower
+    than the signal's minimum width, as the pipeline does."""
     out = rows.copy()
-    for name, small in below_floor(out["face_px"].to_numpy(float)).items():
+    width = median_width(out["t_s"].to_numpy(float), out["face_px"].to_numpy(float))
+    for name, small in below_floor(width).items():
         out.loc[small, name] = np.nan
     return out
 
@@ -188,13 +191,15 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 small = Path(tmp) / "class.mp4"
                 place = shrink_into_class(clip, small, width, others, np.random.default_rng(args.seed))
-                rows = viewer(track(small, 30), place)
-            kept = score(floored(rows), t, frames) if len(rows) else {}
+                class_rows = track(small, 30)
+                rows = viewer(class_rows, place)
+            tracked = class_rows["frame"].nunique()  # ten frames a second (TrackConfig.crowd_hz)
+            kept = score(floored(rows), t, tracked) if len(rows) else {}
             results.append(
                 {
                     "clip": clip.name,
                     "width": f"{width:g}",
-                    **score(rows, t, frames, full),
+                    **score(rows, t, tracked, full),
                     "floored yawns": kept.get("yawns", "-"),
                     "floored false": kept.get("false yawns", 0),
                 }

@@ -6,7 +6,8 @@ tests) -> :mod:`~mimicry.report` (pages); :mod:`~mimicry.stimuli` beside them;
 :mod:`~mimicry.schema` defines every file format.
 
 In a notebook: :func:`track` (a video to a DataFrame), :func:`read_session`, :func:`analyze`
-(a session to DataFrames) and :func:`simulate_session` (a session with known truth).
+(a session to DataFrames), :func:`simulate_session` (a session with known truth) and
+:func:`import_video` (a video and another program's onsets to a session folder).
 
 The names below are imported on first use, so that ``mimicry track`` does not pay for the
 analysis's imports (SciPy, pandas) before its first frame.
@@ -27,6 +28,11 @@ _LAZY = {
     "read_session": ".session.folder",
     "SessionData": ".session.folder",
     "simulate_session": ".session.simulate",
+    "import_video": ".session.imported",
+    "Recorder": ".session.recorder",
+    "RecorderConfig": ".session.recorder",
+    "ImportConfig": ".session.imported",
+    "EventColumns": ".session.onsets",
     "BLENDSHAPE_NAMES": ".schema",
     "LANDMARKS": ".schema",
     "TRACK": ".schema",
@@ -60,6 +66,11 @@ __all__ = [
     "read_session",
     "SessionData",
     "simulate_session",
+    "import_video",
+    "ImportConfig",
+    "Recorder",
+    "RecorderConfig",
+    "EventColumns",
     "BLENDSHAPE_NAMES",
     "LANDMARKS",
     "TRACK",
@@ -105,4 +116,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     from .sensing.tracking import FaceIdTracker, FaceLandmarker, FaceObservation
     from .sensing.yawn import yawn_signal
     from .session.folder import SessionData, read_session
+    from .session.imported import ImportConfig, import_video
+    from .session.onsets import EventColumns
+    from .session.recorder import Recorder, RecorderConfig
     from .session.simulate import simulate_session

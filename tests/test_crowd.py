@@ -106,8 +106,11 @@ def test_track_follows_a_class_of_twenty_small_faces_with_stable_ids(faces, tmp_
     out, lms = tmp_path / "class.csv", tmp_path / "lm.csv"
     r = CliRunner().invoke(main, ["track", str(video), "--max-faces", "30", "--out", str(out), "--landmarks", str(lms)])
     assert r.exit_code == 0, r.stderr
-    det = pd.read_csv(out).query("detected == 1")
-    per_frame = det.groupby("frame").size().reindex(range(len(truth)), fill_value=0)
+    rows = pd.read_csv(out)
+    tracked = rows.frame.unique()  # ten frames a second of the twelve (TrackConfig.crowd_hz)
+    assert abs(len(tracked) - 4.0 * 10) <= 1
+    det = rows.query("detected == 1")
+    per_frame = det.groupby("frame").size().reindex(tracked, fill_value=0)
     assert per_frame.median() >= 18
     # each row's face, placed by its landmarks, is one of the twenty; each of them keeps one id
     lm = pd.read_csv(lms)
@@ -134,8 +137,8 @@ def test_a_close_face_reads_the_same_signals_through_the_classroom_tracker(data_
         )
         assert r.exit_code == 0, r.stderr
     one, crowd = (pd.read_csv(tmp_path / f"{n}.csv").query("detected == 1").set_index("frame") for n in (1, 9))
-    both = one.index.intersection(crowd.index)
-    assert len(both) >= 0.9 * len(one)
+    both = one.index.intersection(crowd.index)  # the crowd's frames: ten a second
+    assert len(both) >= 0.9 * len(one) * min(1.0, 10.0 / 30.0) - 1
     for col in ("smile", "mouth_open", "jawOpen", "mouthSmileLeft"):
         diff = (one.loc[both, col] - crowd.loc[both, col]).abs()
         assert diff.median() < 0.03 and diff.quantile(0.9) < 0.08, (col, diff.describe())

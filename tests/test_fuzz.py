@@ -217,6 +217,7 @@ def _required_args(name: str) -> list[str]:
         "analyze": ["S"],
         "batch": ["in", "--out", "o"],
         "track": [video],
+        "import": [video, "--events", "e.tsv"],
         "stimuli cut": [video, "--kind", "yawn", "--library", "l", "--source", "s", "--license", "l"],
         "stimuli record": ["--kind", "yawn", "--actor", "A", "--license", "l", "--library", "l"],
         "stimuli make": ["--photo", photo, "--kind", "yawn", "--out", "o.mp4"],

@@ -5,8 +5,10 @@ import pandas as pd
 import pytest
 
 from mimicry.schema import TRACK
-from mimicry.sensing.pipeline import RowAssembler, TrackedFace
-from mimicry.sensing.signals import DEFAULT_CONFIG
+from mimicry.sensing.capture import FrameSource
+from mimicry.sensing.pipeline import TrackConfig, iter_track_rows
+from mimicry.sensing.rows import RowAssembler, TrackedFace
+from mimicry.sensing.signals import DEFAULT_CONFIG, median_width
 from mimicry.sensing.tracking import FaceIdTracker
 from mimicry.sensing.yawn import yawn_signal
 
@@ -217,3 +219,81 @@ def test_a_face_too_small_for_a_signal_has_that_signal_missing(face_px, smile_gi
     assert df.yawn.notna().all() == yawn_given and df.yawn.isna().all() != yawn_given
     if yawn_given:
         assert df.yawn[(df.t_s > 4) & (df.t_s < 5.5)].min() > 0.5
+
+
+class _Blank(FrameSource):
+    """Blank frames at ``fps`` for ``seconds``."""
+
+    def __init__(self, fps: float, seconds: float):
+        super().__init__("all")
+        self.fps, self.n = fps, int(round(fps * seconds))
+
+    def _produce(self):
+        for k in range(self.n):
+            yield np.zeros((8, 8, 3), np.uint8), k / self.fps
+
+
+class _Counting:
+    """A landmarker that finds nothing and notes when it was asked."""
+
+    def __init__(self):
+        self.asked_s: list[float] = []
+
+    @staticmethod
+    def prepare(image):
+        return None
+
+    def detect(self, image, t_s=0.0, prepared=None):
+        self.asked_s.append(t_s)
+        return []
+
+    def close(self):
+        pass
+
+
+@pytest.mark.parametrize("fps", [12.0, 15.0, 30.0, 60.0])
+@pytest.mark.parametrize("max_faces, tracked_hz", [(8, None), (9, 10.0), (30, 10.0)])
+def test_a_class_is_tracked_ten_times_a_second_from_any_frame_rate(fps, max_faces, tracked_hz):
+    """From CROWD_FROM faces on, frames are taken on a 10-Hz grid (the others skipped); fewer
+    faces, every frame. Each tracked frame gets its row; a skipped one none."""
+    lm = _Counting()
+    with _Blank(fps, 4.0) as source:
+        rows = [row for row, _ in iter_track_rows(source, TrackConfig(max_faces=max_faces), landmarker=lm)]
+    asked = np.array(lm.asked_s)
+    assert [r["t_s"] for r in rows] == lm.asked_s
+    if tracked_hz is None:
+        assert len(asked) == round(4.0 * fps)
+        return
+    expected = min(fps, tracked_hz) * 4.0
+    assert abs(len(asked) - expected) <= 1
+    assert np.diff(asked).max() <= max(1.0 / fps, 1.0 / tracked_hz) * 2 + 1e-9
+    assert np.diff(asked).min() >= min(1.0 / fps, 1.0 / tracked_hz) - 1e-9
+
+
+def test_crowd_hz_must_be_positive():
+    with pytest.raises(ValueError, match="crowd_hz"):
+        TrackConfig(max_faces=9, crowd_hz=0)
+
+
+@pytest.mark.parametrize(("usual_px", "odd_px", "yawn_given"), [(60.0, 66.0, False), (70.0, 60.0, True)])
+def test_the_minimum_widths_apply_to_the_face_s_median_width_not_frame_by_frame(usual_px, odd_px, yawn_given):
+    """A face measuring a few px either side of the yawn floor (64 px) on single frames is judged
+    by its median width over 2 s: the odd frames neither give it a yawn nor take it away."""
+    tracker = FaceIdTracker(min_hits=1)
+    asm = RowAssembler(tracker, 1.0, single=True, memory_s=5.0)
+    rows = []
+    for i in range(300):
+        t = i / 30
+        (key,) = tracker.update(np.array([[0.4, 0.4, 0.6, 0.6]]), t)
+        opening = 0.8 * np.clip((t - 2) / 1.5, 0, 1) * (t < 6)
+        px = odd_px if i % 7 == 0 else usual_px
+        rows += [r for r, _ in asm.push(i, t, [_face(key, opening, 0.0, face_px=px)])]
+    df = pd.DataFrame(rows + [r for r, _ in asm.flush()])
+    assert set(df.face_px) == {usual_px, odd_px}  # the rows keep what each frame measured
+    offline = median_width(df.t_s.to_numpy(), df.face_px.to_numpy())  # the same median, offline
+    assert (df.yawn.isna().to_numpy() == (offline < 64.0)).all()
+    yawning = df[(df.t_s > 3.5) & (df.t_s < 5.5)]
+    if yawn_given:
+        assert yawning.yawn.notna().all() and (yawning.yawn > 0.5).all()
+    else:
+        assert df.yawn.isna().all()

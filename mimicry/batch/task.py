@@ -267,7 +267,7 @@ def _track(
                 frames, last = frames + (row["frame"] != last), row["frame"]
         finally:
             writer.close()
-    short = short_video_warning(source.frame_count, frames)
+    short = short_video_warning(source.frame_count, max(frames, last + 1))  # indices count skipped frames
     if short:  # a batch never counts a cut-off video as done
         raise MimicryError(short[0])
 

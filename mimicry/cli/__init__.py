@@ -135,6 +135,27 @@ def _library_option(f):
     )(f)
 
 
+def _session_options(f):
+    """``--participant``, ``--out`` and ``--surrogates`` of every command that makes a session."""
+    f = click.option(
+        "--surrogates",
+        type=SURROGATES,
+        default=1000,
+        show_default=True,
+        help="Surrogates of the analysis run at the end.",
+    )(f)
+    f = click.option(
+        "--out",
+        type=click.Path(path_type=Path),
+        default=Path("sessions"),
+        show_default=True,
+        help="Folder for session folders.",
+    )(f)
+    return click.option(
+        "--participant", default=None, help="Pseudonymous id (letters, digits, - and _) [default: random]."
+    )(f)
+
+
 def _lsl_options(f):
     f = click.option("--lsl-blendshapes", is_flag=True, help="With --lsl: also stream the 52 MediaPipe blendshapes.")(f)
     return click.option(
@@ -158,4 +179,4 @@ def lsl_config(lsl: bool, blendshapes: bool):
 
 
 # the commands register themselves on ``main`` (imported last: they need it)
-from . import batch, interop, recording, sessions, stimuli  # noqa: E402, F401
+from . import batch, interop, record, recording, sessions, stimuli  # noqa: E402, F401

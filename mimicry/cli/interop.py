@@ -7,7 +7,16 @@ from pathlib import Path
 import click
 
 from ..errors import MimicryError
-from . import handle_errors, main
+from . import (
+    MAX_FACES,
+    MAX_FACES_HELP,
+    FiniteRange,
+    _library_option,
+    _model_option,
+    _session_options,
+    handle_errors,
+    main,
+)
 
 
 @main.command()
@@ -27,8 +36,14 @@ from . import handle_errors, main
     required=True,
     help="Output folder (created; a BIDS folder may hold many sessions).",
 )
+@click.option(
+    "--license",
+    "license_",
+    default=None,
+    help="bids: the dataset's licence for a new dataset_description.json (e.g. CC0, CC-BY-4.0).",
+)
 @handle_errors
-def export(source, format_, out_dir):
+def export(source, format_, out_dir, license_):
     """Export SOURCE, a session folder (or, for openface, a track CSV), for other tools.
 
     openface writes OUT/<name>.csv with OpenFace 2's columns (frame, face_id, timestamp,
@@ -51,7 +66,7 @@ def export(source, format_, out_dir):
     if source.is_dir():
         data = read_session(source)
         if format_ == "bids":
-            for path in export_bids(data, out_dir):
+            for path in export_bids(data, out_dir, license=license_):
                 click.echo(f"wrote {path}")
             return
         frames = data.frames
@@ -65,3 +80,82 @@ def export(source, format_, out_dir):
         if not {"t_s", "frame", "face", "detected"} <= set(frames.columns):
             raise MimicryError(f"{source} is not a track CSV (no t_s, frame, face, detected columns)")
     click.echo(f"wrote {export_openface(frames, out_dir / f'{source.stem}.csv')}")
+
+
+@main.command("import")
+@click.argument("video", type=click.Path(path_type=Path))
+@click.option(
+    "--events",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The presenter's onsets: a BIDS events.tsv (onset, duration, stim_file or trial_type), a CSV with "
+    "those columns, or a PsychoPy trial CSV (name its columns with --onset-column ...).",
+)
+@_session_options
+@_library_option
+@_model_option
+@click.option(
+    "--offset-s",
+    type=FiniteRange(-86_400.0, 86_400.0),
+    default=0.0,
+    show_default=True,
+    help="Seconds added to every onset to put it on the video's clock (the events' time 0 is this far into the video).",
+)
+@click.option(
+    "--onset-column", default="onset", show_default=True, help="Column of the onsets, s (PsychoPy: e.g. movie.started)."
+)
+@click.option(
+    "--stimulus-column",
+    default=None,
+    help="Column naming the clip: file name, library id or sha256 [default: stim_file, stimulus_id, stimulus or trial_type].",
+)
+@click.option(
+    "--duration-column",
+    default=None,
+    help="Column of how long the clip was shown, s [default: duration if present, else the whole clip].",
+)
+@click.option(
+    "--time-unit",
+    type=click.Choice(["s", "ms"]),
+    default="s",
+    show_default=True,
+    help="Unit of the onset and duration columns (ms: jsPsych's time_elapsed, E-Prime's OnsetTime).",
+)
+@click.option("--max-faces", type=MAX_FACES, default=1, show_default=True, help=MAX_FACES_HELP)
+@handle_errors
+def import_(
+    video,
+    events,
+    out,
+    participant,
+    library,
+    model,
+    offset_s,
+    onset_column,
+    stimulus_column,
+    duration_column,
+    time_unit,
+    max_faces,
+    surrogates,
+):
+    """Make a session folder from VIDEO, a participant recorded while another program (PsychoPy,
+    jsPsych, E-Prime, Presentation) showed the clips, and that program's onsets; then analyse it
+    as `mimicry run` does. The session clock is the video's; session.json records where the
+    video and events came from and the offset used.
+
+    \b
+    Examples:
+        mimicry import P01.mp4 --events sub-01_task-mimicry_events.tsv --participant P01
+        mimicry import P01.mp4 --events P01_psychopy.csv --onset-column movie.started \\
+            --stimulus-column movie_file --offset-s -2.35
+    """
+    from ..session.imported import ImportConfig, import_video
+    from ..session.onsets import EventColumns
+    from .recording import _analyse_and_report
+
+    unit_s = 0.001 if time_unit == "ms" else 1.0
+    columns = EventColumns(onset=onset_column, stimulus=stimulus_column, duration=duration_column, unit_s=unit_s)
+    config = ImportConfig(participant, library, offset_s, columns, max_faces, model)
+    folder = import_video(video, events, out, config)
+    click.echo(f"imported {folder}", err=True)
+    _analyse_and_report(folder, surrogates)

@@ -14,13 +14,13 @@ from . import (
     MAX_FACES,
     MAX_FACES_HELP,
     SEED,
-    SURROGATES,
     FiniteRange,
     _camera_option,
     _camera_size_option,
     _library_option,
     _lsl_options,
     _model_option,
+    _session_options,
     handle_errors,
     lsl_config,
     main,
@@ -192,15 +192,8 @@ def _track_streams(config, source, quiet: bool):
     help="Protocol TOML, or the name of a shipped one: contagious-yawning, smile-mimicry, sample "
     "[default: contagious-yawning].",
 )
-@click.option("--participant", default=None, help="Pseudonymous id (letters, digits, - and _) [default: random].")
+@_session_options
 @_camera_option
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=Path("sessions"),
-    show_default=True,
-    help="Folder for session folders.",
-)
 @_camera_size_option("driver")
 @click.option("--no-window", is_flag=True, help="No display: the protocol runs and is logged on schedule.")
 @click.option("--fullscreen", is_flag=True, help="Show the stimulus window full screen.")
@@ -212,13 +205,6 @@ def _track_streams(config, source, quiet: bool):
 @_library_option
 @_model_option
 @click.option("--max-faces", type=MAX_FACES, default=1, show_default=True, help=MAX_FACES_HELP)
-@click.option(
-    "--surrogates",
-    type=SURROGATES,
-    default=1000,
-    show_default=True,
-    help="Surrogates of the analysis run at the end.",
-)
 @click.option("--seed", type=SEED, default=None, help="Shuffle seed when the protocol has none.")
 @_lsl_options
 @handle_errors

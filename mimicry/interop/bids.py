@@ -4,8 +4,9 @@ BIDS tools (MNE-BIDS, R) find them beside EEG or EMG of the same participant.
 
 Layout (BIDS 1.9, ``beh`` data type, one continuous recording per viewer face)::
 
-    DIR/dataset_description.json
-    DIR/participants.tsv
+    DIR/dataset_description.json, README, participants.tsv, participants.json
+    DIR/task-<protocol>_events.json                       every events column and level
+    DIR/stimuli/<stimulus id>.mp4                          the clips shown (from the library)
     DIR/sub-<participant>/ses-<session>/beh/sub-<p>_ses-<s>_task-<protocol>_recording-face<N>_physio.tsv.gz
                                           .../sub-<p>_ses-<s>_task-<protocol>_recording-face<N>_physio.json
                                           .../sub-<p>_ses-<s>_task-<protocol>_events.tsv
@@ -65,16 +66,19 @@ def physio_table(data: SessionData, face: int, max_gap_s: float = MAX_GAP_S) -> 
     return pd.DataFrame(out)
 
 
-def events_table(data: SessionData) -> pd.DataFrame:
+def events_table(data: SessionData, stim_files: dict[str, str] | None = None) -> pd.DataFrame:
     """Blocks (``trial_type`` = the clip's kind) and the actor's smile and yawn onsets
-    (``actor_smile``, ``actor_yawn``, as the analysis detects them), on the session clock."""
+    (``actor_smile``, ``actor_yawn``, as the analysis detects them), on the session clock.
+    ``stim_file`` is the clip's file under ``/stimuli`` (``stim_files``: stimulus id -> file
+    name); ``n/a`` for a clip not copied there."""
+    stim_files = stim_files or {}
     spans = block_spans(data.stimulus_log)
     rows = [
         {
             "onset": r.start_s,
             "duration": r.end_s - r.start_s,
             "trial_type": r.kind,
-            "stim_file": f"{r.stimulus_id}.mp4",
+            "stim_file": stim_files.get(r.stimulus_id, "n/a"),
             "block": r.block,
         }
         for r in spans.itertuples()
@@ -101,8 +105,33 @@ def _tsv(df: pd.DataFrame) -> str:
     return df.to_csv(sep="\t", index=False, na_rep="n/a", lineterminator="\n")
 
 
-def _physio_json(fps: float) -> dict:
-    meta = {"SamplingFrequency": fps, "StartTime": 0.0, "Columns": [n for n, _, _ in PHYSIO_COLUMNS.values()]}
+EVENTS_JSON = {
+    "onset": {"Description": "when it began, s on the session clock (the recording's StartTime is 0)", "Units": "s"},
+    "duration": {"Description": "how long it lasted", "Units": "s"},
+    "trial_type": {
+        "Description": "what happened",
+        "Levels": {
+            "smile": "a clip of someone smiling was shown",
+            "yawn": "a clip of someone yawning was shown",
+            "control": "a control clip (the same actor, neutral) was shown",
+            "actor_smile": "the actor on screen smiled (onset to offset, by the analysis's event rule)",
+            "actor_yawn": "the actor on screen yawned (onset to offset, by the analysis's event rule)",
+        },
+    },
+    "stim_file": {"Description": "the clip shown, under /stimuli; n/a for the actor's events and a clip not copied"},
+    "block": {"Description": "index of the clip in the session's order, from 0"},
+}
+"""``task-<task>_events.json`` at the dataset's root: every column of the events files, every level."""
+
+
+def _physio_json(fps: float, task: str) -> dict:
+    meta = {
+        "TaskName": task,
+        "PhysioType": "generic",
+        "SamplingFrequency": fps,
+        "StartTime": 0.0,
+        "Columns": [n for n, _, _ in PHYSIO_COLUMNS.values()],
+    }
     for name, units, description in PHYSIO_COLUMNS.values():
         meta[name] = {"Description": description, "Units": units}
     meta["Manufacturer"] = "mimicry (MediaPipe Face Landmarker on a webcam)"
@@ -110,9 +139,11 @@ def _physio_json(fps: float) -> dict:
     return meta
 
 
-def export_bids(data: SessionData, out: str | Path) -> list[Path]:
+def export_bids(data: SessionData, out: str | Path, *, license: str | None = None) -> list[Path]:
     """Write one session into the BIDS folder ``out`` (created, or added to); returns the files
-    written. Never overwrites a file of the same subject, session and task.
+    written. Never overwrites a file of the same subject, session and task. The clips shown are
+    copied into ``out/stimuli`` (from the session's library, checked by sha256) and named by the
+    events' ``stim_file``; ``license`` goes into a new ``dataset_description.json``.
 
     Raises
     ------
@@ -128,41 +159,104 @@ def export_bids(data: SessionData, out: str | Path) -> list[Path]:
     stem = f"sub-{sub}_ses-{ses}_task-{task}"
     if folder.exists() and any(folder.glob(f"{stem}_*")):
         raise OutputError(f"{folder} already holds {stem}: this session was exported there before")
-    files: dict[Path, bytes] = {folder / f"{stem}_events.tsv": _tsv(events_table(data)).encode()}
+    clips = session_clips(data)
+    stim_files = {sid: f"{sid}{path.suffix}" for sid, path in clips.items()}
+    files: dict[Path, bytes] = {folder / f"{stem}_events.tsv": _tsv(events_table(data, stim_files)).encode()}
     for face in sorted(data.frames["face"].dropna().astype(int).unique()):
         rec = f"{stem}_recording-face{face}_physio"
         table = physio_table(data, face)
         files[folder / f"{rec}.tsv.gz"] = gzip.compress(
             table.to_csv(sep="\t", index=False, header=False, na_rep="n/a", lineterminator="\n").encode(), mtime=0
         )
-        files[folder / f"{rec}.json"] = json.dumps(_physio_json(data.camera_fps), indent=2).encode()
+        files[folder / f"{rec}.json"] = json.dumps(_physio_json(data.camera_fps, task), indent=2).encode()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        _dataset_files(out, sub, participant)
+        _dataset_files(out, sub, participant, license=license)
+        _task_events_json(out, task)
+        copied = _copy_stimuli(out, {stim_files[sid]: path for sid, path in clips.items()})
         for path, content in files.items():
             path.write_bytes(content)
     except OSError as e:
         raise OutputError(f"cannot write {out}: {e.strerror or e}") from None
-    return sorted(files)
+    return sorted([*files, *copied])
 
 
-def _dataset_files(out: Path, sub: str, participant: str) -> None:
-    """``dataset_description.json`` (once), ``participants.tsv`` (one row per subject, with the
-    mimicry participant id) and ``participants.json`` (once)."""
+TASK_DESCRIPTION = (
+    "The participant watched video clips of a person smiling, yawning or at rest (control) while a "
+    "webcam filmed their face; mimicry measured how much and how soon the participant's face followed."
+)
+
+
+def session_clips(data: SessionData) -> dict[str, Path]:
+    """The clips the session showed, by stimulus id, found in its library (``session.json``'s
+    ``library``) and checked against the manifest's sha256; a clip not found there is left out."""
+    from ..errors import StimulusError
+    from ..stimuli.library import load_library
+
+    ids = sorted(set(data.stimulus_log["stimulus_id"].astype(str)))
+    try:
+        library = load_library(data.meta.get("library"))
+    except StimulusError:
+        return {}
+    out = {}
+    for sid in ids:
+        try:
+            out[sid] = library.verified_clip(library.get(sid))
+        except (StimulusError, KeyError):
+            continue
+    return out
+
+
+def _copy_stimuli(out: Path, clips: dict[str, Path]) -> list[Path]:
+    """Copy each clip to ``out/stimuli/<name>`` unless the same file is there; returns those copied.
+
+    Raises
+    ------
+    OutputError
+        ``stimuli/<name>`` exists with other content (another library's clip of the same id).
+    """
+    import shutil
+
+    from ..sensing.model import sha256_file
+
+    copied = []
+    for name, src in clips.items():
+        dst = out / "stimuli" / name
+        if dst.exists():
+            if sha256_file(dst) != sha256_file(src):
+                raise OutputError(f"{dst} is another clip than {src}: export into another folder")
+            continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
+        copied.append(dst)
+    return copied
+
+
+def _task_events_json(out: Path, task: str) -> None:
+    """The task's events sidecar at the root (once): its name and every events column."""
+    path = out / f"task-{task}_events.json"
+    if not path.exists():
+        side = {"TaskName": task, "TaskDescription": TASK_DESCRIPTION, **EVENTS_JSON}
+        path.write_text(json.dumps(side, indent=2), encoding="utf-8")
+
+
+def _dataset_files(out: Path, sub: str, participant: str, *, license: str | None = None) -> None:
+    """``dataset_description.json`` and ``README`` (once), ``participants.tsv`` (one row per
+    subject, with the mimicry participant id) and ``participants.json`` (once)."""
     desc = out / "dataset_description.json"
     if not desc.exists():
-        desc.write_text(
-            json.dumps(
-                {
-                    "Name": "mimicry sessions",
-                    "BIDSVersion": "1.9.0",
-                    "DatasetType": "raw",
-                    "GeneratedBy": [{"Name": "mimicry", "Version": __version__}],
-                },
-                indent=2,
-            ),
-            encoding="utf-8",
-        )
+        description = {
+            "Name": "mimicry sessions",
+            "BIDSVersion": "1.9.0",
+            "DatasetType": "raw",
+            "GeneratedBy": [{"Name": "mimicry", "Version": __version__}],
+        }
+        if license:
+            description["License"] = license
+        desc.write_text(json.dumps(description, indent=2), encoding="utf-8")
+    readme = out / "README"
+    if not readme.exists():
+        readme.write_text(README.format(version=__version__), encoding="utf-8")
     part = out / "participants.tsv"
     known = pd.read_csv(part, sep="\t", dtype=str, keep_default_na=False) if part.exists() else pd.DataFrame()
     if "participant_id" not in known:
@@ -176,6 +270,17 @@ def _dataset_files(out: Path, sub: str, participant: str) -> None:
     if not side.exists():
         side.write_text(json.dumps(PARTICIPANTS_JSON, indent=2), encoding="utf-8")
 
+
+README = """Facial mimicry sessions exported by mimicry {version}.
+
+Each sub-*/ses-*/beh/ folder holds one session: the viewer's signals (smile, yawn, blink, mouth
+opening, head pose) as continuous recordings (*_physio.tsv.gz, described by their *_physio.json),
+and what was shown as *_events.tsv (the clips, and the actor's smiles and yawns in them; columns
+in task-*_events.json). The clips are in stimuli/. Onsets and the recordings share one clock:
+the session's, from 0.
+
+Set the dataset's licence ("License" in dataset_description.json) and its authors before sharing.
+"""
 
 PARTICIPANT_COLUMN = "mimicry_participant"
 """``participants.tsv``'s column of the participant id as mimicry recorded it (BIDS labels drop

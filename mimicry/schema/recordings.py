@@ -125,7 +125,9 @@ EVENTS_LOG = CsvSchema(
             "`pause`, `resume`, "
             "`calibration_start`, `calibration_cue` (detail: `relaxed`, `smile` or `open`), `calibration_end`, "
             "`key`, `camera_lost`, `camera_back`, `camera_end`, `stimulus_drop`, `abort`, `session_end`; "
-            "the demo adds `viewer_yawn` / `viewer_smile` (detail: face letter)",
+            "the demo adds `viewer_yawn` / `viewer_smile` (detail: face letter); "
+            "an imported session (`mimicry import`) adds `marker` (a row of the events file that names no "
+            "stimulus; detail: its trial_type or line)",
         ),
         Column("block", "Int64", "index", "block concerned, if any"),
         Column("detail", "str", "", "stimulus id, key, number of frames dropped, ..."),

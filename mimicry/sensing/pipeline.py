@@ -11,24 +11,19 @@ from __future__ import annotations
 import queue
 import sys
 import threading
-from bisect import bisect_left, bisect_right
-from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..schema import BLENDSHAPE_NAMES, LANDMARKS, N_LANDMARKS, TRACK
+from ..schema import LANDMARKS, N_LANDMARKS, TRACK
 from ..writers import CsvWriter
 from .capture import FrameSource
 from .history import MouthVisibility, NeutralWidth
-from .signals import DEFAULT_CONFIG, SignalConfig, below_floor, frame_signals, is_neutral_mouth, lip_contrast
+from .rows import RowAssembler, TrackedFace
+from .signals import DEFAULT_CONFIG, SignalConfig, frame_signals, is_neutral_mouth, lip_contrast
 from .tracking import FaceIdTracker, FaceLandmarker
-from .yawn import yawn_signal
-
-_SIGNAL_KEYS = ("smile", "blink", "mouth_open", "mouth_visible", "yaw_deg", "pitch_deg", "roll_deg", "face_px")
-
 
 MAX_FACES = 30
 """Most faces any command tracks at once."""
@@ -54,6 +49,13 @@ class TrackConfig:
         Consecutive detections before a new face is reported (suppresses one-frame false faces).
     memory_s : float
         Seconds a lost face keeps its id.
+    crowd_hz : float
+        From :data:`CROWD_FROM` faces on, frames tracked a second, at most (the others are read
+        and skipped): every face then has a row this often, on any machine and from files as from
+        a webcam. Each face costs its own landmarker about 12 ms a frame (``benchmarks/classroom.py``),
+        so 30 faces on 2 cores cannot be measured at a webcam's 30 frames/s; 10 a second is twice
+        the rate the slowest signal needs (a yawn opens over a second or more; a smile's onset
+        over 0.25-0.5 s).
     """
 
     max_faces: int = 1
@@ -61,172 +63,18 @@ class TrackConfig:
     signals: SignalConfig = DEFAULT_CONFIG
     min_hits: int = 3
     memory_s: float = 5.0
+    crowd_hz: float = 10.0
 
     def __post_init__(self):
         if not 1 <= int(self.max_faces) <= MAX_FACES:
             raise ValueError(f"max_faces must be between 1 and {MAX_FACES}, got {self.max_faces}")
+        if not self.crowd_hz > 0:
+            raise ValueError(f"crowd_hz must be positive, got {self.crowd_hz}")
 
-
-@dataclass
-class TrackedFace:
-    """One face in one frame, with its signals (before the yawn filter)."""
-
-    key: int
-    signals: dict[str, float]
-    landmarks: np.ndarray
-    blendshapes: np.ndarray
-
-
-@dataclass
-class _Pending:
-    seq: int
-    frame: int
-    t_s: float
-    faces: list[TrackedFace] = field(default_factory=list)
-
-
-class RowAssembler:
-    """Turn per-frame detections into finished rows after a fixed look-ahead in seconds.
-
-    Parameters
-    ----------
-    tracker : FaceIdTracker
-        Gives each detection's track key its public id once confirmed.
-    latency_s : float
-        Look-ahead of the yawn decision, seconds (:func:`~mimicry.sensing.yawn.yawn_signal`). A
-        row comes out once a frame ``latency_s`` later has arrived (and at least
-        ``tracker.min_hits`` frames later), at any frame rate.
-    single : bool
-        One face: no-face frames get a ``face = 0, detected = 0`` row.
-    memory_s : float
-        Lost faces get ``detected = 0`` rows for this long.
-    config : SignalConfig
-        The yawn constants (its ``yawn_latency_s`` is replaced by ``latency_s``).
-    """
-
-    def __init__(
-        self,
-        tracker: FaceIdTracker,
-        latency_s: float,
-        single: bool,
-        memory_s: float,
-        config: SignalConfig = DEFAULT_CONFIG,
-    ):
-        self.tracker = tracker
-        self.config = replace(config, yawn_latency_s=latency_s)
-        self.min_frames = tracker.min_hits
-        self.single = single
-        self.memory_s = memory_s
-        self._pending: deque[_Pending] = deque()
-        self._hist: dict[int, dict[int, tuple[float, float]]] = {}  # key -> seq -> (opening, smile)
-        self._seqs: list[int] = []  # every frame, detected or not, in order
-        self._ts: list[float] = []
-        self._last_seen: dict[int, float] = {}
-        self._seq = 0
-        self._last_seq = -1
-
-    def push(self, frame: int, t_s: float, faces: list[TrackedFace]) -> list[tuple[dict, TrackedFace | None]]:
-        """Add one frame; return the rows that are now final."""
-        seq = self._seq
-        self._seq += 1
-        self._last_seq = seq
-        self._seqs.append(seq)
-        self._ts.append(t_s)
-        for f in faces:
-            self._hist.setdefault(f.key, {})[seq] = (f.signals["opening"], f.signals["smile"])
-        self._pending.append(_Pending(seq, frame, t_s, faces))
-        out = []
-        while (
-            self._pending
-            and seq - self._pending[0].seq >= self.min_frames
-            and t_s - self._pending[0].t_s >= self.config.yawn_latency_s - 1e-6
-        ):
-            out.extend(self._finish(self._pending.popleft()))
-        return out
-
-    def flush(self) -> list[tuple[dict, TrackedFace | None]]:
-        """Finish every pending frame (end of stream)."""
-        out = []
-        while self._pending:
-            out.extend(self._finish(self._pending.popleft()))
-        return out
-
-    def _yawn(self, key: int, p: _Pending) -> float:
-        """``yawn`` of face ``key`` at frame ``p``: :func:`yawn_signal` over the face's samples
-        from before the start of ``p``'s run (at most ``yawn_history_s`` back) up to the
-        look-ahead (frames without the face count as missing): the same value as over the whole
-        recording."""
-        cfg, hist = self.config, self._hist.get(key, {})
-        h = cfg.yawn_smooth_s / 2 + 1e-6
-        i = bisect_left(self._ts, p.t_s)  # p's index: times increase
-        a, b = bisect_left(self._ts, p.t_s - h), bisect_right(self._ts, p.t_s + h)
-        if not any(self._opening(hist, s) >= cfg.yawn_open for s in self._seqs[a:b]):
-            return 0.0  # the running median cannot reach the open level: no run here
-        a = self._closed_before(hist, i)
-        b = bisect_right(self._ts, p.t_s + cfg.yawn_latency_s + 1e-6)
-        values = np.array([hist.get(s, (np.nan, np.nan)) for s in self._seqs[a:b]], dtype=float)
-        y = yawn_signal(np.array(self._ts[a:b]), values[:, 0], values[:, 1], cfg)
-        return float(y[i - a])
-
-    @staticmethod
-    def _opening(hist: dict[int, tuple[float, float]], seq: int) -> float:
-        return hist.get(seq, (0.0, 0.0))[0]  # NaN (no opening measured) compares as closed, as in yawn_signal
-
-    def _closed_before(self, hist: dict[int, tuple[float, float]], i: int) -> int:
-        """Index from which :func:`yawn_signal` sees the whole run of sample ``i`` exactly: just
-        after the last open sample before a closed sample whose whole smoothing window is closed
-        (its smoothed opening is surely below ``yawn_open``, so no run crosses it); at most
-        ``yawn_history_s`` back."""
-        cfg = self.config
-        h = cfg.yawn_smooth_s / 2 + 1e-6  # median_t's half window
-        first = bisect_left(self._ts, self._ts[i] - cfg.yawn_history_s)
-        open_after = self._ts[i]  # i itself counts as open: its window is never relied on
-        closed: list[float] = []  # the closed stretch between the open sample being sought and open_after
-        for j in range(i - 1, first - 1, -1):
-            t = self._ts[j]
-            if self._opening(hist, self._seqs[j]) >= cfg.yawn_open:
-                if any(t + h < q < open_after - h for q in closed):
-                    return j + 1
-                open_after, closed = t, []
-            else:
-                closed.append(t)
-        return first
-
-    def _finish(self, p: _Pending) -> list[tuple[dict, TrackedFace | None]]:
-        rows: list[tuple[dict, TrackedFace | None]] = []
-        seen_ids: set[int] = set()
-        for f in p.faces:
-            face_id = self.tracker.face_id(f.key)
-            if face_id is None or face_id in seen_ids:
-                continue  # never-confirmed track: a false or fleeting detection
-            seen_ids.add(face_id)
-            self._last_seen[face_id] = p.t_s
-            row = {"t_s": p.t_s, "frame": p.frame, "face": face_id, "detected": 1}
-            for k in _SIGNAL_KEYS:
-                row[k] = f.signals[k]
-            row["yawn"] = self._yawn(f.key, p)
-            for name, small in below_floor(row["face_px"], self.config).items():
-                if small:  # too few pixels for this signal: missing, not guessed
-                    row[name] = np.nan
-            row.update(zip(BLENDSHAPE_NAMES, np.asarray(f.blendshapes, dtype=float).tolist()))
-            rows.append((row, f))
-        # faces known but not seen in this frame
-        for face_id, last in sorted(self._last_seen.items()):
-            if face_id not in seen_ids and p.t_s - last <= self.memory_s:
-                rows.append(({"t_s": p.t_s, "frame": p.frame, "face": face_id, "detected": 0}, None))
-        if not rows:
-            rows.append(({"t_s": p.t_s, "frame": p.frame, "face": 0 if self.single else None, "detected": 0}, None))
-        rows.sort(key=lambda r: (r[0]["face"] is None, r[0]["face"] if r[0]["face"] is not None else 0))
-        self._forget(p)
-        return rows
-
-    def _forget(self, p: _Pending) -> None:
-        """Drop the history no later row will ask for (older than ``yawn_history_s`` before ``p``)."""
-        cut = bisect_left(self._ts, p.t_s - self.config.yawn_history_s - 1e-6)
-        for s in self._seqs[:cut]:
-            for hist in self._hist.values():
-                hist.pop(s, None)
-        del self._seqs[:cut], self._ts[:cut]
+    @property
+    def every_s(self) -> float:
+        """Least time between tracked frames, s: 0 (every frame) below :data:`CROWD_FROM` faces."""
+        return 1.0 / self.crowd_hz if self.max_faces >= CROWD_FROM else 0.0
 
 
 def open_landmarker(source: FrameSource, config: TrackConfig) -> FaceLandmarker:
@@ -313,7 +161,7 @@ def iter_track_rows(
     # tracking: with Python's default 5 ms, a busy second thread slowed detection from 10 to
     # 40 ms per frame (measured); with 0.5 ms, to 12 ms even against a spinning thread.
     source.prepare = lm.prepare  # colour, size and MediaPipe's wrapper in the decoding thread
-    detections = _Detections(source, lm)
+    detections = _Detections(source, lm, every_s=config.every_s)
     old_switch = sys.getswitchinterval()
     sys.setswitchinterval(min(old_switch, 0.0005))
     try:
@@ -339,12 +187,15 @@ def iter_track_rows(
 
 
 class _Detections:
-    """Iterate ``(frame, faces)`` with the landmarker running in its own thread, ahead."""
+    """Iterate ``(frame, faces)`` with the landmarker running in its own thread, ahead; with
+    ``every_s``, only frames at least that far apart on average (the others are skipped)."""
 
     _END = object()
 
-    def __init__(self, source: FrameSource, landmarker: FaceLandmarker, depth: int = 2):
+    def __init__(self, source: FrameSource, landmarker: FaceLandmarker, depth: int = 2, *, every_s: float = 0.0):
         self._source, self._landmarker = source, landmarker
+        self._every_s = every_s
+        self._next_s: float | None = None
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="detect", daemon=True)
@@ -364,12 +215,25 @@ class _Detections:
             for frame in self._source:
                 if self._stop.is_set():
                     return
+                if not self._due(frame.t_s):
+                    continue
                 faces = self._landmarker.detect(frame.image, frame.t_s, prepared=frame.prepared)
                 if not self._put((frame, faces)):
                     return
             self._put(self._END)
         except BaseException as e:  # handed to the consumer's thread
             self._put(e)
+
+    def _due(self, t_s: float) -> bool:
+        """Whether the frame at ``t_s`` is tracked: on a grid ``every_s`` apart (a 15-fps file at
+        10 Hz keeps 2 frames of 3), restarted after a gap longer than a step."""
+        if not self._every_s:
+            return True
+        due = self._next_s
+        if due is not None and t_s < due - 1e-3:
+            return False
+        self._next_s = (t_s if due is None or t_s - due >= self._every_s else due) + self._every_s
+        return True
 
     def __iter__(self):
         while True:
@@ -468,7 +332,8 @@ def _track_to_csv(source, out, config, landmarker, landmarks_out, progress, stop
         path = writer.close(complete=ok)
         lm_path = lm_writer.close(complete=ok) if lm_writer is not None else None
     dropped = int(getattr(source, "dropped", 0))
-    warnings = [] if stopped else short_video_warning(getattr(source, "frame_count", 0), frames + dropped)
+    delivered = max(frames + dropped, last_frame + 1)  # frame indices count skipped frames too
+    warnings = [] if stopped else short_video_warning(getattr(source, "frame_count", 0), delivered)
     return TrackResult(path, lm_path, frames, rows, detected, ok, dropped, with_face, len(face_ids), warnings)
 
 

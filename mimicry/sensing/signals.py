@@ -126,6 +126,11 @@ class SignalConfig:
     yawn_min_face_px: float = YAWN_MIN_FACE_PX
     """Narrowest face whose ``yawn`` is given, px of the frame; narrower, ``yawn`` is missing
     (``benchmarks/classroom_signals.py``: real yawns, talking and grimaces shrunk into a classroom)."""
+    floor_window_s: float = 2.0
+    """The minimum face widths are applied to the face's median width over this many seconds
+    around the row (centred; the rows' look-ahead covers it), not frame by frame: a face near a
+    floor measures a few px more or less from frame to frame (a head turn, a yawn's long face),
+    and a signal that came and went with it would begin a yawn at a single frame."""
     yawn_history_s: float = 30.0
     """How far back the live pipeline looks for the start of a run, seconds (a longer opening is
     judged as if it began then)."""
@@ -151,6 +156,15 @@ DEFAULT_CONFIG = SignalConfig()
 def below_floor(face_px: float, config: SignalConfig = DEFAULT_CONFIG) -> dict[str, bool]:
     """Which signals a face ``face_px`` wide (px of the frame) is too small for: ``smile``, ``yawn``."""
     return {"smile": face_px < config.smile_min_face_px, "yawn": face_px < config.yawn_min_face_px}
+
+
+def median_width(t_s: np.ndarray, face_px: np.ndarray, config: SignalConfig = DEFAULT_CONFIG) -> np.ndarray:
+    """One face's median width, px, over ``config.floor_window_s`` centred on each sample (what
+    :func:`below_floor` is given; the live rows compute the same as they go)."""
+    t, px = np.asarray(t_s, float), np.asarray(face_px, float)
+    half = config.floor_window_s / 2 + 1e-6
+    lo, hi = np.searchsorted(t, t - half, "left"), np.searchsorted(t, t + half, "right")
+    return np.array([np.median(px[a:b]) for a, b in zip(lo, hi)])
 
 
 def _clip01(x):

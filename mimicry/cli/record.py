@@ -1,0 +1,165 @@
+"""`mimicry record`: film and track the viewer while another program shows the clips and says
+when (LSL or socket markers); then analyse as `mimicry run` does."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import click
+
+from . import (
+    MAX_FACES,
+    MAX_FACES_HELP,
+    FiniteRange,
+    _camera_option,
+    _camera_size_option,
+    _library_option,
+    _lsl_options,
+    _model_option,
+    _session_options,
+    handle_errors,
+    lsl_config,
+    main,
+)
+
+
+@main.command()
+@_camera_option
+@click.option(
+    "--markers",
+    default="lsl",
+    show_default=True,
+    help="Where the presenter's markers come from: lsl (an LSL stream of type Markers), tcp:PORT or "
+    "udp:PORT (lines of text on 127.0.0.1).",
+)
+@click.option("--marker-stream", default=None, help="With --markers lsl: the stream's name, if there are several.")
+@click.option(
+    "--marker-style",
+    type=click.Choice(["mimicry", "psychopy"]),
+    default="mimicry",
+    show_default=True,
+    help="mimicry: onset:<clip>, offset:<clip>, end. psychopy: <clip>.started, <clip>.stopped, experiment.ended.",
+)
+@click.option(
+    "--marker-map",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A TOML file with a [markers] table (onset, offset, end patterns with {stimulus}) for other vocabularies.",
+)
+@click.option(
+    "--wait-s",
+    type=FiniteRange(0.1, 600.0),
+    default=10.0,
+    show_default=True,
+    help="How long to look for the LSL stream.",
+)
+@_session_options
+@_camera_size_option("driver")
+@_library_option
+@_model_option
+@click.option("--max-faces", type=MAX_FACES, default=1, show_default=True, help=MAX_FACES_HELP)
+@_lsl_options
+@handle_errors
+def record(
+    camera,
+    markers,
+    marker_stream,
+    marker_style,
+    marker_map,
+    wait_s,
+    participant,
+    out,
+    camera_size,
+    library,
+    model,
+    max_faces,
+    surrogates,
+    lsl,
+    lsl_blendshapes,
+):
+    """Record the viewer while another program (PsychoPy, jsPsych, E-Prime, Presentation) shows
+    the clips and sends a marker as each starts and stops. Ends on Ctrl-C, on an `end` marker, or
+    when a replayed camera ends; then analyses and reports the session as `mimicry run` does.
+    Markers that are no clip's onset or offset are kept in events_log.csv.
+
+    \b
+    Examples:
+        mimicry record --camera 0 --markers lsl --participant P01
+        mimicry record --camera 0 --markers lsl --marker-style psychopy --marker-stream psychopy
+        mimicry record --camera 0 --markers tcp:5678 --library mylab-stimuli
+    """
+    from ..session.engine import parse_camera_size
+    from ..session.recorder import Recorder, RecorderConfig
+    from .recording import _analyse_and_report
+
+    vocabulary = _vocabulary(marker_style, marker_map)
+    lsl_cfg = lsl_config(lsl, lsl_blendshapes)
+    source = _marker_source(markers, vocabulary, marker_stream, wait_s)  # no stream: nothing made
+    try:
+        config = RecorderConfig(
+            participant, out, library, max_faces, model, parse_camera_size(camera_size), markers=markers
+        )
+        rec = Recorder(camera, config, lsl=_streams(lsl_cfg, camera, participant))
+    except BaseException:
+        source.close()
+        raise
+    folder = _record_until_the_end(rec, source)
+    _analyse_and_report(folder, surrogates)
+
+
+def _vocabulary(style: str, path: Path | None):
+    from ..session.onsets import PSYCHOPY_VOCABULARY, MarkerVocabulary, read_vocabulary
+
+    if path is not None:
+        return read_vocabulary(path)
+    return PSYCHOPY_VOCABULARY if style == "psychopy" else MarkerVocabulary()
+
+
+def _marker_source(spec: str, vocabulary, stream: str | None, wait_s: float):
+    from ..interop.markers import LslMarkers, SocketMarkers
+
+    if spec == "lsl":
+        return LslMarkers(vocabulary, name=stream, timeout_s=wait_s)
+    return SocketMarkers(vocabulary, spec)
+
+
+def _streams(lsl_cfg, camera, participant):
+    """mimicry's own outlets of ``--lsl`` (None without it)."""
+    if lsl_cfg is None:
+        return None
+    from ..interop.lsl import LslStreams
+
+    return LslStreams(lsl_cfg, 30.0, True, f"mimicry-record-{camera}", {"participant": participant or ""})
+
+
+def _record_until_the_end(rec, source) -> Path:
+    """Start, hand the markers over, wait for Ctrl-C, an end marker or the camera's end; close."""
+    state = {"stop": False}
+
+    def on_signal(signum, frame):
+        state["stop"] = True
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        rec.start()
+        source.start(rec)
+        rec.live.meta["markers"] = {"spec": rec.config.markers, **source.describe()}
+        rec.live.write_meta()
+        click.echo(f"recording {rec.folder}: markers from {rec.config.markers}; Ctrl-C ends", err=True)
+        while not (state["stop"] or rec.ended.is_set() or rec.camera_ended):
+            time.sleep(0.05)
+    except BaseException:
+        source.close()
+        rec.close("aborted")  # what was recorded is kept, marked as such
+        raise
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    source.close()
+    folder = rec.close("complete")
+    click.echo(f"recorded {folder}: {source.received} markers, {len(rec.live.meta['blocks'])} clips", err=True)
+    for line in rec.live.meta.get("warnings", []):
+        click.echo(f"warning: {line}", err=True)
+    return folder
