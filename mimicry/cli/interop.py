@@ -17,6 +17,7 @@ from . import (
     handle_errors,
     main,
 )
+from .record import vocabulary_from, vocabulary_options
 
 
 @main.command()
@@ -87,9 +88,9 @@ def export(source, format_, out_dir, license_):
 @click.option(
     "--events",
     type=click.Path(path_type=Path),
-    required=True,
-    help="The presenter's onsets: a BIDS events.tsv (onset, duration, stim_file or trial_type), a CSV with "
-    "those columns, or a PsychoPy trial CSV (name its columns with --onset-column ...).",
+    default=None,
+    help="The presenter's onsets (needed for a video): a BIDS events.tsv (onset, duration, stim_file or "
+    "trial_type), a CSV with those columns, or a PsychoPy trial CSV (name its columns with --onset-column ...).",
 )
 @_session_options
 @_library_option
@@ -122,6 +123,7 @@ def export(source, format_, out_dir, license_):
     help="Unit of the onset and duration columns (ms: jsPsych's time_elapsed, E-Prime's OnsetTime).",
 )
 @click.option("--max-faces", type=MAX_FACES, default=1, show_default=True, help=MAX_FACES_HELP)
+@vocabulary_options
 @handle_errors
 def import_(
     video,
@@ -137,25 +139,36 @@ def import_(
     time_unit,
     max_faces,
     surrogates,
+    marker_stream,
+    marker_style,
+    marker_map,
 ):
     """Make a session folder from VIDEO, a participant recorded while another program (PsychoPy,
     jsPsych, E-Prime, Presentation) showed the clips, and that program's onsets; then analyse it
     as `mimicry run` does. The session clock is the video's; session.json records where the
-    video and events came from and the offset used.
+    video and events came from and the offset used. VIDEO may also be a LabRecorder .xdf file
+    holding mimicry's FaceSignals stream (--lsl) and the presenter's Markers stream.
 
     \b
     Examples:
         mimicry import P01.mp4 --events sub-01_task-mimicry_events.tsv --participant P01
         mimicry import P01.mp4 --events P01_psychopy.csv --onset-column movie.started \\
             --stimulus-column movie_file --offset-s -2.35
+        mimicry import sub-P01_ses-S001_task-mimicry.xdf --marker-style psychopy
     """
-    from ..session.imported import ImportConfig, import_video
+    from ..session.imported import ImportConfig, import_video, import_xdf
     from ..session.onsets import EventColumns
     from .recording import _analyse_and_report
 
     unit_s = 0.001 if time_unit == "ms" else 1.0
     columns = EventColumns(onset=onset_column, stimulus=stimulus_column, duration=duration_column, unit_s=unit_s)
     config = ImportConfig(participant, library, offset_s, columns, max_faces, model)
-    folder = import_video(video, events, out, config)
+    if video.suffix.lower() in (".xdf", ".xdfz"):
+        vocabulary = vocabulary_from(marker_style, marker_map)
+        folder = import_xdf(video, out, config, vocabulary=vocabulary, marker_stream=marker_stream)
+    elif events is None:
+        raise click.UsageError("a video needs --events (the presenter's onsets); an XDF file carries its markers")
+    else:
+        folder = import_video(video, events, out, config)
     click.echo(f"imported {folder}", err=True)
     _analyse_and_report(folder, surrogates)

@@ -25,6 +25,24 @@ from . import (
 )
 
 
+def vocabulary_options(f):
+    """``--marker-stream``, ``--marker-style`` and ``--marker-map`` (record, and import of an XDF)."""
+    f = click.option(
+        "--marker-map",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="A TOML file with a [markers] table (onset, offset, end patterns with {stimulus}) for other vocabularies.",
+    )(f)
+    f = click.option(
+        "--marker-style",
+        type=click.Choice(["mimicry", "psychopy"]),
+        default="mimicry",
+        show_default=True,
+        help="mimicry: onset:<clip>, offset:<clip>, end. psychopy: <clip>.started, <clip>.stopped, experiment.ended.",
+    )(f)
+    return click.option("--marker-stream", default=None, help="The LSL Markers stream's name, if there are several.")(f)
+
+
 @main.command()
 @_camera_option
 @click.option(
@@ -34,20 +52,7 @@ from . import (
     help="Where the presenter's markers come from: lsl (an LSL stream of type Markers), tcp:PORT or "
     "udp:PORT (lines of text on 127.0.0.1).",
 )
-@click.option("--marker-stream", default=None, help="With --markers lsl: the stream's name, if there are several.")
-@click.option(
-    "--marker-style",
-    type=click.Choice(["mimicry", "psychopy"]),
-    default="mimicry",
-    show_default=True,
-    help="mimicry: onset:<clip>, offset:<clip>, end. psychopy: <clip>.started, <clip>.stopped, experiment.ended.",
-)
-@click.option(
-    "--marker-map",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="A TOML file with a [markers] table (onset, offset, end patterns with {stimulus}) for other vocabularies.",
-)
+@vocabulary_options
 @click.option(
     "--wait-s",
     type=FiniteRange(0.1, 600.0),
@@ -94,7 +99,7 @@ def record(
     from ..session.recorder import Recorder, RecorderConfig
     from .recording import _analyse_and_report
 
-    vocabulary = _vocabulary(marker_style, marker_map)
+    vocabulary = vocabulary_from(marker_style, marker_map)
     lsl_cfg = lsl_config(lsl, lsl_blendshapes)
     source = _marker_source(markers, vocabulary, marker_stream, wait_s)  # no stream: nothing made
     try:
@@ -109,7 +114,7 @@ def record(
     _analyse_and_report(folder, surrogates)
 
 
-def _vocabulary(style: str, path: Path | None):
+def vocabulary_from(style: str, path: Path | None):
     from ..session.onsets import PSYCHOPY_VOCABULARY, MarkerVocabulary, read_vocabulary
 
     if path is not None:

@@ -99,11 +99,7 @@ class LslMarkers(_Markers):
         super().__init__(vocabulary)
         pylsl = load_pylsl()
         self._pylsl = pylsl
-        found = [
-            s
-            for s in pylsl.resolve_byprop("type", "Markers", minimum=1, timeout=timeout_s)
-            if not s.source_id().startswith(OWN_SOURCE_PREFIX) and (name is None or s.name() == name)
-        ]
+        found = _resolve_markers(pylsl, name, timeout_s)
         if not found:
             named = f" named {name!r}" if name else ""
             raise MimicryError(f"no LSL Markers stream{named} found in {timeout_s:g} s (is the presenter running?)")
@@ -147,6 +143,26 @@ class LslMarkers(_Markers):
     def close(self) -> None:
         super().close()
         self.inlet.close_stream()
+
+
+SETTLE_S = 1.0
+"""After the first presenter stream is seen, how long to keep looking for others, s: one
+discovery round on loopback does not always see every stream."""
+
+
+def _resolve_markers(pylsl, name: str | None, timeout_s: float) -> list:
+    """The presenter's ``Markers`` streams (not mimicry's own), gathered over several discovery
+    rounds until :data:`SETTLE_S` after the first was seen, or ``timeout_s``."""
+    deadline, first = time.monotonic() + timeout_s, None
+    found: dict = {}
+    while (now := time.monotonic()) < deadline and (first is None or now - first < SETTLE_S):
+        prop, value = ("name", name) if name is not None else ("type", "Markers")  # a name: ask for it alone
+        for s in pylsl.resolve_byprop(prop, value, minimum=1, timeout=min(1.0, deadline - now)):
+            if s.type() == "Markers" and not s.source_id().startswith(OWN_SOURCE_PREFIX):
+                found[s.uid()] = s
+        if found and first is None:
+            first = time.monotonic()
+    return list(found.values())
 
 
 class SocketMarkers(_Markers):

@@ -180,10 +180,19 @@ def now_iso() -> str:
 
 def base_meta(folder: Path | None, participant: str, source: FrameSource, model_path: Path | None) -> dict:
     """The ``session.json`` fields every live session writes at its start."""
+    camera = {"index": source.index} if isinstance(source, CameraSource) else {"file": str(source.path)}
+    size = (int(source.width), int(source.height))
+    return session_meta(folder, participant, camera, float(source.nominal_fps), size, model_path)
+
+
+def session_meta(
+    folder: Path | None, participant: str, camera: dict, fps: float, size: tuple[int, int], model_path: Path | None
+) -> dict:
+    """The ``session.json`` fields every session starts with, the camera described by the caller
+    (an imported recording has no camera of its own)."""
     import cv2
     import mediapipe
 
-    camera = {"index": source.index} if isinstance(source, CameraSource) else {"file": str(source.path)}
     return {
         "format": SESSION_FORMAT,
         "session_id": folder.name.rsplit("_", 1)[-1] if folder is not None else None,
@@ -191,9 +200,9 @@ def base_meta(folder: Path | None, participant: str, source: FrameSource, model_
         "status": "running",
         "pid": os.getpid(),
         "host": socket.gethostname(),
-        "camera_fps": float(source.nominal_fps),
+        "camera_fps": fps,
         "camera": camera,
-        "camera_size": [int(source.width), int(source.height)],
+        "camera_size": list(size),
         "start_time": now_iso(),
         "versions": {
             "mimicry": __version__,

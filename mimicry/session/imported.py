@@ -11,12 +11,13 @@ were aligned.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from ..errors import SessionError
 from ..schema import EVENTS_LOG, SESSION_FRAMES, STIMULUS_LOG
 from ..sensing.capture import VideoFileSource
 from ..sensing.model import resolve_model, sha256_file
@@ -24,11 +25,14 @@ from ..sensing.pipeline import TrackConfig, iter_track_rows
 from ..stimuli.library import Library, load_library
 from ..writers import CsvWriter
 from .clips import actor_data
-from .engine import base_meta, check_participant, create_session_folder, new_participant_id, now_iso
+from .engine import base_meta, check_participant, create_session_folder, new_participant_id, now_iso, session_meta
 from .folder import write_json_atomic
 from .onsets import (
+    DEFAULT_VOCABULARY,
     EventColumns,
+    MarkerVocabulary,
     PlacedBlock,
+    blocks_from_markers,
     events_log_rows,
     place_blocks,
     read_events,
@@ -85,22 +89,93 @@ def import_video(
         meta = base_meta(folder, participant, source, model_path)
         meta.update(_import_fields(video, events, config, library, blocks))
         write_json_atomic(folder / "session.json", meta)
-        counts = _write_logs(folder, blocks, library, table, config.offset_s, video_s)
-        _track_into(folder, source, track, blocks, meta, counts, on_progress)
+        end_s = video_s if video_s != float("inf") else blocks[-1].end_s
+        others = table[table["stimulus"] == ""]
+        counts = _write_logs(folder, blocks, library, others, config.offset_s, end_s)
+        rows = (row for row, _face in iter_track_rows(source, track))
+        _write_frames(folder, rows, blocks, meta, counts, on_progress)
     return folder
 
 
-def _import_fields(video, events, config: ImportConfig, library: Library, blocks: list[PlacedBlock]) -> dict:
+def import_xdf(
+    path: str | Path,
+    out: str | Path,
+    config: ImportConfig = ImportConfig(),
+    *,
+    vocabulary: MarkerVocabulary = DEFAULT_VOCABULARY,
+    marker_stream: str | None = None,
+) -> Path:
+    """A session folder from a LabRecorder XDF file: the viewer's rows from its ``FaceSignals``
+    stream (mimicry's ``--lsl``), the clips from a ``Markers`` stream read with ``vocabulary``
+    (the presenter's; mimicry's own if there is no other). The session clock is the first
+    ``FaceSignals`` sample's stamp; stamps are read as recorded (:mod:`mimicry.interop.xdf`).
+
+    Raises
+    ------
+    SessionError
+        No (or several) ``FaceSignals`` or ``Markers`` streams to choose from, no clip onset, a
+        clock that goes back.
+    """
+    from ..interop.xdf import face_rows, marker_rows, own_marker_text, read_xdf
+
+    library = load_library(config.library)
+    participant = check_participant(config.participant) if config.participant else new_participant_id()
+    streams = read_xdf(path)
+    face = _one(path, [s for s in streams if s.type == "FaceSignals"], "FaceSignals", None)
+    markers_in = [s for s in streams if s.type == "Markers" and (marker_stream or not s.mimicry)]
+    markers_in = markers_in or [s for s in streams if s.type == "Markers"]  # mimicry's own as the last resort
+    chosen = _one(path, markers_in, "Markers", marker_stream)
+    t0 = float(face.stamps[0]) if face.stamps.size else 0.0
+    rows = face_rows(face, t0=t0)
+    markers = marker_rows(chosen, t0=t0)
+    if chosen.mimicry:
+        markers["text"] = markers["text"].map(own_marker_text)
+    end_s = float(rows["t_s"].max()) if len(rows) else 0.0
+    blocks, others, warnings = blocks_from_markers(markers, vocabulary, library, end_s=end_s)
+    if not blocks:
+        raise SessionError(f"{path}: no clip onset in the markers of stream {chosen.name!r} (its vocabulary?)")
+    folder = create_session_folder(Path(out), participant)
+    fps = face.nominal_srate if face.nominal_srate > 0 else 30.0
+    meta = session_meta(folder, participant, {"xdf_stream": face.name}, fps, (0, 0), None)
+    meta.update(_import_fields(path, None, config, library, blocks))
+    meta["imported"].update(
+        {"face_stream": face.name, "marker_stream": chosen.name, "lsl_time_at_session_0_s": t0,
+         "clock": "the first FaceSignals sample's stamp is 0; stamps as recorded (no dejitter), clock offsets applied"}
+    )  # fmt: skip
+    if warnings:
+        meta["warnings"] = warnings
+    write_json_atomic(folder / "session.json", meta)
+    counts = _write_logs(folder, blocks, library, others, 0.0, end_s)
+    _write_frames(folder, iter(rows.to_dict("records")), blocks, meta, counts, None)
+    return folder
+
+
+def _one(path, streams: list, kind: str, name: str | None):
+    """The one stream of ``kind`` (named ``name`` if given) among ``streams``."""
+    if name is not None:
+        streams = [s for s in streams if s.name == name]
+    if len(streams) != 1:
+        named = f" named {name!r}" if name else ""
+        found = f"{len(streams)} ({', '.join(s.name for s in streams)})" if streams else "none"
+        hint = "; name one with --marker-stream" if len(streams) > 1 and kind == "Markers" else ""
+        raise SessionError(f"{path}: needs one {kind} stream{named}, found {found}{hint}")
+    return streams[0]
+
+
+def _import_fields(recording, events, config: ImportConfig, library: Library, blocks: list[PlacedBlock]) -> dict:
     c = config.columns
+    source = {"events": None} if events is None else {
+        "events": str(events),
+        "events_sha256": sha256_file(Path(events)),
+        "columns": {"onset": c.onset, "stimulus": c.stimulus, "duration": c.duration, "unit_s": c.unit_s},
+        "offset_s": config.offset_s,
+        "clock": "the video's timestamps (t_s 0 = its first frame); onsets placed at onset + offset_s",
+    }  # fmt: skip
     return {
         "imported": {
-            "video": str(video),
-            "video_sha256": sha256_file(Path(video)),
-            "events": str(events),
-            "events_sha256": sha256_file(Path(events)),
-            "columns": {"onset": c.onset, "stimulus": c.stimulus, "duration": c.duration},
-            "offset_s": config.offset_s,
-            "clock": "the video's timestamps (t_s 0 = its first frame); onsets placed at onset + offset_s",
+            "recording": str(recording),
+            "recording_sha256": sha256_file(Path(recording)),
+            **source,
             "imported_at": now_iso(),
         },
         "protocol": None,
@@ -121,16 +196,15 @@ def _import_fields(video, events, config: ImportConfig, library: Library, blocks
     }
 
 
-def _write_logs(folder: Path, blocks, library: Library, table: pd.DataFrame, offset_s: float, video_s: float) -> dict:
-    """``stimulus_log.csv`` and ``events_log.csv``; returns their row counts by file name."""
+def _write_logs(folder: Path, blocks, library: Library, others: pd.DataFrame, offset_s: float, end_s: float) -> dict:
+    """``stimulus_log.csv`` and ``events_log.csv`` (``others``: the events that name no clip);
+    returns their row counts by file name."""
     clips = list({b.stimulus.id: b.stimulus for b in blocks}.values())
     onsets: dict[str, list[tuple[float, str]]] = {}
     for kind in ("smile", "yawn"):
         times, actor = actor_data(library, clips, kind)
         for sid, ts in times.items():
             onsets.setdefault(sid, []).extend((float(t), kind) for t in ts)
-    end_s = video_s if video_s != float("inf") else blocks[-1].end_s
-    others = table[table["stimulus"] == ""]
     counts = {}
     for name, schema, rows in (
         ("stimulus_log.csv", STIMULUS_LOG, stimulus_log_rows(blocks, actor)),
@@ -144,15 +218,15 @@ def _write_logs(folder: Path, blocks, library: Library, table: pd.DataFrame, off
     return counts
 
 
-def _track_into(
-    folder: Path, source, track: TrackConfig, blocks: list[PlacedBlock], meta: dict, counts: dict, on_progress
+def _write_frames(
+    folder: Path, rows: Iterator[dict], blocks: list[PlacedBlock], meta: dict, counts: dict, on_progress
 ) -> None:
-    """Track the video into ``frames.csv`` (with each frame's block) and complete ``session.json``
-    (``crashed`` or ``aborted`` if tracking stops early: the rows tracked are kept)."""
+    """``rows`` into ``frames.csv`` (with each frame's block) and ``session.json`` completed
+    (``crashed`` or ``aborted`` if the rows stop early, a tracking error: those written are kept)."""
     writer = CsvWriter(folder / "frames.csv", SESSION_FRAMES, partial=False)
     frames, last, last_t, status, error = 0, -1, 0.0, "complete", None
     try:
-        for row, _face in iter_track_rows(source, track):
+        for row in rows:
             row["block"] = next((b.index for b in blocks if b.onset_s <= row["t_s"] < b.end_s), None)
             writer.write(row)
             if row["frame"] != last:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -285,6 +285,8 @@ class MarkerVocabulary:
         return None, ""
 
 
+DEFAULT_VOCABULARY = MarkerVocabulary()
+"""``onset:<stimulus>``, ``offset:<stimulus>``, ``end``."""
 PSYCHOPY_VOCABULARY = MarkerVocabulary(onset="{stimulus}.started", offset="{stimulus}.stopped", end="experiment.ended")
 """Markers named as PsychoPy names its components' times (``movie.started``, ``movie.stopped``):
 name each Movie component after its clip."""
@@ -327,3 +329,42 @@ def read_vocabulary(path: str | Path) -> MarkerVocabulary:
     for p in patterns.values():
         _pattern(p)
     return MarkerVocabulary(**{**base.__dict__, **patterns})
+
+
+def blocks_from_markers(
+    markers: pd.DataFrame, vocabulary: MarkerVocabulary, library: Library, *, end_s: float
+) -> tuple[list[PlacedBlock], pd.DataFrame, list[str]]:
+    """Blocks from recorded markers (``t_s``, ``text`` in time order), as :class:`~mimicry.session.recorder.Recorder`
+    makes them live: an onset opens a clip, its offset, the next onset, an ``end`` or ``end_s``
+    closes it (at most its length). Returns the blocks, every other marker as ``onset_s``,
+    ``label``, ``line`` (for :func:`events_log_rows`) and warnings (clips the library lacks)."""
+    blocks: list[PlacedBlock] = []
+    others: list[tuple[float, str, int]] = []
+    unknown: list[str] = []
+    opened: tuple[Stimulus, float, int] | None = None
+
+    def close(t: float) -> None:
+        nonlocal opened
+        if opened is not None:
+            s, onset, line = opened
+            blocks.append(PlacedBlock(len(blocks), s, onset, max(min(t - onset, s.duration_s), 0.0), line))
+        opened = None
+
+    for i, (t, text) in enumerate(zip(markers["t_s"].to_numpy(float), markers["text"].astype(str)), start=1):
+        action, name = vocabulary.parse(text)
+        s = find_stimulus(name, library) if action in ("onset", "offset") and name else None
+        if action == "onset" and s is not None:
+            close(t)
+            opened = (s, float(t), i)
+        elif action == "offset" and s is not None and opened is not None and opened[0].id == s.id:
+            close(t)
+        else:
+            if action == "end":
+                close(t)
+            if action in ("onset", "offset") and s is None and name not in unknown:
+                unknown.append(name)
+            others.append((float(t), text, i))
+    close(end_s)
+    warnings = [f"markers name {n!r}, which is not in the library {library.root}: kept as markers" for n in unknown]
+    kept = [replace(b, index=k) for k, b in enumerate(b for b in blocks if b.shown_s > 0)]
+    return kept, pd.DataFrame(others, columns=["onset_s", "label", "line"]), warnings
