@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -70,6 +71,14 @@ def test_an_imported_session_is_read_by_analyze_report_summary_and_export(tmp_pa
     for fmt in ("bids", "openface"):
         r = run("export", folder, "--format", fmt, "--out", tmp_path / fmt)
         assert r.exit_code == 0, r.stderr
+    # an OpenFace 2 CSV in place of the video (here the export's own, with OpenFace's columns)
+    (openface,) = (tmp_path / "openface").glob("*.csv")
+    r = run("import", openface, "--events", ev, "--out", tmp_path / "of", "--library", short_library, "--offset-s", "0.5",
+            "--surrogates", "50")  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    of_meta = json.loads((only_session(tmp_path / "of") / "session.json").read_text())
+    assert of_meta["status"] == "complete" and of_meta["camera"] == {"openface_csv": str(openface)}
+    assert of_meta["camera_fps"] == pytest.approx(25.0, rel=0.01)
     # the clips shown are copied into the BIDS folder and named by stim_file; the validator agrees
     assert sorted(p.name for p in (tmp_path / "bids" / "stimuli").iterdir()) == ["control-short.mp4", "smile-short.mp4"]
     events = pd.read_csv(next((tmp_path / "bids").rglob("*_events.tsv")), sep="\t")
@@ -141,6 +150,11 @@ def test_the_sample_viewer_imported_with_its_onsets_gives_the_verdicts_of_run(tm
     assert r.exit_code == 0, r.stderr
     assert _verdicts(only_session(tmp_path / "imported")).to_dict() == staged.to_dict()
     assert staged["smile_mimicry"] == "detected"
+    # tracked elsewhere first (a mimicry track CSV), the same
+    assert run("track", SAMPLE, "--out", tmp_path / "sample.csv").exit_code == 0
+    r = run("import", tmp_path / "sample.csv", "--events", ev, "--out", tmp_path / "csv", "--surrogates", "200")
+    assert r.exit_code == 0, r.stderr
+    assert _verdicts(only_session(tmp_path / "csv")).to_dict() == staged.to_dict()
     (smile, t_smile), yawn, (control, t_control) = SAMPLE_ONSETS
     swapped = events_tsv(tmp_path / "swapped.tsv", [(control, t_smile), yawn, (smile, t_control - 2.0)])
     r = run("import", SAMPLE, "--events", swapped, "--out", tmp_path / "swapped", "--surrogates", "200")
@@ -162,3 +176,28 @@ def test_import_refuses_events_that_do_not_fit_in_one_line(tmp_path, data_dir, o
     lines = [x for x in r.stderr.splitlines() if x.strip()]
     assert r.exit_code == 1 and len(lines) == 1 and re.search(pattern, lines[0]), r.stderr
     assert not (tmp_path / "s").exists() or not any((tmp_path / "s").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("t_s", "pattern"),
+    [
+        ([0.0, 0.04, 0.04, 0.12], r"frame 2's time 0.04 s is not after frame 1's"),
+        (list(np.cumsum(0.04 * np.where(np.arange(200) % 3, 1.0, 1.9))), "vary by more than a quarter"),
+        ([0.0], "fewer than two frames"),
+    ],
+)
+def test_rows_from_elsewhere_must_step_regularly_with_their_frames(t_s, pattern, tmp_path):
+    from mimicry.errors import SessionError
+    from mimicry.session.imported import check_timeline
+
+    rows = pd.DataFrame({"frame": range(len(t_s)), "t_s": t_s})
+    with pytest.raises(SessionError, match=pattern):
+        check_timeline(rows, tmp_path / "x.csv")
+
+
+def test_a_regular_timeline_with_dropped_frames_gives_its_step(tmp_path):
+    from mimicry.session.imported import check_timeline
+
+    frames = np.r_[0:50, 53:100]  # three frames dropped: their numbers are missing, the step holds
+    rows = pd.DataFrame({"frame": frames, "t_s": frames / 30.0})
+    assert check_timeline(rows, tmp_path / "x.csv") == pytest.approx(1 / 30)

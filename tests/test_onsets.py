@@ -195,3 +195,28 @@ def test_the_events_log_keeps_every_other_row_as_a_marker(tmp_path, library):
     ]  # fmt: skip
     assert log.t_s.tolist() == [0.0, 1.5, 2.5, 5.5, 25.5, 26.5, 60.5, 100.0]
     assert log[log.event == "marker"].detail.tolist() == ["fixation", "response"]
+
+
+def test_the_actor_s_offsets_are_events_too(library):
+    """Issue 30 item 5: a clip's smiles and yawns end as well as start (``stimulus_yawn_end``)."""
+    from mimicry.session.clips import actor_events
+
+    ev = pd.read_csv(library.events_path("yawn-man-a"))
+    events = actor_events(library, "yawn-man-a")
+    assert [t for t, k in events if k == "yawn"] == ev.onset_s.tolist()
+    assert [t for t, k in events if k == "yawn_end"] == ev.offset_s.tolist()
+    assert [t for t, _ in events] == sorted(t for t, _ in events)
+    blocks = place_blocks(
+        pd.DataFrame(
+            {"line": [2], "onset_s": [1.0], "duration_s": [np.nan], "stimulus": ["yawn-man-a"], "label": [""]}
+        ),
+        {"yawn-man-a": library.get("yawn-man-a")},
+        offset_s=0.0,
+        video_s=100.0,
+        source="e",
+    )
+    log = events_log_rows(
+        blocks, {"yawn-man-a": events}, pd.DataFrame(columns=["onset_s", "label", "line"]), offset_s=0, end_s=100
+    )
+    ends = log[log.event == "stimulus_yawn_end"].t_s.to_numpy()
+    assert len(ends) == len(ev) and np.allclose(ends, 1.0 + ev.offset_s.to_numpy())

@@ -146,7 +146,8 @@ def import_(
     """Make a session folder from VIDEO, a participant recorded while another program (PsychoPy,
     jsPsych, E-Prime, Presentation) showed the clips, and that program's onsets; then analyse it
     as `mimicry run` does. The session clock is the video's; session.json records where the
-    video and events came from and the offset used. VIDEO may also be a LabRecorder .xdf file
+    video and events came from and the offset used. VIDEO may also be a CSV tracked elsewhere
+    (a mimicry track CSV, or an OpenFace 2 FeatureExtraction CSV) or a LabRecorder .xdf file
     holding mimicry's FaceSignals stream (--lsl) and the presenter's Markers stream.
 
     \b
@@ -156,7 +157,7 @@ def import_(
             --stimulus-column movie_file --offset-s -2.35
         mimicry import sub-P01_ses-S001_task-mimicry.xdf --marker-style psychopy
     """
-    from ..session.imported import ImportConfig, import_video, import_xdf
+    from ..session.imported import ImportConfig, import_rows, import_video, import_xdf
     from ..session.onsets import EventColumns
     from .recording import _analyse_and_report
 
@@ -167,7 +168,11 @@ def import_(
         vocabulary = vocabulary_from(marker_style, marker_map)
         folder = import_xdf(video, out, config, vocabulary=vocabulary, marker_stream=marker_stream)
     elif events is None:
-        raise click.UsageError("a video needs --events (the presenter's onsets); an XDF file carries its markers")
+        raise click.UsageError(
+            "a video or CSV needs --events (the presenter's onsets); an XDF file carries its markers"
+        )
+    elif video.suffix.lower() == ".csv":
+        folder = import_rows(video, events, out, config)
     else:
         folder = import_video(video, events, out, config)
     click.echo(f"imported {folder}", err=True)

@@ -122,6 +122,7 @@ EVENTS_LOG = CsvSchema(
             "",
             "`session_start`, `baseline_start`, `block_start`, `block_end`, "
             "`stimulus_smile` / `stimulus_yawn` (the actor's smile or yawn onset on screen; detail: stimulus id), "
+            "`stimulus_smile_end` / `stimulus_yawn_end` (its offset), "
             "`pause`, `resume`, "
             "`calibration_start`, `calibration_cue` (detail: `relaxed`, `smile` or `open`), `calibration_end`, "
             "`key`, `camera_lost`, `camera_back`, `camera_end`, `stimulus_drop`, `abort`, `session_end`; "

@@ -31,6 +31,21 @@ def actor_data(library: Library, clips: list[Stimulus], kind: str) -> tuple[dict
     return events, tracks
 
 
+def actor_events(library: Library, stimulus: Stimulus | str) -> list[tuple[float, str]]:
+    """The actor's smile and yawn onsets and offsets in a clip, clip seconds, in order: labels
+    ``smile``, ``yawn`` (onsets) and ``smile_end``, ``yawn_end`` (offsets), as logged
+    ``stimulus_<label>`` when they are on screen (the clip's events file; none without one)."""
+    p = library.events_path(stimulus)
+    if not p.is_file():
+        return []
+    ev = pd.read_csv(p)
+    ev = ev[ev["kind"].isin(("smile", "yawn"))]
+    out = [(float(t), str(k)) for t, k in zip(ev["onset_s"], ev["kind"])]
+    if "offset_s" in ev:
+        out += [(float(t), f"{k}_end") for t, k in zip(ev["offset_s"], ev["kind"]) if pd.notna(t)]
+    return sorted(out)
+
+
 class ClipReader:
     """Frames of the clip on screen, read forward as the playlist advances (a new block reopens its clip)."""
 

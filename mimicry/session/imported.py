@@ -15,16 +15,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from ..errors import SessionError
+from ..errors import MimicryError, SessionError
 from ..schema import EVENTS_LOG, SESSION_FRAMES, STIMULUS_LOG
 from ..sensing.capture import VideoFileSource
 from ..sensing.model import resolve_model, sha256_file
 from ..sensing.pipeline import TrackConfig, iter_track_rows
 from ..stimuli.library import Library, load_library
 from ..writers import CsvWriter
-from .clips import actor_data
+from .clips import actor_data, actor_events
 from .engine import base_meta, check_participant, create_session_folder, new_participant_id, now_iso, session_meta
 from .folder import write_json_atomic
 from .onsets import (
@@ -95,6 +96,99 @@ def import_video(
         rows = (row for row, _face in iter_track_rows(source, track))
         _write_frames(folder, rows, blocks, meta, counts, on_progress)
     return folder
+
+
+def import_rows(
+    csv: str | Path,
+    events: str | Path,
+    out: str | Path,
+    config: ImportConfig = ImportConfig(),
+) -> Path:
+    """A session folder from rows tracked elsewhere instead of a video: a ``mimicry track`` CSV
+    or an OpenFace 2 CSV (``FeatureExtraction``; :func:`~mimicry.interop.openface.frames_from_openface`
+    maps its action units), with the clips of ``events`` on its timeline (``t_s``, or OpenFace's
+    ``timestamp``, plus nothing: ``offset_s`` moves the events).
+
+    Raises
+    ------
+    SessionError
+        Not a track or OpenFace CSV, timestamps that do not step regularly with the frame
+        numbers, events outside its timeline, or any of :func:`import_video`'s event errors.
+    """
+    library = load_library(config.library)
+    table = read_events(events, config.columns)
+    stimuli = resolve_stimuli(table, library, events)
+    participant = check_participant(config.participant) if config.participant else new_participant_id()
+    rows, kind = read_rows(Path(csv))
+    step_s = check_timeline(rows, Path(csv))
+    end_s = float(rows["t_s"].max()) + step_s
+    blocks = place_blocks(table, stimuli, offset_s=config.offset_s, video_s=end_s, source=events)
+    folder = create_session_folder(Path(out), participant)
+    meta = session_meta(folder, participant, {kind: str(csv)}, round(1.0 / step_s, 3), (0, 0), None)
+    meta.update(_import_fields(csv, events, config, library, blocks))
+    meta["imported"]["clock"] = f"the {kind}'s own times (t_s, or OpenFace's timestamp); onsets at onset + offset_s"
+    write_json_atomic(folder / "session.json", meta)
+    counts = _write_logs(folder, blocks, library, table[table["stimulus"] == ""], config.offset_s, end_s)
+    _write_frames(folder, iter(rows.to_dict("records")), blocks, meta, counts, None)
+    return folder
+
+
+def read_rows(path: Path) -> tuple[pd.DataFrame, str]:
+    """A track CSV (``"track_csv"``) or an OpenFace 2 CSV (``"openface_csv"``) as ``frames.csv`` rows.
+
+    Raises
+    ------
+    SessionError
+        Neither (one line naming what is missing).
+    """
+    from ..interop.openface import frames_from_openface
+    from ..schema import TRACK
+    from .folder import read_csv_checked, read_table
+
+    if not path.is_file():
+        raise SessionError(f"no such file: {path}")
+    try:
+        head = pd.read_csv(path, nrows=0).columns
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
+        raise SessionError(f"{path}: not a readable CSV") from None
+    if "AU12_r" in {str(c).strip() for c in head}:
+        try:
+            return frames_from_openface(read_table(path)), "openface_csv"
+        except MimicryError as e:
+            raise SessionError(f"{path}: {e}") from None
+    if not {"t_s", "frame", "detected"} <= set(head):
+        raise SessionError(f"{path}: neither a mimicry track CSV (t_s, frame, detected, ...) nor an OpenFace 2 CSV")
+    return read_csv_checked(path, TRACK), "track_csv"
+
+
+def check_timeline(rows: pd.DataFrame, path: Path) -> float:
+    """The time step of the rows' frames, s, checked: times increase with the frame numbers and
+    step regularly with them (a CSV from another recording, or one with its times in ms or its
+    frames renumbered, disagrees).
+
+    Raises
+    ------
+    SessionError
+        Fewer than two frames, times that do not increase, or times whose step over the frame
+        numbers varies by more than a quarter.
+    """
+    per_frame = rows.groupby("frame", sort=True)["t_s"].first()
+    if len(per_frame) < 2:
+        raise SessionError(f"{path}: fewer than two frames")
+    frames, t = per_frame.index.to_numpy(float), per_frame.to_numpy(float)
+    if np.any(np.diff(t) <= 0):
+        i = int(np.flatnonzero(np.diff(t) <= 0)[0])
+        raise SessionError(
+            f"{path}: frame {int(frames[i + 1])}'s time {t[i + 1]:g} s is not after frame {int(frames[i])}'s"
+        )
+    step = np.diff(t) / np.diff(frames)  # per frame number: gaps of dropped frames count
+    typical = float(np.median(step))
+    if np.mean(np.abs(step - typical) > 0.25 * typical) > 0.01:
+        raise SessionError(
+            f"{path}: the times step {typical:.4f} s per frame at the median but vary by more than a quarter "
+            "over 1 % of the frames: not one recording's timeline (times in ms? frames renumbered?)"
+        )
+    return typical
 
 
 def import_xdf(
@@ -200,11 +294,8 @@ def _write_logs(folder: Path, blocks, library: Library, others: pd.DataFrame, of
     """``stimulus_log.csv`` and ``events_log.csv`` (``others``: the events that name no clip);
     returns their row counts by file name."""
     clips = list({b.stimulus.id: b.stimulus for b in blocks}.values())
-    onsets: dict[str, list[tuple[float, str]]] = {}
-    for kind in ("smile", "yawn"):
-        times, actor = actor_data(library, clips, kind)
-        for sid, ts in times.items():
-            onsets.setdefault(sid, []).extend((float(t), kind) for t in ts)
+    _, actor = actor_data(library, clips, "smile")
+    onsets = {s.id: actor_events(library, s) for s in clips}
     counts = {}
     for name, schema, rows in (
         ("stimulus_log.csv", STIMULUS_LOG, stimulus_log_rows(blocks, actor)),

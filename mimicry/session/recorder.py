@@ -27,7 +27,7 @@ from ..errors import MimicryError
 from ..sensing.model import resolve_model
 from ..sensing.pipeline import TrackConfig, open_landmarker
 from ..stimuli.library import Stimulus, load_library
-from .clips import actor_data
+from .clips import actor_data, actor_events
 from .engine import LiveSession, base_meta, check_participant, create_session_folder, new_participant_id, open_camera
 from .onsets import PlacedBlock, find_stimulus, stimulus_log_rows
 
@@ -217,13 +217,11 @@ class Recorder:
         self.live.write_meta()
 
     def _actor(self, s: Stimulus) -> tuple[list[tuple[float, str]], dict]:
-        """The actor's smile and yawn onsets in clip ``s`` (clip s, in order) and its per-frame
-        signals (read once per clip)."""
+        """The actor's smile and yawn onsets and offsets in clip ``s`` (:func:`~.clips.actor_events`)
+        and its per-frame signals (read once per clip)."""
         if s.id not in self._actors:
-            smiles, tracks = actor_data(self.library, [s], "smile")
-            yawns, _ = actor_data(self.library, [s], "yawn")
-            onsets = [(float(x), "smile") for x in smiles[s.id]] + [(float(x), "yawn") for x in yawns[s.id]]
-            self._actors[s.id] = (sorted(onsets), tracks)
+            _, tracks = actor_data(self.library, [s], "smile")
+            self._actors[s.id] = (actor_events(self.library, s), tracks)
         return self._actors[s.id]
 
     # -- the end --------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from ..sensing.model import resolve_model
 from ..sensing.pipeline import TrackConfig, open_landmarker
 from ..stimuli.library import load_library
 from ..stimuli.protocol import ProtocolError, ResolvedBlock, load_protocol, resolve_blocks
+from .clips import actor_events
 from .display import KEY_CLOSED, KEY_ESC, KEY_Q, KEY_SPACE, StimulusDisplay
 from .engine import (
     LiveSession,
@@ -126,7 +127,7 @@ class SessionRun:
                 f"{config.protocol}: the session would last {total_s(self.plan) / 3600:.1f} h; at most "
                 f"{MAX_SESSION_S / 3600:g} h (durations are in seconds: a typo?)"
             )
-        self.onsets = {sid: self._actor_onsets(sid) for sid in self.stimuli}
+        self.onsets = {sid: actor_events(self.library, sid) for sid in self.stimuli}
         if config.lsl is not None:
             load_pylsl()  # a missing pylsl fails before the camera opens
         self.source = self._open_camera(config.camera, config.camera_size)
@@ -155,15 +156,6 @@ class SessionRun:
         except BaseException:
             self.source.close()
             raise
-
-    def _actor_onsets(self, stimulus_id: str) -> list[tuple[float, str]]:
-        """The actor's smile and yawn onsets in the clip (s), in order (the clip's events file)."""
-        path = self.library.events_path(stimulus_id)
-        if not path.is_file():
-            return []
-        ev = pd.read_csv(path)
-        ev = ev[ev["kind"].isin(("smile", "yawn"))]
-        return sorted(zip(ev["onset_s"].astype(float), ev["kind"].astype(str)))
 
     def abort(self, reason: str = "aborted") -> None:
         """Stop the session at the next frame (Ctrl-C, SIGTERM, a key)."""
@@ -449,7 +441,7 @@ class SessionRun:
                     "yawn": yawn[k] if k < yawn.size else float("nan"),
                 }
             )
-            while onsets and onsets[0][0] <= k / stim.fps:  # the actor's onset is on screen now
+            while onsets and onsets[0][0] <= k / stim.fps:  # the actor's onset (offset) is on screen now
                 log_event(now, f"stimulus_{onsets.pop(0)[1]}", b.index, b.stimulus_id)
             shown += 1
             k += 1
