@@ -165,3 +165,45 @@ def test_keep_audio_copies_the_sound_and_the_clip_still_plays_silently(tmp_path)
     assert "Audio: aac" in probe and "Video:" in probe
     with VideoFileSource(clip) as s:
         assert sum(1 for _ in s) == 20
+
+
+@pytest.fixture
+def resting_video(tmp_path):
+    """30 s of the same face as ``yawning_video`` at rest (12 fps): room for any control."""
+    import cv2
+
+    img, xy = synth.neutral_face()
+    still = synth.warp_face(img, xy, 0.0, 0.0)
+    path = tmp_path / "rest.mp4"
+    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 12.0, (img.shape[1], img.shape[0]))
+    for _ in range(360):
+        vw.write(still)
+    vw.release()
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.mediapipe
+def test_with_no_room_for_controls_the_yawns_are_cut_and_the_controls_come_from_another_video(
+    tmp_path, yawning_video, resting_video
+):
+    """Issue 32: 11-s clips (3 s of padding) leave no stretch at rest that long in the yawning
+    video: its yawns are cut all the same, with a warning; --controls-from takes the controls
+    from another video of the same person."""
+    base = ["stimuli", "cut", yawning_video, "--kind", "yawn", "--controls", "--pad-before", 3, "--pad-after", 3]
+    rest = ["--source", "made by tests", "--license", "MIT", "--fps", 12, "--size", 192, "--synthetic"]
+    r = run(*base, "--library", tmp_path / "a", *rest)
+    assert r.exit_code == 0, r.output
+    lib = load_library(tmp_path / "a")
+    n = len(lib.of_kind("yawn"))  # 3 s of padding merge the two yawns into one clip of 18.5 s
+    assert n >= 1 and lib.of_kind("control") == []
+    (warning,) = [x for x in r.stderr.splitlines() if x.startswith("warning:")]
+    assert f"{n} of {n} control clips not made" in warning and "--controls-from" in warning
+    r = run(*base, "--library", tmp_path / "b", "--controls-from", resting_video, *rest)
+    assert r.exit_code == 0, r.output
+    lib = load_library(tmp_path / "b")
+    yawns, controls = lib.of_kind("yawn"), lib.of_kind("control")
+    assert [s.id for s in controls] == [f"control-yawns-{k:02d}" for k in range(1, n + 1)]
+    assert all(c.cut_from == "rest.mp4" for c in controls) and all(y.cut_from == "yawns.mp4" for y in yawns)
+    assert sorted(round(c.duration_s) for c in controls) == sorted(round(y.duration_s) for y in yawns)
+    assert "warning:" not in r.stderr

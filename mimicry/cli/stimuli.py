@@ -97,6 +97,12 @@ def stimuli_add(file, kind, stimulus_id, source, license_, description, library,
 @click.option("--source", required=True, help="Where the video comes from (recorded in the manifest).")
 @click.option("--license", "license_", required=True, help="The video's licence, or the rights you hold to it.")
 @click.option("--controls", is_flag=True, help="Also cut control clips of the same lengths where the face is at rest.")
+@click.option(
+    "--controls-from",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With --controls: another video of the same person to take the controls from when VIDEO has no room.",
+)
 @click.option("--pad-before", type=FiniteRange(0, 10), default=1.5, show_default=True, help="Seconds before.")
 @click.option("--pad-after", type=FiniteRange(0, 10), default=1.5, show_default=True, help="Seconds after.")
 @click.option("--per-clip", type=click.IntRange(1, 20), default=1, show_default=True, help="Events per clip.")
@@ -113,6 +119,7 @@ def stimuli_cut(
     source,
     license_,
     controls,
+    controls_from,
     pad_before,
     pad_after,
     per_clip,
@@ -124,7 +131,8 @@ def stimuli_cut(
 ):
     """Find the yawns (or smiles) in VIDEO with mimicry's own signals and add each, padded, as a
     clip to the library; with --controls also control clips from stretches where the face is at
-    rest (no smile or yawn nearby, mouth closed: no talking).
+    rest (no smile or yawn nearby, mouth closed: no talking), of VIDEO, then of --controls-from
+    (another video of the same person); controls neither has room for are left out with a warning.
 
     Every clip is cropped around the face, scaled and re-timed, then tracked again and checked to
     be its kind; its manifest entry records cut_from, cut_start_s and cut_end_s. If any clip fails,
@@ -137,12 +145,20 @@ def stimuli_cut(
     """
     from ..stimuli.cut import CutConfig, cut_stimuli
 
+    if controls_from is not None and not controls:
+        raise click.UsageError("--controls-from needs --controls")
     config = CutConfig(pad_before, pad_after, per_clip, controls, size, fps, keep_audio=keep_audio)
-    added = cut_stimuli(video, kind, library, source, license_, config, synthetic=synthetic, model=model)
+    warnings: list[str] = []
+    added = cut_stimuli(
+        video, kind, library, source, license_, config, synthetic=synthetic, model=model,
+        controls_from=controls_from, on_warning=warnings.append,
+    )  # fmt: skip
     for s in added:
         click.echo(
             f"added {s.id} ({s.kind}, {s.duration_s:.1f} s, {s.cut_start_s:.2f}-{s.cut_end_s:.2f} s of {s.cut_from})"
         )
+    for line in warnings:
+        click.echo(f"warning: {line}", err=True)
 
 
 @stimuli.command("record")

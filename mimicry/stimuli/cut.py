@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -218,11 +219,19 @@ def cut_stimuli(
     synthetic: bool = False,
     model: str | Path | None = None,
     extra: dict | None = None,
+    *,
+    controls_from: str | Path | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> list[Stimulus]:
     """Find the ``kind`` events in ``video``, cut them (and controls) and add every clip to
     ``library``, or nothing: any refusal is one :class:`StimulusError` line. ``kind`` control
     cuts only controls (``config.control_s`` long, up to ``config.max_controls``); ``extra``:
-    more manifest fields for every clip (``actor``, ``consent``, ``recorded_at``)."""
+    more manifest fields for every clip (``actor``, ``consent``, ``recorded_at``).
+
+    With ``config.controls``, one control clip per event clip, of its length, from stretches of
+    ``video`` where the face is at rest, then of ``controls_from`` (another video of the same
+    person); controls that neither has room for are not made, and ``on_warning`` is told which
+    and why (the event clips are added all the same)."""
     video = Path(video)
     if kind not in ("yawn", "smile", "control"):
         raise StimulusError(f"kind must be yawn, smile or control, got {kind!r}")
@@ -242,29 +251,77 @@ def cut_stimuli(
         spans = control_spans(track, [config.control_s] * config.max_controls, config)
         if not spans:
             raise StimulusError(f"{video}: no {config.control_s:g} s with the face at rest (no smile, yawn or talking)")
-    elif config.controls:
-        controls = control_spans(track, [s.end_s - s.start_s for s in spans], config)
-        if not controls:
-            raise StimulusError(f"{video}: no stretch with the face at rest long enough for a control clip")
-        spans += controls
+    sources = [(video, track, spans)]
+    if config.controls and kind != "control":
+        sources += _control_sources(video, track, spans, config, controls_from, model, on_warning)
     with tempfile.TemporaryDirectory(prefix="mimicry-cut-") as tmp:
-        paths = write_clips(video, track, spans, Path(tmp), config)
-        new = [
-            _new_entry(video, p, s, i, spans, source, license, synthetic, extra or {})
-            for i, (p, s) in enumerate(zip(paths, spans))
-        ]
+        new = []
+        for k, (vid, tr, sp) in enumerate(sources):
+            (Path(tmp) / str(k)).mkdir()
+            paths = write_clips(vid, tr, sp, Path(tmp) / str(k), config)
+            done = [s for _, _, earlier in sources[:k] for s in earlier]  # numbering goes on across videos
+            new += [
+                _new_entry(vid, p, s, i, done + sp, source, license, synthetic, extra or {}, name=video.stem)
+                for i, (p, s) in enumerate(zip(paths, sp), start=len(done))
+            ]
         return add_stimuli(new, library, model=model)
 
 
+def _control_sources(video, track, spans, config, controls_from, model, on_warning) -> list[tuple]:
+    """(video, track, control spans) for each video that has room for some of the controls
+    (one per event clip, of its length): ``video`` first, then ``controls_from``."""
+    lengths = [s.end_s - s.start_s for s in spans]
+    candidates = [(Path(video), track)] + ([(Path(controls_from), None)] if controls_from else [])
+    out, left = [], lengths
+    for vid, tr in candidates:
+        if not left:
+            break
+        tr = face_track(vid, model) if tr is None else tr
+        found = control_spans(tr, left, config)
+        if found:
+            out.append((vid, tr, found))
+        left = _unmet(left, found)
+    if left and on_warning is not None:
+        where = " or ".join(v.name for v, _ in candidates)
+        hint = "" if controls_from else "; take them from another video of the same person with --controls-from"
+        on_warning(
+            f"{len(left)} of {len(lengths)} control clips not made: no stretch of "
+            f"{', '.join(f'{x:.1f}' for x in left)} s with the face at rest (no smile, yawn or talking) in {where}{hint}"
+        )
+    return out
+
+
+def _unmet(lengths: list[float], found: list[Span]) -> list[float]:
+    """The lengths no span of ``found`` has (each span uses up one length it matches)."""
+    left = list(lengths)
+    for c in found:
+        match = next((x for x in left if abs(x - (c.end_s - c.start_s)) < 2e-3), None)
+        if match is not None:
+            left.remove(match)
+    return left
+
+
 def _new_entry(
-    video: Path, path: Path, span: Span, i: int, spans: list[Span], source, license, synthetic, extra: dict
+    video: Path,
+    path: Path,
+    span: Span,
+    i: int,
+    spans: list[Span],
+    source,
+    license,
+    synthetic,
+    extra: dict,
+    *,
+    name: str,
 ) -> NewStimulus:
+    """The manifest entry of clip ``i`` of ``spans``, cut from ``video``; ids from ``name`` (the
+    main video's: controls taken from another video are numbered on)."""
     n = sum(s.kind == span.kind for s in spans[:i]) + 1
     what = f"{span.events} {span.kind}{'s' if span.events != 1 else ''}" if span.kind != "control" else "face at rest"
     return NewStimulus(
         file=path,
         kind=span.kind,
-        id=f"{span.kind}-{_slug(video.stem)[:40]}-{n:02d}",
+        id=f"{span.kind}-{_slug(name)[:40]}-{n:02d}",
         source=f"{source.strip()}; cut from {video.name} by mimicry stimuli cut",
         license=license,
         description=f"{what}, cut from {video.name} at {span.start_s:.2f}-{span.end_s:.2f} s, face-centred",
