@@ -32,12 +32,12 @@ from ..session.folder import (
     write_text_atomic,
 )
 from . import figures
+from .notable import notable_events
 
 SMILE_WINDOW_S = (-2.0, 5.0)
 """Event-locked smile average, seconds around each of the video's smile onsets."""
 YAWN_WINDOW_S = (-5.0, 20.0)
 """Event-locked yawn average, seconds around each of the video's yawn onsets."""
-NOTABLE_EVENTS = ("pause", "resume", "camera_lost", "camera_end", "stimulus_drop", "abort")
 
 STATUS_NOTES = {
     "aborted": "This session was stopped before the end of the protocol: the results cover only the part "
@@ -471,7 +471,7 @@ def report_html(res: SessionResults) -> str:
         + "</table>"
     )
     if res.events_log is not None and len(res.events_log):
-        notable = res.events_log[res.events_log["event"].isin(NOTABLE_EVENTS)]
+        notable = notable_events(res.events_log)
         if len(notable):
             parts.append("<h3>Notable events</h3>" + html_table(notable.astype(object).where(notable.notna(), "")))
     for face in faces:
