@@ -106,7 +106,7 @@ def record(
         config = RecorderConfig(
             participant, out, library, max_faces, model, parse_camera_size(camera_size), markers=markers
         )
-        rec = Recorder(camera, config, lsl=_streams(lsl_cfg, camera, participant))
+        rec = Recorder(camera, config, lsl=lsl_cfg)
     except BaseException:
         source.close()
         raise
@@ -128,15 +128,6 @@ def _marker_source(spec: str, vocabulary, stream: str | None, wait_s: float):
     if spec == "lsl":
         return LslMarkers(vocabulary, name=stream, timeout_s=wait_s)
     return SocketMarkers(vocabulary, spec)
-
-
-def _streams(lsl_cfg, camera, participant):
-    """mimicry's own outlets of ``--lsl`` (None without it)."""
-    if lsl_cfg is None:
-        return None
-    from ..interop.lsl import LslStreams
-
-    return LslStreams(lsl_cfg, 30.0, True, f"mimicry-record-{camera}", {"participant": participant or ""})
 
 
 def _record_until_the_end(rec, source) -> Path:

@@ -79,8 +79,9 @@ class Recorder:
     camera : int | str | Path
         A webcam index, or a video file replayed as a camera (``sample``: the bundled viewer).
     config : RecorderConfig
-    lsl : LslStreams, optional
-        mimicry's own outlets (``--lsl``: the viewer's signals and the events, live).
+    lsl : LslConfig, optional
+        mimicry's own outlets (``--lsl``: the viewer's signals and the events, live), opened at
+        the camera's rate.
     **options
         Fields of :class:`RecorderConfig` (``participant="P01"``, ``out="sessions"``, ...).
 
@@ -98,13 +99,21 @@ class Recorder:
         track = TrackConfig(max_faces=config.max_faces, model=model_path if config.model else None)
         self.source = open_camera(camera, config.camera_size)
         self.timeline = _Timeline()
-        landmarker = None
+        landmarker = streams = None
         try:
+            if lsl is not None:  # at the camera's own rate, open before the clock starts
+                from ..interop.lsl import LslStreams, source_id_for
+
+                streams = LslStreams(
+                    lsl, self.source.nominal_fps, True, source_id_for(self.source), {"participant": self.participant}
+                )
             landmarker = open_landmarker(self.source, track)
             self.folder = create_session_folder(Path(config.out), self.participant)
         except BaseException:
             if landmarker is not None:
                 landmarker.close()
+            if streams is not None:
+                streams.close()
             self.source.close()
             raise
         meta = base_meta(self.folder, self.participant, self.source, model_path)
@@ -115,7 +124,7 @@ class Recorder:
             self.folder,
             meta,
             on_row=lambda row: row.__setitem__("block", self.timeline.block_at(row["t_s"])),
-            lsl=lsl,
+            lsl=streams,
             landmarker=landmarker,
         )
         self._lock = threading.Lock()
