@@ -353,8 +353,10 @@ def _tables(res: SessionResults) -> list[str]:
         "every sentence above.</p>" + html_table(res.verdicts),
         '<h2>Synchrony (descriptive)</h2><p class="small">Pooled rows of scores.csv (all clips of a '
         "kind): secondary measures that describe how closely the signals moved together; the "
-        "verdicts above do not rest on them. The per-clip rows and every column are in the CSV files "
-        "next to this page.</p>"
+        "verdicts above do not rest on them. Their p_value answers another question (is the best "
+        "lagged correlation of the two whole signals higher than with the viewer's shifted in time?) than "
+        "the primary test (does the viewer's smile rise after each of the actor's smiles?), so the two "
+        "p values can differ. The per-clip rows and every column are in the CSV files next to this page.</p>"
         + html_table(pooled[["face", "kind", "signal", "r_peak", "lag_s", "p_value", "wlcc_z", "n_samples"]]),
         "<h2>Contagion</h2>" + html_table(per_face),
     ]
