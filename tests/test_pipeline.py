@@ -196,6 +196,20 @@ def test_a_webcam_is_tracked_like_a_file_in_video_mode(monkeypatch, data_dir, tm
     assert rows.detected.mean() > 0.95
 
 
+def _yawn_rows(face_px_at, *, smile: float) -> pd.DataFrame:
+    """The rows of one face yawning from 2 s (10 s at 30 fps) through the assembler, frame ``i``
+    measuring ``face_px_at(i)`` px wide."""
+    tracker = FaceIdTracker(min_hits=1)
+    asm = RowAssembler(tracker, 1.0, single=True, memory_s=5.0)
+    rows = []
+    for i in range(300):
+        t = i / 30
+        (key,) = tracker.update(np.array([[0.4, 0.4, 0.6, 0.6]]), t)
+        opening = 0.8 * np.clip((t - 2) / 1.5, 0, 1) * (t < 6)  # a yawn from 2 s
+        rows += [r for r, _ in asm.push(i, t, [_face(key, opening, smile, face_px=face_px_at(i))])]
+    return pd.DataFrame(rows + [r for r, _ in asm.flush()])
+
+
 @pytest.mark.parametrize(
     ("face_px", "smile_given", "yawn_given"), [(200.0, True, True), (50.0, True, False), (30.0, False, False)]
 )
@@ -205,15 +219,7 @@ def test_a_face_too_small_for_a_signal_has_that_signal_missing(face_px, smile_gi
     from mimicry.sensing.signals import DEFAULT_CONFIG
 
     assert (DEFAULT_CONFIG.smile_min_face_px, DEFAULT_CONFIG.yawn_min_face_px) == (40.0, 64.0)
-    tracker = FaceIdTracker(min_hits=1)
-    asm = RowAssembler(tracker, 1.0, single=True, memory_s=5.0)
-    rows = []
-    for i in range(300):
-        t = i / 30
-        (key,) = tracker.update(np.array([[0.4, 0.4, 0.6, 0.6]]), t)
-        opening = 0.8 * np.clip((t - 2) / 1.5, 0, 1) * (t < 6)  # a yawn from 2 s
-        rows += [r for r, _ in asm.push(i, t, [_face(key, opening, 0.3, face_px=face_px)])]
-    df = pd.DataFrame(rows + [r for r, _ in asm.flush()])
+    df = _yawn_rows(lambda i: face_px, smile=0.3)
     assert (df.detected == 1).all() and (df.face_px == face_px).all()
     assert df.smile.notna().all() == smile_given and df.smile.isna().all() != smile_given
     assert df.yawn.notna().all() == yawn_given and df.yawn.isna().all() != yawn_given
@@ -279,16 +285,7 @@ def test_crowd_hz_must_be_positive():
 def test_the_minimum_widths_apply_to_the_face_s_median_width_not_frame_by_frame(usual_px, odd_px, yawn_given):
     """A face measuring a few px either side of the yawn floor (64 px) on single frames is judged
     by its median width over 2 s: the odd frames neither give it a yawn nor take it away."""
-    tracker = FaceIdTracker(min_hits=1)
-    asm = RowAssembler(tracker, 1.0, single=True, memory_s=5.0)
-    rows = []
-    for i in range(300):
-        t = i / 30
-        (key,) = tracker.update(np.array([[0.4, 0.4, 0.6, 0.6]]), t)
-        opening = 0.8 * np.clip((t - 2) / 1.5, 0, 1) * (t < 6)
-        px = odd_px if i % 7 == 0 else usual_px
-        rows += [r for r, _ in asm.push(i, t, [_face(key, opening, 0.0, face_px=px)])]
-    df = pd.DataFrame(rows + [r for r, _ in asm.flush()])
+    df = _yawn_rows(lambda i: odd_px if i % 7 == 0 else usual_px, smile=0.0)
     assert set(df.face_px) == {usual_px, odd_px}  # the rows keep what each frame measured
     offline = median_width(df.t_s.to_numpy(), df.face_px.to_numpy())  # the same median, offline
     assert (df.yawn.isna().to_numpy() == (offline < 64.0)).all()

@@ -258,16 +258,14 @@ def _track(
         make_landmarker(config.max_faces, model_buffer=_model_bytes(config.model)) as lm,
     ):
         writer = CsvWriter(out_csv, schema, partial=False)
-        frames, last = 0, -1
         try:
             for row, _face in iter_track_rows(source, cfg, landmarker=lm):
                 if block_at is not None:
                     row["block"] = block_at(row["t_s"])
                 writer.write(row)
-                frames, last = frames + (row["frame"] != last), row["frame"]
         finally:
             writer.close()
-    short = short_video_warning(source.frame_count, max(frames, last + 1))  # indices count skipped frames
+    short = short_video_warning(source.frame_count, source.delivered)  # read, tracked or skipped (crowd_hz)
     if short:  # a batch never counts a cut-off video as done
         raise MimicryError(short[0])
 

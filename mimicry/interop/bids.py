@@ -160,7 +160,7 @@ def export_bids(data: SessionData, out: str | Path, *, license: str | None = Non
     if folder.exists() and any(folder.glob(f"{stem}_*")):
         raise OutputError(f"{folder} already holds {stem}: this session was exported there before")
     clips = session_clips(data)
-    stim_files = {sid: f"{sid}{path.suffix}" for sid, path in clips.items()}
+    stim_files = {sid: f"{sid}{path.suffix}" for sid, (path, _) in clips.items()}
     files: dict[Path, bytes] = {folder / f"{stem}_events.tsv": _tsv(events_table(data, stim_files)).encode()}
     for face in sorted(data.frames["face"].dropna().astype(int).unique()):
         rec = f"{stem}_recording-face{face}_physio"
@@ -173,7 +173,7 @@ def export_bids(data: SessionData, out: str | Path, *, license: str | None = Non
         folder.mkdir(parents=True, exist_ok=True)
         _dataset_files(out, sub, participant, license=license)
         _task_events_json(out, task)
-        copied = _copy_stimuli(out, {stim_files[sid]: path for sid, path in clips.items()})
+        copied = _copy_stimuli(out, {stim_files[sid]: clip for sid, clip in clips.items()})
         for path, content in files.items():
             path.write_bytes(content)
     except OSError as e:
@@ -187,9 +187,10 @@ TASK_DESCRIPTION = (
 )
 
 
-def session_clips(data: SessionData) -> dict[str, Path]:
-    """The clips the session showed, by stimulus id, found in its library (``session.json``'s
-    ``library``) and checked against the manifest's sha256; a clip not found there is left out."""
+def session_clips(data: SessionData) -> dict[str, tuple[Path, str]]:
+    """The clips the session showed, by stimulus id: path and sha256, found in its library
+    (``session.json``'s ``library``) and checked against the manifest; a clip not found there is
+    left out."""
     from ..errors import StimulusError
     from ..stimuli.library import load_library
 
@@ -201,13 +202,14 @@ def session_clips(data: SessionData) -> dict[str, Path]:
     out = {}
     for sid in ids:
         try:
-            out[sid] = library.verified_clip(library.get(sid))
+            stimulus = library.get(sid)
+            out[sid] = (library.verified_clip(stimulus), stimulus.sha256)
         except (StimulusError, KeyError):
             continue
     return out
 
 
-def _copy_stimuli(out: Path, clips: dict[str, Path]) -> list[Path]:
+def _copy_stimuli(out: Path, clips: dict[str, tuple[Path, str]]) -> list[Path]:
     """Copy each clip to ``out/stimuli/<name>`` unless the same file is there; returns those copied.
 
     Raises
@@ -220,10 +222,10 @@ def _copy_stimuli(out: Path, clips: dict[str, Path]) -> list[Path]:
     from ..sensing.model import sha256_file
 
     copied = []
-    for name, src in clips.items():
+    for name, (src, sha256) in clips.items():  # sha256: the clip's, already checked
         dst = out / "stimuli" / name
         if dst.exists():
-            if sha256_file(dst) != sha256_file(src):
+            if sha256_file(dst) != sha256:
                 raise OutputError(f"{dst} is another clip than {src}: export into another folder")
             continue
         dst.parent.mkdir(parents=True, exist_ok=True)

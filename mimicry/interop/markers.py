@@ -201,10 +201,7 @@ class SocketMarkers(_Markers):
                     data = self.sock.recv(65536)
                 except TimeoutError:
                     continue
-                t = self.recorder.clock()
-                for line in data.decode("utf-8", "replace").splitlines():
-                    if line.strip():
-                        self.deliver(line, t)
+                self._deliver_lines(data.split(b"\n"), self.recorder.clock())
             return
         while not self._stop.is_set():
             try:
@@ -225,13 +222,15 @@ class SocketMarkers(_Markers):
                     continue
                 if not data:
                     break
-                t = self.recorder.clock()
-                pending += data
-                *lines, pending = pending.split(b"\n")
-                for line in lines:
-                    text = line.decode("utf-8", "replace").strip()
-                    if text:
-                        self.deliver(text, t)
+                *lines, pending = (pending + data).split(b"\n")  # a line may come in two pieces
+                self._deliver_lines(lines, self.recorder.clock())
+
+    def _deliver_lines(self, lines: list[bytes], t_s: float) -> None:
+        """Each non-empty line a marker, all stamped ``t_s`` (when they arrived)."""
+        for line in lines:
+            text = line.decode("utf-8", "replace").strip()
+            if text:
+                self.deliver(text, t_s)
 
     def close(self) -> None:
         super().close()

@@ -332,7 +332,7 @@ def _track_to_csv(source, out, config, landmarker, landmarks_out, progress, stop
         path = writer.close(complete=ok)
         lm_path = lm_writer.close(complete=ok) if lm_writer is not None else None
     dropped = int(getattr(source, "dropped", 0))
-    delivered = max(frames + dropped, last_frame + 1)  # frame indices count skipped frames too
+    delivered = getattr(source, "delivered", frames) + dropped  # frames read, tracked or skipped (crowd_hz)
     warnings = [] if stopped else short_video_warning(getattr(source, "frame_count", 0), delivered)
     return TrackResult(path, lm_path, frames, rows, detected, ok, dropped, with_face, len(face_ids), warnings)
 

@@ -20,15 +20,22 @@ def demo_clips(library: Library, kind: str) -> list[Stimulus]:
 
 def actor_data(library: Library, clips: list[Stimulus], kind: str) -> tuple[dict, dict]:
     """Per clip: the actor's event onsets (clip seconds) and per-frame smile and yawn."""
-    events, tracks = {}, {}
+    events = {}
     for s in clips:
         p = library.events_path(s)
         ev = pd.read_csv(p) if p.is_file() else pd.DataFrame(columns=["kind", "onset_s"])
         events[s.id] = ev.loc[ev["kind"] == kind, "onset_s"].to_numpy(float)
+    return events, actor_tracks(library, clips)
+
+
+def actor_tracks(library: Library, clips: list[Stimulus]) -> dict[str, pd.DataFrame]:
+    """Per clip: the actor's ``smile`` and ``yawn`` by frame (the clip's track, face 0)."""
+    tracks = {}
+    for s in clips:
         tr = library.track(s)
         det = tr[tr["face"].fillna(0) == 0].drop_duplicates("frame").set_index("frame")
         tracks[s.id] = det[["smile", "yawn"]]
-    return events, tracks
+    return tracks
 
 
 def actor_events(library: Library, stimulus: Stimulus | str) -> list[tuple[float, str]]:

@@ -11,7 +11,7 @@ were aligned.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from ..sensing.model import resolve_model, sha256_file
 from ..sensing.pipeline import TrackConfig, iter_track_rows
 from ..stimuli.library import Library, load_library
 from ..writers import CsvWriter
-from .clips import actor_data, actor_events
+from .clips import actor_events, actor_tracks
 from .engine import base_meta, check_participant, create_session_folder, new_participant_id, now_iso, session_meta
 from .folder import write_json_atomic
 from .onsets import (
@@ -40,6 +40,7 @@ from .onsets import (
     resolve_stimuli,
     stimulus_log_rows,
 )
+from .schedule import Timeline
 
 
 @dataclass(frozen=True)
@@ -77,11 +78,10 @@ def import_video(
     CaptureError
         The video cannot be read.
     """
-    library = load_library(config.library)
+    library, participant = load_library(config.library), _participant(config)
     table = read_events(events, config.columns)
     stimuli = resolve_stimuli(table, library, events)
     model_path = resolve_model(config.model)
-    participant = check_participant(config.participant) if config.participant else new_participant_id()
     track = TrackConfig(max_faces=config.max_faces, model=model_path if config.model else None)
     with VideoFileSource(video) as source:
         video_s = source.frame_count / source.nominal_fps if source.frame_count > 0 else float("inf")
@@ -89,12 +89,10 @@ def import_video(
         folder = create_session_folder(Path(out), participant)
         meta = base_meta(folder, participant, source, model_path)
         meta.update(_import_fields(video, events, config, library, blocks))
-        write_json_atomic(folder / "session.json", meta)
         end_s = video_s if video_s != float("inf") else blocks[-1].end_s
-        others = table[table["stimulus"] == ""]
-        counts = _write_logs(folder, blocks, library, others, config.offset_s, end_s)
         rows = (row for row, _face in iter_track_rows(source, track))
-        _write_frames(folder, rows, blocks, meta, counts, on_progress)
+        logs = _Logs(library, table[table["stimulus"] == ""], config.offset_s, end_s)
+        _write_session(folder, meta, blocks, logs, rows, on_progress)
     return folder
 
 
@@ -115,10 +113,9 @@ def import_rows(
         Not a track or OpenFace CSV, timestamps that do not step regularly with the frame
         numbers, events outside its timeline, or any of :func:`import_video`'s event errors.
     """
-    library = load_library(config.library)
+    library, participant = load_library(config.library), _participant(config)
     table = read_events(events, config.columns)
     stimuli = resolve_stimuli(table, library, events)
-    participant = check_participant(config.participant) if config.participant else new_participant_id()
     rows, kind = read_rows(Path(csv))
     step_s = check_timeline(rows, Path(csv))
     end_s = float(rows["t_s"].max()) + step_s
@@ -127,9 +124,8 @@ def import_rows(
     meta = session_meta(folder, participant, {kind: str(csv)}, round(1.0 / step_s, 3), (0, 0), None)
     meta.update(_import_fields(csv, events, config, library, blocks))
     meta["imported"]["clock"] = f"the {kind}'s own times (t_s, or OpenFace's timestamp); onsets at onset + offset_s"
-    write_json_atomic(folder / "session.json", meta)
-    counts = _write_logs(folder, blocks, library, table[table["stimulus"] == ""], config.offset_s, end_s)
-    _write_frames(folder, iter(rows.to_dict("records")), blocks, meta, counts, None)
+    logs = _Logs(library, table[table["stimulus"] == ""], config.offset_s, end_s)
+    _write_session(folder, meta, blocks, logs, rows.to_dict("records"))
     return folder
 
 
@@ -212,8 +208,7 @@ def import_xdf(
     """
     from ..interop.xdf import face_rows, marker_rows, own_marker_text, read_xdf
 
-    library = load_library(config.library)
-    participant = check_participant(config.participant) if config.participant else new_participant_id()
+    library, participant = load_library(config.library), _participant(config)
     streams = read_xdf(path)
     face = _one(path, [s for s in streams if s.type == "FaceSignals"], "FaceSignals", None)
     markers_in = [s for s in streams if s.type == "Markers" and (marker_stream or not s.mimicry)]
@@ -238,10 +233,12 @@ def import_xdf(
     )  # fmt: skip
     if warnings:
         meta["warnings"] = warnings
-    write_json_atomic(folder / "session.json", meta)
-    counts = _write_logs(folder, blocks, library, others, 0.0, end_s)
-    _write_frames(folder, iter(rows.to_dict("records")), blocks, meta, counts, None)
+    _write_session(folder, meta, blocks, _Logs(library, others, 0.0, end_s), rows.to_dict("records"))
     return folder
+
+
+def _participant(config: ImportConfig) -> str:
+    return check_participant(config.participant) if config.participant else new_participant_id()
 
 
 def _one(path, streams: list, kind: str, name: str | None):
@@ -273,29 +270,40 @@ def _import_fields(recording, events, config: ImportConfig, library: Library, bl
             "imported_at": now_iso(),
         },
         "protocol": None,
-        "blocks": [
-            {
-                "block": b.index,
-                "stimulus_id": b.stimulus.id,
-                "kind": b.stimulus.kind,
-                "duration_s": round(b.shown_s, 6),
-                "onset_s": round(b.onset_s, 6),
-                "synthetic": b.stimulus.synthetic,
-            }
-            for b in blocks
-        ],
+        "blocks": [b.meta() for b in blocks],
         "library": str(library.root),
         "record_video": False,
         "video_file": None,
     }
 
 
-def _write_logs(folder: Path, blocks, library: Library, others: pd.DataFrame, offset_s: float, end_s: float) -> dict:
-    """``stimulus_log.csv`` and ``events_log.csv`` (``others``: the events that name no clip);
-    returns their row counts by file name."""
+@dataclass(frozen=True)
+class _Logs:
+    """What ``stimulus_log.csv`` and ``events_log.csv`` are made from besides the blocks."""
+
+    library: Library
+    others: pd.DataFrame
+    """The events that name no clip (``onset_s``, ``label``, ``line``)."""
+    offset_s: float
+    end_s: float
+
+
+def _write_session(
+    folder: Path, meta: dict, blocks: list[PlacedBlock], logs: _Logs, rows: Iterable[dict], on_progress=None
+) -> None:
+    """``session.json`` (``running``), the two logs, then ``rows`` into ``frames.csv`` and
+    ``session.json`` completed."""
+    write_json_atomic(folder / "session.json", meta)
+    counts = _write_logs(folder, blocks, logs)
+    _write_frames(folder, iter(rows), blocks, meta, counts, on_progress)
+
+
+def _write_logs(folder: Path, blocks: list[PlacedBlock], logs: _Logs) -> dict:
+    """``stimulus_log.csv`` and ``events_log.csv``; returns their row counts by file name."""
     clips = list({b.stimulus.id: b.stimulus for b in blocks}.values())
-    _, actor = actor_data(library, clips, "smile")
-    onsets = {s.id: actor_events(library, s) for s in clips}
+    actor = actor_tracks(logs.library, clips)
+    onsets = {s.id: actor_events(logs.library, s) for s in clips}
+    others, offset_s, end_s = logs.others, logs.offset_s, logs.end_s
     counts = {}
     for name, schema, rows in (
         ("stimulus_log.csv", STIMULUS_LOG, stimulus_log_rows(blocks, actor)),
@@ -315,10 +323,14 @@ def _write_frames(
     """``rows`` into ``frames.csv`` (with each frame's block) and ``session.json`` completed
     (``crashed`` or ``aborted`` if the rows stop early, a tracking error: those written are kept)."""
     writer = CsvWriter(folder / "frames.csv", SESSION_FRAMES, partial=False)
+    timeline = Timeline()
+    for b in blocks:
+        timeline.begin(b.index, b.onset_s)
+        timeline.end(b.index, b.end_s)
     frames, last, last_t, status, error = 0, -1, 0.0, "complete", None
     try:
         for row in rows:
-            row["block"] = next((b.index for b in blocks if b.onset_s <= row["t_s"] < b.end_s), None)
+            row["block"] = timeline.block_at(row["t_s"])
             writer.write(row)
             if row["frame"] != last:
                 frames, last, last_t = frames + 1, row["frame"], row["t_s"]

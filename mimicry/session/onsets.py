@@ -165,6 +165,18 @@ class PlacedBlock:
     def end_s(self) -> float:
         return self.onset_s + self.shown_s
 
+    def meta(self) -> dict:
+        """Its entry in ``session.json``'s ``blocks``."""
+        s = self.stimulus
+        return {
+            "block": self.index,
+            "stimulus_id": s.id,
+            "kind": s.kind,
+            "duration_s": round(self.shown_s, 6),
+            "onset_s": round(self.onset_s, 6),
+            "synthetic": s.synthetic,
+        }
+
 
 def place_blocks(
     events: pd.DataFrame,

@@ -18,18 +18,17 @@ recording starts); :mod:`mimicry.interop.markers` turns LSL and socket markers i
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from ..errors import MimicryError
 from ..sensing.model import resolve_model
 from ..sensing.pipeline import TrackConfig, open_landmarker
 from ..stimuli.library import Stimulus, load_library
-from .clips import actor_data, actor_events
+from .clips import actor_events, actor_tracks
 from .engine import LiveSession, base_meta, check_participant, create_session_folder, new_participant_id, open_camera
 from .onsets import PlacedBlock, find_stimulus, stimulus_log_rows
+from .schedule import Timeline
 
 
 @dataclass(frozen=True)
@@ -53,22 +52,6 @@ class _Open:
     block: int
     stimulus: Stimulus
     onset_s: float
-
-
-@dataclass
-class _Timeline:
-    """Clip spans so far (for each row's ``block``), thread-safe."""
-
-    spans: list[tuple[int, float, float]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def block_at(self, t_s: float) -> int | None:
-        with self.lock:
-            return next((b for b, a, z in reversed(self.spans) if a <= t_s < z), None)
-
-    def set(self, block: int, start_s: float, end_s: float) -> None:
-        with self.lock:
-            self.spans = [s for s in self.spans if s[0] != block] + [(block, start_s, end_s)]
 
 
 class Recorder:
@@ -98,7 +81,7 @@ class Recorder:
         model_path = resolve_model(config.model)
         track = TrackConfig(max_faces=config.max_faces, model=model_path if config.model else None)
         self.source = open_camera(camera, config.camera_size)
-        self.timeline = _Timeline()
+        self.timeline = Timeline()
         landmarker = streams = None
         try:
             if lsl is not None:  # at the camera's own rate, open before the clock starts
@@ -179,7 +162,7 @@ class Recorder:
         self._close_open(t)
         self._open = _Open(self._blocks, s, t)
         self._blocks += 1
-        self.timeline.set(self._open.block, t, np.inf)
+        self.timeline.begin(self._open.block, t)
         self.live.log_event(t, "block_start", self._open.block, s.id)
 
     def _offset(self, t: float, name: str, text: str) -> None:
@@ -212,25 +195,22 @@ class Recorder:
             )
             t = o.onset_s + o.stimulus.duration_s
         block = PlacedBlock(o.block, o.stimulus, o.onset_s, min(t - o.onset_s, o.stimulus.duration_s), line=0)
-        for row in stimulus_log_rows([block], self._actor(o.stimulus)[1]).to_dict("records"):
+        events, track = self._actor(o.stimulus)
+        for row in stimulus_log_rows([block], track).to_dict("records"):
             self.live.log_stimulus(row)
-        for onset, kind in self._actor(o.stimulus)[0]:
+        for onset, kind in events:
             if onset < block.shown_s:
                 self.live.log_event(o.onset_s + onset, f"stimulus_{kind}", o.block, o.stimulus.id)
-        self.timeline.set(o.block, o.onset_s, block.end_s)
+        self.timeline.end(o.block, block.end_s)
         self.live.log_event(block.end_s, "block_end", o.block, o.stimulus.id)
-        self.live.meta["blocks"].append(
-            {"block": o.block, "stimulus_id": o.stimulus.id, "kind": o.stimulus.kind,
-             "duration_s": round(block.shown_s, 6), "onset_s": round(o.onset_s, 6), "synthetic": o.stimulus.synthetic}
-        )  # fmt: skip
+        self.live.meta["blocks"].append(block.meta())
         self.live.write_meta()
 
     def _actor(self, s: Stimulus) -> tuple[list[tuple[float, str]], dict]:
         """The actor's smile and yawn onsets and offsets in clip ``s`` (:func:`~.clips.actor_events`)
         and its per-frame signals (read once per clip)."""
         if s.id not in self._actors:
-            _, tracks = actor_data(self.library, [s], "smile")
-            self._actors[s.id] = (actor_events(self.library, s), tracks)
+            self._actors[s.id] = (actor_events(self.library, s), actor_tracks(self.library, [s]))
         return self._actors[s.id]
 
     # -- the end --------------------------------------------------------------------------------

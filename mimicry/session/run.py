@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +44,7 @@ from .engine import (
     new_participant_id,
     open_camera,
 )
-from .schedule import PlannedPhase, plan_session, total_s
+from .schedule import PlannedPhase, Timeline, plan_session, total_s
 
 CAMERA_END_TOLERANCE_S = 1.0
 """A camera (a replayed file) may end this much before the protocol and the session still be complete, s."""
@@ -73,29 +73,6 @@ class RunConfig:
     record_video: bool = False
     lsl: LslConfig | None = None
     """Stream the signals and events over Lab Streaming Layer (:mod:`mimicry.interop.lsl`)."""
-
-
-@dataclass
-class _Timeline:
-    """Block spans as actually shown, shared between the display loop and the recorder."""
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    spans: list[tuple[int, float, float]] = field(default_factory=list)  # block, start, end (inf while running)
-
-    def begin(self, block: int, t: float) -> None:
-        with self.lock:
-            self.spans.append((block, t, math.inf))
-
-    def end(self, block: int, t: float) -> None:
-        with self.lock:
-            self.spans = [(b, s, t if b == block else e) for b, s, e in self.spans]
-
-    def block_at(self, t: float) -> int | None:
-        with self.lock:
-            for b, s, e in self.spans:
-                if s <= t < e:
-                    return b
-        return None
 
 
 class SessionRun:
@@ -135,7 +112,7 @@ class SessionRun:
         self.abort_reason: str | None = None
         self._stop = threading.Event()
         self.display: StimulusDisplay | None = None
-        self.timeline = _Timeline()
+        self.timeline = Timeline()
         self._shift = 0.0
 
     @property

@@ -1,11 +1,14 @@
 """Schedules, pure and tested without a window: the plan of a ``mimicry run`` session
 (calibration, baseline, blocks and pauses on the session clock; a pause or a late frame moves
-everything after it later by the same amount) and the classroom demo's :class:`Playlist`."""
+everything after it later by the same amount), the classroom demo's :class:`Playlist`, and the
+:class:`Timeline` of the blocks as shown."""
 
 from __future__ import annotations
 
+import math
+import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -190,4 +193,28 @@ class Playlist:
         for ph in reversed(self.phases):
             if ph.start_s <= t_s and (ph.end_s is None or t_s < ph.end_s):
                 return ph
+        return None
+
+
+@dataclass
+class Timeline:
+    """Block spans as actually shown (``begin`` and ``end`` from the thread that shows or marks the
+    clips, ``block_at`` from the tracker's, for each row's ``block``): ``run``, ``record``, ``import``."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    spans: list[tuple[int, float, float]] = field(default_factory=list)  # block, start, end (inf while running)
+
+    def begin(self, block: int, t: float) -> None:
+        with self.lock:
+            self.spans.append((block, t, math.inf))
+
+    def end(self, block: int, t: float) -> None:
+        with self.lock:
+            self.spans = [(b, s, t if b == block else e) for b, s, e in self.spans]
+
+    def block_at(self, t: float) -> int | None:
+        with self.lock:
+            for b, s, e in self.spans:
+                if s <= t < e:
+                    return b
         return None
