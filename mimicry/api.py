@@ -87,4 +87,5 @@ def analyze(session: SessionData | str | Path, config: AnalysisConfig | None = N
         data.camera_fps,
         config or AnalysisConfig(),
         calibration=data.meta.get("calibration"),
+        timing=data.meta.get("timing"),
     )

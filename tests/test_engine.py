@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from mimicry.errors import MimicryError
-from mimicry.sensing.capture import VideoFileSource
+from mimicry.sensing.capture import FrameSource, VideoFileSource
 from mimicry.sensing.pipeline import TrackConfig
 from mimicry.session.engine import LiveSession, base_meta, create_session_folder
 
@@ -96,13 +96,45 @@ def test_a_tracker_error_is_handed_over_and_the_session_is_marked_crashed(tmp_pa
 def test_without_a_folder_nothing_is_written(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
-    class Source:
-        nominal_fps, width, height, dropped, last_frame_monotonic = 30.0, 64, 48, 0, None
+    class Source(FrameSource):
+        nominal_fps, width, height = 30.0, 64, 48
 
-        def close(self):
-            pass
+        def _produce(self):
+            return iter(())
 
-    live = LiveSession(Source(), TrackConfig(), None, {"participant": "demo"})
+    live = LiveSession(Source("latest"), TrackConfig(), None, {"participant": "demo"})
     live.log_event(0.0, "session_start")
     live.finish("complete")
     assert list(tmp_path.iterdir()) == [] and live.meta["status"] == "complete"
+
+
+@pytest.mark.mediapipe
+def test_skipped_frames_are_logged_warned_about_and_counted_in_the_timing(tmp_path, data_dir):
+    lost = {10, 20, 30, 40, 50, 60}  # 6 of the clip's 72 frames (8 %) never reach the tracker
+
+    class Losing(VideoFileSource):
+        def _produce(self):
+            for i, (image, t) in enumerate(super()._produce()):
+                yield (None if i in lost else image), t
+
+    folder = create_session_folder(tmp_path / "out", "T-1")
+    source = Losing(data_dir / "single_face.mp4", realtime=True)
+    notes: list[str] = []
+    live = LiveSession(source, TrackConfig(), folder, base_meta(folder, "T-1", source, None), on_note=notes.append)
+    live.start()
+    while not live.ended:
+        live.stop.wait(0.05)
+    live.finish("complete")
+    meta = json.loads((folder / "session.json").read_text())
+    timing = meta["timing"]
+    assert (timing["frames_captured"], timing["frames_tracked"], timing["frames_skipped"]) == (72, 66, 6)
+    assert timing["worst_gap_s"] == pytest.approx(2 / 30, abs=0.002)  # a lost frame leaves a two-frame gap
+    assert timing["camera_fps"] == pytest.approx(30.0, abs=0.5)
+    assert timing["tracked_s"] == pytest.approx(71 / 30, abs=0.01)  # the clip's first frame to its last
+    events = pd.read_csv(folder / "events_log.csv")
+    listed = " ".join(events.loc[events.event == "frames_skipped", "detail"])
+    assert sorted(int(n) for n in listed.replace(":", " ").split() if n.isdigit() and int(n) in lost) == sorted(lost)
+    assert len(notes) == 1 and "skipped so far" in notes[0]  # one console line, while it ran
+    assert any("6 of 72 camera frames (8.3 %) were skipped" in w for w in meta["warnings"])
+    tracked = pd.read_csv(folder / "frames.csv").frame
+    assert not set(tracked) & lost and len(set(tracked)) == 66

@@ -505,10 +505,10 @@ def test_camera_gap_is_logged_and_tracking_resumes(tmp_path, short_library, monk
 
     class StallingCamera(VideoFileSource):
         def _produce(self):
-            stalled = False
+            stalled, back_t = False, 0.0
             for image, t in super()._produce():
                 if t > 3.0 and not stalled:
-                    stalled = True
+                    stalled, back_t = True, t + 2.5
                     seen["last_t"] = t
                     if self._stop.wait(1.8):
                         return
@@ -516,6 +516,8 @@ def test_camera_gap_is_logged_and_tracking_resumes(tmp_path, short_library, monk
                     seen["on_disk"] = read(folder / "frames.csv")  # as it is on disk mid-stall
                     if self._stop.wait(0.7):
                         return
+                if t < back_t:
+                    continue  # an unplugged camera captures nothing: no frame from the gap comes late
                 yield image, t
 
     monkeypatch.setattr(
@@ -542,11 +544,14 @@ def test_camera_gap_is_logged_and_tracking_resumes(tmp_path, short_library, monk
     lost = events.loc[events.event == "camera_lost", "t_s"]
     back = events.loc[events.event == "camera_back", "t_s"]
     assert len(lost) == 1 and len(back) == 1
-    assert 2.5 < lost.iloc[0] < 3.6 and 1.8 < back.iloc[0] - lost.iloc[0] < 3.0
+    # the gap starts at the last frame before the stall (delivered at its time or after it, never
+    # before) and ends with the first frame after it, at least 2.5 s of camera time later
+    assert lost.iloc[0] >= seen["last_t"] - 1 / 30 - 0.01 and back.iloc[0] - lost.iloc[0] >= 1.0
+    assert back.iloc[0] >= seen["last_t"] + 2.5 - 0.01
     meta = json.loads((folder / "session.json").read_text())
     assert meta["status"] == "complete" and len(meta["camera_gaps_s"]) == 1 and "camera gap" in meta["warnings"][0]
     frames = read(folder / "frames.csv")
-    assert (frames.t_s > back.iloc[0] + 0.3).sum() >= 20  # tracking went on after the gap (~1.4 s of clip left)
+    assert (frames.t_s > back.iloc[0]).sum() >= 5  # tracking went on after the gap (~1.4 s of clip left)
     assert not ((frames.t_s > lost.iloc[0] + 0.2) & (frames.t_s < back.iloc[0] - 0.2)).any()
     # mid-stall, the file held every row released before the stall: all up to the yawn filter's
     # 1 s look-ahead behind the last frame, and exactly the rows the finished file has there

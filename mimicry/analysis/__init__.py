@@ -24,6 +24,7 @@ from .scores import synchrony_tables
 from .settings import SettingsError
 from .surrogates import circular_shifts, p_value
 from .synchrony import DEFAULT_LAGS, LagConfig, xcorr_parts
+from .timing import DEFAULT_TIMING, TimingConfig, timing_problem, withhold
 from .verdicts import DEFAULT_VERDICT, VerdictConfig
 
 SIGNALS = ("smile", "yawn")
@@ -44,6 +45,7 @@ __all__ = [
     "LagConfig",
     "ContagionConfig",
     "VerdictConfig",
+    "TimingConfig",
     "AttentionConfig",
     "attending",
     "CalibrationConfig",
@@ -70,6 +72,8 @@ class AnalysisConfig:
     """Express ``smile`` (and mouth opening) relative to each face's calibration range (sessions
     with a calibration phase; see :mod:`mimicry.analysis.calibration`)."""
     calibration: CalibrationConfig = DEFAULT_CALIBRATION
+    timing: TimingConfig = DEFAULT_TIMING
+    """When a live session skipped too many camera frames to be tested (:mod:`mimicry.analysis.timing`)."""
 
     def __post_init__(self) -> None:
         _check_whole("n_surrogates", self.n_surrogates, MIN_SURROGATES, MAX_SURROGATES)
@@ -296,6 +300,7 @@ def analyze(
     camera_fps: float,
     config: AnalysisConfig = AnalysisConfig(),
     calibration: dict | None = None,
+    timing: dict | None = None,
 ) -> AnalysisResult:
     """Run the whole analysis of one session.
 
@@ -311,6 +316,10 @@ def analyze(
     calibration : dict, optional
         ``session.json``'s ``calibration`` (cue times, ``end_s``) if the session had a
         calibration phase: its frames are left out and the ranges computed.
+    timing : dict, optional
+        ``session.json``'s ``timing`` (a live session's frames captured, tracked and skipped): a
+        test the session's timing is too poor for gets no verdict
+        (:func:`~mimicry.analysis.timing.timing_problem`).
 
     Returns
     -------
@@ -335,12 +344,15 @@ def analyze(
     smile_blocks = spans[spans.block.isin(block_of(smile_on, spans))]
     event_parts = [stim_events["smile"], stim_events["yawn"]]
     contagion_rows, verdict_rows, trial_parts = [], [], []
+    poor_smile, poor_yawn = (timing_problem(timing, config.timing, signal=s) for s in ("smile", "yawn"))
     for face in sorted(frames["face"].unique()):
         fs = _face_series(frames, face, spans, camera_fps, config)
         event_parts += [fs.events["smile"], fs.events["yawn"]]
         row = {"face": int(face), **yawn_contagion(fs.events["yawn"], stim_events["yawn"], spans, config.contagion)}
         smile_v, smile_tr, raw = _smile_measures(face, fs, smile_on, smile_blocks, spans, camera_fps, config)
         yawn_v, yawn_tr, windows = _yawn_measures(face, fs, yawn_on, spans, camera_fps, config)
+        smile_v = withhold(smile_v, poor_smile) if poor_smile else smile_v
+        yawn_v = withhold(yawn_v, poor_yawn) if poor_yawn else yawn_v
         face_verdicts = pd.DataFrame([smile_v, yawn_v])
         row.update(
             {**raw, **windows, "mimicry_index": verdicts.lay_index(face_verdicts, config.contagion.smile_full_response)}
@@ -351,21 +363,22 @@ def analyze(
     events = _events_table(event_parts, spans)
     contagion = pd.DataFrame(contagion_rows).reindex(columns=CONTAGION.names)
     verdict_df = pd.DataFrame(verdict_rows).reindex(columns=VERDICTS.names)
-    trials = (
-        pd.concat([t for t in trial_parts if len(t)], ignore_index=True)
-        if any(len(t) for t in trial_parts)
-        else pd.DataFrame(columns=TRIALS.names)
-    )
     return AnalysisResult(
         scores=scores,
         events=events,
         contagion=contagion,
         verdicts=verdict_df,
-        trials=trials.reindex(columns=TRIALS.names),
+        trials=_trials_table(trial_parts),
         xcorr=xcorr,
         aligned=aligned,
         calibration=ranges,
     )
+
+
+def _trials_table(trial_parts: list[pd.DataFrame]) -> pd.DataFrame:
+    kept = [t for t in trial_parts if len(t)]
+    trials = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame(columns=TRIALS.names)
+    return trials.reindex(columns=TRIALS.names)
 
 
 def _events_table(event_parts: list[pd.DataFrame], spans: pd.DataFrame) -> pd.DataFrame:

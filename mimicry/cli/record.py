@@ -95,7 +95,7 @@ def record(
         mimicry record --camera 0 --markers lsl --marker-style psychopy --marker-stream psychopy
         mimicry record --camera 0 --markers tcp:5678 --library mylab-stimuli
     """
-    from ..session.engine import parse_camera_size
+    from ..session.camera import parse_camera_size
     from ..session.recorder import Recorder, RecorderConfig
     from .recording import _analyse_and_report
 
@@ -106,7 +106,7 @@ def record(
         config = RecorderConfig(
             participant, out, library, max_faces, model, parse_camera_size(camera_size), markers=markers
         )
-        rec = Recorder(camera, config, lsl=lsl_cfg)
+        rec = Recorder(camera, config, lsl=lsl_cfg, on_note=lambda line: click.echo(f"warning: {line}", err=True))
     except BaseException:
         source.close()
         raise

@@ -53,7 +53,9 @@ from .sessions import _echo_summary
 )
 @_model_option
 @click.option(
-    "--realtime", is_flag=True, help="Pace a file like a camera (frames are dropped if tracking falls behind)."
+    "--realtime",
+    is_flag=True,
+    help="Pace a file like a camera (frames are skipped, and counted, only if tracking falls over 2 s behind).",
 )
 @click.option(
     "--seconds",
@@ -82,7 +84,7 @@ def track(
     from ..sensing.capture import CameraSource, VideoFileSource
     from ..sensing.model import resolve_model
     from ..sensing.pipeline import TrackConfig
-    from ..session.engine import camera_spec, parse_camera_size
+    from ..session.camera import camera_spec, parse_camera_size
 
     if (video is None) == (camera is None):
         raise click.UsageError("give either a VIDEO file or --camera INDEX")
@@ -112,7 +114,7 @@ def track_summary(result) -> str:
     if result.faces > 1:
         msg += f", {result.faces} faces in all"
     if result.dropped_frames:
-        msg += f", {result.dropped_frames} frames dropped to keep up"
+        msg += f", {result.dropped_frames} frames skipped to keep up"
     return msg
 
 
@@ -235,7 +237,7 @@ def run(
     Example:
         mimicry run --protocol protocols/smile-mimicry.toml --camera clip.mp4 --no-window
     """
-    from ..session.engine import parse_camera_size
+    from ..session.camera import parse_camera_size
     from ..session.run import RunConfig, SessionRun
     from ..stimuli.library import synthetic_note
 
@@ -277,7 +279,8 @@ def run(
         folder = session.run(
             on_progress=lambda b: click.echo(
                 f"  block {b.index + 1}/{len(session.blocks)} ({b.kind}: {b.stimulus_id}) done", err=True
-            )
+            ),
+            on_note=lambda line: click.echo(f"warning: {line}", err=True),
         )
     finally:
         for s, h in old.items():
@@ -431,8 +434,8 @@ def demo(
         mimicry demo smile --camera 1 --max-faces 8 --no-preview
         mimicry demo --camera class.mp4 --no-window --save
     """
+    from ..session.camera import parse_camera_size
     from ..session.demo import DemoConfig, run_demo
-    from ..session.engine import parse_camera_size
     from ..session.tally import results_text
 
     cfg = DemoConfig(

@@ -140,13 +140,34 @@ def _meta_rows(res: SessionResults, faces: list[int]) -> list[tuple[str, str]]:
     if m.get("camera_fps_measured"):
         fps += f", {float(m['camera_fps_measured']):.1f} Hz measured"
     rows.append(("camera", fps))
-    if "camera_frames" in m:
+    if isinstance(m.get("timing"), dict):
+        rows += _timing_rows(m["timing"])
+    elif "camera_frames" in m:
         rows.append(("camera frames", f"{m['camera_frames']} processed, {m.get('camera_frames_dropped', 0)} dropped"))
     if "stimulus_frames_dropped" in m:
         rows.append(("video frames dropped", m["stimulus_frames_dropped"]))
     rows.append(("clips shown", _clips_shown(len(block_spans(res.data.stimulus_log)), m)))
     rows.append(("faces found", len(faces) or "none"))
     return [(k, esc(v)) for k, v in rows]
+
+
+def _timing_rows(timing: dict) -> list[tuple[str, str]]:
+    """``session.json``'s ``timing`` in words: frames captured, tracked, skipped and late, the
+    longest wait for tracking and the worst gap between tracked frames."""
+    captured, skipped = int(timing.get("frames_captured", 0)), int(timing.get("frames_skipped", 0))
+    share = f" ({100 * skipped / captured:.1f} %)" if captured else ""
+    late = f"{timing.get('frames_late', 0)} late (tracked over {timing.get('late_s', 0.5):g} s after capture)"
+    return [
+        (
+            "camera frames",
+            f"{captured} captured, {timing.get('frames_tracked', 0)} tracked, {skipped} skipped{share}, {late}",
+        ),
+        (
+            "timing",
+            f"worst gap between tracked frames {float(timing.get('worst_gap_s', 0)):.2f} s; longest wait for "
+            f"tracking {float(timing.get('max_wait_s', 0)):.2f} s (backlog {timing.get('backlog_frames', 0)} frames)",
+        ),
+    ]
 
 
 def _clips_shown(n_blocks: int, meta: dict) -> str:

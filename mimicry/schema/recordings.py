@@ -125,7 +125,10 @@ EVENTS_LOG = CsvSchema(
             "`stimulus_smile_end` / `stimulus_yawn_end` (its offset), "
             "`pause`, `resume`, "
             "`calibration_start`, `calibration_cue` (detail: `relaxed`, `smile` or `open`), `calibration_end`, "
-            "`key`, `camera_lost`, `camera_back`, `camera_end`, `stimulus_drop`, `abort`, `session_end`; "
+            "`key`, `camera_lost`, `camera_back`, `camera_end`, "
+            "`frames_skipped` (camera frames tracking could not catch up with; detail: how many and their "
+            "frame numbers, at the first one's time), `stimulus_drop` (detail: how many stimulus frames the "
+            "display missed), `abort`, `session_end`; "
             "the demo adds `viewer_yawn` / `viewer_smile` (detail: face letter); "
             "an imported session (`mimicry import`) adds `marker` (a row of the events file that names no "
             "stimulus; detail: its trial_type or line)",

@@ -7,9 +7,11 @@ Two delivery modes:
 
 - *buffered* (a file read at its own pace): every frame is delivered, the reader stays at most
   ``prefetch`` frames ahead;
-- *latest* (a camera, or a file paced in real time, the "file-backed camera"): frames arrive on
-  the source's clock; a consumer that falls behind gets the newest frame and the skipped ones are
-  counted in :attr:`FrameSource.dropped`, as with a real webcam.
+- *live* (a camera, or a file paced in real time, the "file-backed camera"): frames arrive on
+  the source's clock, each stamped at capture, and wait in a bounded backlog
+  (:mod:`.backlog`) until the consumer takes them; a consumer that falls behind catches up, and
+  only when the backlog is full is a frame skipped (counted in :attr:`FrameSource.dropped`, each
+  one listed by :meth:`FrameSource.take_skips`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import cv2
 import numpy as np
 
 from ..errors import CaptureError
+from .backlog import DEFAULT_BACKLOG, Backlog, BacklogConfig
 
 #: Timestamp step used when a file reports a duplicate (or backwards) presentation time, seconds.
 DUPLICATE_STEP_S = 0.001
@@ -84,34 +87,73 @@ def next_timestamp(prev_s: float | None, reported_s: float, step_s: float) -> fl
     return prev_s + (step_s if t <= 0 else DUPLICATE_STEP_S)
 
 
+DRIVER_CLOCK_TOLERANCE_S = 1.0
+"""A driver's frame time is taken as the capture time when it is at most this far before now, s."""
+
+
+def capture_time_s(driver_ms: float, now_s: float) -> float:
+    """When a webcam frame was captured, on the monotonic clock, s.
+
+    Linux's V4L2 driver stamps each buffer when the camera filled it, on the monotonic clock,
+    and OpenCV reports that stamp as ``CAP_PROP_POS_MSEC``: a frame read late from the driver's
+    buffers (a busy machine) keeps its true time. Other backends report something else (0, or
+    a position); a value not within :data:`DRIVER_CLOCK_TOLERANCE_S` before ``now_s`` (the time
+    the frame was read) is not a capture time, and ``now_s`` is used.
+    """
+    driver_s = driver_ms / 1000.0 if math.isfinite(driver_ms) else -math.inf
+    if now_s - DRIVER_CLOCK_TOLERANCE_S <= driver_s <= now_s:
+        return driver_s
+    return now_s
+
+
 class FrameSource:
-    """Base class: a context manager and an iterator of :class:`Frame`."""
+    """Base class: a context manager and an iterator of :class:`Frame`.
+
+    Counters (read them from any thread): ``captured`` frames the source produced, ``dropped``
+    of them skipped (a full backlog, or a replayed camera's frame gone before it was read),
+    ``delivered`` to the consumer, ``late`` of those that waited longer than the backlog's
+    ``late_s`` to be taken, ``max_wait_s`` the longest wait; ``backlog_frames`` the backlog's size
+    (live sources, from the first frame on).
+    """
 
     name: str = "source"
     nominal_fps: float = float("nan")
     width: int = 0
     height: int = 0
 
-    def __init__(self, mode: str, prefetch: int = 8):
+    def __init__(self, mode: str, prefetch: int = 8, *, backlog: BacklogConfig = DEFAULT_BACKLOG):
         self._mode = mode
         self._prefetch = max(1, int(prefetch))
+        self.backlog = backlog
         self._buf: deque = deque()
+        self._queue: Backlog[Frame] | None = None
         self._cond = threading.Condition()
         self._done = False
         self._error: BaseException | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._skips: deque[tuple[int, float]] = deque()
+        self.captured = 0
         self.dropped = 0
         self.delivered = 0
+        self.late = 0
+        self.max_wait_s = 0.0
+        self.backlog_frames = 0
         self.last_t_s = 0.0
         # applied to every image in the decoding thread; its result is Frame.prepared
         self.prepare: Callable[[np.ndarray], object] | None = None
-        self.last_frame_monotonic: float | None = None  # when the latest frame was decoded
+        self.last_frame_monotonic: float | None = None  # when the latest frame was captured (or skipped)
         self.origin_monotonic: float | None = None  # clock origin for t_s (None: when the source starts)
         self.on_frame = None  # called with every decoded Frame in the decoding thread (e.g. to record video)
 
+    @property
+    def live(self) -> bool:
+        """Frames arrive on the source's clock (a camera, or a file replayed as one)."""
+        return self._mode == "latest"
+
     # -- to implement -------------------------------------------------------------------------
-    def _produce(self) -> Iterator[tuple[np.ndarray, float]]:  # pragma: no cover - abstract
+    def _produce(self) -> Iterator[tuple[np.ndarray | None, float]]:  # pragma: no cover - abstract
+        """``(image, t_s)`` per frame captured; ``image`` None for a frame lost before it was read."""
         raise NotImplementedError
 
     def _release(self) -> None:  # pragma: no cover - abstract
@@ -120,6 +162,8 @@ class FrameSource:
     # -- threading ----------------------------------------------------------------------------
     def start(self) -> FrameSource:
         if self._thread is None:
+            if self.origin_monotonic is None:
+                self.origin_monotonic = time.monotonic()
             self._thread = threading.Thread(target=self._run, name=f"capture:{self.name}", daemon=True)
             self._thread.start()
         return self
@@ -130,21 +174,18 @@ class FrameSource:
             for image, t_s in self._produce():
                 if self._stop.is_set():
                     break
-                frame = Frame(index, t_s, image, None if self.prepare is None else self.prepare(image))
                 self.last_frame_monotonic = time.monotonic()
+                if image is None:
+                    with self._cond:
+                        self.captured += 1
+                        self._skip(index, t_s)
+                    index += 1
+                    continue
+                frame = Frame(index, t_s, image, None if self.prepare is None else self.prepare(image))
                 if self.on_frame is not None:
                     self.on_frame(frame)
                 index += 1
-                with self._cond:
-                    if self._mode == "latest":
-                        if self._buf:
-                            self._buf.clear()
-                            self.dropped += 1
-                    else:
-                        while len(self._buf) >= self._prefetch and not self._stop.is_set():
-                            self._cond.wait(0.1)
-                    self._buf.append(frame)
-                    self._cond.notify_all()
+                self._enqueue(frame)
         except BaseException as e:  # handed to the consumer
             self._error = e
         finally:
@@ -152,12 +193,45 @@ class FrameSource:
                 self._done = True
                 self._cond.notify_all()
 
+    def _enqueue(self, frame: Frame) -> None:
+        with self._cond:
+            self.captured += 1
+            if self.live:
+                if self._queue is None:
+                    frame_bytes = frame.image.nbytes * 2  # the image and the tracker's copy of it
+                    self._queue = Backlog(self.backlog.capacity(self.nominal_fps, frame_bytes))
+                    self.backlog_frames = self._queue.capacity
+                skipped = self._queue.push(frame)
+                if skipped is not None:
+                    self._skip(skipped.index, skipped.t_s)
+            else:
+                while len(self._buf) >= self._prefetch and not self._stop.is_set():
+                    self._cond.wait(0.1)
+                self._buf.append(frame)
+            self._cond.notify_all()
+
+    def _skip(self, index: int, t_s: float) -> None:
+        self.dropped += 1
+        self._skips.append((index, t_s))
+
+    def take_skips(self) -> list[tuple[int, float]]:
+        """The frames skipped since the last call, as ``(index, t_s)``, oldest first."""
+        with self._cond:
+            out = list(self._skips)
+            self._skips.clear()
+        return out
+
+    def _pop(self) -> Frame | None:
+        if self._queue is not None:
+            return self._queue.pop()
+        return self._buf.popleft() if self._buf else None
+
     def read(self, timeout_s: float | None = None) -> Frame | None:
         """Next frame, or ``None`` at the end of the stream (or after ``timeout_s`` seconds)."""
         self.start()
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         with self._cond:
-            while not self._buf:
+            while (frame := self._pop()) is None:
                 if self._done:
                     if self._error is not None:
                         err, self._error = self._error, None
@@ -169,11 +243,17 @@ class FrameSource:
                 if wait is not None and wait <= 0:
                     return None
                 self._cond.wait(0.1 if wait is None else min(wait, 0.1))
-            frame = self._buf.popleft()
             self._cond.notify_all()
+        self._taken(frame)
+        return frame
+
+    def _taken(self, frame: Frame) -> None:
         self.delivered += 1
         self.last_t_s = frame.t_s
-        return frame
+        if self.live and self.origin_monotonic is not None:
+            wait_s = time.monotonic() - self.origin_monotonic - frame.t_s
+            self.max_wait_s = max(self.max_wait_s, wait_s)
+            self.late += wait_s > self.backlog.late_s
 
     def __iter__(self) -> Iterator[Frame]:
         while (frame := self.read()) is not None:
@@ -213,14 +293,16 @@ class VideoFileSource(FrameSource):
     path : str | Path
         The video.
     realtime : bool
-        Pace delivery by the timestamps (a file-backed camera, frames dropped if the consumer is
-        slow) instead of as fast as the consumer reads.
+        Pace delivery by the timestamps (a file-backed camera: a consumer that falls behind gets
+        the backlog) instead of as fast as the consumer reads.
     prefetch : int
         Frames decoded ahead in buffered mode.
     frame_times_s : np.ndarray | None
         Known times of the frames, by index (e.g. the session clock of a recorded camera video,
         from its ``frames.csv``), used instead of the container's; frames past the end continue
         at the nominal rate.
+    backlog : BacklogConfig
+        With ``realtime``: what is held for a consumer that falls behind (:mod:`.backlog`).
 
     Notes
     -----
@@ -230,9 +312,15 @@ class VideoFileSource(FrameSource):
     """
 
     def __init__(
-        self, path: str | Path, realtime: bool = False, prefetch: int = 8, frame_times_s: np.ndarray | None = None
+        self,
+        path: str | Path,
+        realtime: bool = False,
+        prefetch: int = 8,
+        frame_times_s: np.ndarray | None = None,
+        *,
+        backlog: BacklogConfig = DEFAULT_BACKLOG,
     ):
-        super().__init__("latest" if realtime else "buffered", prefetch)
+        super().__init__("latest" if realtime else "buffered", prefetch, backlog=backlog)
         self.frame_times_s = None if frame_times_s is None else np.asarray(frame_times_s, float)
         self.path = Path(path)
         self.name = str(self.path)
@@ -253,7 +341,7 @@ class VideoFileSource(FrameSource):
         self._first = (first, cap.get(cv2.CAP_PROP_POS_MSEC))
         self.realtime = realtime
 
-    def _produce(self) -> Iterator[tuple[np.ndarray, float]]:
+    def _produce(self) -> Iterator[tuple[np.ndarray | None, float]]:
         cap, step = self._cap, 1.0 / self.nominal_fps
         image, pos_ms = self._first
         self._first = None
@@ -268,17 +356,15 @@ class VideoFileSource(FrameSource):
                 reported = (pos_ms if pos_ms is not None else float("nan")) / 1000.0
             t = prev = next_timestamp(prev, reported, step)
             k += 1
-            stale = False
             if self.realtime:
                 delay = t0_wall + t - time.monotonic()
                 if delay > 0 and self._stop.wait(delay):
                     return
-                # a camera never delivers a frame from the past: after a stall (decoder, disk),
-                # frames whose time has gone are skipped and counted, so t_s stays the clock's
-                stale = delay < -2 * step
-                if stale:
-                    self.dropped += 1
-            if not stale:
+                # as a camera would: a frame the decoder reaches late (a busy machine) was still
+                # captured at its time and waits in the backlog; one later than the whole backlog
+                # is gone (a camera's own buffer would have been overwritten) and is skipped
+                yield (None if -delay > self.backlog.seconds else image), t
+            else:
                 yield image, t
             ok, image = cap.read()
             if not ok:
@@ -290,7 +376,8 @@ class VideoFileSource(FrameSource):
 
 
 class CameraSource(FrameSource):
-    """A webcam by index. ``t_s`` is the monotonic time of capture since the camera opened.
+    """A webcam by index. ``t_s`` is the monotonic time of capture (:func:`capture_time_s`) since
+    the source started.
 
     ``reconnect``: when the camera stops delivering (unplugged), keep trying to reopen it every
     ``reconnect_s`` seconds instead of ending the stream; a live session carries on meanwhile
@@ -304,8 +391,10 @@ class CameraSource(FrameSource):
         height: int | None = None,
         reconnect: bool = False,
         reconnect_s: float = 1.0,
+        *,
+        backlog: BacklogConfig = DEFAULT_BACKLOG,
     ):
-        super().__init__("latest")
+        super().__init__("latest", backlog=backlog)
         self.index = int(index)
         self.reconnect, self.reconnect_s = reconnect, reconnect_s
         self._size = (width, height)
@@ -320,7 +409,7 @@ class CameraSource(FrameSource):
         self.height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
         self._cap = cap
 
-    def _produce(self) -> Iterator[tuple[np.ndarray, float]]:
+    def _produce(self) -> Iterator[tuple[np.ndarray | None, float]]:
         t0 = self.origin_monotonic if self.origin_monotonic is not None else time.monotonic()
         prev = -1.0
         failures = 0
@@ -336,7 +425,8 @@ class CameraSource(FrameSource):
                 time.sleep(0.01)
                 continue
             failures = 0
-            t = max(time.monotonic() - t0, prev + DUPLICATE_STEP_S)
+            captured = capture_time_s(self._cap.get(cv2.CAP_PROP_POS_MSEC), time.monotonic())
+            t = max(captured - t0, prev + DUPLICATE_STEP_S)
             prev = t
             yield image, t
 

@@ -34,10 +34,11 @@ from ..sensing.model import resolve_model
 from ..sensing.pipeline import CROWD_FROM, TrackConfig, open_landmarker
 from ..sensing.signals import DEFAULT_CONFIG
 from ..stimuli.library import Library, Stimulus, load_library, synthetic_note
+from .camera import camera_spec, open_camera
 from .clips import ClipReader, actor_data, demo_clips
 from .cues import CuePhase
 from .display import KEY_CLOSED, KEY_ENTER, KEY_ESC, KEY_Q, KEY_SPACE, DemoScreen, Window, cue_image
-from .engine import LiveSession, base_meta, camera_spec, check_sessions_folder, create_session_folder, open_camera
+from .engine import LiveSession, base_meta, check_sessions_folder, create_session_folder
 from .folder import write_outputs
 from .schedule import Phase, Playlist
 from .tally import Tally, class_sentence, letter, reach_text
@@ -178,9 +179,8 @@ class _Demo:
             "clips": [s.id for s in clips],
             "synthetic_clips": [s.id for s in clips if s.synthetic],
         }
-        self.live = LiveSession(
-            source, track, folder, meta, on_row=self._on_row, on_faces=self._on_faces, lsl=lsl, landmarker=landmarker
-        )
+        hooks = {"on_row": self._on_row, "on_faces": self._on_faces, "on_note": on_note}
+        self.live = LiveSession(source, track, folder, meta, lsl=lsl, landmarker=landmarker, **hooks)
 
     # -- the tracker thread -------------------------------------------------------------------
     def _on_faces(self, frame, faces) -> None:
@@ -468,7 +468,8 @@ class _Demo:
         if self.playlist.phases and self.playlist.current.end_s is None:
             self.playlist.current.end_s = end
         self._end_clip_early(end)
-        test = self.tally.class_test()
+        self.live.log_skips()  # the skips so far count in the timing the class test is held to
+        test = self.tally.class_test(timing=self.live.timing())
         table = self.tally.table(test)
         self.sentence = class_sentence(self.tally, test)
         test = table.iloc[-1]

@@ -31,7 +31,7 @@ import pandas as pd
 from .. import __version__
 from ..errors import MimicryError, OutputError
 from ..schema import EVENTS_LOG, SESSION_FRAMES, STIMULUS_LOG
-from ..sensing.capture import CameraSource, FrameSource, VideoFileSource
+from ..sensing.capture import CameraSource, FrameSource
 from ..sensing.model import sha256_file
 from ..sensing.pipeline import TrackConfig, iter_track_rows
 from ..writers import CsvWriter
@@ -46,6 +46,11 @@ FLUSH_S = 0.25
 """Session files are handed to the OS at least this often, seconds."""
 CAMERA_GAP_S = 1.0
 """No camera frame for this long is logged as a gap (``camera_lost``, then ``camera_back``)."""
+SKIP_LOG_S = 1.0
+"""Skipped camera frames are logged (one ``frames_skipped`` event listing them) at most this often, s."""
+SKIP_WARN_SHARE = 0.01
+"""A session that has skipped more than this share of its camera frames says so on the console
+(once, while it runs) and in ``session.json``'s warnings."""
 
 PARTICIPANT_PATTERN = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,39}\Z")  # \Z: no trailing newline
 
@@ -112,68 +117,6 @@ def create_session_folder(out: Path, participant: str, now: dt.datetime | None =
     raise OutputError(f"could not find a free session folder name in {out}")
 
 
-SAMPLE_CAMERA = "sample"
-"""``--camera sample``: the bundled sample viewer (``stimuli/sample_viewer.mp4``) replayed as a camera."""
-
-
-def camera_spec(camera: str | int | Path) -> int | Path:
-    """A webcam index, or the video file to replay as a camera (``sample``: the bundled viewer).
-
-    Raises
-    ------
-    CaptureError
-        An empty camera, or a negative index.
-    """
-    from ..errors import CaptureError
-    from ..stimuli.library import shipped_folder
-
-    if isinstance(camera, int):
-        index = camera
-    elif isinstance(camera, str) and camera.strip().lstrip("-").isdigit():
-        index = int(camera.strip())
-    else:
-        text = str(camera)
-        if not text.strip():
-            raise CaptureError("--camera is empty: give a webcam index (0, 1, ...), a video file or 'sample'")
-        if text == SAMPLE_CAMERA and not Path(text).exists():
-            return shipped_folder("stimuli") / "sample_viewer.mp4"
-        return Path(text)
-    if index < 0:
-        raise CaptureError(f"--camera must be a webcam index 0 or more, a video file or 'sample', got {index}")
-    return index
-
-
-def parse_camera_size(text: str | None) -> tuple[int, int] | None:
-    """``--camera-size``: ``WIDTHxHEIGHT`` (e.g. ``1280x720``), or ``driver`` (None: the driver's default).
-
-    Raises
-    ------
-    CaptureError
-        Not of that form, or outside 160x120 to 3840x2160.
-    """
-    from ..errors import CaptureError
-
-    if text is None or text.strip().lower() == "driver":
-        return None
-    m = re.fullmatch(r"\s*(\d{2,4})\s*[xX]\s*(\d{2,4})\s*", text)
-    if not m or not (160 <= int(m.group(1)) <= 3840 and 120 <= int(m.group(2)) <= 2160):
-        raise CaptureError(
-            f"--camera-size must be WIDTHxHEIGHT from 160x120 to 3840x2160 (e.g. 1280x720) or 'driver', got {text!r}"
-        )
-    return int(m.group(1)), int(m.group(2))
-
-
-def open_camera(camera: str | int | Path, size: tuple[int, int] | None = None) -> FrameSource:
-    """A webcam by index (reconnecting: an unplugged webcam may come back), asked for ``size``
-    (width, height; None: the driver's default), or a video file replayed in real time, as a
-    camera (``sample``: the bundled sample viewer; ``size`` does not apply)."""
-    spec = camera_spec(camera)
-    if isinstance(spec, int):
-        width, height = size if size is not None else (None, None)
-        return CameraSource(spec, width=width, height=height, reconnect=True)
-    return VideoFileSource(spec, realtime=True)
-
-
 def now_iso() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
@@ -234,6 +177,9 @@ class LiveSession:
         Passed to :func:`~mimicry.sensing.pipeline.iter_track_rows` (live displays).
     on_gap : callable, optional
         Called with a warning line when the camera stops delivering frames, None when it is back.
+    on_note : callable, optional
+        Called (in the watchdog thread) with a one-line warning for the console: once, when more
+        than :data:`SKIP_WARN_SHARE` of the camera frames have been skipped.
     stop : threading.Event, optional
         Set to stop the session (shared with the caller's abort); a new one if not given.
     lsl : LslStreams, optional
@@ -256,18 +202,24 @@ class LiveSession:
         stop: threading.Event | None = None,
         lsl: LslStreams | None = None,
         landmarker: FaceLandmarker | None = None,
+        on_note: Callable[[str], None] | None = None,
     ):
         self.source, self.track, self.folder, self.meta = source, track, folder, meta
         self.lsl, self.landmarker = lsl, landmarker
-        self.on_row, self.on_faces, self.on_gap = on_row, on_faces, on_gap
+        self.on_row, self.on_faces, self.on_gap, self.on_note = on_row, on_faces, on_gap, on_note
         self.stop = stop if stop is not None else threading.Event()
         self.error: BaseException | None = None
         self.ended = False
         self.camera_end_s: float | None = None
         """Session time when the camera stopped delivering for good (a replayed file ended), if it did."""
         self.frames = 0
+        self.first_t: float | None = None
         self.last_t = 0.0
+        self.worst_gap_s = 0.0
+        """Longest time between two tracked camera frames, s."""
         self.gaps: list[list] = []
+        self._skips_logged_at = 0.0
+        self._skip_warned = False
         self._t0: float | None = None
         self._events_lock = threading.Lock()
         self._watch_stop = threading.Event()
@@ -334,6 +286,10 @@ class LiveSession:
                 if self.lsl is not None:
                     self.lsl.push_row(row)
                 if row["frame"] != last_frame:
+                    if self.frames:
+                        self.worst_gap_s = max(self.worst_gap_s, row["t_s"] - self.last_t)
+                    else:
+                        self.first_t = row["t_s"]
                     self.frames += 1
                     last_frame = row["frame"]
                     self.last_t = row["t_s"]
@@ -354,16 +310,33 @@ class LiveSession:
                 self.fail(e)
 
     def _watchdog(self) -> None:
-        """Flush on a timer; log camera gaps (no frame for CAMERA_GAP_S) and their end."""
+        """Flush on a timer; log skipped frames and camera gaps (no frame for CAMERA_GAP_S) and their end."""
         while not self._watch_stop.wait(FLUSH_S / 2):
             self.flush_due()
-            last = self.source.last_frame_monotonic
-            if last is None or self.error is not None or self.camera_end_s is not None:
-                continue  # no frame yet, an error, or a camera that ended for good (not a gap)
             try:
+                if self.clock() - self._skips_logged_at >= SKIP_LOG_S:
+                    self.log_skips()
+                last = self.source.last_frame_monotonic
+                if last is None or self.error is not None or self.camera_end_s is not None:
+                    continue  # no frame yet, an error, or a camera that ended for good (not a gap)
                 self._check_gap(time.monotonic() - last)
             except OutputError as e:
                 self.fail(e)
+
+    def log_skips(self) -> None:
+        """One ``frames_skipped`` event for the frames skipped since the last one (at the first's
+        time, listing every skipped frame's number), and the console warning when they pass
+        :data:`SKIP_WARN_SHARE`."""
+        self._skips_logged_at = self.clock()
+        skips = self.source.take_skips()
+        if skips:
+            frames = " ".join(str(i) for i, _ in skips)
+            self.log_event(skips[0][1], "frames_skipped", detail=f"{len(skips)} camera frames skipped: {frames}")
+        captured, skipped = self.source.captured, self.source.dropped
+        if not self._skip_warned and captured >= 30 and skipped > SKIP_WARN_SHARE * captured:
+            self._skip_warned = True
+            if self.on_note is not None:
+                self.on_note(skip_warning(skipped, captured, running=True))
 
     def _check_gap(self, silent_s: float) -> None:
         open_gap = bool(self.gaps) and self.gaps[-1][1] is None
@@ -388,17 +361,21 @@ class LiveSession:
         for thread in self._threads[:1]:
             thread.join(timeout=30)
 
-    def finish(self, status: str, end_s: float | None = None, **extra) -> None:
+    def finish(self, status: str, end_s: float | None = None, *, stimulus_missed: int | None = None, **extra) -> None:
         """Stop everything, log ``session_end`` (at ``end_s``, else now), close the files and
-        complete ``session.json`` (``status``, or ``crashed`` after an error; ``extra`` fields
+        complete ``session.json`` (``status``, or ``crashed`` after an error; its ``timing``, with
+        ``stimulus_missed`` stimulus frames the display could not show in time; ``extra`` fields
         added); then re-raise a tracker or disk error as a :class:`MimicryError`."""
         self.stop_tracking()
         self.source.close()
         if self.landmarker is not None:
             self.landmarker.close()
         self._watch_stop.set()
+        for thread in self._threads[1:]:
+            thread.join(timeout=5)  # the watchdog: its last events are written before the end's
         end = self.clock() if end_s is None else end_s
         try:
+            self.log_skips()
             self.log_event(end, "session_end", detail=status)
         except OutputError:
             pass  # the disk is full: the error is reported below, the rows before it are kept
@@ -414,7 +391,7 @@ class LiveSession:
             for w in self.writers.values()
             if w.failed is None and w.path.is_file()
         }
-        self.meta.update(self._end_fields(status, end), **extra)
+        self.meta.update(self._end_fields(status, end, stimulus_missed), **extra)
         try:
             self.write_meta()
         except OutputError as e:  # no room even for session.json: it still says 'running'
@@ -423,8 +400,12 @@ class LiveSession:
             err = self.error
             raise err if isinstance(err, MimicryError) else MimicryError(f"tracking failed: {err}")
 
-    def _end_fields(self, status: str, end: float) -> dict:
+    def _end_fields(self, status: str, end: float, stimulus_missed: int | None) -> dict:
         gaps = [[a, b if b is not None else round(end, 3)] for a, b in self.gaps]
+        timing = self.timing(stimulus_missed)
+        warnings = list(self.meta.get("warnings", []))
+        if timing["frames_skipped"] > SKIP_WARN_SHARE * timing["frames_captured"]:
+            warnings.append(skip_warning(timing["frames_skipped"], timing["frames_captured"], running=False))
         out = {
             "status": status if self.error is None else "crashed",
             "end_time": now_iso(),
@@ -433,13 +414,44 @@ class LiveSession:
             "camera_frames_dropped": int(getattr(self.source, "dropped", 0)),
             "camera_fps_measured": round(self.frames / max(self.last_t, 1e-9), 3) if self.frames > 1 else None,
             "camera_gaps_s": gaps,
+            "timing": timing,
         }
         if gaps:
             lost = sum(b - a for a, b in gaps)
-            out["warnings"] = [
-                *self.meta.get("warnings", []),
-                f"{len(gaps)} camera gap(s), {lost:.1f} s without camera frames (see camera_gaps_s and events_log.csv)",
-            ]
+            warnings.append(
+                f"{len(gaps)} camera gap(s), {lost:.1f} s without camera frames (see camera_gaps_s and events_log.csv)"
+            )
+        if warnings:
+            out["warnings"] = warnings
         if self.error is not None:
             out["error"] = str(self.error)
         return out
+
+    def timing(self, stimulus_missed: int | None = None) -> dict:
+        """``session.json``'s ``timing``: what the camera captured, what was tracked (and over how
+        many seconds, first to last tracked frame), skipped and late, the longest wait and the worst
+        gap between tracked frames."""
+        src = self.source
+        span_s = self.last_t - self.first_t if self.first_t is not None else 0.0
+        return {
+            "camera_fps": float(src.nominal_fps) if src.nominal_fps == src.nominal_fps else None,
+            "frames_captured": int(src.captured),
+            "frames_tracked": int(self.frames),
+            "tracked_s": round(float(span_s), 3),
+            "frames_skipped": int(src.dropped),
+            "frames_late": int(src.late),
+            "late_s": src.backlog.late_s,
+            "max_wait_s": round(float(src.max_wait_s), 3),
+            "backlog_frames": int(src.backlog_frames),
+            "worst_gap_s": round(float(self.worst_gap_s), 3),
+            "stimulus_frames_missed": stimulus_missed,
+        }
+
+
+def skip_warning(skipped: int, captured: int, *, running: bool) -> str:
+    """The one line that says a session skipped camera frames (``running``: while it goes on)."""
+    share = 100.0 * skipped / max(captured, 1)
+    what = f"{skipped} of {captured} camera frames ({share:.1f} %)"
+    if running:
+        return f"{what} skipped so far: this computer is too busy to track every frame (close other programs)"
+    return f"{what} were skipped: tracking fell behind the camera (a busy computer); see timing in session.json"

@@ -296,7 +296,14 @@ def write_analysis(data: SessionData, config=None) -> dict[str, Path]:
     from ..schema import CALIBRATION, CONTAGION, EVENTS, SCORES, TRIALS, VERDICTS, XCORR
 
     config = config or AnalysisConfig()
-    result = analyze(data.frames, data.stimulus_log, data.camera_fps, config, calibration=data.meta.get("calibration"))
+    result = analyze(
+        data.frames,
+        data.stimulus_log,
+        data.camera_fps,
+        config,
+        calibration=data.meta.get("calibration"),
+        timing=data.meta.get("timing"),
+    )
     tables = {
         "verdicts.csv": (result.verdicts, VERDICTS),
         "trials.csv": (result.trials, TRIALS),

@@ -18,6 +18,7 @@ recording starts); :mod:`mimicry.interop.markers` turns LSL and socket markers i
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +26,9 @@ from ..errors import MimicryError
 from ..sensing.model import resolve_model
 from ..sensing.pipeline import TrackConfig, open_landmarker
 from ..stimuli.library import Stimulus, load_library
+from .camera import open_camera
 from .clips import actor_events, actor_tracks
-from .engine import LiveSession, base_meta, check_participant, create_session_folder, new_participant_id, open_camera
+from .engine import LiveSession, base_meta, check_participant, create_session_folder, new_participant_id
 from .onsets import PlacedBlock, find_stimulus, stimulus_log_rows
 from .schedule import Timeline
 
@@ -65,6 +67,8 @@ class Recorder:
     lsl : LslConfig, optional
         mimicry's own outlets (``--lsl``: the viewer's signals and the events, live), opened at
         the camera's rate.
+    on_note : callable, optional
+        Called with a one-line warning while recording (camera frames skipped: a busy computer).
     **options
         Fields of :class:`RecorderConfig` (``participant="P01"``, ``out="sessions"``, ...).
 
@@ -73,7 +77,15 @@ class Recorder:
     the session (also on leaving it; ``aborted`` after an exception).
     """
 
-    def __init__(self, camera: int | str | Path = 0, config: RecorderConfig = RecorderConfig(), *, lsl=None, **options):
+    def __init__(
+        self,
+        camera: int | str | Path = 0,
+        config: RecorderConfig = RecorderConfig(),
+        *,
+        lsl=None,
+        on_note: Callable[[str], None] | None = None,
+        **options,
+    ):
         config = RecorderConfig(**{**config.__dict__, **options}) if options else config
         self.config = config
         self.library = load_library(config.library)
@@ -109,6 +121,7 @@ class Recorder:
             on_row=lambda row: row.__setitem__("block", self.timeline.block_at(row["t_s"])),
             lsl=streams,
             landmarker=landmarker,
+            on_note=on_note,
         )
         self._lock = threading.Lock()
         self._open: _Open | None = None

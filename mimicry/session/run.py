@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from ..sensing.model import resolve_model
 from ..sensing.pipeline import TrackConfig, open_landmarker
 from ..stimuli.library import load_library
 from ..stimuli.protocol import ProtocolError, ResolvedBlock, load_protocol, resolve_blocks
+from .camera import open_camera
 from .clips import actor_events
 from .display import KEY_CLOSED, KEY_ESC, KEY_Q, KEY_SPACE, StimulusDisplay
 from .engine import (
@@ -42,7 +44,6 @@ from .engine import (
     check_sessions_folder,
     create_session_folder,
     new_participant_id,
-    open_camera,
 )
 from .schedule import PlannedPhase, Timeline, plan_session, total_s
 
@@ -140,8 +141,9 @@ class SessionRun:
         self._stop.set()
 
     # -- the run --------------------------------------------------------------------------------
-    def run(self, on_progress=None) -> Path:
-        """Run the protocol; returns the session folder."""
+    def run(self, on_progress=None, on_note: Callable[[str], None] | None = None) -> Path:
+        """Run the protocol; returns the session folder. ``on_progress(block)`` after each block;
+        ``on_note(line)`` with a warning while the session runs (frames skipped)."""
         if self.config.window:
             self.display = StimulusDisplay(self.config.fullscreen)  # fails before any folder exists
         track = TrackConfig(max_faces=self.config.max_faces, model=self.model_path)
@@ -161,6 +163,7 @@ class SessionRun:
             stop=self._stop,
             lsl=self.lsl,
             landmarker=landmarker,
+            on_note=on_note,
         )
         if self.display is not None:
             self.live.meta["window"] = {"size": list(self.display.size), "fullscreen": self.config.fullscreen}
@@ -177,7 +180,7 @@ class SessionRun:
             if self.display is not None:
                 self.display.close()
             try:
-                self.live.finish(status, **self._end_fields(folder, drops))
+                self.live.finish(status, stimulus_missed=drops, **self._end_fields(folder, drops))
             finally:
                 if video is not None:
                     video.release()
@@ -392,11 +395,13 @@ class SessionRun:
             start += self._shift  # a pause moves the rest of the clip later
             due += self._shift
             now = clock()
-            late = int((now - due) * stim.fps)  # frames already overdue: skip them, as a display would
+            # frames already overdue: skip them, as a display would (never the clip's last one), so
+            # that the frames shown and the frames dropped add up to the clip
+            late = min(int((now - due) * stim.fps), n_frames - 1 - k)
             if late > 0:
                 drops += late
                 log_event(now, "stimulus_drop", b.index, str(late))
-                k = min(k + late, n_frames - 1)
+                k += late
             if cap is not None:
                 while pos < k:  # skip frames the display could not keep up with
                     cap.grab()

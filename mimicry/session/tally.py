@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.contagion import DEFAULT_CONTAGION, ContagionConfig
+from ..analysis.timing import timing_problem, withhold
 from ..analysis.verdicts import DEFAULT_VERDICT, YawnExposure, in_windows, yawn_null, yawn_verdict
 from .schedule import Phase
 
@@ -144,8 +145,10 @@ class Tally:
             int(pseudo.size),
         )
 
-    def class_test(self) -> dict:
-        """:func:`~mimicry.analysis.verdicts.yawn_verdict` of the whole class (see the module docstring)."""
+    def class_test(self, *, timing: dict | None = None) -> dict:
+        """:func:`~mimicry.analysis.verdicts.yawn_verdict` of the whole class (see the module
+        docstring); withheld when the demo's ``timing`` (``session.json``'s) tracked fewer frames
+        a second than the yawn tests need (:func:`~mimicry.analysis.timing.timing_problem`)."""
         ts = list(self.faces.values())
         x = self._exposure(ts)
         onsets = np.array([o for t in ts for o in t.onsets], float)
@@ -155,7 +158,8 @@ class Tally:
         # shifts over the whole circle: the exact test (leaving out the shortest ran hot here)
         null = yawn_null(onsets, self._stimuli(), self._pseudo(), span, self.n_surrogates, rng, config, min_shift_s=0.0)
         row = yawn_verdict(-1, x, null)
-        return {"exposure": x, **row}
+        problem = timing_problem(timing, signal="yawn")
+        return {"exposure": x, **(withhold(row, problem) if problem else row)}
 
     def snapshot(self) -> Tally:
         """A copy of the counts without the rows' times (what a screen draws, cheap to take)."""
@@ -201,6 +205,8 @@ def class_sentence(tally: Tally, test: dict | None = None) -> str:
     x, kind = test["exposure"], tally.kind
     lo, hi = tally.window_s
     after = f"within {hi:g} s after a {kind} in the video"
+    if str(test.get("reason", "")).startswith("timing:"):
+        return f"Cannot tell: {test['reason']}."
     if x.stimulus_yawns == 0:
         return f"No {kind} in the video was shown yet: nothing to compare."
     if x.pseudo_onsets == 0 and tally.baseline_s is not None:

@@ -128,8 +128,8 @@ def _film(config: RecordConfig, cues: list[Cue], out: Path, on_screen) -> tuple[
     import cv2
 
     from ..sensing.capture import VideoFileSource
+    from ..session.camera import open_camera
     from ..session.display import KEY_CLOSED, KEY_ESC, KEY_Q, Window
-    from ..session.engine import open_camera
 
     camera = config.camera
     is_file = not (isinstance(camera, int) or str(camera).strip().isdigit())
