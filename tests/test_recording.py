@@ -374,9 +374,12 @@ def test_sample_viewer_runs_the_whole_pipeline(tmp_path):
     scores = pd.read_csv(folder / "scores.csv")
     row = scores[(scores.block.astype(str) == "all") & (scores.signal == "smile") & (scores.kind == "smile")].iloc[0]
     assert 0.5 <= row.lag_s <= 1.3 and row.r_peak > 0.5
-    assert "mimicry index" in r.output
     # the headline: smile mimicry detected by the primary test, and the report's first sentence says so
     v = pd.read_csv(folder / "verdicts.csv").set_index("measure")
+    said = re.search(
+        r"mimicry index \d+/100 \(95% interval \d+ to \d+; from the smile test(?: alone)? \((\d+) smiles", r.output
+    )
+    assert said and int(said[1]) == v.loc["smile_mimicry", "n_events"], r.output  # what the index rests on
     assert v.loc["smile_mimicry", "verdict"] == "detected" and v.loc["smile_mimicry", "p_value"] < 0.05
     assert "face 0 smile mimicry: detected" in r.output
     page = (folder / "report.html").read_text(encoding="utf-8")

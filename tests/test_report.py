@@ -530,3 +530,68 @@ def test_the_report_says_when_the_clips_shown_were_synthetic():
     demo = {"demo": {"clips": ["y1", "y2"], "synthetic_clips": ["y1", "y2"]}}
     assert _clips_shown(3, demo).startswith("3 (all synthetic")
     assert _clips_shown(3, {"demo": {"clips": ["y1"], "synthetic_clips": []}}) == "3"
+
+
+@pytest.fixture(scope="module")
+def one_smile_unseen(tmp_path_factory) -> Path:
+    """The following viewer with the face lost around the video's first smile: the smile test
+    leaves that smile out while the figures still show it."""
+    first = simulate_session(seed=1)
+    folder = write_session(tmp_path_factory.mktemp("unseen") / "s", first.frames, first.stimulus_log, first.meta)
+    write_report(folder)  # analyses it first
+    events = pd.read_csv(folder / "events.csv")
+    onset = float(events[(events.source == "stimulus") & (events.kind == "smile")].onset_s.min())
+    s = simulate_session(seed=1, face_loss=((onset - 3.0, onset + 4.0),))
+    folder = write_session(folder.parent / "unseen", s.frames, s.stimulus_log, {**s.meta, "participant": "P04"})
+    write_report(folder)
+    return folder
+
+
+def test_every_count_on_the_page_agrees_with_the_others_and_with_the_files(one_smile_unseen):
+    """Issue 32: the summary said 3 smiles where the timeline showed 4 and the onset plot n = 4; the
+    index stood on its events unsaid. Each count is read off the page and checked against the files."""
+    folder = one_smile_unseen
+    page = html.unescape((folder / "report.html").read_text(encoding="utf-8"))
+    events = pd.read_csv(folder / "events.csv")
+    verdicts = pd.read_csv(folder / "verdicts.csv").set_index("measure")
+    c = pd.read_csv(folder / "contagion.csv").iloc[0]
+    video = events[events.source == "stimulus"]
+    viewer = events[events.source == "viewer"]
+    shown = int((video.kind == "smile").sum())
+    used = int(verdicts.at["smile_mimicry", "n_events"])
+    assert 0 < used < shown, "the case needs a smile left out"
+    said = re.search(r"(\d+) of the (\d+) smiles in the video: (\d+) without the face in view", page)
+    assert said and [int(g) for g in said.groups()] == [used, shown, shown - used]
+    # the timeline's caption, the onset plot's title and the tests table
+    marked = re.findall(
+        r"Marked: the video's (\d+) smiles? and (\d+) yawns?; the viewer's (\d+) smiles? and (\d+) yawns?", page
+    )
+    counts = [
+        (video.kind == "smile").sum(),
+        (video.kind == "yawn").sum(),
+        (viewer.kind == "smile").sum(),
+        (viewer.kind == "yawn").sum(),
+    ]
+    assert [[int(n) for n in m] for m in marked] == [[int(n) for n in counts]]
+    assert re.findall(r"smile onsets \(n = (\d+)\)", page) == [str(shown)]
+    assert re.findall(r"yawn onsets \(n = (\d+)\)", page) == [str(int((video.kind == "yawn").sum()))]
+    assert re.findall(r"<td>smile_mimicry</td><td>[^<]*</td><td>(\d+)</td>", page) == [str(used)]
+    # the index, in the summary and under its bar: the events it rests on and its interval
+    basis = re.findall(
+        r"95% interval (\d+) to (\d+); from the smile test \((\d+) smiles in the video\) and the yawn test \((\d+) viewer yawns\)",
+        page,
+    )
+    assert len(basis) == 2 and set(basis) == {basis[0]}
+    lo, hi, smiles, yawns = (int(n) for n in basis[0])
+    assert (smiles, yawns) == (used, int(verdicts.at["yawn_contagion", "n_events"]))
+    assert lo <= round(c.mimicry_index) <= hi
+    # the yawn sentence and the yawn figure
+    said = re.search(
+        r"You yawned (\d+) times? within 15 s after a yawn in the video .*? and (\d+) times? in the same windows", page
+    )
+    assert said and [int(g) for g in said.groups()] == [c.yawns_yawn_windows, c.yawns_control_windows]
+    spans = pd.read_csv(folder / "stimulus_log.csv").groupby("block").agg(kind=("kind", "first"))
+    kinds = viewer[viewer.kind == "yawn"].block.map(spans.kind)
+    onsets = re.search(r"The viewer's yawn onsets: (\d+) in yawn clips, (\d+) in control clips", page)
+    assert onsets and [int(g) for g in onsets.groups()] == [(kinds == "yawn").sum(), (kinds == "control").sum()]
+    assert int(onsets[1]) >= c.yawns_yawn_windows and int(onsets[2]) >= c.yawns_control_windows

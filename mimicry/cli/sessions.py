@@ -109,6 +109,7 @@ def _echo_summary(paths: dict) -> None:
 
     import pandas as pd
 
+    from ..report.sentences import index_basis
     from ..session.folder import ANALYSIS_CONFIG, read_table
 
     record = json.loads(paths[ANALYSIS_CONFIG].read_text(encoding="utf-8"))
@@ -122,7 +123,11 @@ def _echo_summary(paths: dict) -> None:
         click.echo(f"face {r.face} {r.measure.replace('_', ' ')}: {verdict_text(r)}")
     for r in read_table(paths["contagion.csv"]).itertuples():
         if pd.notna(r.mimicry_index):
-            click.echo(f"face {r.face}: mimicry index {r.mimicry_index:.0f}/100 (0 unless a test detected mimicry)")
+            yawns = r.minutes_yawn_blocks > 0 or r.minutes_control_blocks > 0
+            basis = index_basis(verdicts[verdicts["face"] == r.face], yawns_shown=yawns)
+            click.echo(
+                f"face {r.face}: mimicry index {r.mimicry_index:.0f}/100 ({basis}; 0 unless a test detected mimicry)"
+            )
 
 
 def verdict_text(r) -> str:

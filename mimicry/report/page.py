@@ -33,7 +33,7 @@ from ..session.folder import (
 )
 from . import figures
 from .notable import notable_events
-from .sentences import fmt_p, plain_summary, smile_sentence, yawn_sentence  # noqa: F401 (the page's API)
+from .sentences import fmt_p, index_basis, plain_summary, smile_sentence, yawn_sentence  # noqa: F401 (the page's API)
 
 SMILE_WINDOW_S = (-2.0, 5.0)
 """Event-locked smile average, seconds around each of the video's smile onsets."""
@@ -217,7 +217,21 @@ def _actor_line(log: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["t_s", "smile", "yawn"])
 
 
-def _face_figures(res: SessionResults, face: int, spans: pd.DataFrame, end_s: float) -> list[tuple[str, str]]:
+def _event_counts(actor: pd.DataFrame, viewer: pd.DataFrame) -> str:
+    """The events a figure marks, counted (the same counts the summary's sentences give)."""
+
+    def counts(ev: pd.DataFrame) -> str:
+        return " and ".join(
+            f"{int((ev['kind'] == k).sum())} {k}{'' if (ev['kind'] == k).sum() == 1 else 's'}"
+            for k in ("smile", "yawn")
+        )
+
+    return f"Marked: the video's {counts(actor)}; the viewer's {counts(viewer)}."
+
+
+def _face_figures(res: SessionResults, face: int, spans: pd.DataFrame, end_s: float) -> list[tuple[str, str, str]]:
+    """The figures of one face as ``(title, svg, caption)``: the caption is what this figure adds
+    to its title's :data:`CAPTIONS`."""
     frames, fps = res.data.frames, res.data.camera_fps
     ff = frames[(frames["face"] == face) & (frames["detected"] == 1)]
     viewer = _with_breaks(ff, ["smile", "yawn"], 2 * MAX_GAP_S)
@@ -225,12 +239,13 @@ def _face_figures(res: SessionResults, face: int, spans: pd.DataFrame, end_s: fl
     v_ev = ev[(ev["source"] == "viewer") & (ev["face"] == face)]
     a_ev = ev[ev["source"] == "stimulus"]
     gaps = face_gaps(ff["t_s"].to_numpy(float), 0.0, end_s)
-    out = [("Timeline", figures.timeline(viewer, _actor_line(res.data.stimulus_log), spans, v_ev, a_ev, gaps, end_s))]
+    timeline = figures.timeline(viewer, _actor_line(res.data.stimulus_log), spans, v_ev, a_ev, gaps, end_s)
+    out = [("Timeline", timeline, _event_counts(a_ev, v_ev))]
     if spans.empty:  # nothing was shown: the other figures would be empty frames
         return out
     xc = res.xcorr[(res.xcorr["face"] == face) & (res.xcorr["block"].astype(str) == "all")]
     sc = res.scores[(res.scores["face"] == face) & (res.scores["block"].astype(str) == "all")]
-    out.append(("Cross-correlation by lag", figures.xcorr(xc, sc)))
+    out.append(("Cross-correlation by lag", figures.xcorr(xc, sc), ""))
     avgs = []
     for signal, window in (("smile", SMILE_WINDOW_S), ("yawn", YAWN_WINDOW_S)):
         onsets = a_ev[a_ev["kind"] == signal]["onset_s"].to_numpy(float)
@@ -240,7 +255,7 @@ def _face_figures(res: SessionResults, face: int, spans: pd.DataFrame, end_s: fl
             avgs += [event_locked(grid, resample_gapped(t, v, grid, MAX_GAP_S), onsets, window, fps), onsets.size]
         else:
             avgs += [event_locked(np.empty(0), np.empty(0), onsets, window, fps), onsets.size]
-    out.append(("Around the video's smiles and yawns", figures.event_locked(*avgs)))
+    out.append(("Around the video's smiles and yawns", figures.event_locked(*avgs), ""))
     rows = []
 
     def yawn_onsets(ev: pd.DataFrame, start_s: float, end_s: float) -> np.ndarray:
@@ -257,7 +272,12 @@ def _face_figures(res: SessionResults, face: int, spans: pd.DataFrame, end_s: fl
                 "actor_s": yawn_onsets(a_ev, sp.start_s, sp.end_s),
             }
         )
-    out.append(("Yawns in yawn clips and control clips", figures.yawn_raster(rows)))
+    in_clips = {k: sum(r["viewer_s"].size for r in rows if r["kind"] == k) for k in ("yawn", "control")}
+    note = (
+        f"The viewer's yawn onsets: {in_clips['yawn']} in yawn clips, {in_clips['control']} in control clips "
+        "(the summary counts those in the windows after the video's yawns and the same windows of the controls)."
+    )
+    out.append(("Yawns in yawn clips and control clips", figures.yawn_raster(rows), note if rows else ""))
     return out
 
 
@@ -356,11 +376,15 @@ def _summaries(res: SessionResults, faces: list) -> list[str]:
         parts.append(
             heading + '<div class="summary">' + "".join(f"<p>{esc(s)}</p>" for s in summaries[face]) + "</div>"
         )
-        idx = float(res.contagion.loc[res.contagion["face"] == face, "mimicry_index"].iloc[0])
+        c = res.contagion.loc[res.contagion["face"] == face].iloc[0]
+        idx = float(c["mimicry_index"])
         if np.isfinite(idx):
+            yawns = float(c["minutes_yawn_blocks"]) > 0 or float(c["minutes_control_blocks"]) > 0
+            basis = index_basis(res.verdicts[res.verdicts["face"] == face], yawns_shown=yawns)
             parts.append(
                 f'<p><span class="index">{idx:.0f}</span> / 100 mimicry index '
                 f'<span class="bar"><span style="width:{idx:.0f}%"></span></span></p>'
+                f'<p class="small">{esc(basis)}.</p>'
             )
     return parts
 
@@ -408,11 +432,10 @@ def report_html(res: SessionResults) -> str:
     for face in faces:
         if len(faces) > 1:
             parts.append(f"<h2>Face {face}</h2>")
-        for title, svg in _face_figures(res, face, spans, end_s):
+        for title, svg, own in _face_figures(res, face, spans, end_s):
             tag = "h2" if len(faces) == 1 else "h3"
-            parts.append(
-                f"<{tag}>{esc(title)}</{tag}><figure>{svg}<figcaption>{esc(CAPTIONS[title])}</figcaption></figure>"
-            )
+            caption = f"{CAPTIONS[title]} {own}".strip()
+            parts.append(f"<{tag}>{esc(title)}</{tag}><figure>{svg}<figcaption>{esc(caption)}</figcaption></figure>")
     if faces:
         parts += _tables(res)
     return page(f"mimicry report: {meta.get('participant')} {meta.get('session_id')}", "".join(parts))

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.contagion import DEFAULT_CONTAGION
+from ..analysis.verdicts import lay_index
 
 
 def fmt_p(p: float) -> str:
@@ -100,14 +101,69 @@ def plain_summary(
         c = contagion[contagion["face"] == face].iloc[0]
         tr = trials[(trials["face"] == face) & (trials["event"] == "smile")]
         lines = [smile_sentence(v.loc["smile_mimicry"], tr, you, your)]
-        if float(c["minutes_yawn_blocks"]) > 0 or float(c["minutes_control_blocks"]) > 0:
+        yawns_shown = float(c["minutes_yawn_blocks"]) > 0 or float(c["minutes_control_blocks"]) > 0
+        if yawns_shown:
             lines.append(yawn_sentence(v.loc["yawn_contagion"], c, you, them))
         idx = float(c["mimicry_index"])
         if np.isfinite(idx):
             lines.append(
-                f"Mimicry index: {idx:.0f} out of 100, from the tests above: 0 unless one detected "
-                f"mimicry, higher the more {your} smile rose above chance and the larger the share of "
-                f"yawns beyond chance. It is a summary for demonstrations; the tests are the measurement."
+                f"Mimicry index: {idx:.0f} out of 100 ({index_basis(v, yawns_shown=yawns_shown)}): 0 unless "
+                f"a test detected mimicry, higher the more {your} smile rose above chance and the larger the "
+                f"share of yawns beyond chance. It is a summary for demonstrations; the tests are the measurement."
             )
         out[face] = lines
     return out
+
+
+_INDEX_TESTS = {
+    "smile_mimicry": ("smile", "smile in the video", "smiles in the video"),
+    "yawn_contagion": ("yawn", "viewer yawn", "viewer yawns"),
+}
+
+
+def index_interval(verdicts: pd.DataFrame) -> tuple[float, float]:
+    """The mimicry index at the ends of its tests' 95 % intervals (the index rises with each
+    test's effect): how uncertain it is. NaN where a test has no interval.
+
+    Parameters
+    ----------
+    verdicts : pd.DataFrame
+        One face's ``verdicts.csv`` rows.
+    """
+    full = DEFAULT_CONTAGION.smile_full_response
+    detected = verdicts["verdict"] == "detected"
+    lo, hi = (
+        lay_index(verdicts.assign(effect=verdicts[end].where(detected, verdicts["effect"])), full)
+        for end in ("ci_lo", "ci_hi")
+    )
+    return lo, hi
+
+
+def index_basis(verdicts: pd.DataFrame, *, yawns_shown: bool = True) -> str:
+    """What one face's mimicry index rests on, in words: its interval, the tests it counts with
+    their events, and the tests that could not tell (left out of it).
+
+    Parameters
+    ----------
+    verdicts : pd.DataFrame
+        One face's ``verdicts.csv`` rows, indexed by ``measure`` or with a ``measure`` column.
+    yawns_shown : bool
+        Whether the session showed yawn or control clips (else the yawn test goes unmentioned).
+    """
+    v = verdicts.reset_index() if "measure" not in verdicts.columns else verdicts
+    lo, hi = index_interval(v)
+    used: list[tuple[str, str]] = []
+    left: list[str] = []
+    for row in v.itertuples(index=False):
+        what, one, many = _INDEX_TESTS.get(str(row.measure), (str(row.measure), "event", "events"))
+        if row.verdict != "insufficient_data":
+            n = int(row.n_events)
+            used.append((what, f"{n} {one if n == 1 else many}"))
+        elif what != "yawn" or yawns_shown:
+            left.append(f"the {what} test could not tell and does not count")
+    text = f"95% interval {lo:.0f} to {hi:.0f}; " if np.isfinite(lo) and np.isfinite(hi) else ""
+    alone = " alone" if len(used) == 1 and left else ""
+    text += (
+        "from " + " and ".join(f"the {what} test{alone} ({count})" for what, count in used) if used else "from no test"
+    )
+    return text + "".join(f"; {x}" for x in left)
