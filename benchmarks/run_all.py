@@ -6,7 +6,7 @@ Each script runs as its own process, one after another (they measure speed, so n
 ours runs beside them), with the same Python. The scripts that show a window get a virtual screen
 (Xvfb) when there is no ``$DISPLAY`` and Xvfb is installed. RESULTS.md records the date, the
 machine (cores, memory, CPU), the versions of Python and the libraries, and for every script its
-command, its wall time and everything it printed. The README quotes figures only from this file,
+command, its wall time, the hash of the code it measures and everything it printed. The README quotes figures only from this file,
 between ``<!-- results: NAME -->`` and ``<!-- /results -->`` markers, and
 ``tests/test_docs.py`` checks that every number it quotes there appears in NAME's section here.
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import os
 import platform
 import re
@@ -33,23 +34,54 @@ RESULTS = HERE / "RESULTS.md"
 #: repository; $MIMICRY_DEVDATA, else the development machine's folder beside the clone.
 DEVDATA = os.environ.get("MIMICRY_DEVDATA", "../shared/devdata")
 
-#: (name, arguments, needs a display): every script in benchmarks/ but this one.
-RUNS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
-    ("validate_signals", (), False),
-    ("validate_stimuli", (), False),
-    ("validate_real", (DEVDATA, "--runs"), False),
-    ("calibration", (), False),
-    ("analysis_speed", (), False),
-    ("track_speed", (), False),
-    ("loopback", (), False),
-    ("live_session", (), True),
-    ("demo_fps", (), True),
-    ("batch_scaling", (), False),
-    ("classroom", (), False),
-    ("classroom_signals", (DEVDATA, "--widths", "40", "48", "64"), False),
-    ("classroom_yawns", (DEVDATA,), False),
-    ("class_test", (), False),
+SENSING, SESSION, ANALYSIS = "mimicry/sensing", "mimicry/session", "mimicry/analysis"
+#: (name, arguments, needs a display, the code it measures): every script in benchmarks/ but
+#: this one. A section records the hash of the code it measures (:func:`code_hash`);
+#: tests/test_docs.py fails when a section the docs quote was measured on other code.
+RUNS: tuple[tuple[str, tuple[str, ...], bool, tuple[str, ...]], ...] = (
+    ("validate_signals", (), False, (SENSING,)),
+    ("validate_stimuli", (), False, (SENSING, "mimicry/stimuli")),
+    ("validate_real", (DEVDATA, "--runs"), False, (SENSING,)),
+    ("calibration", (), False, (ANALYSIS, "mimicry/session/simulate.py")),
+    ("analysis_speed", (), False, (ANALYSIS,)),
+    ("track_speed", (), False, (SENSING,)),
+    ("loopback", (), False, (SENSING, SESSION, ANALYSIS)),
+    ("live_session", (), True, (SENSING, SESSION)),
+    ("demo_fps", (), True, (SENSING, SESSION)),
+    ("batch_scaling", (), False, (SENSING, "mimicry/batch")),
+    ("classroom", (), False, (SENSING,)),
+    ("classroom_signals", (DEVDATA, "--widths", "40", "48", "64"), False, (SENSING,)),
+    ("classroom_yawns", (DEVDATA,), False, (SENSING, ANALYSIS)),
+    ("class_test", (), False, ("mimicry/session/tally.py", ANALYSIS)),
+    ("timing_under_load", (), False, (SENSING, SESSION, ANALYSIS)),
 )
+CODE_LINE = re.compile(r"^code measured: `([0-9a-f]{16})`", re.MULTILINE)
+"""How a section names the hash of the code it measured."""
+
+
+def code_hash(paths: tuple[str, ...], root: Path = HERE.parent) -> str:
+    """A short sha256 of the Python files under ``paths`` (relative to ``root``): their paths
+    and contents, in path order. Any change to them, and only to them, changes it."""
+    files: set[Path] = set()
+    for rel in paths:
+        p = root / rel
+        files |= {p} if p.is_file() else set(p.rglob("*.py"))
+    digest = hashlib.sha256()
+    for f in sorted(files, key=lambda f: f.relative_to(root).as_posix()):
+        digest.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _commit() -> str:
+    try:
+        r = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE.parent)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "mimicry"], capture_output=True, text=True, cwd=HERE.parent
+        )
+    except OSError:
+        return "unknown commit"
+    head = r.stdout.strip() or "unknown commit"
+    return head + (" with uncommitted changes" if dirty.stdout.strip() else "")
 
 
 def _versions() -> str:
@@ -93,8 +125,9 @@ def _start_display() -> tuple[subprocess.Popen | None, dict]:
     return proc, env
 
 
-def run_one(name: str, args: tuple[str, ...], display: bool) -> str:
+def run_one(name: str, args: tuple[str, ...], display: bool, measures: tuple[str, ...]) -> str:
     """Run one script; return its RESULTS.md section."""
+    code = f"code measured: `{code_hash(measures)}` ({', '.join(measures)}; commit {_commit()})\n\n"
     cmd = [sys.executable, str(HERE / f"{name}.py"), *args]
     shown = " ".join(["python", f"benchmarks/{name}.py", *args])
     if name == "validate_real" and not (HERE.parent / args[0]).is_dir():
@@ -113,7 +146,8 @@ def run_one(name: str, args: tuple[str, ...], display: bool) -> str:
     if r.returncode != 0:
         out += "\n" + "\n".join(r.stderr.strip().splitlines()[-15:])
     return (
-        f"## {name}\n\n`{shown}`{' on a virtual screen' if xvfb else ''}: {took:.0f} s{status}\n\n```text\n{out}\n```\n"
+        f"## {name}\n\n`{shown}`{' on a virtual screen' if xvfb else ''}: {took:.0f} s{status}\n\n"
+        f"{code}```text\n{out}\n```\n"
     )
 
 
@@ -126,18 +160,18 @@ def _old_sections() -> dict[str, str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", nargs="+", choices=[n for n, _, _ in RUNS], default=None)
+    ap.add_argument("--only", nargs="+", choices=[n for n, *_ in RUNS], default=None)
     ap.add_argument("--out", type=Path, default=RESULTS)
     a = ap.parse_args()
     old = _old_sections()
     sections, failed = [], []
-    for name, args, display in RUNS:
+    for name, args, display, measures in RUNS:
         if a.only and name not in a.only:
             if name in old:
                 sections.append(old[name])
             continue
         print(f"running {name} ...", flush=True)
-        sec = run_one(name, args, display)
+        sec = run_one(name, args, display, measures)
         failed += [name] if "**(failed" in sec.split("\n", 3)[2] else []
         sections.append(sec)
     head = (

@@ -121,7 +121,7 @@ def _run_all():
 
 def test_run_all_runs_every_benchmark_script_and_results_has_each():
     scripts = {p.stem for p in BENCH.glob("*.py")} - {"run_all"}
-    names = {name for name, _, _ in _run_all().RUNS}
+    names = {name for name, *_ in _run_all().RUNS}
     assert names == scripts
     sections = _results_sections()
     assert set(sections) == names, "rerun python benchmarks/run_all.py"
@@ -140,6 +140,41 @@ def test_docs_quote_figures_only_from_results():
         assert not missing, (
             f"the docs quote {missing} in a {name} block; RESULTS.md's {name} section has no such figure"
         )
+
+
+MEASURED_BEFORE_HASHES = {"calibration", "classroom_signals"}
+"""Sections run before RESULTS.md recorded the code they measured: to be rerun (issue 33, item 4),
+after which this set is empty and every quoted section is checked."""
+
+
+def test_every_section_the_docs_quote_was_measured_on_the_code_as_it_is():
+    run_all = _run_all()
+    measures = {name: paths for name, _, _, paths in run_all.RUNS}
+    sections = _results_sections()
+    quoted = set(re.findall(r"<!-- results: (\w+) -->", DOCS))
+    stale = []
+    for name in sorted(quoted - MEASURED_BEFORE_HASHES):
+        m = run_all.CODE_LINE.search(sections[name])
+        if m is None or m.group(1) != run_all.code_hash(measures[name]):
+            stale.append(name)
+    assert not stale, f"rerun python benchmarks/run_all.py --only {' '.join(stale)}: the code they measure changed"
+    assert MEASURED_BEFORE_HASHES <= quoted and not any(
+        run_all.CODE_LINE.search(sections[n]) for n in MEASURED_BEFORE_HASHES
+    ), "a section of MEASURED_BEFORE_HASHES has been rerun: take it out of that set"
+
+
+def test_the_code_hash_changes_with_the_code_it_covers_and_only_with_it(tmp_path):
+    code_hash = _run_all().code_hash
+    (tmp_path / "pkg" / "sub").mkdir(parents=True)
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
+    (tmp_path / "pkg" / "sub" / "b.py").write_text("y = 2\n")
+    (tmp_path / "other.py").write_text("z = 3\n")
+    before = code_hash(("pkg",), root=tmp_path)
+    (tmp_path / "other.py").write_text("z = 4\n")
+    assert code_hash(("pkg",), root=tmp_path) == before
+    (tmp_path / "pkg" / "sub" / "b.py").write_text("y = 3\n")
+    assert code_hash(("pkg",), root=tmp_path) != before
+    assert code_hash(("pkg/a.py",), root=tmp_path) != code_hash(("pkg",), root=tmp_path)
 
 
 def test_every_benchmark_the_docs_name_has_a_results_block():

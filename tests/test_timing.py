@@ -41,7 +41,10 @@ def test_the_yawn_tests_need_ten_tracked_frames_a_second_less_three_percent():
     assert timing_problem(_timing(3001, 2000), signal="yawn") == ""  # 10.0 a second of 30
     assert timing_problem(_timing(1501, 501, fps=15.0), signal="yawn") == ""  # the classroom tracker
     why = timing_problem(_timing(1501, 700, fps=15.0, tracked=681), signal="yawn")  # 6.8 a second
-    assert why == "timing: 6.8 frames a second were tracked, fewer than the 10 the yawn tests need (the computer was too busy)"
+    assert (
+        why
+        == "timing: 6.8 frames a second were tracked, fewer than the 10 the yawn tests need (the computer was too busy)"
+    )
     assert timing_problem(_timing(3001, 0, fps=30.0, tracked=972), signal="yawn") == ""  # 9.71 a second
     assert timing_problem(_timing(3001, 0, fps=30.0, tracked=961), signal="yawn").startswith("timing: 9.6 frames")
     assert timing_problem(_timing(501, 0, fps=5.0), signal="yawn") == ""  # a slow camera: its own rate
@@ -92,7 +95,13 @@ def test_a_folder_that_skipped_too_many_frames_says_so_in_its_verdicts_and_repor
     from mimicry.session.folder import write_session
 
     s = following_viewer
-    timing = {**_timing(5000, 400, tracked=1000), "frames_late": 12, "late_s": 0.5, "worst_gap_s": 0.4, "max_wait_s": 2.1}
+    timing = {
+        **_timing(5000, 400, tracked=1000),
+        "frames_late": 12,
+        "late_s": 0.5,
+        "worst_gap_s": 0.4,
+        "max_wait_s": 2.1,
+    }
     folder = write_session(tmp_path / "poor", s.frames, s.stimulus_log, {**s.meta, "timing": timing})
     page = write_report(folder).read_text(encoding="utf-8")
     verdicts = pd.read_csv(folder / "verdicts.csv")
