@@ -198,3 +198,22 @@ def test_every_test_the_reliability_tables_name_exists():
     for file, name in cited:
         names = re.findall(r"^(?:async )?def (\w+)", (ROOT / "tests" / file).read_text(encoding="utf-8"), re.M)
         assert fnmatch.filter(names, name), f"reliability.md cites {file}::{name}, which does not exist"
+
+
+def test_the_docs_screenshot_is_what_the_script_makes_of_the_code_today():
+    """docs/img/record-window.png comes from docs/make_screenshots.py (the record window at the
+    first "yawn now" cue); a changed window or cue and a stale image fail here."""
+    import cv2
+    import numpy as np
+
+    spec = importlib.util.spec_from_file_location("make_screenshots", ROOT / "docs" / "make_screenshots.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    made = mod.record_window()
+    shipped = cv2.imread(str(ROOT / "docs" / "img" / "record-window.png"))
+    assert shipped is not None and made.shape == shipped.shape
+    # the same pixels, but for a video decoder's rounding on another machine
+    assert np.abs(made.astype(int) - shipped.astype(int)).mean() < 1.0
+    assert (
+        "![" in PAGES["docs/tutorials/classroom.md"] and "img/record-window.png" in PAGES["docs/tutorials/classroom.md"]
+    )
