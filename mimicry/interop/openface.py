@@ -1,11 +1,15 @@
-"""An OpenFace-2-style CSV from mimicry's frames: the columns OpenFace's ``FeatureExtraction``
-writes for pose and action units, so scripts written for OpenFace read mimicry's output.
+"""An OpenFace-2 CSV from mimicry's frames: every column OpenFace 2.2's ``FeatureExtraction``
+writes (:func:`openface_columns`, in its order, the header's names separated by ", " as
+OpenFace's are), so scripts and readers written for OpenFace (py-feat's ``read_openface``, R
+scripts that index ``' AU12_r'``) read mimicry's output. Columns mimicry does not measure (gaze,
+eye and face landmarks, OpenFace's own shape model) are present and empty.
 
 The action units are an **approximation**: MediaPipe's 52 blendshapes (ARKit-style) are not
 FACS action units, though most are named after one muscle movement. :data:`AU_MAP` gives the
 blendshapes behind each AU (a mean of left and right); intensity ``AUxx_r`` = 5 x that mean
 (OpenFace's 0-5 scale), presence ``AUxx_c`` = 1 when the intensity is at least
-:data:`PRESENCE_R` (OpenFace uses separate classifiers; no such classifier is calibrated here).
+:data:`PRESENCE_R` (OpenFace uses separate classifiers; no such classifier is calibrated here);
+``AU28_c`` (lip suck, presence only in OpenFace) from :data:`PRESENCE_ONLY`.
 The mapping has not been validated against FACS-coded video; use it to compare time courses
 within a study, not to compare intensities with OpenFace's.
 """
@@ -41,9 +45,29 @@ AU_MAP: dict[str, tuple[str, ...]] = {
     "AU26": ("jawOpen",),
     "AU45": ("eyeBlinkLeft", "eyeBlinkRight"),
 }
+PRESENCE_ONLY: dict[str, tuple[str, ...]] = {"AU28": ("mouthRollLower", "mouthRollUpper")}
+"""OpenFace 2 action units with a presence column only (``AU28_c``, lips sucked in) -> the
+blendshapes whose mean stands for them."""
 PRESENCE_R = 1.0
 """``AUxx_c`` is 1 from this intensity (a blendshape mean of 0.2) on."""
 POSE_COLUMNS = ("pose_Tx", "pose_Ty", "pose_Tz", "pose_Rx", "pose_Ry", "pose_Rz")
+EYE_LANDMARKS, FACE_LANDMARKS, SHAPE_MODES = 56, 68, 34
+"""OpenFace 2's eye landmarks (both eyes), face landmarks and non-rigid shape parameters."""
+
+
+def openface_columns() -> list[str]:
+    """Every column of OpenFace 2.2's ``FeatureExtraction`` CSV, in its order: frame and face,
+    gaze (two eye vectors and two angles), 2D and 3D eye landmarks, head pose, 2D and 3D face
+    landmarks, shape-model parameters, then the action units' intensities and presences
+    (sorted by name, as OpenFace writes them)."""
+    cols = ["frame", "face_id", "timestamp", "confidence", "success"]
+    cols += [f"gaze_{e}_{a}" for e in (0, 1) for a in "xyz"] + ["gaze_angle_x", "gaze_angle_y"]
+    cols += [f"eye_lmk_{a}_{i}" for a in "xyXYZ" for i in range(EYE_LANDMARKS)]
+    cols += list(POSE_COLUMNS)
+    cols += [f"{a}_{i}" for a in "xyXYZ" for i in range(FACE_LANDMARKS)]
+    cols += ["p_scale", "p_rx", "p_ry", "p_rz", "p_tx", "p_ty"] + [f"p_{i}" for i in range(SHAPE_MODES)]
+    cols += [f"{au}_r" for au in sorted(AU_MAP)]
+    return cols + [f"{au}_c" for au in sorted([*AU_MAP, *PRESENCE_ONLY])]
 
 
 def openface_frame(frames: pd.DataFrame) -> pd.DataFrame:
@@ -52,8 +76,10 @@ def openface_frame(frames: pd.DataFrame) -> pd.DataFrame:
     ``frame``, ``face_id``, ``timestamp`` (s), ``confidence`` and ``success`` (1 where MediaPipe
     found the face, 0 where it was lost: MediaPipe gives no per-face confidence), ``pose_Tx/Ty/Tz``
     (empty: mimicry stores no head translation), ``pose_Rx/Ry/Rz`` (pitch, yaw, roll in radians,
-    mimicry's signs: see the file-format docs), then ``AUxx_r`` and ``AUxx_c`` per :data:`AU_MAP`.
-    Rows without a face id (no face at all in the frame) are left out, as OpenFace writes none.
+    mimicry's signs: see the file-format docs), then ``AUxx_r`` and ``AUxx_c`` per :data:`AU_MAP`
+    (and ``AU28_c``, :data:`PRESENCE_ONLY`); every other column of :func:`openface_columns` is
+    empty (NaN). Rows without a face id (no face at all in the frame) are left out, as OpenFace
+    writes none.
     """
     f = frames[frames["face"].notna()].reset_index(drop=True)
     ok = f["detected"].to_numpy() == 1
@@ -74,9 +100,10 @@ def openface_frame(frames: pd.DataFrame) -> pd.DataFrame:
     intensity = {au: _au_intensity(f, names, ok) for au, names in AU_MAP.items()}
     for au, r in intensity.items():
         out[f"{au}_r"] = np.round(r, 3)
-    for au, r in intensity.items():
+    presence = {**intensity, **{au: _au_intensity(f, names, ok) for au, names in PRESENCE_ONLY.items()}}
+    for au, r in presence.items():
         out[f"{au}_c"] = np.where(np.isfinite(r), (r >= PRESENCE_R).astype(float), np.nan)
-    return out
+    return out.reindex(columns=openface_columns())
 
 
 def _au_intensity(f: pd.DataFrame, names: tuple[str, ...], ok: np.ndarray) -> np.ndarray:
@@ -91,7 +118,8 @@ def _au_intensity(f: pd.DataFrame, names: tuple[str, ...], ok: np.ndarray) -> np
 
 
 def export_openface(frames: pd.DataFrame, out: str | Path) -> Path:
-    """Write :func:`openface_frame` of ``frames`` to the CSV ``out`` (RFC 4180; never overwritten).
+    """Write :func:`openface_frame` of ``frames`` to the CSV ``out`` (RFC 4180, the header as
+    OpenFace writes it; never overwritten).
 
     Raises
     ------
@@ -105,7 +133,11 @@ def export_openface(frames: pd.DataFrame, out: str | Path) -> Path:
         raise OutputError(f"{out} exists already: choose another --out")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(write_csv_atomic(openface_frame(frames), out), out)
+        of = openface_frame(frames)
+        # OpenFace's header separates its names with ", " (its values with ","): the names keep
+        # the space, so scripts that index ' AU12_r' find it and readers that strip names do too
+        of.columns = [of.columns[0], *(f" {c}" for c in of.columns[1:])]
+        os.replace(write_csv_atomic(of, out), out)
     except OSError as e:
         raise OutputError(f"cannot write {out}: {e.strerror or e}") from None
     return out
