@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,8 @@ from mimicry.cli import main
 from mimicry.errors import MimicryError
 from mimicry.session import imported
 from mimicry.session.imported import ImportConfig, import_video
-from mimicry.stimuli.library import shipped_folder
+from mimicry.session.onsets import EventColumns, read_events
+from mimicry.stimuli.library import load_library, shipped_folder
 
 SAMPLE = shipped_folder("stimuli") / "sample_viewer.mp4"
 SAMPLE_ONSETS = (("smile-man-real", 4.0), ("yawn-man-a", 31.0), ("control-man-real", 58.0))
@@ -201,3 +203,77 @@ def test_a_regular_timeline_with_dropped_frames_gives_its_step(tmp_path):
     frames = np.r_[0:50, 53:100]  # three frames dropped: their numbers are missing, the step holds
     rows = pd.DataFrame({"frame": frames, "t_s": frames / 30.0})
     assert check_timeline(rows, tmp_path / "x.csv") == pytest.approx(1 / 30)
+
+
+def _own_clips(folder, names=("happy.mp4", "tired.mp4", "still.mp4")):
+    """The sample protocol's clips as an experiment keeps them: its own file names in a folder."""
+    shipped = load_library(None)
+    folder.mkdir()
+    for name, (sid, _t) in zip(names, SAMPLE_ONSETS):
+        shutil.copyfile(shipped.clip_path(shipped.get(sid)), folder / name)
+    return [(name, t) for name, (_sid, t) in zip(names, SAMPLE_ONSETS)]
+
+
+def test_a_clip_the_library_holds_under_another_name_is_found_by_its_content(tmp_path):
+    """Fast: nothing is tracked; the shipped library already holds these files (same sha256)."""
+    onsets = _own_clips(tmp_path / "videos")
+    ev = events_tsv(tmp_path / "own.tsv", onsets)
+    table = read_events(ev, EventColumns())
+    config = ImportConfig(library=shipped_folder("stimuli"), clips=tmp_path / "videos")
+    library, stimuli = imported.resolve_clips(table, config, ev)
+    assert {name: s.id for name, s in stimuli.items()} == {n: sid for (n, _), (sid, _) in zip(onsets, SAMPLE_ONSETS)}
+    assert len(library.stimuli) == len(load_library(None).stimuli)  # nothing added
+
+
+@pytest.mark.parametrize(
+    ("extra_args", "pattern"),
+    [
+        ((), r"--clips needs --library FOLDER"),
+        (("--library", "{lab}"), r"line 4: stimulus 'missing.mp4' is neither in the library .* nor a video in"),
+    ],
+)
+def test_own_clips_are_refused_in_one_line_before_anything_is_written(tmp_path, extra_args, pattern):
+    onsets = _own_clips(tmp_path / "videos")
+    ev = events_tsv(tmp_path / "own.tsv", [*onsets[:2], ("missing.mp4", 58.0)])
+    args = [a.format(lab=tmp_path / "lab") for a in extra_args]
+    r = run("import", SAMPLE, "--events", ev, "--clips", tmp_path / "videos", *args, "--out", tmp_path / "s")
+    lines = [x for x in r.stderr.splitlines() if x.strip()]
+    assert r.exit_code == 1 and len(lines) == 1 and re.search(pattern, lines[0]), r.stderr
+    assert not (tmp_path / "s").exists() and not (tmp_path / "lab" / "tracks").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.mediapipe
+def test_the_experiments_own_clips_are_tracked_once_and_give_the_verdicts_of_the_library(tmp_path):
+    """Issue 30: clips the library lacks, named by the experiment's own file names, are tracked
+    once from --clips into --library, each kind read off its actor's face; the sample viewer then
+    gets the verdicts of importing with the shipped library, and the next import finds the clips
+    in --library without tracking them again."""
+    onsets = _own_clips(tmp_path / "videos")
+    ev = events_tsv(tmp_path / "own.tsv", onsets)
+    lab = tmp_path / "lab"
+    args = ("--events", ev, "--clips", tmp_path / "videos", "--library", lab, "--surrogates", "200")
+    r = run("import", SAMPLE, *args, "--out", tmp_path / "own")
+    assert r.exit_code == 0, r.stderr
+    shipped = load_library(None)
+    kinds = {shipped.get(sid).sha256: shipped.get(sid).kind for sid, _ in SAMPLE_ONSETS}
+    assert {s.sha256: s.kind for s in load_library(lab).stimuli} == kinds  # smile, yawn, control
+    r = run(
+        "import",
+        SAMPLE,
+        "--events",
+        events_tsv(tmp_path / "true.tsv", SAMPLE_ONSETS),
+        "--out",
+        tmp_path / "shipped",
+        "--surrogates",
+        "200",
+    )
+    assert r.exit_code == 0, r.stderr
+    assert (
+        _verdicts(only_session(tmp_path / "own")).to_dict() == _verdicts(only_session(tmp_path / "shipped")).to_dict()
+    )
+    kept = {p: p.stat().st_mtime_ns for p in [lab / "manifest.toml", *(lab / "tracks").iterdir()]}
+    r = run("import", SAMPLE, *args, "--out", tmp_path / "again")
+    assert r.exit_code == 0, r.stderr
+    assert {p: p.stat().st_mtime_ns for p in [lab / "manifest.toml", *(lab / "tracks").iterdir()]} == kept
+    assert _verdicts(only_session(tmp_path / "again")).to_dict() == _verdicts(only_session(tmp_path / "own")).to_dict()

@@ -5,6 +5,7 @@ import shutil
 
 import cv2
 import numpy as np
+import pandas as pd
 import pytest
 from bare_mediapipe import bare_pass, runs_s
 from click.testing import CliRunner
@@ -467,3 +468,35 @@ def test_an_opened_mouth_shows_a_real_mouth_inside_and_the_eyes_close_by_warping
         dark_open = (cv2.cvtColor(face, cv2.COLOR_BGR2GRAY)[mask > 0] < 80).mean()
         dark_shut = (cv2.cvtColor(shut, cv2.COLOR_BGR2GRAY)[mask > 0] < 80).mean()
         assert dark_open > 0.2 and dark_shut < dark_open / 3, (dark_open, dark_shut)
+
+
+def _track(jaw: float, smile: float, *, face: float = 1.0, seconds: float = 3.0) -> pd.DataFrame:
+    """An actor's track at 30 fps: ``jaw`` and ``smile`` held for the middle 2 s, rest 0."""
+    t = np.arange(0, seconds, 1 / 30)
+    on = (t >= 0.5) & (t < 2.5)
+    return pd.DataFrame(
+        {
+            "t_s": t,
+            "detected": (np.arange(t.size) < face * t.size).astype(int),
+            "jawOpen": np.where(on, jaw, 0.0),
+            "mouthSmileLeft": np.where(on, smile, 0.0),
+            "mouthSmileRight": np.where(on, smile, 0.0),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("jaw", "smile", "kinds"),
+    [
+        (0.7, 0.0, ["yawn"]),
+        (0.1, 0.8, ["smile"]),
+        (0.05, 0.1, ["control"]),
+        (0.7, 0.8, ["smile", "yawn"]),  # a yawn with a smile in it: the face cannot tell
+        (0.35, 0.55, []),  # too open and smiling for a control, too little for either event
+    ],
+)
+def test_the_kinds_a_clip_fits_follow_stimuli_adds_checks(jaw, smile, kinds):
+    from mimicry.stimuli.library import fitting_kinds
+
+    assert fitting_kinds(_track(jaw, smile)) == kinds
+    assert fitting_kinds(_track(0.7, 0.0, face=0.5)) == []  # the face missing in half the frames

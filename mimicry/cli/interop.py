@@ -122,6 +122,13 @@ def export(source, format_, out_dir, license_):
     show_default=True,
     help="Unit of the onset and duration columns (ms: jsPsych's time_elapsed, E-Prime's OnsetTime).",
 )
+@click.option(
+    "--clips",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of the experiment's own clips: one the events name that --library lacks is tracked once "
+    "and added there (its kind read off the actor's face), for every later import.",
+)
 @click.option("--max-faces", type=MAX_FACES, default=1, show_default=True, help=MAX_FACES_HELP)
 @vocabulary_options
 @handle_errors
@@ -137,6 +144,7 @@ def import_(
     stimulus_column,
     duration_column,
     time_unit,
+    clips,
     max_faces,
     surrogates,
     marker_stream,
@@ -155,6 +163,7 @@ def import_(
         mimicry import P01.mp4 --events sub-01_task-mimicry_events.tsv --participant P01
         mimicry import P01.mp4 --events P01_psychopy.csv --onset-column movie.started \\
             --stimulus-column movie_file --offset-s -2.35
+        mimicry import P01.mp4 --events P01_events.tsv --clips experiment/videos --library lab_clips
         mimicry import sub-P01_ses-S001_task-mimicry.xdf --marker-style psychopy
     """
     from ..session.imported import ImportConfig, import_rows, import_video, import_xdf
@@ -163,8 +172,12 @@ def import_(
 
     unit_s = 0.001 if time_unit == "ms" else 1.0
     columns = EventColumns(onset=onset_column, stimulus=stimulus_column, duration=duration_column, unit_s=unit_s)
-    config = ImportConfig(participant, library, offset_s, columns, max_faces, model)
+    config = ImportConfig(participant, library, offset_s, columns, max_faces, model, clips)
     if video.suffix.lower() in (".xdf", ".xdfz"):
+        if clips is not None:
+            raise click.UsageError(
+                "--clips goes with a video or CSV and its --events; an XDF file's clips must be in --library"
+            )
         vocabulary = vocabulary_from(marker_style, marker_map)
         folder = import_xdf(video, out, config, vocabulary=vocabulary, marker_stream=marker_stream)
     elif events is None:

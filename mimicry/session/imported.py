@@ -23,7 +23,7 @@ from ..schema import EVENTS_LOG, SESSION_FRAMES, STIMULUS_LOG
 from ..sensing.capture import VideoFileSource
 from ..sensing.model import resolve_model, sha256_file
 from ..sensing.pipeline import TrackConfig, iter_track_rows
-from ..stimuli.library import Library, load_library
+from ..stimuli.library import Library, Stimulus, load_library
 from ..writers import CsvWriter
 from .clips import actor_events, actor_tracks
 from .engine import base_meta, check_participant, create_session_folder, new_participant_id, now_iso, session_meta
@@ -35,9 +35,11 @@ from .onsets import (
     PlacedBlock,
     blocks_from_markers,
     events_log_rows,
+    find_stimulus,
     place_blocks,
     read_events,
     resolve_stimuli,
+    stimulus_key,
     stimulus_log_rows,
 )
 from .schedule import Timeline
@@ -56,6 +58,10 @@ class ImportConfig:
     columns: EventColumns = EventColumns()
     max_faces: int = 1
     model: Path | None = None
+    clips: Path | None = None
+    """The experiment's own clip files: a clip the events name that ``library`` lacks is found
+    here, tracked once, and added to ``library`` (its kind read off the actor's face), so the
+    next participant's import finds it there."""
 
 
 def import_video(
@@ -78,9 +84,9 @@ def import_video(
     CaptureError
         The video cannot be read.
     """
-    library, participant = load_library(config.library), _participant(config)
+    participant = _participant(config)
     table = read_events(events, config.columns)
-    stimuli = resolve_stimuli(table, library, events)
+    library, stimuli = resolve_clips(table, config, events)
     model_path = resolve_model(config.model)
     track = TrackConfig(max_faces=config.max_faces, model=model_path if config.model else None)
     with VideoFileSource(video) as source:
@@ -113,9 +119,9 @@ def import_rows(
         Not a track or OpenFace CSV, timestamps that do not step regularly with the frame
         numbers, events outside its timeline, or any of :func:`import_video`'s event errors.
     """
-    library, participant = load_library(config.library), _participant(config)
+    participant = _participant(config)
     table = read_events(events, config.columns)
-    stimuli = resolve_stimuli(table, library, events)
+    library, stimuli = resolve_clips(table, config, events)
     rows, kind = read_rows(Path(csv))
     step_s = check_timeline(rows, Path(csv))
     end_s = float(rows["t_s"].max()) + step_s
@@ -235,6 +241,87 @@ def import_xdf(
         meta["warnings"] = warnings
     _write_session(folder, meta, blocks, _Logs(library, others, 0.0, end_s), rows.to_dict("records"))
     return folder
+
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
+
+
+def resolve_clips(table: pd.DataFrame, config: ImportConfig, source: str | Path) -> tuple[Library, dict[str, Stimulus]]:
+    """The library and each clip the events name (:func:`~.onsets.resolve_stimuli`). With
+    ``config.clips``, a name the library lacks is looked up there (by file name, any folder
+    below, or stem): a file the library holds already (the same sha256) is that clip; any other
+    is tracked and added to ``config.library``, all or none, its kind the one the actor's face
+    fits (:data:`~mimicry.stimuli.adding.KIND_FROM_FACE`).
+
+    Raises
+    ------
+    SessionError
+        ``clips`` without a library to keep them in, or a name that is in neither.
+    StimulusError
+        A clip whose actor's face fits no kind, or several (add it with ``stimuli add``).
+    """
+    if config.clips is None:
+        library = load_library(config.library)
+        return library, resolve_stimuli(table, library, source)
+    if config.library is None:
+        raise SessionError("--clips needs --library FOLDER: the experiment's clips are tracked once and kept there")
+    library = load_library(config.library, create=True)
+    named = table[table["stimulus"] != ""]
+    unknown = {r.stimulus: r.line for r in named.itertuples() if find_stimulus(r.stimulus, library) is None}
+    found, new = {}, []
+    for name, line in unknown.items():
+        file = _clip_file(Path(config.clips), name)
+        if file is None:
+            raise SessionError(
+                f"{source}: line {line}: stimulus {name!r} is neither in the library {library.root} "
+                f"nor a video in {config.clips}"
+            )
+        sha = sha256_file(file)
+        same = next((s for s in library.stimuli if s.sha256 == sha), None)
+        if same is not None:
+            found[name] = same
+        elif all(n != name for n, _ in new):
+            new.append((name, file))
+    found.update(_add_clips(new, library, config, source))
+    known = resolve_stimuli(named[~named["stimulus"].isin(list(found))], library, source)
+    return load_library(config.library), {**known, **found}
+
+
+def _clip_file(folder: Path, name: str) -> Path | None:
+    """The video in ``folder`` an events log calls ``name``: its file name, in ``folder`` or any
+    folder below, or a video whose stem is ``name``."""
+    base = Path(stimulus_key(name)).name
+    if not base:
+        return None
+    direct = folder / base
+    if direct.is_file():
+        return direct
+    videos = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
+    return next((p for p in videos if p.name == base), None) or next((p for p in videos if p.stem == base), None)
+
+
+def _add_clips(new: list[tuple[str, Path]], library: Library, config: ImportConfig, source) -> dict[str, Stimulus]:
+    """Track and add the experiment's clips ``new`` (name, file) to ``library``; name -> entry."""
+    from ..stimuli.adding import KIND_FROM_FACE, NewStimulus, add_stimuli, slug
+
+    if not new:
+        return {}
+    taken = {s.id for s in library.stimuli}
+    ids = []
+    for _, file in new:
+        sid, k = slug(file.stem), 2
+        while sid in taken:
+            sid, k = f"{slug(file.stem)}-{k}", k + 1
+        taken.add(sid)
+        ids.append(sid)
+    entries = [
+        NewStimulus(
+            file, KIND_FROM_FACE, sid, source=f"the experiment's own clip {file.name} (named in {Path(source).name})"
+        )
+        for (_, file), sid in zip(new, ids)
+    ]
+    added = add_stimuli(entries, config.library, model=config.model)
+    return {name: entry for (name, _), entry in zip(new, added)}
 
 
 def _participant(config: ImportConfig) -> str:

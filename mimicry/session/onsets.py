@@ -108,10 +108,9 @@ def _numbers(cells: pd.Series, path: Path, column: str) -> np.ndarray:
     return values.to_numpy(float)
 
 
-def find_stimulus(name: str, library: Library) -> Stimulus | None:
-    """The library's clip called ``name``: its id, its file name (any folder before it), its
-    file name without the extension, or its sha256; also a JSON list of one of these (jsPsych's
-    video plugins log ``["video/clip.mp4"]``)."""
+def stimulus_key(name: str) -> str:
+    """An events log's name of a clip as a plain name or path (``/`` separated): jsPsych's
+    video plugins log a JSON list of one file, ``["video/clip.mp4"]``."""
     key = name.strip()
     if key.startswith("["):
         try:
@@ -120,7 +119,15 @@ def find_stimulus(name: str, library: Library) -> Stimulus | None:
             items = None
         if isinstance(items, list) and len(items) == 1 and isinstance(items[0], str):
             key = items[0].strip()
-    base = Path(key.replace("\\", "/")).name
+    return key.replace("\\", "/")
+
+
+def find_stimulus(name: str, library: Library) -> Stimulus | None:
+    """The library's clip called ``name``: its id, its file name (any folder before it), its
+    file name without the extension, or its sha256; also a JSON list of one of these (jsPsych's
+    video plugins log ``["video/clip.mp4"]``)."""
+    key = stimulus_key(name)
+    base = Path(key).name
     for s in library.stimuli:
         if key == s.id or base == Path(s.file).name or base == Path(s.file).stem or key.lower() == s.sha256:
             return s

@@ -18,7 +18,10 @@ import pandas as pd
 from ..errors import MimicryError, StimulusError
 from ..schema import STIMULUS_EVENTS
 from ..session.folder import write_csv_atomic
-from .library import ID_PATTERN, KINDS, Library, Stimulus, load_library, sha256_of, verify_kind
+from .library import ID_PATTERN, KINDS, Library, Stimulus, fitting_kinds, load_library, sha256_of, verify_kind
+
+KIND_FROM_FACE = "from-face"
+"""A :class:`NewStimulus` kind: the one kind the actor's tracked face fits (:func:`~.library.fitting_kinds`)."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class NewStimulus:
 
     file: Path
     kind: str
+    """One of :data:`~.library.KINDS`, or :data:`KIND_FROM_FACE` (then ``id`` is needed)."""
     id: str | None = None
     source: str = ""
     license: str = ""
@@ -35,7 +39,8 @@ class NewStimulus:
     """Optional manifest fields of :class:`Stimulus` (``synthetic``, ``cut_from``, ``actor``, ...)."""
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
+    """``text`` as a library id: lower-case letters, digits and ``-``, at most 50 characters."""
     s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return s[:50] or "clip"
 
@@ -70,9 +75,9 @@ def add_stimuli(
 ) -> list[Stimulus]:
     """Add several clips, all or none: each is staged and checked before the library changes."""
     lib = load_library(library, create=library is not None)
-    ids = [n.id or f"{n.kind}-{_slug(Path(n.file).stem)}" for n in new]
+    ids = [n.id or f"{n.kind}-{slug(Path(n.file).stem)}" for n in new]
     for n, sid in zip(new, ids):
-        if n.kind not in KINDS:
+        if n.kind not in KINDS and n.kind != KIND_FROM_FACE:
             raise StimulusError(f"unknown kind {n.kind!r} (allowed: {', '.join(KINDS)})")
         if not ID_PATTERN.match(sid):
             raise StimulusError(f"id must be a slug (lower-case letters, digits, - and _), got {sid!r}")
@@ -94,13 +99,14 @@ def add_stimuli(
 
 def _stage(lib: Library, n: NewStimulus, sid: str, staging: Path, force: bool, model) -> Stimulus:
     """Track and check one clip into ``staging`` (clip, track.csv, events.csv); its entry."""
-    file, kind = Path(n.file), n.kind
+    file = Path(n.file)
     track, fps, width, height = _track_clip(file, staging, model)
     duration = float(track["t_s"].max()) + 1.0 / fps
-    problems = verify_kind(track, kind)
     face_frac = float((track["detected"] == 1).mean())
     if face_frac < 0.5:
         raise StimulusError(f"{file}: no face found in most frames ({face_frac:.0%} of frames)")
+    kind = _kind_from_face(track, file) if n.kind == KIND_FROM_FACE else n.kind
+    problems = verify_kind(track, kind)
     if problems and not force:
         raise StimulusError(f"{file} does not look like a {kind} clip: {problems[0]} (use --force to add it anyway)")
     clip_rel = Path("clips") / f"{sid}{file.suffix.lower() or '.mp4'}"
@@ -121,6 +127,17 @@ def _stage(lib: Library, n: NewStimulus, sid: str, staging: Path, force: bool, m
         license=n.license.strip() or "unknown (added by the user)",
         description=n.description.strip() or f"{kind} clip added with mimicry stimuli add",
         **n.fields,
+    )
+
+
+def _kind_from_face(track: pd.DataFrame, file: Path) -> str:
+    fits = fitting_kinds(track)
+    if len(fits) == 1:
+        return fits[0]
+    why = f"it fits {' and '.join(fits)}" if fits else "it fits no kind"
+    raise StimulusError(
+        f"{file}: the actor's face does not tell which kind of clip it is ({why}): "
+        "add it once with mimicry stimuli add FILE --kind KIND"
     )
 
 

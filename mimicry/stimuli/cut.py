@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MimicryError, StimulusError
-from .adding import NewStimulus, _slug, add_stimuli, signal_events
+from .adding import NewStimulus, add_stimuli, signal_events, slug
 from .library import DEFAULT_RULES, Stimulus, load_library
 
 
@@ -240,7 +240,7 @@ def cut_stimuli(
     if not video.is_file():
         raise StimulusError(f"video not found: {video}")
     if Path(library).exists():  # a broken manifest or a second cut of one video fails before the tracking
-        prefix = f"{kind}-{_slug(video.stem)[:40]}-"
+        prefix = f"{kind}-{slug(video.stem)[:40]}-"
         if any(s.id.startswith(prefix) for s in load_library(library).stimuli):
             raise StimulusError(f"clips cut from {video.name} are already in {library} (ids {prefix}NN)")
     track = face_track(video, model)
@@ -321,7 +321,7 @@ def _new_entry(
     return NewStimulus(
         file=path,
         kind=span.kind,
-        id=f"{span.kind}-{_slug(name)[:40]}-{n:02d}",
+        id=f"{span.kind}-{slug(name)[:40]}-{n:02d}",
         source=f"{source.strip()}; cut from {video.name} by mimicry stimuli cut",
         license=license,
         description=f"{what}, cut from {video.name} at {span.start_s:.2f}-{span.end_s:.2f} s, face-centred",

@@ -358,6 +358,12 @@ def verify_kind(track: pd.DataFrame, kind: str, rules: KindRules = DEFAULT_RULES
     return problems
 
 
+def fitting_kinds(track: pd.DataFrame, rules: KindRules = DEFAULT_RULES) -> list[str]:
+    """The kinds (of :data:`KINDS`) that ``track`` does not contradict (:func:`verify_kind`):
+    one for a clip whose actor does one clear thing, none or several when the face cannot tell."""
+    return [k for k in KINDS if not verify_kind(track, k, rules)]
+
+
 def synthetic_note(stimuli: list[Stimulus]) -> str | None:
     """One line when every clip shown is synthetic (None otherwise)."""
     if stimuli and all(s.synthetic for s in stimuli):
