@@ -107,4 +107,5 @@ def test_a_folder_that_skipped_too_many_frames_says_so_in_its_verdicts_and_repor
     verdicts = pd.read_csv(folder / "verdicts.csv")
     assert (verdicts.verdict == "insufficient_data").all() and verdicts.reason.str.startswith("timing:").all()
     assert "5000 captured, 1000 tracked, 400 skipped (8.0 %), 12 late" in page
+    assert "; 6.0 frames tracked a second" in page  # 999 intervals over 4999 / 30 s: too few for yawns
     assert "worst gap between tracked frames 0.40 s; longest wait for tracking 2.10 s" in page

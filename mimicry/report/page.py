@@ -152,11 +152,14 @@ def _meta_rows(res: SessionResults, faces: list[int]) -> list[tuple[str, str]]:
 
 
 def _timing_rows(timing: dict) -> list[tuple[str, str]]:
-    """``session.json``'s ``timing`` in words: frames captured, tracked, skipped and late, the
-    longest wait for tracking and the worst gap between tracked frames."""
+    """``session.json``'s ``timing`` in words: frames captured, tracked (and how many a second),
+    skipped and late, the longest wait for tracking and the worst gap between tracked frames."""
     captured, skipped = int(timing.get("frames_captured", 0)), int(timing.get("frames_skipped", 0))
     share = f" ({100 * skipped / captured:.1f} %)" if captured else ""
     late = f"{timing.get('frames_late', 0)} late (tracked over {timing.get('late_s', 0.5):g} s after capture)"
+    tracked, span_s = int(timing.get("frames_tracked", 0)), float(timing.get("tracked_s") or 0.0)
+    if tracked > 1 and span_s > 0:  # sessions recorded before tracked_s existed give no rate
+        late += f"; {(tracked - 1) / span_s:.1f} frames tracked a second"
     return [
         (
             "camera frames",
