@@ -7,7 +7,10 @@ from __future__ import annotations
 import functools
 import math
 import os
+import signal
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -93,6 +96,24 @@ MAX_FACES = click.IntRange(1, 30)
 """Faces tracked at once: 1-8 with MediaPipe's detector on the whole frame; 9-30 with the
 classroom tracker, which also finds faces down to about 32 px wide (mimicry.sensing.crowd)."""
 MAX_FACES_HELP = "Faces tracked at once, 1-30; 9 or more: the classroom tracker (finds faces down to ~32 px wide)."
+
+
+def max_faces_option(default: int = 1, more_help: str = ""):
+    """``--max-faces`` (:data:`MAX_FACES`), with the command's default and any word on it."""
+    help_text = f"{MAX_FACES_HELP} {more_help}".strip()
+    return click.option("--max-faces", type=MAX_FACES, default=default, show_default=True, help=help_text)
+
+
+@contextmanager
+def on_stop_signals(handler: Callable[[int], None]) -> Iterator[None]:
+    """While the block runs, Ctrl-C (SIGINT) and SIGTERM call ``handler(signum)`` instead of
+    ending the process (a session then closes its files itself); the old handlers come back after."""
+    old = {s: signal.signal(s, lambda signum, _frame: handler(signum)) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
 
 
 def _camera_option(f):

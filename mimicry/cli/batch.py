@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import MimicryError
-from . import MAX_FACES, MAX_FACES_HELP, SURROGATES, _model_option, handle_errors, main
+from . import SURROGATES, _model_option, handle_errors, main, max_faces_option
 
 
 @main.command()
@@ -27,7 +27,7 @@ from . import MAX_FACES, MAX_FACES_HELP, SURROGATES, _model_option, handle_error
 )
 @click.option("--pattern", default=None, help="Glob of the videos, relative to INPUT_DIR [default: every video file].")
 @click.option("--resume", is_flag=True, help="Skip inputs whose output is complete and unchanged.")
-@click.option("--max-faces", type=MAX_FACES, default=1, show_default=True, help=MAX_FACES_HELP)
+@max_faces_option()
 @click.option(
     "--surrogates",
     type=SURROGATES,

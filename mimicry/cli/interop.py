@@ -8,14 +8,13 @@ import click
 
 from ..errors import MimicryError
 from . import (
-    MAX_FACES,
-    MAX_FACES_HELP,
     FiniteRange,
     _library_option,
     _model_option,
     _session_options,
     handle_errors,
     main,
+    max_faces_option,
 )
 from .record import vocabulary_from, vocabulary_options
 
@@ -129,7 +128,7 @@ def export(source, format_, out_dir, license_):
     help="Folder of the experiment's own clips: one the events name that --library lacks is tracked once "
     "and added there (its kind read off the actor's face), for every later import.",
 )
-@click.option("--max-faces", type=MAX_FACES, default=1, show_default=True, help=MAX_FACES_HELP)
+@max_faces_option()
 @vocabulary_options
 @handle_errors
 def import_(

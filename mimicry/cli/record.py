@@ -3,15 +3,12 @@ when (LSL or socket markers); then analyse as `mimicry run` does."""
 
 from __future__ import annotations
 
-import signal
 import time
 from pathlib import Path
 
 import click
 
 from . import (
-    MAX_FACES,
-    MAX_FACES_HELP,
     FiniteRange,
     _camera_option,
     _camera_size_option,
@@ -22,6 +19,8 @@ from . import (
     handle_errors,
     lsl_config,
     main,
+    max_faces_option,
+    on_stop_signals,
 )
 
 
@@ -64,7 +63,7 @@ def vocabulary_options(f):
 @_camera_size_option("driver")
 @_library_option
 @_model_option
-@click.option("--max-faces", type=MAX_FACES, default=1, show_default=True, help=MAX_FACES_HELP)
+@max_faces_option()
 @_lsl_options
 @handle_errors
 def record(
@@ -130,14 +129,9 @@ def _marker_source(spec: str, vocabulary, stream: str | None, wait_s: float):
     return SocketMarkers(vocabulary, spec)
 
 
-def _record_until_the_end(rec, source) -> Path:
-    """Start, hand the markers over, wait for Ctrl-C, an end marker or the camera's end; close."""
-    state = {"stop": False}
-
-    def on_signal(signum, frame):
-        state["stop"] = True
-
-    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+def _record(rec, source, state: dict) -> None:
+    """Start the recording and the markers and wait for the end; an error or Ctrl-C closes it as
+    ``aborted`` (what was recorded is kept, marked as such)."""
     try:
         rec.start()
         source.start(rec)
@@ -148,11 +142,15 @@ def _record_until_the_end(rec, source) -> Path:
             time.sleep(0.05)
     except BaseException:
         source.close()
-        rec.close("aborted")  # what was recorded is kept, marked as such
+        rec.close("aborted")
         raise
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
+
+
+def _record_until_the_end(rec, source) -> Path:
+    """Start, hand the markers over, wait for Ctrl-C, an end marker or the camera's end; close."""
+    state = {"stop": False}
+    with on_stop_signals(lambda _signum: state.update(stop=True)):
+        _record(rec, source, state)
     source.close()
     folder = rec.close("complete")
     click.echo(f"recorded {folder}: {source.received} markers, {len(rec.live.meta['blocks'])} clips", err=True)

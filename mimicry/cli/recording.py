@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import signal
 import sys
 from pathlib import Path
 
@@ -11,8 +10,6 @@ import click
 
 from ..errors import MimicryError
 from . import (
-    MAX_FACES,
-    MAX_FACES_HELP,
     SEED,
     FiniteRange,
     _camera_option,
@@ -24,6 +21,8 @@ from . import (
     handle_errors,
     lsl_config,
     main,
+    max_faces_option,
+    on_stop_signals,
 )
 from .sessions import _echo_summary
 
@@ -44,7 +43,7 @@ from .sessions import _echo_summary
     "sample viewer replayed as a camera.",
 )
 @_camera_size_option("driver")
-@click.option("--max-faces", type=MAX_FACES, default=1, show_default=True, help=MAX_FACES_HELP)
+@max_faces_option()
 @click.option(
     "--landmarks",
     type=click.Path(path_type=Path),
@@ -144,32 +143,27 @@ def _track_source(source, out, config, landmarks, seconds, quiet, lsl_cfg):
 
     state = {"stop": False}
 
-    def on_signal(signum, frame):
-        state["stop"] = True
-
     def stop_cond() -> bool:
         return state["stop"] or (seconds is not None and source.last_t_s >= seconds)
 
-    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     bar, streams = None, None
-    try:
-        total = getattr(source, "frame_count", 0) or None
-        disable = quiet or not sys.stderr.isatty()
-        bar = tqdm(total=total, unit="frame", disable=disable, file=sys.stderr, desc="track", leave=False)
-        if lsl_cfg is not None:
-            streams = _track_streams(lsl_cfg, source, quiet)
-        on_row = streams.push_row if streams is not None else None
-        with source:
-            return track_video(
-                source, out, config, landmarks_out=landmarks, progress=bar.update, stop=stop_cond, on_row=on_row
-            )
-    finally:
-        if streams is not None:
-            streams.close()
-        if bar is not None:
-            bar.close()
-        for s, h in old.items():
-            signal.signal(s, h)
+    with on_stop_signals(lambda _signum: state.update(stop=True)):
+        try:
+            total = getattr(source, "frame_count", 0) or None
+            disable = quiet or not sys.stderr.isatty()
+            bar = tqdm(total=total, unit="frame", disable=disable, file=sys.stderr, desc="track", leave=False)
+            if lsl_cfg is not None:
+                streams = _track_streams(lsl_cfg, source, quiet)
+            on_row = streams.push_row if streams is not None else None
+            with source:
+                return track_video(
+                    source, out, config, landmarks_out=landmarks, progress=bar.update, stop=stop_cond, on_row=on_row
+                )
+        finally:
+            if streams is not None:
+                streams.close()
+            if bar is not None:
+                bar.close()
 
 
 def _track_streams(config, source, quiet: bool):
@@ -206,7 +200,7 @@ def _track_streams(config, source, quiet: bool):
 )
 @_library_option
 @_model_option
-@click.option("--max-faces", type=MAX_FACES, default=1, show_default=True, help=MAX_FACES_HELP)
+@max_faces_option()
 @click.option("--seed", type=SEED, default=None, help="Shuffle seed when the protocol has none.")
 @_lsl_options
 @handle_errors
@@ -268,23 +262,19 @@ def run(
         click.echo(note, err=True)
     if cfg.lsl is not None:
         click.echo(f"LSL: streaming '{cfg.lsl.name}' (FaceSignals) and '{cfg.lsl.name}-markers' (Markers)", err=True)
-    interrupted = []
+    interrupted: list[int] = []
 
-    def on_signal(signum, _frame):
+    def on_signal(signum: int) -> None:
         interrupted.append(signum)
         session.abort("interrupted")
 
-    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with on_stop_signals(on_signal):
         folder = session.run(
             on_progress=lambda b: click.echo(
                 f"  block {b.index + 1}/{len(session.blocks)} ({b.kind}: {b.stimulus_id}) done", err=True
             ),
             on_note=lambda line: click.echo(f"warning: {line}", err=True),
         )
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
     _echo_end(session, folder)
     _analyse_and_report(folder, surrogates)
     if interrupted:
@@ -343,9 +333,7 @@ def _analyse_and_report(folder: Path, surrogates: int) -> None:
 @main.command()
 @click.argument("kind", type=click.Choice(["yawn", "smile"]), default="yawn")
 @_camera_option
-@click.option(
-    "--max-faces", type=MAX_FACES, default=30, show_default=True, help=MAX_FACES_HELP + " Default: everyone in view."
-)
+@max_faces_option(30, "Default: everyone in view.")
 @_camera_size_option("1280x720")
 @click.option("--fullscreen", is_flag=True, help="Start full screen (f toggles).")
 @click.option("--no-window", is_flag=True, help="No display: count in the background, print the results at the end.")
@@ -460,12 +448,8 @@ def demo(
     if cfg.lsl is not None:
         click.echo(f"LSL: streaming '{cfg.lsl.name}' (FaceSignals) and '{cfg.lsl.name}-markers' (Markers)", err=True)
     stop = {"now": False}
-    old = {s: signal.signal(s, lambda *_: stop.update(now=True)) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with on_stop_signals(lambda _signum: stop.update(now=True)):
         result = run_demo(cfg, should_quit=lambda: stop["now"], on_note=lambda line: click.echo(line, err=True))
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
     click.echo(results_text(result.table, kind))
     click.echo(result.sentence)
     delivered = result.camera_frames + result.camera_dropped
