@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -312,3 +313,18 @@ def mediapipe_is_marked(request, monkeypatch):
 
         monkeypatch.setattr(tracking.FaceLandmarker, "__init__", refuse)
     yield
+
+
+def start_xvfb(size: str, *, fbdir: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """A virtual X screen (``WIDTHxHEIGHTxDEPTH``) on a display number Xvfb picks itself, free on
+    this machine (two test runs at once never share one); returns when it is ready to draw on."""
+    read, write = os.pipe()
+    args = ["Xvfb", "-displayfd", str(write), "-screen", "0", size, *(["-fbdir", str(fbdir)] if fbdir else [])]
+    proc = subprocess.Popen(args, pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write)
+    with os.fdopen(read) as f:
+        number = f.readline().strip()  # Xvfb writes it once it accepts connections
+    if not number:
+        proc.kill()
+        raise RuntimeError(f"Xvfb did not start ({' '.join(args)})")
+    return proc, f":{number}"

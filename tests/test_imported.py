@@ -147,16 +147,21 @@ def test_the_sample_viewer_imported_with_its_onsets_gives_the_verdicts_of_run(tm
     r = run("run", "--camera", "sample", "--no-window", "--out", tmp_path / "run", "--surrogates", "200")
     assert r.exit_code == 0, r.stderr
     staged = _verdicts(only_session(tmp_path / "run"))
+    reasons = pd.read_csv(only_session(tmp_path / "run") / "verdicts.csv").set_index("measure")["reason"]
     ev = events_tsv(tmp_path / "true.tsv", SAMPLE_ONSETS)
     r = run("import", SAMPLE, "--events", ev, "--out", tmp_path / "imported", "--surrogates", "200")
     assert r.exit_code == 0, r.stderr
-    assert _verdicts(only_session(tmp_path / "imported")).to_dict() == staged.to_dict()
-    assert staged["smile_mimicry"] == "detected"
+    imported_ = _verdicts(only_session(tmp_path / "imported"))
+    assert imported_["smile_mimicry"] == "detected"
+    # the same verdicts, but where the live run skipped too many frames to be tested (a busy
+    # machine: the timing rule withholds it and says so); an imported video has no such timing
+    for measure, verdict in staged.items():
+        assert verdict == imported_[measure] or str(reasons[measure]).startswith("timing:"), measure
     # tracked elsewhere first (a mimicry track CSV), the same
     assert run("track", SAMPLE, "--out", tmp_path / "sample.csv").exit_code == 0
     r = run("import", tmp_path / "sample.csv", "--events", ev, "--out", tmp_path / "csv", "--surrogates", "200")
     assert r.exit_code == 0, r.stderr
-    assert _verdicts(only_session(tmp_path / "csv")).to_dict() == staged.to_dict()
+    assert _verdicts(only_session(tmp_path / "csv")).to_dict() == imported_.to_dict()
     (smile, t_smile), yawn, (control, t_control) = SAMPLE_ONSETS
     swapped = events_tsv(tmp_path / "swapped.tsv", [(control, t_smile), yawn, (smile, t_control - 2.0)])
     r = run("import", SAMPLE, "--events", swapped, "--out", tmp_path / "swapped", "--surrogates", "200")
