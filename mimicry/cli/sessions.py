@@ -109,7 +109,7 @@ def _echo_summary(paths: dict) -> None:
 
     import pandas as pd
 
-    from ..report.sentences import index_basis
+    from ..report.sentences import index_basis, yawns_shown
     from ..session.folder import ANALYSIS_CONFIG, read_table
 
     record = json.loads(paths[ANALYSIS_CONFIG].read_text(encoding="utf-8"))
@@ -123,8 +123,7 @@ def _echo_summary(paths: dict) -> None:
         click.echo(f"face {r.face} {r.measure.replace('_', ' ')}: {verdict_text(r)}")
     for r in read_table(paths["contagion.csv"]).itertuples():
         if pd.notna(r.mimicry_index):
-            yawns = r.minutes_yawn_blocks > 0 or r.minutes_control_blocks > 0
-            basis = index_basis(verdicts[verdicts["face"] == r.face], yawns_shown=yawns)
+            basis = index_basis(verdicts[verdicts["face"] == r.face], yawns_shown=yawns_shown(r._asdict()))
             click.echo(
                 f"face {r.face}: mimicry index {r.mimicry_index:.0f}/100 ({basis}; 0 unless a test detected mimicry)"
             )

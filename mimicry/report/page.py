@@ -33,7 +33,15 @@ from ..session.folder import (
 )
 from . import figures
 from .notable import notable_events
-from .sentences import fmt_p, index_basis, plain_summary, smile_sentence, yawn_sentence  # noqa: F401 (the page's API)
+from .sentences import (  # noqa: F401 (the page's API)
+    fmt_p,
+    index_basis,
+    plain_summary,
+    plural,
+    smile_sentence,
+    yawn_sentence,
+    yawns_shown,
+)
 
 SMILE_WINDOW_S = (-2.0, 5.0)
 """Event-locked smile average, seconds around each of the video's smile onsets."""
@@ -224,10 +232,7 @@ def _event_counts(actor: pd.DataFrame, viewer: pd.DataFrame) -> str:
     """The events a figure marks, counted (the same counts the summary's sentences give)."""
 
     def counts(ev: pd.DataFrame) -> str:
-        return " and ".join(
-            f"{int((ev['kind'] == k).sum())} {k}{'' if (ev['kind'] == k).sum() == 1 else 's'}"
-            for k in ("smile", "yawn")
-        )
+        return " and ".join(plural(int((ev["kind"] == k).sum()), k) for k in ("smile", "yawn"))
 
     return f"Marked: the video's {counts(actor)}; the viewer's {counts(viewer)}."
 
@@ -382,8 +387,7 @@ def _summaries(res: SessionResults, faces: list) -> list[str]:
         c = res.contagion.loc[res.contagion["face"] == face].iloc[0]
         idx = float(c["mimicry_index"])
         if np.isfinite(idx):
-            yawns = float(c["minutes_yawn_blocks"]) > 0 or float(c["minutes_control_blocks"]) > 0
-            basis = index_basis(res.verdicts[res.verdicts["face"] == face], yawns_shown=yawns)
+            basis = index_basis(res.verdicts[res.verdicts["face"] == face], yawns_shown=yawns_shown(c))
             parts.append(
                 f'<p><span class="index">{idx:.0f}</span> / 100 mimicry index '
                 f'<span class="bar"><span style="width:{idx:.0f}%"></span></span></p>'

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ def fmt_p(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
-def _plural(n: int, word: str) -> str:
+def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
@@ -34,7 +35,7 @@ def _smiles_counted(n: int, shown: int) -> str:
     """How many of the video's smiles the test used, and why the others were left out (the
     timeline and the onset plot show them all)."""
     if shown <= n:
-        return f"{_plural(n, 'smile')} in the video"
+        return f"{plural(n, 'smile')} in the video"
     left = shown - n
     return f"{n} of the {shown} smiles in the video: {left} without the face in view around {'it' if left == 1 else 'them'}"
 
@@ -68,9 +69,9 @@ def yawn_sentence(v: pd.Series, c: pd.Series, you: str, them: str) -> str:
     """The yawn-contagion sentence of one face, from its ``verdicts.csv`` and ``contagion.csv`` rows."""
     hi = DEFAULT_CONTAGION.response_window_s[1]
     text = (
-        f"Yawns: {you} yawned {_plural(int(c['yawns_yawn_windows']), 'time')} within {hi:.0f} s after a yawn "
+        f"Yawns: {you} yawned {plural(int(c['yawns_yawn_windows']), 'time')} within {hi:.0f} s after a yawn "
         f"in the video ({float(c['minutes_yawn_windows']):.1f} min watched) and "
-        f"{_plural(int(c['yawns_control_windows']), 'time')} in the same windows of the control clips "
+        f"{plural(int(c['yawns_control_windows']), 'time')} in the same windows of the control clips "
         f"({float(c['minutes_control_windows']):.1f} min)."
     )
     if v["verdict"] == "insufficient_data":
@@ -83,6 +84,13 @@ def yawn_sentence(v: pd.Series, c: pd.Series, you: str, them: str) -> str:
         text + f" That is not more than chance would give ({fmt_p(float(v['p_value']))}). "
         f"No contagious yawning detected."
     )
+
+
+def yawns_shown(contagion: Mapping) -> bool:
+    """Whether a face's session showed yawn or control clips (its ``contagion.csv`` row, a Series
+    or a mapping): only
+    then is there a yawn sentence, and a yawn test to count in the index."""
+    return float(contagion["minutes_yawn_blocks"]) > 0 or float(contagion["minutes_control_blocks"]) > 0
 
 
 def plain_summary(
@@ -101,13 +109,12 @@ def plain_summary(
         c = contagion[contagion["face"] == face].iloc[0]
         tr = trials[(trials["face"] == face) & (trials["event"] == "smile")]
         lines = [smile_sentence(v.loc["smile_mimicry"], tr, you, your)]
-        yawns_shown = float(c["minutes_yawn_blocks"]) > 0 or float(c["minutes_control_blocks"]) > 0
-        if yawns_shown:
+        if yawns_shown(c):
             lines.append(yawn_sentence(v.loc["yawn_contagion"], c, you, them))
         idx = float(c["mimicry_index"])
         if np.isfinite(idx):
             lines.append(
-                f"Mimicry index: {idx:.0f} out of 100 ({index_basis(v, yawns_shown=yawns_shown)}): 0 unless "
+                f"Mimicry index: {idx:.0f} out of 100 ({index_basis(v, yawns_shown=yawns_shown(c))}): 0 unless "
                 f"a test detected mimicry, higher the more {your} smile rose above chance and the larger the "
                 f"share of yawns beyond chance. It is a summary for demonstrations; the tests are the measurement."
             )
