@@ -2,9 +2,9 @@
 
 ``<!-- schema: NAME -->`` becomes that schema's description and table (``mimicry.schema``);
 ``<!-- cli -->`` becomes every command's ``--help`` text; ``<!-- include: FILE -->`` a file at
-the top of the repository (CONTRIBUTING.md, CHANGELOG.md) without its title; ``<!-- au-map -->``
-and ``<!-- lsl-channels -->`` the OpenFace mapping and the LSL channels. Tests call
-:func:`expand` too.
+the top of the repository (CONTRIBUTING.md, CHANGELOG.md) without its title; ``<!-- au-map -->``,
+``<!-- mesh-68 -->`` and ``<!-- lsl-channels -->`` the OpenFace action units, the 68 landmarks
+and the LSL channels. Tests call :func:`expand` too.
 """
 
 from __future__ import annotations
@@ -64,6 +64,20 @@ def au_map() -> str:
     return "\n".join(["| action unit | mean of the blendshapes |", "| --- | --- |", *rows])
 
 
+def mesh_68() -> str:
+    """The 68 landmarks and the MediaPipe mesh points behind each (:data:`mimicry.interop.ibug68.MESH_TO_68`)."""
+    from mimicry.interop.ibug68 import MESH_TO_68
+
+    parts = ("jaw", "image-left brow", "image-right brow", "nose ridge", "nose base", "image-left eye",
+             "image-right eye", "outer lip", "inner lip")  # fmt: skip
+    spans = ((0, 17), (17, 22), (22, 27), (27, 31), (31, 36), (36, 42), (42, 48), (48, 60), (60, 68))
+    rows = []
+    for part, (a, b) in zip(parts, spans, strict=True):
+        points = "; ".join(" + ".join(str(p) for p in MESH_TO_68[i]) for i in range(a, b))
+        rows.append(f"| {a}-{b - 1} | {part} | {points} |")
+    return "\n".join(["| points | what | mesh points (a mean where two) |", "| --- | --- | --- |", *rows])
+
+
 def lsl_channels() -> str:
     """The ``FaceSignals`` channels of ``--lsl`` (:func:`mimicry.interop.lsl.face_channels`)."""
     from mimicry.interop.lsl import face_channels
@@ -79,6 +93,8 @@ def lsl_channels() -> str:
 
 def expand(markdown: str) -> str:
     markdown = markdown.replace("<!-- au-map -->", au_map()) if "<!-- au-map -->" in markdown else markdown
+    if "<!-- mesh-68 -->" in markdown:
+        markdown = markdown.replace("<!-- mesh-68 -->", mesh_68())
     if "<!-- lsl-channels -->" in markdown:
         markdown = markdown.replace("<!-- lsl-channels -->", lsl_channels())
     markdown = INCLUDE_MARK.sub(lambda m: include(m.group(1)), markdown)

@@ -122,6 +122,105 @@ def test_openface_export_needs_blendshapes():
         openface_frame(simulate_session(seed=1).frames)
 
 
+# -- the 68 landmarks -------------------------------------------------------------------------
+
+REGIONS_68 = (range(0, 17), range(17, 27), range(27, 36), range(36, 48), range(48, 68))
+
+
+def _similarity_align(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a`` scaled, rotated and shifted onto ``b`` (least squares)."""
+    ma, mb = a.mean(axis=0), b.mean(axis=0)
+    u, s, vt = np.linalg.svd((a - ma).T @ (b - mb))
+    return s.sum() / ((a - ma) ** 2).sum() * (a - ma) @ (u @ vt) + mb
+
+
+def _order_disagreements(ours: np.ndarray, real: np.ndarray, unit: float, tol: float = 0.05) -> list:
+    """Pairs of points of one region (jaw, brows, nose, eyes, lips) that lie the other way round
+    (left/right or up/down) in ``ours`` than in ``real``, where both are ``tol`` x ``unit`` apart."""
+    import itertools
+
+    bad = []
+    for region in REGIONS_68:
+        for i, j in itertools.combinations(region, 2):
+            for axis in (0, 1):
+                a, b = (real[i, axis] - real[j, axis]) / unit, (ours[i, axis] - ours[j, axis]) / unit
+                if min(abs(a), abs(b)) > tol and np.sign(a) != np.sign(b):
+                    bad.append((i, j, "xy"[axis]))
+    return bad
+
+
+@pytest.mark.mediapipe
+@pytest.mark.parametrize("photo", ["single_face.jpg", "astronaut.jpg", "0-f15-hao-ph.jpg"])
+def test_the_68_points_have_the_layout_of_a_real_openface_output(landmarker, data_dir, photo):
+    """Against OpenFace's own 68 points (a real FeatureExtraction file, another real face): every
+    pair of points of a region lies the same way round (this catches a swapped side, eyelid, lip
+    corner or brow end: each such swap was tried), and after a similarity alignment every point is
+    within 0.3 eye distances of OpenFace's (the faces differ in person, expression and pose)."""
+    import cv2
+
+    from mimicry.interop.ibug68 import points_68
+
+    real_rows = pd.read_csv(data_dir / "openface2_featureextraction.csv").rename(columns=str.strip)
+    real = np.stack([real_rows[[f"{a}_{i}" for i in range(68)]].to_numpy(float)[0] for a in "xy"], axis=1)
+    img = cv2.imread(str(data_dir / photo))
+    (face,) = landmarker.detect(img)
+    ours = _similarity_align(points_68(face.landmarks[:, :2] * img.shape[1::-1]), real)
+    unit = np.linalg.norm(real[45] - real[36])
+    assert _order_disagreements(ours, real, unit) == []
+    assert (np.linalg.norm(ours - real, axis=1) / unit).max() < 0.3
+
+
+def test_the_68_points_are_means_of_the_named_mesh_points():
+    from mimicry.interop.ibug68 import MESH_TO_68
+    from mimicry.interop.openface import landmarks_68
+
+    mesh = np.arange(478, dtype=float)
+    row = {"t_s": 0.0, "frame": 3, "face": 1}
+    row.update({f"x{i}": v / 1000 for i, v in enumerate(mesh)} | {f"y{i}": v / 2000 for i, v in enumerate(mesh)})
+    row.update({f"z{i}": 0.0 for i in range(478)})
+    xy = landmarks_68(pd.DataFrame([row]), frame_size=(640, 480)).loc[(3, 1)]
+    assert len(MESH_TO_68) == 68 and all(0 <= p < 478 for pts in MESH_TO_68 for p in pts)
+    assert xy["x_36"] == pytest.approx(33 / 1000 * 640) and xy["y_45"] == pytest.approx(263 / 2000 * 480)
+    assert xy["x_28"] == pytest.approx((6 + 197) / 2 / 1000 * 640)  # between two mesh points: their mean
+    with pytest.raises(MimicryError, match="no column"):
+        landmarks_68(pd.DataFrame([row]).drop(columns="x100"), frame_size=(640, 480))
+    with pytest.raises(MimicryError, match="two rows"):
+        landmarks_68(pd.DataFrame([row, row]), frame_size=(640, 480))
+
+
+@pytest.mark.mediapipe
+def test_openface_export_of_a_track_with_its_landmarks(data_dir, tmp_path):
+    """``track --landmarks`` then ``export --landmarks --frame-size VIDEO``: x_/y_ in pixels for
+    every found face (the eye corners where MediaPipe put them), empty where the face was lost;
+    gaze and the 3D landmarks stay empty (documented: not measured)."""
+    video, track, lms = data_dir / "single_face.mp4", tmp_path / "clip.csv", tmp_path / "lm.csv"
+    assert run("track", video, "--out", track, "--landmarks", lms, "--quiet").exit_code == 0
+    r = run(
+        "export", track, "--format", "openface", "--out", tmp_path / "of", "--landmarks", lms, "--frame-size", video
+    )
+    assert r.exit_code == 0, r.output
+    of = pd.read_csv(tmp_path / "of" / "clip.csv").rename(columns=str.strip)
+    mesh = pd.read_csv(lms).set_index("frame")
+    seen = of[of.success == 1]
+    assert len(seen) == len(mesh) > 0 and of.loc[of.success == 0, "x_0"].isna().all()
+    width, height = 640, 360
+    assert np.allclose(seen.x_36, mesh.loc[seen.frame - 1, "x33"] * width, atol=0.001)
+    assert np.allclose(seen.y_45, mesh.loc[seen.frame - 1, "y263"] * height, atol=0.001)
+    xs, ys = seen[[f"x_{i}" for i in range(68)]].to_numpy(), seen[[f"y_{i}" for i in range(68)]].to_numpy()
+    assert (xs > 0).all() and (xs < width).all() and (ys > 0).all() and (ys < height).all()
+    assert of[["gaze_0_x", "gaze_angle_x", "X_0", "Z_67", "eye_lmk_x_0"]].isna().all().all()
+    same = run(
+        "export", track, "--format", "openface", "--out", tmp_path / "o2", "--landmarks", lms, "--frame-size", "640x360"
+    )
+    assert (
+        same.exit_code == 0
+        and (tmp_path / "o2" / "clip.csv").read_bytes() == (tmp_path / "of" / "clip.csv").read_bytes()
+    )
+    for args, message in (((), "needs --frame-size"), (("--frame-size", "big"), "neither WIDTHxHEIGHT")):
+        bad = run("export", track, "--format", "openface", "--out", tmp_path / "o3", "--landmarks", lms, *args)
+        assert bad.exit_code != 0 and message in bad.output, bad.output
+
+
 @pytest.fixture
 def session(tmp_path):
     s = simulate_session(blocks=("smile", "control", "yawn"), yawn_lag_s=4.0, face_loss=((20.0, 21.0),), seed=4)

@@ -42,13 +42,26 @@ from .record import vocabulary_from, vocabulary_options
     default=None,
     help="bids: the dataset's licence for a new dataset_description.json (e.g. CC0, CC-BY-4.0).",
 )
+@click.option(
+    "--landmarks",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="openface: the track's `mimicry track --landmarks` CSV, for OpenFace's 68 landmarks x_0..y_67 (px).",
+)
+@click.option(
+    "--frame-size",
+    default=None,
+    metavar="WxH|VIDEO",
+    help="openface with --landmarks: the tracked video's frame size, as WIDTHxHEIGHT (px) or the video itself.",
+)
 @handle_errors
-def export(source, format_, out_dir, license_):
+def export(source, format_, out_dir, license_, landmarks, frame_size):
     """Export SOURCE, a session folder (or, for openface, a track CSV), for other tools.
 
     openface writes OUT/<name>.csv with OpenFace 2's columns (frame, face_id, timestamp,
     confidence, success, pose_T*, pose_R* in radians, AUxx_r on 0-5, AUxx_c); the action units
-    are an approximation from MediaPipe's blendshapes (see the docs: Lab interop). bids adds
+    are an approximation from MediaPipe's blendshapes (see the docs: Lab interop); with a
+    track's --landmarks file and the video's --frame-size, the 68 landmarks x_0..y_67 too. bids adds
     the session to the BIDS folder OUT: each viewer face's signals as a _physio.tsv.gz with
     its _physio.json, and the clips and the actor's smiles and yawns as _events.tsv. Nothing is
     overwritten.
@@ -57,6 +70,7 @@ def export(source, format_, out_dir, license_):
     Examples:
         mimicry export sessions/2026-11-25_1400_P01_ab12 --format bids --out bids/
         mimicry export clip.csv --format openface --out openface/
+        mimicry export clip.csv --format openface --out openface/ --landmarks lm.csv --frame-size clip.mp4
     """
     from ..interop import export_bids, export_openface
     from ..session.folder import read_session, read_table
@@ -79,7 +93,45 @@ def export(source, format_, out_dir, license_):
             raise MimicryError(f"cannot read {source} as a track CSV: {e}") from None
         if not {"t_s", "frame", "face", "detected"} <= set(frames.columns):
             raise MimicryError(f"{source} is not a track CSV (no t_s, frame, face, detected columns)")
-    click.echo(f"wrote {export_openface(frames, out_dir / f'{source.stem}.csv')}")
+    lm, size = _openface_landmarks(landmarks, frame_size)
+    click.echo(f"wrote {export_openface(frames, out_dir / f'{source.stem}.csv', landmarks=lm, frame_size=size)}")
+
+
+def _openface_landmarks(path: Path | None, frame_size: str | None):
+    """The landmarks CSV's rows and the frame size (width, height) for the OpenFace export, checked."""
+    from ..session.folder import read_table
+
+    if path is None:
+        if frame_size is not None:
+            raise click.UsageError("--frame-size goes with --landmarks")
+        return None, None
+    if frame_size is None:
+        raise click.UsageError(
+            "--landmarks needs --frame-size WxH (or the video): landmarks are fractions of the frame"
+        )
+    if not path.is_file():
+        raise MimicryError(f"not found: {path}")
+    try:
+        rows = read_table(path)
+    except (OSError, ValueError) as e:
+        raise MimicryError(f"cannot read {path} as a landmarks CSV: {e}") from None
+    return rows, parse_frame_size(frame_size)
+
+
+def parse_frame_size(text: str) -> tuple[int, int]:
+    """``WIDTHxHEIGHT`` (px), or a video file's frame size."""
+    import re
+
+    m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    if m:
+        return int(m.group(1)), int(m.group(2))
+    path = Path(text)
+    if not path.is_file():
+        raise click.BadParameter(f"{text!r} is neither WIDTHxHEIGHT nor a video file", param_hint="--frame-size")
+    from ..sensing.capture import VideoFileSource
+
+    with VideoFileSource(path) as video:
+        return int(video.width), int(video.height)
 
 
 @main.command("import")

@@ -2,7 +2,14 @@
 writes (:func:`openface_columns`, in its order, the header's names separated by ", " as
 OpenFace's are), so scripts and readers written for OpenFace (py-feat's ``read_openface``, R
 scripts that index ``' AU12_r'``) read mimicry's output. Columns mimicry does not measure (gaze,
-eye and face landmarks, OpenFace's own shape model) are present and empty.
+eye landmarks, 3D face landmarks, OpenFace's own shape model) are present and empty; the 2D face
+landmarks ``x_0 .. y_67`` (pixels) come from a ``mimicry track --landmarks`` file through a
+documented mapping of MediaPipe's mesh to the 68 points (:mod:`.ibug68`).
+
+Gaze (``gaze_*``) stays empty: MediaPipe's iris landmarks place the iris in the image, but a
+gaze direction from them needs an eyeball model whose error has not been measured on any video
+with known gaze, and an unmeasured direction would read as a measurement. ``X_ .. Z_`` (mm in
+camera space) stay empty too: MediaPipe's depth is relative to the head, in image widths.
 
 The action units are an **approximation**: MediaPipe's 52 blendshapes (ARKit-style) are not
 FACS action units, though most are named after one muscle movement. :data:`AU_MAP` gives the
@@ -24,6 +31,7 @@ import pandas as pd
 
 from ..errors import MimicryError, OutputError
 from ..schema import BLENDSHAPE_NAMES
+from .ibug68 import N_POINTS, points_68
 
 #: OpenFace 2 action unit -> the blendshapes whose mean stands for it.
 AU_MAP: dict[str, tuple[str, ...]] = {
@@ -51,7 +59,7 @@ blendshapes whose mean stands for them."""
 PRESENCE_R = 1.0
 """``AUxx_c`` is 1 from this intensity (a blendshape mean of 0.2) on."""
 POSE_COLUMNS = ("pose_Tx", "pose_Ty", "pose_Tz", "pose_Rx", "pose_Ry", "pose_Rz")
-EYE_LANDMARKS, FACE_LANDMARKS, SHAPE_MODES = 56, 68, 34
+EYE_LANDMARKS, FACE_LANDMARKS, SHAPE_MODES = 56, N_POINTS, 34
 """OpenFace 2's eye landmarks (both eyes), face landmarks and non-rigid shape parameters."""
 
 
@@ -70,8 +78,14 @@ def openface_columns() -> list[str]:
     return cols + [f"{au}_c" for au in sorted([*AU_MAP, *PRESENCE_ONLY])]
 
 
-def openface_frame(frames: pd.DataFrame) -> pd.DataFrame:
+def openface_frame(
+    frames: pd.DataFrame, landmarks: pd.DataFrame | None = None, *, frame_size: tuple[int, int] | None = None
+) -> pd.DataFrame:
     """OpenFace-2 columns from ``frames.csv`` (or a track CSV) rows of detected or lost faces.
+
+    ``landmarks``, the rows of a ``mimicry track --landmarks`` file of the same track, with
+    ``frame_size`` (width, height, px: the landmarks are fractions of the frame) fills ``x_0 ..
+    x_67`` and ``y_0 .. y_67`` in pixels for the faces it holds (:func:`landmarks_68`).
 
     ``frame``, ``face_id``, ``timestamp`` (s), ``confidence`` and ``success`` (1 where MediaPipe
     found the face, 0 where it was lost: MediaPipe gives no per-face confidence), ``pose_Tx/Ty/Tz``
@@ -103,7 +117,41 @@ def openface_frame(frames: pd.DataFrame) -> pd.DataFrame:
     presence = {**intensity, **{au: _au_intensity(f, names, ok) for au, names in PRESENCE_ONLY.items()}}
     for au, r in presence.items():
         out[f"{au}_c"] = np.where(np.isfinite(r), (r >= PRESENCE_R).astype(float), np.nan)
-    return out.reindex(columns=openface_columns())
+    out = out.reindex(columns=openface_columns())
+    if landmarks is not None:
+        if frame_size is None:
+            raise MimicryError("the landmarks need the frame size (width, height in px): they are fractions of it")
+        xy = landmarks_68(landmarks, frame_size=frame_size)
+        key = pd.MultiIndex.from_arrays([out["frame"] - 1, out["face_id"]])
+        found = xy.reindex(key).to_numpy()
+        out.loc[:, list(xy.columns)] = np.where(ok[:, None], found, np.nan)
+    return out
+
+
+def landmarks_68(landmarks: pd.DataFrame, *, frame_size: tuple[int, int]) -> pd.DataFrame:
+    """OpenFace's ``x_0 .. x_67, y_0 .. y_67`` (px) from the rows of a ``mimicry track
+    --landmarks`` file (:data:`mimicry.schema.LANDMARKS`: 478 points as fractions of the frame),
+    indexed by ``(frame, face)``; ``frame_size`` is the video's (width, height), px.
+
+    Raises
+    ------
+    MimicryError
+        A landmark column is missing, or the frame size is not positive.
+    """
+    width, height = frame_size
+    if not (width > 0 and height > 0):
+        raise MimicryError(f"frame size must be positive, got {width}x{height}")
+    names = [f"{a}{i}" for i in range(478) for a in "xy"]
+    missing = [c for c in ("frame", "face", *names) if c not in landmarks.columns]
+    if missing:
+        raise MimicryError(f"not a mimicry landmarks CSV: no column {missing[0]!r}")
+    mesh = landmarks[names].apply(pd.to_numeric, errors="coerce").to_numpy(float).reshape(-1, 478, 2)
+    pts = points_68(mesh * [width, height])
+    index = pd.MultiIndex.from_arrays([landmarks["frame"].astype(int), landmarks["face"].astype(int)])
+    if index.has_duplicates:
+        raise MimicryError("the landmarks hold two rows for one face in one frame: not one track's landmarks")
+    cols = [f"x_{i}" for i in range(N_POINTS)] + [f"y_{i}" for i in range(N_POINTS)]
+    return pd.DataFrame(np.round(np.concatenate([pts[:, :, 0], pts[:, :, 1]], axis=1), 3), index=index, columns=cols)
 
 
 def _au_intensity(f: pd.DataFrame, names: tuple[str, ...], ok: np.ndarray) -> np.ndarray:
@@ -117,9 +165,15 @@ def _au_intensity(f: pd.DataFrame, names: tuple[str, ...], ok: np.ndarray) -> np
     return np.where(ok, 5.0 * np.clip(values, 0.0, 1.0), np.nan)
 
 
-def export_openface(frames: pd.DataFrame, out: str | Path) -> Path:
-    """Write :func:`openface_frame` of ``frames`` to the CSV ``out`` (RFC 4180, the header as
-    OpenFace writes it; never overwritten).
+def export_openface(
+    frames: pd.DataFrame,
+    out: str | Path,
+    *,
+    landmarks: pd.DataFrame | None = None,
+    frame_size: tuple[int, int] | None = None,
+) -> Path:
+    """Write :func:`openface_frame` of ``frames`` (and ``landmarks``, ``frame_size``) to the CSV
+    ``out`` (RFC 4180, the header as OpenFace writes it; never overwritten).
 
     Raises
     ------
@@ -133,7 +187,7 @@ def export_openface(frames: pd.DataFrame, out: str | Path) -> Path:
         raise OutputError(f"{out} exists already: choose another --out")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        of = openface_frame(frames)
+        of = openface_frame(frames, landmarks, frame_size=frame_size)
         # OpenFace's header separates its names with ", " (its values with ","): the names keep
         # the space, so scripts that index ' AU12_r' find it and readers that strip names do too
         of.columns = [of.columns[0], *(f" {c}" for c in of.columns[1:])]
