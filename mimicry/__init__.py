@@ -19,8 +19,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 from .errors import CaptureError, MimicryError, ModelError, OutputError
-
-__version__ = "0.3.0.dev0"
+from .version import __version__
 
 _LAZY = {
     "track": ".api",

@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mimicry.csvio import complete_end, encode_row, trim_to_complete
+from mimicry.io import read_table, write_outputs
 from mimicry.schema import EVENTS_LOG, Column, CsvSchema, safe_cell
-from mimicry.session.folder import read_table, repair_session, write_outputs
+from mimicry.session.folder import repair_session
 from mimicry.writers import CsvWriter
 
 TEXT = CsvSchema("t", "three text columns", tuple(Column(n, "str", "", "") for n in ("a", "b", "c")))

@@ -114,9 +114,9 @@ def run_batch(
     progress : callable
         Called with each task's result as it finishes (and for skipped inputs).
     """
+    from ..io import write_outputs
     from ..schema import BATCH_FAILURES, BATCH_SUMMARY
     from ..sensing.model import resolve_model
-    from ..session.folder import write_outputs
 
     resolve_model(config.model)  # a wrong model fails here, once, not in every worker
     out_dir = Path(out_dir)

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import __version__
 from ..errors import MimicryError
-from ..session.folder import write_json_atomic
+from ..io import write_json_atomic
+from ..version import __version__
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 SESSION_VIDEO = "camera.mp4"
@@ -280,8 +280,8 @@ def _block_lookup(stimulus_log: pd.DataFrame) -> Callable[[float], int | None]:
 
 
 def _process_video(item: BatchItem, tmp: Path, config: BatchConfig) -> list[dict]:
+    from ..io import read_table
     from ..schema import TRACK
-    from ..session.folder import read_table
 
     _track(Path(item.path), tmp / "track.csv", TRACK, config)
     track = read_table(tmp / "track.csv")
@@ -293,17 +293,11 @@ def _process_video(item: BatchItem, tmp: Path, config: BatchConfig) -> list[dict
 
 def _process_session(item: BatchItem, tmp: Path, config: BatchConfig) -> list[dict]:
     from ..analysis import AnalysisConfig
+    from ..io import read_csv_checked, read_table, write_text_atomic
     from ..report.page import load_results, report_html
     from ..report.summary import session_rows
     from ..schema import SESSION_FRAMES, STIMULUS_LOG
-    from ..session.folder import (
-        analyze_session,
-        files_record,
-        read_csv_checked,
-        read_session_json,
-        read_table,
-        write_text_atomic,
-    )
+    from ..session.folder import analyze_session, files_record, read_session_json
 
     src = Path(item.path)
     meta = read_session_json(src) if (src / "session.json").exists() else {}

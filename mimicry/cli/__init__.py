@@ -15,8 +15,8 @@ from pathlib import Path
 
 import click
 
-from .. import __version__
 from ..errors import MimicryError
+from ..version import __version__
 
 
 def _quiet_native_logs() -> None:

@@ -73,7 +73,8 @@ def export(source, format_, out_dir, license_, landmarks, frame_size):
         mimicry export clip.csv --format openface --out openface/ --landmarks lm.csv --frame-size clip.mp4
     """
     from ..interop import export_bids, export_openface
-    from ..session.folder import read_session, read_table
+    from ..io import read_table
+    from ..session.folder import read_session
 
     if not source.exists():
         raise MimicryError(f"not found: {source}")
@@ -99,7 +100,7 @@ def export(source, format_, out_dir, license_, landmarks, frame_size):
 
 def _openface_landmarks(path: Path | None, frame_size: str | None):
     """The landmarks CSV's rows and the frame size (width, height) for the OpenFace export, checked."""
-    from ..session.folder import read_table
+    from ..io import read_table
 
     if path is None:
         if frame_size is not None:

@@ -109,8 +109,9 @@ def _echo_summary(paths: dict) -> None:
 
     import pandas as pd
 
+    from ..io import read_table
     from ..report.sentences import index_basis, yawns_shown
-    from ..session.folder import ANALYSIS_CONFIG, read_table
+    from ..session.folder import ANALYSIS_CONFIG
 
     record = json.loads(paths[ANALYSIS_CONFIG].read_text(encoding="utf-8"))
     for line in record.get("input_warnings", []):

@@ -27,11 +27,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import __version__
 from ..analysis.alignment import MAX_GAP_S, block_spans, resample_gapped
 from ..analysis.events import DEFAULT_EVENTS, detect_events
 from ..errors import MimicryError, OutputError
 from ..session.folder import SessionData
+from ..version import __version__
 
 #: Physio columns: frames.csv column -> (BIDS column name, units, description).
 PHYSIO_COLUMNS = {

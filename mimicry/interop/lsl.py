@@ -31,9 +31,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import __version__
 from ..errors import MimicryError
 from ..schema import BLENDSHAPE_NAMES, SESSION_FRAMES, TRACK, Column
+from ..version import __version__
 
 NAME = "mimicry"
 """Name of the ``FaceSignals`` stream; the markers stream is ``<name>-markers``."""

@@ -23,7 +23,6 @@ within a study, not to compare intensities with OpenFace's.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -180,7 +179,7 @@ def export_openface(
     OutputError
         ``out`` exists, or its folder cannot be written.
     """
-    from ..session.folder import write_csv_atomic
+    from ..io import write_csv_atomic
 
     out = Path(out)
     if out.exists():
@@ -191,7 +190,7 @@ def export_openface(
         # OpenFace's header separates its names with ", " (its values with ","): the names keep
         # the space, so scripts that index ' AU12_r' find it and readers that strip names do too
         of.columns = [of.columns[0], *(f" {c}" for c in of.columns[1:])]
-        os.replace(write_csv_atomic(of, out), out)
+        write_csv_atomic(of, out)
     except OSError as e:
         raise OutputError(f"cannot write {out}: {e.strerror or e}") from None
     return out

@@ -16,21 +16,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import __version__
 from ..analysis.alignment import MAX_GAP_S, block_spans, resample_gapped, viewer_series
 from ..analysis.contagion import event_locked
 from ..errors import SessionError
+from ..io import read_csv_checked, read_table, write_text_atomic
 from ..schema import ANALYSIS_OUTPUTS
-from ..session.folder import (
-    ANALYSIS_FILES,
-    SessionData,
-    read_csv_checked,
-    read_session,
-    read_table,
-    repair_session,
-    write_analysis,
-    write_text_atomic,
-)
+from ..session.folder import ANALYSIS_FILES, SessionData, read_session, repair_session, write_analysis
+from ..version import __version__
 from . import figures
 from .notable import notable_events
 from .sentences import (  # noqa: F401 (the page's API)

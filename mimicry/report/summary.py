@@ -17,8 +17,8 @@ from scipy import stats
 from scipy.stats import binomtest
 
 from ..errors import MimicryError, SessionError
+from ..io import write_outputs, write_text_atomic
 from ..schema import GROUP_TESTS, SUMMARY
-from ..session.folder import write_outputs, write_text_atomic
 from ..writers import check_output_path, file_starts_with
 from . import figures
 from .page import esc, fmt_p, html_table, load_results, page

@@ -28,6 +28,7 @@ from ..analysis.calibration import relative
 from ..analysis.events import DEFAULT_EVENTS, OnlineEvents
 from ..errors import MimicryError
 from ..interop.lsl import LslConfig, LslStreams, load_pylsl, source_id_for
+from ..io import write_outputs
 from ..schema import DEMO_RESULTS
 from ..sensing.capture import CameraSource
 from ..sensing.model import resolve_model
@@ -39,7 +40,6 @@ from .clips import ClipReader, actor_data, demo_clips
 from .cues import CuePhase
 from .display import KEY_CLOSED, KEY_ENTER, KEY_ESC, KEY_Q, KEY_SPACE, DemoScreen, Window, cue_image
 from .engine import LiveSession, base_meta, check_sessions_folder, create_session_folder
-from .folder import write_outputs
 from .schedule import Phase, Playlist
 from .tally import Tally, class_sentence, letter, reach_text
 

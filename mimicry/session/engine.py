@@ -28,14 +28,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .. import __version__
 from ..errors import MimicryError, OutputError
+from ..io import write_json_atomic
 from ..schema import EVENTS_LOG, SESSION_FRAMES, STIMULUS_LOG
 from ..sensing.capture import CameraSource, FrameSource
 from ..sensing.model import sha256_file
 from ..sensing.pipeline import TrackConfig, iter_track_rows
+from ..version import __version__
 from ..writers import CsvWriter
-from .folder import write_json_atomic
 from .validate import SESSION_FORMAT
 
 if TYPE_CHECKING:

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from ..csvio import RowEncoder, encode_row, trim_to_complete
-from ..errors import MimicryError, OutputError, SessionError
-from ..schema import FRAMES, SESSION_JSON_REQUIRED, STIMULUS_LOG, CsvSchema
+from ..csvio import encode_row, trim_to_complete
+from ..errors import MimicryError, SessionError
+from ..io import read_csv_checked, read_table, write_json_atomic, write_outputs
+from ..schema import FRAMES, SESSION_JSON_REQUIRED, STIMULUS_LOG
 
 
 @dataclass
@@ -38,42 +37,6 @@ class SessionData:
         return float(self.meta["camera_fps"])
 
 
-_NUMERIC = {"float64", "int64", "Int64"}
-
-
-def read_table(path: str | Path) -> pd.DataFrame:
-    """A CSV we wrote: only empty cells are missing (a participant or stimulus called ``NA`` or
-    ``null`` stays text)."""
-    return pd.read_csv(path, low_memory=False, keep_default_na=False, na_values=[""])
-
-
-def read_csv_checked(path: Path, schema: CsvSchema) -> pd.DataFrame:
-    """A CSV of ``schema``: every column present, numbers where numbers belong (one clear error otherwise)."""
-    if not path.is_file():
-        raise SessionError(f"{path.parent}: no {path.name}")
-    try:
-        df = read_table(path)
-    except pd.errors.EmptyDataError:
-        raise SessionError(f"{path}: file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise SessionError(f"{path}: not a readable CSV ({first})") from None
-    missing = [c for c in schema.names if c not in df.columns]
-    if missing:
-        raise SessionError(f"{path}: missing column(s) {', '.join(missing)}")
-    for col in schema.columns:
-        if col.dtype in _NUMERIC:
-            values = pd.to_numeric(df[col.name], errors="coerce")
-            bad = values.isna() & df[col.name].notna()
-            if bad.any():
-                row = int(np.flatnonzero(bad.to_numpy())[0])
-                raise SessionError(
-                    f"{path}: column {col.name} must be numeric, row {row + 2} has {df[col.name].iloc[row]!r}"
-                )
-            df[col.name] = values
-    return df
-
-
 def read_session_json(folder: Path) -> dict:
     """``session.json`` of a folder, checked to be a JSON object."""
     meta_path = folder / "session.json"
@@ -86,42 +49,6 @@ def read_session_json(folder: Path) -> dict:
     if not isinstance(meta, dict):
         raise SessionError(f"{meta_path}: must hold a JSON object")
     return meta
-
-
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` via a temporary file and a rename: a reader sees the old or the new file,
-    never half of one.
-
-    Raises
-    ------
-    OutputError
-        The file cannot be written (the temporary file is removed).
-    """
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
-    return path
-
-
-def write_json_atomic(path: Path, data: dict) -> Path:
-    """:func:`write_text_atomic` of ``data`` as JSON (NumPy numbers as numbers, NaN as null)."""
-    return write_text_atomic(path, json.dumps(_nan_to_none(data), indent=2, default=json_default, allow_nan=False))
-
-
-def _nan_to_none(value):
-    """``value`` with every float NaN (Python's or NumPy's, which json would write as the invalid
-    ``NaN``) as None, in nested dicts and lists."""
-    if isinstance(value, dict):
-        return {k: _nan_to_none(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_nan_to_none(v) for v in value]
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
 
 
 OPENFACE_FILE = "openface.csv"
@@ -197,52 +124,6 @@ def _check_session(folder: Path, frames: pd.DataFrame, log: pd.DataFrame, meta: 
     return warnings
 
 
-def write_csv_atomic(df: pd.DataFrame, path: Path, schema: CsvSchema | None = None) -> Path:
-    """Write ``df`` as RFC 4180 CSV to ``path.tmp`` (cells guarded by
-    :func:`~mimicry.schema.safe_cell`) and return that temporary path; the caller renames it."""
-    names = schema.names if schema is not None else list(df.columns)
-    tmp = path.with_name(path.name + ".tmp")
-    enc = RowEncoder()
-    with open(tmp, "w", encoding="utf-8", newline="") as f:
-        f.write(enc.encode(names))
-        for row in df.reindex(columns=names).itertuples(index=False):
-            f.write(enc.encode_values(None if _isna(v) else _plain(v) for v in row))
-        f.flush()
-        os.fsync(f.fileno())
-    return tmp
-
-
-def _isna(v) -> bool:
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
-
-
-def _plain(v):
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.floating):
-        return float(v)
-    return v
-
-
-def write_outputs(folder: Path, tables: dict[str, tuple[pd.DataFrame, CsvSchema]]) -> list[Path]:
-    """Write several CSVs into ``folder`` all or nothing: every file goes to a temporary name
-    first, and only when all are written are they renamed into place."""
-    tmps = []
-    try:
-        for name, (df, schema) in tables.items():
-            tmps.append((write_csv_atomic(df, folder / name, schema), folder / name))
-    except OSError as e:
-        for tmp, _ in tmps:
-            tmp.unlink(missing_ok=True)
-        raise SessionError(f"cannot write into {folder}: {e.strerror or e}") from None
-    for tmp, final in tmps:
-        os.replace(tmp, final)
-    return [final for _, final in tmps]
-
-
 def write_session(folder: str | Path, frames: pd.DataFrame, stimulus_log: pd.DataFrame, meta: dict) -> Path:
     """Write a session folder (used for simulated sessions and tests; live sessions stream), with
     each file's rows and sha256 in ``session.json``'s ``files``, as a live session records them."""
@@ -265,17 +146,6 @@ def files_record(folder: Path, names: list[str]) -> dict:
                 rows = max(sum(1 for _ in csv.reader(f)) - 1, 0)  # records, not lines: a cell may hold a line break
             out[name] = {"rows": rows, "sha256": sha256_file(folder / name)}
     return out
-
-
-def json_default(o):
-    """``json.dumps`` hook: NumPy integers and floats as numbers, NaN and ``pd.NA`` as null."""
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return None if np.isnan(o) else float(o)
-    if o is pd.NA:
-        return None
-    raise TypeError(type(o).__name__)
 
 
 ANALYSIS_FILES = ("verdicts.csv", "trials.csv", "scores.csv", "events.csv", "contagion.csv", "xcorr.csv")
@@ -331,10 +201,10 @@ def analysis_record(folder: Path, config) -> dict:
     import platform
     from importlib import metadata
 
-    from .. import __version__
     from ..analysis.settings import to_dict
     from ..sensing.model import sha256_file
     from ..sensing.signals import DEFAULT_CONFIG
+    from ..version import __version__
 
     versions = {"mimicry": __version__, "python": platform.python_version()}
     for name in ("numpy", "pandas", "scipy"):

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MimicryError, SessionError
+from ..io import write_json_atomic
 from ..schema import EVENTS_LOG, SESSION_FRAMES, STIMULUS_LOG
 from ..sensing.capture import VideoFileSource
 from ..sensing.model import resolve_model, sha256_file
@@ -27,7 +28,6 @@ from ..stimuli.library import Library, Stimulus, load_library
 from ..writers import CsvWriter
 from .clips import actor_events, actor_tracks
 from .engine import base_meta, check_participant, create_session_folder, new_participant_id, now_iso, session_meta
-from .folder import write_json_atomic
 from .onsets import (
     DEFAULT_VOCABULARY,
     EventColumns,
@@ -144,8 +144,8 @@ def read_rows(path: Path) -> tuple[pd.DataFrame, str]:
         Neither (one line naming what is missing).
     """
     from ..interop.openface import frames_from_openface
+    from ..io import read_csv_checked, read_table
     from ..schema import TRACK
-    from .folder import read_csv_checked, read_table
 
     if not path.is_file():
         raise SessionError(f"no such file: {path}")

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import __version__
 from ..errors import SessionError
+from ..version import __version__
 
 SESSION_FORMAT = 1
 """Version of the session folder's format that this mimicry writes and reads (``session.json``'s ``format``)."""

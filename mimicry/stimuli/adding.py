@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MimicryError, StimulusError
+from ..io import write_csv_atomic
 from ..schema import STIMULUS_EVENTS
-from ..session.folder import write_csv_atomic
 from .library import ID_PATTERN, KINDS, Library, Stimulus, fitting_kinds, load_library, sha256_of, verify_kind
 
 KIND_FROM_FACE = "from-face"
@@ -113,7 +113,7 @@ def _stage(lib: Library, n: NewStimulus, sid: str, staging: Path, force: bool, m
     if (lib.root / clip_rel).exists():
         raise StimulusError(f"{lib.root / clip_rel} exists already")
     shutil.copyfile(file, staging / "clip")
-    os.replace(write_csv_atomic(actor_events(track), staging / "events.csv", STIMULUS_EVENTS), staging / "events.csv")
+    write_csv_atomic(actor_events(track), staging / "events.csv", STIMULUS_EVENTS)
     return Stimulus(
         id=sid,
         file=clip_rel.as_posix(),
