@@ -18,7 +18,7 @@ false-positive rate. A calibrated test gives 5 %; with 500 sessions, 95 % of cal
 within 3.1-6.9 %.
 
 The group tests of `mimicry summary` are run on 500 null studies of 20 participants, each drawn
-from those null sessions (one session per participant; :func:`mimicry.report.summary.group_tests`): the
+from those null sessions (one session per participant; :func:`mimicry.analysis.group.group_tests`): the
 smile tests from the smile-like sessions, the yawn tests from each kind of yawn-like sessions.
 """
 
@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from mimicry.analysis import AnalysisConfig, analyze
-from mimicry.report.summary import group_tests
+from mimicry.analysis.group import group_tests
 from mimicry.session.simulate import null_session
 
 PVALUES = {
@@ -55,7 +55,7 @@ KINDS = {"smile": ("smile", 0.0), "yawn": ("yawn", 1.0), "rare-yawn": ("yawn", 0
 
 def session_pvalues(kind: str, seed: int, config: AnalysisConfig) -> tuple[dict[str, float], dict]:
     """The p-values one null session of ``kind`` (a key of :data:`KINDS`) gets (NaN where the
-    analysis gives none), and the participant's row of :func:`mimicry.report.summary.participants`."""
+    analysis gives none), and the participant's row of :func:`mimicry.analysis.group.participants`."""
     base, rate = KINDS[kind]
     s = null_session(base, seed, yawns_per_min=rate)
     res = analyze(s.frames, s.stimulus_log, 30.0, config)
