@@ -230,6 +230,25 @@ def test_a_clip_the_library_holds_under_another_name_is_found_by_its_content(tmp
     assert len(library.stimuli) == len(load_library(None).stimuli)  # nothing added
 
 
+def test_two_names_of_one_new_clip_add_it_once(tmp_path, monkeypatch):
+    """An events log that names one file two ways (a path and a bare name) adds it to the
+    library once, and both names are that clip (fast: the adding is recorded, not run)."""
+    onsets = _own_clips(tmp_path / "videos", names=("happy.mp4",))
+    ev = events_tsv(tmp_path / "own.tsv", [onsets[0], ("videos/happy.mp4", onsets[0][1] + 30.0)])
+    asked = []
+
+    def add(new, library, config, source):
+        asked.append([name for name, _ in new])
+        library.save()  # as adding does: the library now exists
+        return {name: f"entry for {file.name}" for name, file in new}
+
+    monkeypatch.setattr(imported, "_add_clips", add)
+    config = ImportConfig(library=tmp_path / "lab", clips=tmp_path / "videos")
+    _library, stimuli = imported.resolve_clips(read_events(ev, EventColumns()), config, ev)
+    assert asked == [["happy.mp4"]]
+    assert stimuli == {"happy.mp4": "entry for happy.mp4", "videos/happy.mp4": "entry for happy.mp4"}
+
+
 @pytest.mark.parametrize(
     ("extra_args", "pattern"),
     [

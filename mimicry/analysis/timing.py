@@ -71,13 +71,20 @@ def timing_problem(timing: dict | None, config: TimingConfig = DEFAULT_TIMING, *
     )
 
 
-def _yawn_rate_problem(timing: dict, config: TimingConfig) -> str:
+def tracked_rate_hz(timing: dict) -> float | None:
+    """Frames tracked a second over the span from the first tracked frame to the last, Hz, from
+    ``session.json``'s ``timing`` (``frames_tracked``, ``tracked_s``); None where it cannot be
+    told (fewer than two frames, or a session recorded before ``tracked_s`` existed)."""
     tracked, span_s = int(timing.get("frames_tracked") or 0), float(timing.get("tracked_s") or 0.0)
+    return (tracked - 1) / span_s if tracked > 1 and span_s > 0 else None
+
+
+def _yawn_rate_problem(timing: dict, config: TimingConfig) -> str:
+    rate_hz = tracked_rate_hz(timing)
     camera_hz = float(timing.get("camera_fps") or 0.0)
-    if tracked < 2 or not span_s > 0:
+    if rate_hz is None:
         return ""
     need_hz = min(config.yawn_min_hz, camera_hz) if camera_hz > 0 else config.yawn_min_hz
-    rate_hz = (tracked - 1) / span_s
     if rate_hz >= (1 - config.max_skipped_share) * need_hz:
         return ""
     return (

@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..analysis.alignment import MAX_GAP_S, block_spans, resample_gapped, viewer_series
 from ..analysis.contagion import event_locked
+from ..analysis.timing import tracked_rate_hz
 from ..errors import SessionError
 from ..io import read_csv_checked, read_table, write_text_atomic
 from ..schema import ANALYSIS_OUTPUTS
@@ -157,9 +158,9 @@ def _timing_rows(timing: dict) -> list[tuple[str, str]]:
     captured, skipped = int(timing.get("frames_captured", 0)), int(timing.get("frames_skipped", 0))
     share = f" ({100 * skipped / captured:.1f} %)" if captured else ""
     late = f"{timing.get('frames_late', 0)} late (tracked over {timing.get('late_s', 0.5):g} s after capture)"
-    tracked, span_s = int(timing.get("frames_tracked", 0)), float(timing.get("tracked_s") or 0.0)
-    if tracked > 1 and span_s > 0:  # sessions recorded before tracked_s existed give no rate
-        late += f"; {(tracked - 1) / span_s:.1f} frames tracked a second"
+    rate_hz = tracked_rate_hz(timing)
+    if rate_hz is not None:  # sessions recorded before tracked_s existed give no rate
+        late += f"; {rate_hz:.1f} frames tracked a second"
     return [
         (
             "camera frames",

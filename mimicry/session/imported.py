@@ -268,7 +268,7 @@ def resolve_clips(table: pd.DataFrame, config: ImportConfig, source: str | Path)
     library = load_library(config.library, create=True)
     named = table[table["stimulus"] != ""]
     unknown = {r.stimulus: r.line for r in named.itertuples() if find_stimulus(r.stimulus, library) is None}
-    found, new = {}, []
+    found, new, aliases = {}, [], {}
     for name, line in unknown.items():
         file = _clip_file(Path(config.clips), name)
         if file is None:
@@ -280,9 +280,13 @@ def resolve_clips(table: pd.DataFrame, config: ImportConfig, source: str | Path)
         same = next((s for s in library.stimuli if s.sha256 == sha), None)
         if same is not None:
             found[name] = same
-        elif all(n != name for n, _ in new):
+        elif sha in aliases:  # another name of a file already to be added (a path and a bare name)
+            aliases[sha].append(name)
+        else:
+            aliases[sha] = [name]
             new.append((name, file))
-    found.update(_add_clips(new, library, config, source))
+    added = _add_clips(new, library, config, source)
+    found.update({other: added[names[0]] for names in aliases.values() for other in names})
     known = resolve_stimuli(named[~named["stimulus"].isin(list(found))], library, source)
     return load_library(config.library), {**known, **found}
 

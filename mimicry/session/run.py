@@ -251,7 +251,8 @@ class SessionRun:
         self.display.fixation()
 
     def _video_writer(self, folder: Path):
-        """``camera.mp4``: every camera frame in capture order (``--record-video``)."""
+        """``camera.mp4``: every tracked camera frame, in capture order (``--record-video``; a frame
+        a full backlog skipped is not in it, as it is not in ``frames.csv``)."""
         import cv2
 
         size = (int(self.source.width), int(self.source.height))
