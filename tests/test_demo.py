@@ -347,7 +347,9 @@ def test_window_renders_and_quits_on_a_key(classroom, tmp_path):
             ("block_end", "1"),
         ], seq
         t = log.set_index("event")["t_s"]
-        assert log.event.iloc[-1] == "session_end" and log.t_s.iloc[-1] == log.t_s.iloc[-2]
+        # the session ends when the last clip does (a frames_skipped row of a busy machine may
+        # come between them, at the time of its first skip)
+        assert log.event.iloc[-1] == "session_end" and log.t_s.iloc[-1] == t["block_end"].iloc[-1]
         # the room check came first and lasted until the key; the key "n" cut the first clip short
         assert log.event.tolist()[1] == "room_checked"
         assert t["block_start"].iloc[0] == t["room_checked"] and log.detail[1].startswith("in view")

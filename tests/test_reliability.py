@@ -479,11 +479,16 @@ def test_camera_that_ends_early(tmp_path, short_library):
     events = read(folder / "events_log.csv")
     assert "camera_end" in set(events.event)
     t_cam_end = events.loc[events.event == "camera_end", "t_s"].iloc[0]
+    # the camera ended one frame after its last frame (on a busy machine a replayed 2.4 s file
+    # delivers it later than 2.4 s, and tracking notices the end later still)
+    last_frame_s = read(folder / "frames.csv").t_s.max()
+    assert t_cam_end == pytest.approx(last_frame_s + 1 / 30, abs=1e-3)
     stim = read(folder / "stimulus_log.csv")
-    assert t_cam_end < 3.0 and stim.t_s.max() > 6.5  # the 6 s clip played on after the 2.4 s camera ended
+    assert stim.t_s.max() > 6.5 and stim.t_s.max() > t_cam_end + 1.0  # the 6 s clip played on after the camera
     meta = json.loads((folder / "session.json").read_text())
     assert meta["status"] == "incomplete"  # never a false 'complete': the rest of the clip had no viewer
-    assert [w for w in meta["warnings"] if re.search(r"camera ended at 2\.\d s, \d\.\d s before the protocol's end", w)]
+    said = rf"camera ended at {t_cam_end:.1f} s, \d+\.\d s before the protocol's end"
+    assert [w for w in meta["warnings"] if re.search(said, w)], meta["warnings"]
     assert meta["camera_gaps_s"] == []  # a camera that ended is not a camera gap
     assert "warning: the camera ended at" in r.stderr and "session incomplete" in r.stderr
 

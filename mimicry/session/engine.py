@@ -272,6 +272,14 @@ class LiveSession:
         self.error = self.error or error
         self.stop.set()
 
+    def _camera_end_s(self) -> float:
+        """When the camera stopped: one frame after its last captured frame (session clock), not
+        when tracking, which may run seconds behind on a busy machine, noticed the end."""
+        if not self.source.delivered:
+            return self.clock()
+        fps = self.source.nominal_fps
+        return self.source.last_t_s + (1.0 / fps if fps == fps and fps > 0 else 0.0)
+
     def _record(self) -> None:
         last_frame = -1
         rows = iter_track_rows(
@@ -294,7 +302,7 @@ class LiveSession:
                     last_frame = row["frame"]
                     self.last_t = row["t_s"]
             if not self.stop.is_set():
-                self.camera_end_s = self.clock()
+                self.camera_end_s = self._camera_end_s()
                 self.log_event(self.camera_end_s, "camera_end", detail="the camera stopped delivering frames")
         except BaseException as e:  # reported by the main thread
             self.fail(e)

@@ -52,6 +52,7 @@ def bumps(
 
 def simulate_session(
     blocks: tuple[str, ...] = ("smile", "control", "smile", "yawn", "control", "yawn"),
+    *,
     block_s: float = 30.0,
     baseline_s: float = 10.0,
     isi_s: float = 5.0,
@@ -228,7 +229,7 @@ def _poisson_times(rng: np.random.Generator, rate_per_s: float, duration_s: floa
     return np.array(keep, float)
 
 
-def null_session(kind: str, seed: int, fps: float = 30.0, yawns_per_min: float = 1.0) -> SimulatedSession:
+def null_session(kind: str, seed: int, *, fps: float = 30.0, yawns_per_min: float = 1.0) -> SimulatedSession:
     """A session in which the viewer does not mimic: for calibrating every p-value mimicry prints.
 
     ``smile``: six 30 s blocks (four smile clips with four actor smiles each, two control clips),
