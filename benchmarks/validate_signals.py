@@ -78,6 +78,10 @@ def main() -> None:
             ("synthetic: grimace (corners out)", dict(jaw=0.0, corners=(0.15, 0.0))),
             ("synthetic: grimace, lips apart", dict(jaw=0.1, corners=(0.15, 0.0))),
             ("synthetic: crying (corners out+down, jaw)", dict(jaw=0.2, corners=(0.12, -0.03))),
+            # known failures: an open mouth with the lips stretched sideways (AU20 + AU26, the
+            # square mouth of sobbing) reads as a laugh (see docs/methods/signals.md)
+            ("synthetic: sobbing, lips stretched out, jaw 0.3", dict(jaw=0.3, corners=(0.15, 0.0))),
+            ("synthetic: sobbing, corners out+down, jaw 0.4", dict(jaw=0.4, corners=(0.2, -0.04))),
             ("synthetic: yawn peak (jaw 0.55 IOD, eyes half)", dict(jaw=0.55, eyes=0.5)),
         ):
             rows += still(lm, synth.warp_face(img, xy, **kw), name)
