@@ -51,6 +51,8 @@ def test_wheel_holds_every_manifest_file(wheel):
     for p in (ROOT / "protocols").glob("*.toml"):
         assert f"mimicry/_protocols/{p.name}" in names
     assert "mimicry/py.typed" in names  # PEP 561: type checkers read mimicry's annotations
+    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "mimicry").rglob("*.py")}
+    assert modules - names == set(), "modules missing from the wheel (a package not listed in pyproject.toml?)"
     assert {
         "mimicry/_stimuli/manifest.toml",
         "mimicry/_stimuli/sample_viewer.mp4",
