@@ -100,3 +100,42 @@ def test_every_import_runs_down_the_layers_but_for_the_known_ones_which_may_only
     upward = {(a, b) for a, b in pairs if _layer(b) > _layer(a)}  # type: ignore[operator]
     assert upward - UPWARD_TODAY == set(), "imports that run back up the layers"
     assert UPWARD_TODAY - upward == set(), "gone: take them out of UPWARD_TODAY"
+
+
+def _circles(pairs: set[tuple[str, str]]) -> list[list[str]]:
+    """The import graph's circles: its strongly connected components of more than one module."""
+    graph: dict[str, set[str]] = {}
+    for a, b in pairs:
+        graph.setdefault(a, set()).add(b)
+    order, low, stack, on_stack, circles = {}, {}, [], set(), []
+
+    def visit(v: str) -> None:  # Tarjan's algorithm
+        order[v] = low[v] = len(order)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph.get(v, ()):
+            if w not in order:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], order[w])
+        if low[v] == order[v]:
+            component = []
+            while not component or component[-1] != v:
+                component.append(stack.pop())
+                on_stack.discard(component[-1])
+            if len(component) > 1:
+                circles.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in order:
+            visit(v)
+    return circles
+
+
+def test_no_import_circles():
+    """No module imports one that (through others) imports it back, function-level imports
+    included (a package and the modules it imports to register them count too)."""
+    modules = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+    assert _circles({("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")}) == [["a", "b", "c"]]  # the finder finds
+    assert _circles(_imports(modules)) == []

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import MimicryError
-from . import SURROGATES, _model_option, handle_errors, main, max_faces_option
+from .base import SURROGATES, _model_option, handle_errors, main, max_faces_option
 
 
 @main.command()

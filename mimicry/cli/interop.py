@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import MimicryError
-from . import (
+from .base import (
     FiniteRange,
     _library_option,
     _model_option,

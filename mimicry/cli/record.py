@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from . import (
+from .base import (
     FiniteRange,
     _camera_option,
     _camera_size_option,

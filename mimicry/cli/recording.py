@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..errors import MimicryError
-from . import (
+from .base import (
     SEED,
     FiniteRange,
     _camera_option,

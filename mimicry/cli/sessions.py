@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import MimicryError
-from . import SEED, SURROGATES, handle_errors, main
+from .base import SEED, SURROGATES, handle_errors, main
 
 
 @main.command()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import SEED, FiniteRange, _library_option, _model_option, handle_errors, main
+from .base import SEED, FiniteRange, _library_option, _model_option, handle_errors, main
 
 
 @main.group()
