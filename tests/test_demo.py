@@ -419,7 +419,8 @@ def test_calibrated_demo_measures_each_face_and_counts_nothing_in_the_cues(cued_
     assert face["usable"] == 1 and face["smile_max"] - face["smile_rest"] > 0.3, face
     events = read(folder / "events_log.csv")
     names = events.event.tolist()
-    assert names[1:6] == [
+    calibration = [e for e in names if e.startswith("calibration")]  # frames_skipped may come between
+    assert calibration == [
         "calibration_start",
         "calibration_cue",
         "calibration_cue",

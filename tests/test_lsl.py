@@ -174,7 +174,11 @@ def test_track_streams_a_file_paced_as_a_camera(tmp_path, pylsl):
     samples, stamps = signals.result()
     track = pd.read_csv(out)
     got = pd.DataFrame(np.asarray(samples, float), columns=[c.name for c in face_channels(session=False)])
-    assert len(got) >= 0.5 * len(track) and got["frame"].diff().dropna().eq(1).all()
+    # every sample a tracked frame, none left out between the first and the last (a busy machine
+    # skips camera frames, and logs them: those are in neither the CSV nor the stream)
+    tracked = track["frame"].drop_duplicates().to_list()
+    first = tracked.index(int(got["frame"].iloc[0]))
+    assert len(got) >= 0.5 * len(track) and got["frame"].astype(int).to_list() == tracked[first : first + len(got)]
     rows = track.set_index("frame").loc[got["frame"].astype(int)].reset_index()
     rows_match(samples, rows, list(got.columns))
     assert np.ptp(stamps - rows["t_s"].to_numpy(float)) < 2 * T_TOL_S

@@ -548,7 +548,9 @@ def test_calibration_phase_records_the_faces_range_and_is_left_out(tmp_path, sho
     assert face["usable"] == 1, face
     assert face["smile_max"] - face["smile_rest"] > 0.3 and face["mouth_open_max"] - face["mouth_open_rest"] > 0.3
     events = pd.read_csv(folder / "events_log.csv")
-    assert events.event.tolist()[:6] == [
+    # the session's own events (a busy machine may log frames_skipped or a camera gap between them)
+    own = [e for e in events.event if e == "session_start" or e.startswith("calibration")]
+    assert own[:6] == [
         "session_start",
         "calibration_start",
         "calibration_cue",
