@@ -66,15 +66,12 @@ def au_map() -> str:
 
 def mesh_68() -> str:
     """The 68 landmarks and the MediaPipe mesh points behind each (:data:`mimicry.interop.ibug68.MESH_TO_68`)."""
-    from mimicry.interop.ibug68 import MESH_TO_68
+    from mimicry.interop.ibug68 import MESH_TO_68, PARTS
 
-    parts = ("jaw", "image-left brow", "image-right brow", "nose ridge", "nose base", "image-left eye",
-             "image-right eye", "outer lip", "inner lip")  # fmt: skip
-    spans = ((0, 17), (17, 22), (22, 27), (27, 31), (31, 36), (36, 42), (42, 48), (48, 60), (60, 68))
     rows = []
-    for part, (a, b) in zip(parts, spans, strict=True):
-        points = "; ".join(" + ".join(str(p) for p in MESH_TO_68[i]) for i in range(a, b))
-        rows.append(f"| {a}-{b - 1} | {part} | {points} |")
+    for part, points in PARTS:
+        mesh = "; ".join(" + ".join(str(p) for p in MESH_TO_68[i]) for i in points)
+        rows.append(f"| {points.start}-{points.stop - 1} | {part} | {mesh} |")
     return "\n".join(["| points | what | mesh points (a mean where two) |", "| --- | --- | --- |", *rows])
 
 

@@ -124,6 +124,7 @@ def test_openface_export_needs_blendshapes():
 
 # -- the 68 landmarks -------------------------------------------------------------------------
 
+# jaw, brows, nose, eyes, lips: the parts of interop.ibug68 joined where they pair up
 REGIONS_68 = (range(0, 17), range(17, 27), range(27, 36), range(36, 48), range(48, 68))
 
 

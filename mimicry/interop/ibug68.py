@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..schema import N_LANDMARKS
+
 _JAW = ((127,), (234,), (93,), (132, 58), (58, 172), (136,), (150,), (149, 176), (152,))
 _JAW_RIGHT = ((356,), (454,), (323,), (361, 288), (288, 397), (365,), (379,), (378, 400))
 
@@ -41,9 +43,22 @@ MESH_TO_68: tuple[tuple[int, ...], ...] = (
 
 N_POINTS = 68
 
+PARTS: tuple[tuple[str, range], ...] = (
+    ("jaw", range(0, 17)),
+    ("image-left brow", range(17, 22)),
+    ("image-right brow", range(22, 27)),
+    ("nose ridge", range(27, 31)),
+    ("nose base", range(31, 36)),
+    ("image-left eye", range(36, 42)),
+    ("image-right eye", range(42, 48)),
+    ("outer lip", range(48, 60)),
+    ("inner lip", range(60, 68)),
+)
+"""The 68 points' parts, in order."""
+
 
 def _weights() -> np.ndarray:
-    w = np.zeros((N_POINTS, 478))
+    w = np.zeros((N_POINTS, N_LANDMARKS))
     for i, points in enumerate(MESH_TO_68):
         w[i, list(points)] = 1.0 / len(points)
     return w
@@ -67,5 +82,5 @@ def points_68(mesh: np.ndarray) -> np.ndarray:
     """
     mesh = np.asarray(mesh, float)
     if mesh.shape[-2] != _W.shape[1]:
-        raise ValueError(f"need 478 mesh landmarks, got {mesh.shape[-2]}")
+        raise ValueError(f"need {N_LANDMARKS} mesh landmarks, got {mesh.shape[-2]}")
     return np.einsum("pm,...md->...pd", _W, mesh)

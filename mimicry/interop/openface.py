@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MimicryError, OutputError
-from ..schema import BLENDSHAPE_NAMES
+from ..schema import BLENDSHAPE_NAMES, N_LANDMARKS
 from .ibug68 import N_POINTS, points_68
 
 #: OpenFace 2 action unit -> the blendshapes whose mean stands for it.
@@ -140,11 +140,11 @@ def landmarks_68(landmarks: pd.DataFrame, *, frame_size: tuple[int, int]) -> pd.
     width, height = frame_size
     if not (width > 0 and height > 0):
         raise MimicryError(f"frame size must be positive, got {width}x{height}")
-    names = [f"{a}{i}" for i in range(478) for a in "xy"]
+    names = [f"{a}{i}" for i in range(N_LANDMARKS) for a in "xy"]
     missing = [c for c in ("frame", "face", *names) if c not in landmarks.columns]
     if missing:
         raise MimicryError(f"not a mimicry landmarks CSV: no column {missing[0]!r}")
-    mesh = landmarks[names].apply(pd.to_numeric, errors="coerce").to_numpy(float).reshape(-1, 478, 2)
+    mesh = landmarks[names].apply(pd.to_numeric, errors="coerce").to_numpy(float).reshape(-1, N_LANDMARKS, 2)
     pts = points_68(mesh * [width, height])
     index = pd.MultiIndex.from_arrays([landmarks["frame"].astype(int), landmarks["face"].astype(int)])
     if index.has_duplicates:
